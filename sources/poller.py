@@ -1,0 +1,168 @@
+"""The poller: runs every source concurrently and feeds what they fetch into the store.
+
+Each source polls by rescheduling: fetch, store, then sleep until the next poll, so polls of
+one source never overlap and a failing source costs nothing while it waits. A failure backs
+off exponentially with jitter (and never comes back sooner than a server's Retry-After); a
+failing source never stops the others. Health is kept per source and written to the store, so
+every desk on the data directory shows it, whether it collects itself or attaches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from sources.health import SourceHealth
+from sources.source import Source, SourceError
+from store import Store
+from webcare import __version__
+from webcare.intake import Intake
+
+USER_AGENT = f"webcare/{__version__} (government webcare desk; feed reader)"
+BACKOFF_BASE = 15.0  # seconds before the first retry
+BACKOFF_MAX = 30 * 60.0
+HEARTBEAT_EVERY = 30.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def backoff_delay(failures: int, retry_after: float | None, rng: Callable[[], float]) -> float:
+    """Seconds to wait after the `failures`-th consecutive failure: 15 s, 30 s, 60 s … capped at
+    30 min, jittered ±50 % so many failing feeds do not retry in lockstep; never less than the
+    server's Retry-After."""
+    delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, failures - 1)) * (0.5 + rng())
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line error for the header: what failed, not a traceback."""
+    if isinstance(exc, SourceError):
+        return str(exc)
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect: {exc}" if str(exc) else "cannot connect"
+    if isinstance(exc, httpx.HTTPError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class Poller:
+    """Runs `sources` and stores what they bring in through `intake`."""
+
+    def __init__(
+        self,
+        sources: list[Source],
+        intake: Intake,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        rng: Callable[[], float] = random.random,
+        on_new: Callable[[int], Any] | None = None,
+    ) -> None:
+        self.sources = sources
+        self.intake = intake
+        self.store = store
+        self.clock = clock
+        self.rng = rng
+        self.on_new = on_new  # told how many new mentions were stored (the in-process desk refreshes)
+        self.health = {s.name: SourceHealth(s.name) for s in sources}
+        self.started_at = clock()
+        self._health_dirty = asyncio.Event()
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=True,
+            timeout=httpx.Timeout(20.0, connect=10.0),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+
+    async def poll_once(self) -> int:
+        """Poll every source once, concurrently; returns how many new mentions were stored."""
+        async with self._client() as client:
+            results = await asyncio.gather(*(self._poll(s, client) for s in self.sources))
+        await asyncio.to_thread(self.store.write_health, self.health_record())
+        return sum(new for new, _ in results)
+
+    async def run(self) -> None:
+        """Poll every source forever (until cancelled), each on its own schedule."""
+        async with self._client() as client:
+            tasks = [asyncio.create_task(self._loop(s, client), name=f"source:{s.name}") for s in self.sources]
+            tasks.append(asyncio.create_task(self._write_health_loop(), name="health"))
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _loop(self, source: Source, client: httpx.AsyncClient) -> None:
+        while True:
+            _, delay = await self._poll(source, client)
+            self.health[source.name].next_attempt = self.clock() + timedelta(seconds=delay)
+            self._health_dirty.set()
+            await asyncio.sleep(delay)
+
+    async def _poll(self, source: Source, client: httpx.AsyncClient) -> tuple[int, float]:
+        """One fetch of one source; returns (new mentions stored, seconds until the next poll)."""
+        health = self.health[source.name]
+        health.last_attempt = self.clock()
+        try:
+            items = await source.fetch(client)
+            now = self.clock()
+            admitted = [
+                m for item in items if (m := self.intake.admit(item, source.name, source.keyword_filter, now)) is not None
+            ]
+            new = await asyncio.to_thread(self.store.add, admitted) if admitted else []
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a failing source must never stop the others
+            health.failures += 1
+            health.last_error = describe(exc)
+            retry_after = getattr(exc, "retry_after", None)
+            health.state = "rate-limited" if retry_after is not None else "failing"
+            return 0, backoff_delay(health.failures, retry_after, self.rng)
+        health.state, health.failures, health.last_error = "ok", 0, ""
+        health.last_success = now
+        health.fetched, health.new = len(items), len(new)
+        if new and self.on_new is not None:
+            self.on_new(len(new))
+        return len(new), source.interval
+
+    def health_record(self) -> dict[str, Any]:
+        now = self.clock()
+        return {
+            "collector": {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started_at": self.started_at.isoformat(timespec="seconds"),
+                "heartbeat_at": now.isoformat(timespec="seconds"),
+            },
+            "sources": {name: h.to_record() for name, h in self.health.items()},
+        }
+
+    async def _write_health_loop(self) -> None:
+        """Write health when it changed (at most once a second) and a heartbeat every 30 s."""
+        while True:
+            try:
+                await asyncio.wait_for(self._health_dirty.wait(), HEARTBEAT_EVERY)
+            except TimeoutError:
+                pass
+            self._health_dirty.clear()
+            try:
+                await asyncio.to_thread(self.store.write_health, self.health_record())
+            except OSError:
+                pass  # a full disk shows up in the store's own writes; health is best effort
+            await asyncio.sleep(1.0)

@@ -1,0 +1,43 @@
+"""What every source is: a name, an interval, and an async fetch that returns raw mentions.
+
+A source only fetches and converts. Cleaning untrusted text, the keyword filter, the deadline
+and dedup happen once, in the poller, for every source alike.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol
+
+import httpx
+
+from webcare.intake import Item
+
+__all__ = ["Item", "OptionError", "Source", "SourceError"]
+
+
+class SourceError(Exception):
+    """A fetch failed in a way worth showing to the person on duty.
+
+    `retry_after` (seconds) is set when the server said when to come back (429/503 Retry-After).
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class OptionError(ValueError):
+    """A bad key in a [[sources]] entry; the message names the key."""
+
+
+class Source(Protocol):
+    """The interface the poller drives."""
+
+    type: ClassVar[str]
+    name: str
+    interval: float  # seconds between the end of one fetch and the start of the next
+    keyword_filter: bool  # whether [watch] keywords must match (false for e.g. our own mailbox)
+
+    async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
+        """Fetch what is new. Raise SourceError (or any exception) on failure."""
+        ...

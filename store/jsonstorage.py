@@ -1,0 +1,108 @@
+"""A TinyDB storage that writes atomically and reads only what changed.
+
+TinyDB rewrites its whole file on every write, and its stock JSONStorage writes in place: a
+process killed mid-write leaves a truncated file. This storage writes a temporary file beside
+the target, fsyncs it and renames it over the old one, so readers see either the old or the new
+state. Reads are cached by the file's identity (inode, size, mtime): another process's write
+always replaces the inode, so a changed file is never mistaken for the cached one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+from tinydb.storages import Storage
+
+Signature = tuple[int, int, int]
+
+
+def file_signature(path: Path) -> Signature | None:
+    """(inode, size, mtime_ns) of `path`, or None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a crash at any point leaves old or new, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file; None when missing. A file that is not JSON raises ValueError."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if not data:
+        return None
+    return orjson.loads(data)
+
+
+def _is_tinydb(data: Any) -> bool:
+    """Whether `data` has TinyDB's shape, so a damaged file fails here, naming itself, and not
+    later with an AttributeError deep in the caller."""
+    if data is None:
+        return True
+    return isinstance(data, dict) and all(
+        isinstance(table, dict) and all(isinstance(doc, dict) for doc in table.values())
+        for table in data.values()
+    )
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage: orjson, atomic replace, cached reads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.signature: Signature | None = None
+        self._cache: dict[str, Any] | None = None
+
+    def read(self) -> dict[str, Any] | None:
+        sig = file_signature(self.path)
+        if sig is None:
+            self.signature, self._cache = None, None
+            return None
+        if sig != self.signature:
+            try:
+                data = read_json(self.path)
+            except ValueError as exc:
+                raise ValueError(f"{self.path}: not valid JSON ({exc})") from None
+            if not _is_tinydb(data):
+                raise ValueError(f"{self.path}: not a TinyDB database ({{table: {{doc_id: document}}}})")
+            self._cache, self.signature = data, sig
+        return self._cache
+
+    def write(self, data: dict[str, Any]) -> None:
+        try:
+            write_atomically(self.path, orjson.dumps(data))
+        except BaseException:
+            self.signature, self._cache = None, None
+            raise
+        self._cache = data
+        self.signature = file_signature(self.path)
+
+    def changed(self) -> bool:
+        """Whether the file on disk differs from what was last read or written."""
+        return file_signature(self.path) != self.signature
+
+    def close(self) -> None:
+        pass

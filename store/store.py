@@ -1,0 +1,379 @@
+"""The desk's store: mentions and their state in segmented TinyDB files.
+
+Layout of the data directory:
+
+    mentions/000001.json   the content of up to SEGMENT_SIZE mentions (written by the collector)
+    state/000001.json      the state of those same mentions (written by the desks' operators)
+    health.json            the collector's heartbeat and each source's health
+    write.lock             the cross-process write lock
+    collector.lock         held by the one process that collects (see `try_collector_lease`)
+
+Why segments: TinyDB rewrites a whole file on every write. Mentions only ever arrive at the end,
+so new ones go into the newest segment and a write costs one segment, not the whole store. Why
+content and state apart: a status change rewrites a small state file, never the large content.
+A mention's state document has the same doc_id as its content document in the same-numbered
+segment, so it is found without a scan. Every file is an ordinary TinyDB database (one
+"_default" table), readable with stock TinyDB.
+
+What a handle has reported is tracked apart from what it has cached: reading or writing a
+segment (get, add, update_state) refreshes the cache, but only changes() and load() move the
+"seen" marks, so a desk's own work never swallows what another process did in the same file.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import socket
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from filelock import FileLock, Timeout
+
+from store.jsonstorage import AtomicJSONStorage, Signature, file_signature, read_json, write_atomically
+from webcare.mention import Mention
+
+SEGMENT_SIZE = 2000
+TABLE = "_default"  # TinyDB's default table: the files stay plain TinyDB databases
+_SEGMENT_NAME = re.compile(r"^(\d{6})\.json$")
+
+Key = tuple[int, str]  # (segment, doc_id as stored: a string)
+
+
+@dataclass
+class StoreChanges:
+    """What changed since the last look: new mentions, changed states, new health."""
+
+    new: list[Mention] = field(default_factory=list)
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    health: dict[str, Any] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.new or self.states or self.health is not None)
+
+
+class StoreError(Exception):
+    """The data directory cannot be used (unreadable file, no permission, lock timeout)."""
+
+
+class Store:
+    """One process's handle on a data directory. Thread-safe within the process."""
+
+    def __init__(self, data_dir: Path, segment_size: int = SEGMENT_SIZE, lock_timeout: float = 30) -> None:
+        self.data_dir = Path(data_dir)
+        self.segment_size = segment_size
+        self._content_dir = self.data_dir / "mentions"
+        self._state_dir = self.data_dir / "state"
+        try:
+            for d in (self._content_dir, self._state_dir):
+                d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.data_dir}: cannot use this data directory ({exc})") from None
+        # Waiters poll for the lock; 5 ms (not filelock's 50) keeps a desk's write snappy while
+        # the collector writes, and lets writers take turns instead of one running ahead.
+        self._write_lock = FileLock(str(self.data_dir / "write.lock"), timeout=lock_timeout, poll_interval=0.005)
+        # Not thread-local: the lease may be taken in one thread and released in another.
+        self._collector_lock = FileLock(str(self.data_dir / "collector.lock"), timeout=0, thread_local=False)
+        self._mutex = threading.RLock()  # in-process: the collector thread and the UI's workers
+        self._content: dict[int, AtomicJSONStorage] = {}
+        self._state: dict[int, AtomicJSONStorage] = {}
+        self._where: dict[str, Key] = {}  # mention id → where its documents are
+        # What this handle has indexed / reported, apart from the storages' read caches:
+        self._content_seen: dict[int, Signature | None] = {}  # content file when last indexed
+        self._state_seen: dict[int, dict[str, Any]] = {}  # state table as last reported
+        self._state_seen_sig: dict[int, Signature | None] = {}  # state file when last compared
+        self._unreported: list[Key] = []  # indexed (or added here), not yet returned by changes()
+        self._health_sig: Signature | None = None
+        self._sweep_leftovers()
+
+    def _sweep_leftovers(self) -> None:
+        """Delete temporary files of writers that died mid-write. Segment files are only written
+        under the write lock, so while we hold it every temporary file there is an orphan."""
+        try:
+            self._write_lock.acquire(timeout=0)
+        except Timeout:
+            return  # someone is writing; the next handle to open will sweep
+        try:
+            for folder in (self._content_dir, self._state_dir):
+                for name in os.listdir(folder):
+                    if name.startswith(".") and name.endswith(".tmp"):
+                        try:
+                            os.unlink(folder / name)
+                        except OSError:
+                            pass
+        finally:
+            self._write_lock.release()
+
+    # --- segments ---------------------------------------------------------------------
+
+    def _segments(self) -> list[int]:
+        try:
+            names = os.listdir(self._content_dir)
+        except OSError as exc:
+            raise StoreError(f"{self._content_dir}: cannot list ({exc})") from None
+        return sorted(int(m[1]) for n in names if (m := _SEGMENT_NAME.match(n)))
+
+    def _storage(self, seg: int, content: bool) -> AtomicJSONStorage:
+        kind, folder = (self._content, self._content_dir) if content else (self._state, self._state_dir)
+        storage = kind.get(seg)
+        if storage is None:
+            storage = kind[seg] = AtomicJSONStorage(folder / f"{seg:06d}.json")
+        return storage
+
+    def _table(self, seg: int, content: bool) -> dict[str, dict[str, Any]]:
+        """A segment's table ({doc_id: record}) as on disk now; re-read only if it changed.
+
+        The returned dicts are shared with the cache: never mutate them, build new ones."""
+        storage = self._storage(seg, content)
+        try:
+            data = storage.read()
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
+        except OSError as exc:
+            raise StoreError(f"{storage.path}: cannot read ({exc})") from None
+        return (data or {}).get(TABLE, {})
+
+    def _write_table(self, seg: int, content: bool, table: dict[str, dict[str, Any]]) -> None:
+        storage = self._storage(seg, content)
+        try:
+            storage.write({TABLE: table})
+        except OSError as exc:
+            raise StoreError(f"{storage.path}: cannot write ({exc})") from None
+
+    def _mention(self, seg: int, doc_id: str, record: Any, state: dict[str, Any] | None) -> Mention:
+        try:
+            return Mention.from_records(record, state)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            path = self._storage(seg, True).path
+            raise StoreError(f"{path}: document {doc_id} is not a mention ({exc!r})") from None
+
+    # --- indexing: which mention lives where ------------------------------------------
+
+    def _index(self, seg: int) -> None:
+        """Learn the ids in `seg` if its content file changed since this handle last looked;
+        mentions new to this handle are queued for changes()."""
+        storage = self._storage(seg, True)
+        if seg in self._content_seen and file_signature(storage.path) == self._content_seen[seg]:
+            return
+        content = self._table(seg, True)
+        states = None
+        for doc_id, record in content.items():
+            mention_id = record.get("id")
+            if not isinstance(mention_id, str):
+                raise StoreError(f"{storage.path}: document {doc_id} has no id")
+            if mention_id in self._where:
+                continue
+            self._where[mention_id] = (seg, doc_id)
+            self._unreported.append((seg, doc_id))
+            # Its state goes out with the mention itself, not again as a state change.
+            states = self._table(seg, False) if states is None else states
+            if doc_id in states:
+                self._state_seen.setdefault(seg, {})[doc_id] = states[doc_id]
+        self._content_seen[seg] = storage.signature
+
+    def _catch_up(self) -> None:
+        for seg in self._segments():
+            self._index(seg)
+
+    def _locate(self, mention_id: str) -> Key | None:
+        where = self._where.get(mention_id)
+        if where is None:  # perhaps another process added it since this handle last looked
+            self._catch_up()
+            where = self._where.get(mention_id)
+        return where
+
+    # --- reading ----------------------------------------------------------------------
+
+    def load(self) -> list[Mention]:
+        """Every stored mention with its state, in arrival order (what a desk shows at start).
+        Afterwards changes() reports only what happens from now on."""
+        with self._mutex:
+            self._where.clear()
+            self._content_seen.clear()
+            self._state_seen.clear()
+            self._state_seen_sig.clear()
+            self._unreported.clear()
+            self._health_sig = None
+            out: list[Mention] = []
+            for seg in self._segments():
+                self._index(seg)
+                states = self._table(seg, False)
+                self._state_seen[seg] = states
+                self._state_seen_sig[seg] = self._storage(seg, False).signature
+                content = self._table(seg, True)
+                out.extend(self._mention(seg, d, content[d], states.get(d)) for _, d in self._unreported)
+                self._unreported.clear()
+            return out
+
+    def changes(self) -> StoreChanges:
+        """What other processes (and this handle's own add()) wrote since the last look, apart
+        from this handle's own state changes. Cheap when nothing changed: two stats per segment."""
+        with self._mutex:
+            out = StoreChanges()
+            segments = self._segments()
+            for seg in segments:
+                self._index(seg)
+            for seg in segments:
+                out.states.update(self._state_changes(seg))
+            for seg, doc_id in self._unreported:
+                record = self._table(seg, True)[doc_id]
+                state = self._table(seg, False).get(doc_id)
+                out.new.append(self._mention(seg, doc_id, record, state))
+                out.states.pop(record["id"], None)  # already current in the mention
+            self._unreported = []
+            sig = file_signature(self.data_dir / "health.json")
+            if sig != self._health_sig:
+                self._health_sig = sig
+                out.health = self.read_health()
+            return out
+
+    def _state_changes(self, seg: int) -> dict[str, dict[str, Any]]:
+        storage = self._storage(seg, False)
+        if seg in self._state_seen_sig and file_signature(storage.path) == self._state_seen_sig[seg]:
+            return {}
+        after = self._table(seg, False)
+        before = self._state_seen.get(seg, {})
+        out = {}
+        for doc_id, record in after.items():
+            mention_id = record.get("id")
+            if before.get(doc_id) != record and self._where.get(mention_id) == (seg, doc_id):
+                out[mention_id] = copy.deepcopy(record)  # the caller may keep or change it
+        self._state_seen[seg] = after
+        self._state_seen_sig[seg] = storage.signature
+        return out
+
+    def get(self, mention_id: str) -> Mention | None:
+        """One mention, read from disk (content and current state)."""
+        with self._mutex:
+            where = self._locate(mention_id)
+            if where is None:
+                return None
+            seg, doc_id = where
+            record = self._table(seg, True).get(doc_id)
+            if record is None:
+                return None
+            return self._mention(seg, doc_id, record, self._table(seg, False).get(doc_id))
+
+    def __contains__(self, mention_id: str) -> bool:
+        return mention_id in self._where
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    # --- writing ----------------------------------------------------------------------
+
+    def add(self, mentions: Iterable[Mention]) -> list[Mention]:
+        """Store the mentions not stored yet (by id); returns those that were new."""
+        with self._mutex:
+            try:
+                with self._write_lock:
+                    # Pick up what other processes added, so their ids count as known.
+                    self._catch_up()
+                    fresh: list[Mention] = []
+                    batch_ids: set[str] = set()
+                    for m in mentions:
+                        if m.id in self._where or m.id in batch_ids:
+                            continue
+                        batch_ids.add(m.id)
+                        fresh.append(m)
+                    if fresh:
+                        self._append(fresh)
+            except Timeout:
+                raise StoreError(f"{self.data_dir}: timed out waiting for the write lock") from None
+            return fresh
+
+    def _append(self, fresh: list[Mention]) -> None:
+        """Write `fresh` at the end of the newest segment(s). Called under the write lock, right
+        after _catch_up(), so every segment is indexed and stays so after the write."""
+        segments = self._segments()
+        seg = segments[-1] if segments else 1
+        pending = fresh
+        while pending:
+            table = self._table(seg, True)
+            room = self.segment_size - len(table)
+            if room <= 0:
+                seg += 1
+                continue
+            chunk, pending = pending[:room], pending[room:]
+            next_id = max(map(int, table), default=0) + 1
+            new = {str(next_id + i): m.content_record() for i, m in enumerate(chunk)}
+            self._write_table(seg, True, {**table, **new})
+            for doc_id, m in zip(new, chunk, strict=True):
+                self._where[m.id] = (seg, doc_id)
+                self._unreported.append((seg, doc_id))
+            self._content_seen[seg] = self._storage(seg, True).signature
+
+    def update_state(
+        self,
+        mention_id: str,
+        changes: dict[str, Any],
+        action: str,
+        operator: str,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Change a mention's state and append the action to its history; returns the new state.
+
+        The current state is re-read under the lock, so two operators changing different (or
+        the same) mentions at once both keep their changes and history entries."""
+        at = at or datetime.now(UTC)
+        # As it will read back from disk (datetimes become ISO strings), so the cache matches.
+        changes = orjson.loads(orjson.dumps(changes))
+        with self._mutex:
+            where = self._locate(mention_id)
+            if where is None:
+                raise KeyError(mention_id)
+            seg, doc_id = where
+            try:
+                with self._write_lock:
+                    table = self._table(seg, False)
+                    current = copy.deepcopy(table.get(doc_id)) or {"id": mention_id, "status": "new", "history": []}
+                    current.update(changes)
+                    current["history"] = [
+                        *current.get("history", []),
+                        {"at": at.astimezone(UTC).isoformat(timespec="seconds"), "who": operator, "what": action, "changes": changes},
+                    ]
+                    self._write_table(seg, False, {**table, doc_id: current})
+            except Timeout:
+                raise StoreError(f"{self.data_dir}: timed out waiting for the write lock") from None
+            # This handle knows its own change; others' changes in the segment stay unreported.
+            self._state_seen[seg] = {**self._state_seen.get(seg, {}), doc_id: current}
+            return copy.deepcopy(current)
+
+    # --- health and the collector lease -------------------------------------------------
+
+    def write_health(self, health: dict[str, Any]) -> None:
+        """The collector's heartbeat and its sources' health, for every desk to show."""
+        write_atomically(self.data_dir / "health.json", orjson.dumps(health))
+
+    def read_health(self) -> dict[str, Any]:
+        try:
+            health = read_json(self.data_dir / "health.json")
+        except (ValueError, OSError):
+            return {}
+        return health if isinstance(health, dict) else {}
+
+    def try_collector_lease(self) -> bool:
+        """Become this data directory's collector if no other process is; held until release
+        or exit (the OS drops the lock when a process dies, so a crashed collector frees it)."""
+        try:
+            self._collector_lock.acquire()
+        except Timeout:
+            return False
+        (self.data_dir / "collector.pid").write_text(f"{os.getpid()}@{socket.gethostname()}\n")
+        return True
+
+    def release_collector_lease(self) -> None:
+        if self._collector_lock.is_locked:
+            self._collector_lock.release()
+
+    def close(self) -> None:
+        self.release_collector_lease()
+        with self._mutex:
+            self._content.clear()
+            self._state.clear()

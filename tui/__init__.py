@@ -1,0 +1,1 @@
+"""How the person on duty sees and steers the desk: the Textual app, its screens and widgets."""

@@ -1,0 +1,134 @@
+"""The webcare desk: the Textual app. It owns the queue the screens show, keeps it in step with
+the store, and collects in-process when no `webcare collect` runs for its data directory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import get_current_worker
+
+from store import Store, StoreChanges
+from tui.keys import localize
+from tui.screens.help import HelpScreen, key_rows
+from tui.screens.stream import StreamScreen
+from webcare.config import Config
+from webcare.queue import MentionQueue
+
+STORE_POLL = 1.0  # seconds: another process's writes show within this (plus a repaint)
+LEASE_RETRY = 15.0  # seconds: an attached desk takes over collecting when the collector stops
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class WebcareApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "webcare"
+    BINDINGS = [
+        Binding("q", "quit", "quit", id="app.quit"),
+        Binding("question_mark", "help", "help", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        make_poller: Callable[[Callable[[int], Any]], Any] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__()
+        localize(self, config.language)
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.make_poller = make_poller  # None: never collect (attach only)
+        self.queue = MentionQueue(store.load())
+        self.health: dict[str, Any] = store.read_health()
+        self.collecting = False
+        self.max_norm = max((n.allowed for n in config.norms.values() if n.allowed), default=timedelta(hours=8))
+
+    def on_mount(self) -> None:
+        keymap = self.config.raw.get("keys", {})
+        if keymap:
+            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
+        self.push_screen(StreamScreen())
+        self._take_lease()
+        self.set_interval(STORE_POLL, self.poll_store)
+        self._schedule_tick()
+
+    # --- collecting -------------------------------------------------------------------
+
+    def _take_lease(self) -> None:
+        """Collect here unless another process already does; else try again later."""
+        if self.make_poller is not None and self.store.try_collector_lease():
+            self.collecting = True
+            self._run_poller()
+        elif self.make_poller is not None:
+            self.set_timer(LEASE_RETRY, self._take_lease)
+
+    @work(exclusive=True, group="poller", exit_on_error=False)
+    async def _run_poller(self) -> None:
+        poller = self.make_poller(lambda _count: self.poll_store())
+        await poller.run()
+
+    # --- the store --------------------------------------------------------------------
+
+    def poll_store(self) -> None:
+        self._read_changes()
+
+    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
+    def _read_changes(self) -> None:
+        changes = self.store.changes()
+        if changes and not get_current_worker().is_cancelled:
+            self.call_from_thread(self.apply_changes, changes)
+
+    def apply_changes(self, changes: StoreChanges) -> None:
+        """Merge what the store reported into the queue and repaint what shows it."""
+        self.queue.extend(changes.new)
+        for mention_id, state in changes.states.items():
+            self.queue.update(mention_id, lambda m, s=state: m.apply_state(s))
+        if changes.health is not None:
+            self.health = changes.health
+        screen = self.screen
+        if isinstance(screen, StreamScreen):
+            if changes.new or changes.states:
+                screen.mentions_changed()
+            else:
+                screen.update_header()
+
+    # --- the clock --------------------------------------------------------------------
+
+    def _schedule_tick(self) -> None:
+        # One timer for every countdown, at the next minute boundary: the countdowns show
+        # minutes, so repainting more often would only cost CPU and SSH bandwidth.
+        delay = 60.0 - (time.time() % 60.0) + 0.05
+        self.set_timer(delay, self._tick)
+
+    def _tick(self) -> None:
+        self.tick_now()
+        self._schedule_tick()
+
+    def tick_now(self) -> None:
+        """Repaint what depends on the time (tests call this after moving the clock)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, StreamScreen):
+                screen.clock_ticked()
+
+    # --- actions ----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        bindings = [(key, ab.binding) for key, ab in self.screen.active_bindings.items()]
+        self.push_screen(HelpScreen(key_rows(bindings, self), self.config.language))
+
+    def on_unmount(self) -> None:
+        self.store.release_collector_lease()

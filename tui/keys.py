@@ -1,0 +1,37 @@
+"""Keys are data: every binding has an id (remappable from config.toml's [keys] table, e.g.
+`"stream.next" = "j,down,n"`) and a description shown in the footer and in `?` help, in the
+desk's language."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from textual.dom import DOMNode
+
+# Dutch descriptions by binding id; the English ones are on the bindings themselves.
+DUTCH: dict[str, str] = {
+    "stream.next": "volgende",
+    "stream.previous": "vorige",
+    "stream.first": "eerste",
+    "stream.last": "laatste",
+    "stream.page_down": "pagina omlaag",
+    "stream.page_up": "pagina omhoog",
+    "stream.open": "openen",
+    "stream.filter": "filter",
+    "stream.close": "sluit detail / wis filter",
+    "stream.detail": "detailpaneel aan/uit",
+    "app.help": "help",
+    "app.quit": "stoppen",
+    "help.close": "sluiten",
+}
+
+
+def localize(node: DOMNode, language: str) -> None:
+    """Give `node`'s bindings their descriptions in `language` (call in __init__)."""
+    if language != "nl":
+        return
+    bindings = node._bindings.key_to_bindings
+    for key, items in bindings.items():
+        bindings[key] = [
+            dataclasses.replace(b, description=DUTCH[b.id]) if b.id in DUTCH else b for b in items
+        ]

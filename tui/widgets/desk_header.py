@@ -1,0 +1,84 @@
+"""The header: desk name, clock, what is burning (new / due soon / overdue), and the health of
+the sources and the collector. One or two lines; repainted once a minute or when they change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual.widget import Widget
+
+from webcare.i18n import word
+from webcare.mention import from_iso
+
+COLLECTOR_STALE = timedelta(seconds=90)  # three missed heartbeats
+
+
+@dataclass
+class HeaderFacts:
+    new: int = 0
+    due_soon: int = 0
+    overdue: int = 0
+    shown: int = 0
+    total: int = 0
+    collecting: bool = False  # this process collects
+    health: dict[str, Any] = field(default_factory=dict)
+
+
+class DeskHeader(Widget):
+    DEFAULT_CSS = """
+    DeskHeader { height: auto; max-height: 3; background: $panel; color: $foreground; padding: 0 1; }
+    """
+
+    def __init__(self, name: str, language: str, timezone: ZoneInfo, clock: Callable[[], datetime], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.desk_name = name
+        self.language = language
+        self.timezone = timezone
+        self.clock = clock
+        self.facts = HeaderFacts()
+
+    def update_facts(self, facts: HeaderFacts) -> None:
+        if facts != self.facts:
+            self.facts = facts
+            self.refresh(layout=True)
+
+    def render(self) -> Text:
+        lang, f, now = self.language, self.facts, self.clock()
+        out = Text(no_wrap=False, overflow="fold")
+        out.append(self.desk_name, style="bold")
+        out.append(f" {now.astimezone(self.timezone):%H:%M} │ ")
+        out.append(f"{f.new} {word('new', lang)}", style="bold" if f.new else "")
+        out.append(" · ")
+        out.append(f"{f.due_soon} {word('due_soon', lang)}", style="bold yellow" if f.due_soon else "")
+        out.append(" · ")
+        out.append(f"{f.overdue} {word('overdue', lang)}", style="bold red reverse" if f.overdue else "")
+        if f.shown != f.total:
+            out.append(f"  [{f.shown}/{f.total} {word('shown', lang)}]", style="dim")
+        out.append(" │ ")
+        out.append_text(self._health(now))
+        return out
+
+    def _health(self, now: datetime) -> Text:
+        lang = self.language
+        out = Text()
+        health = self.facts.health or {}
+        sources = health.get("sources", {})
+        collector = health.get("collector", {})
+        beat = from_iso(collector.get("heartbeat_at")) if collector else None
+        if not self.facts.collecting and (beat is None or now - beat > COLLECTOR_STALE):
+            since = f" {beat.astimezone(self.timezone):%H:%M}" if beat else ""
+            out.append(f"{word('collector_stopped', lang)}{since} ", style="bold red")
+        ok = [n for n, h in sources.items() if h.get("state") == "ok"]
+        bad = [(n, h) for n, h in sources.items() if h.get("state") in ("failing", "rate-limited")]
+        out.append(f"{word('sources', lang)} {len(ok)}/{len(sources)} {word('ok', lang)}")
+        for name, h in bad:
+            out.append(" · ")
+            out.append(f"{name}: {word(h['state'], lang)}", style="bold red")
+            if h.get("last_error"):
+                out.append(f" ({h['last_error'][:60]})", style="red")
+        return out

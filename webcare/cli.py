@@ -1,0 +1,196 @@
+"""The command line, and the composition root: the one place that wires the domain (webcare)
+to its adapters (sources, store, tui).
+
+    webcare [--config PATH]                  the desk
+    webcare collect [--config PATH] [--once] the headless collector
+    webcare export [--config PATH] mentions --format jsonl|csv
+    webcare check [--config PATH]            validate the configuration (exit 2 on error)
+    webcare --version
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from webcare import __version__
+from webcare.config import Config, ConfigError, load
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
+EXPORT_FIELDS = (
+    "id", "source", "channel", "author", "author_name", "title", "text", "url", "published_at",
+    "first_seen_at", "deadline", "norm_s", "keywords", "reach", "status", "category",
+    "scheme_path", "routed_to", "responded_at", "history",
+)
+
+
+def find_config(given: str | None) -> Path:
+    """--config, else $WEBCARE_CONFIG, else ./config.toml, else the user config directory."""
+    if given:
+        return Path(given).expanduser()
+    if os.environ.get("WEBCARE_CONFIG"):
+        return Path(os.environ["WEBCARE_CONFIG"]).expanduser()
+    local = Path("config.toml")
+    if local.exists():
+        return local.resolve()
+    from platformdirs import user_config_path
+
+    user = user_config_path("webcare") / "config.toml"
+    if user.exists():
+        return user
+    raise ConfigError(f"no config.toml found (looked in {Path.cwd()} and {user.parent}); pass --config PATH or set WEBCARE_CONFIG")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config.toml to use")
+    parser = argparse.ArgumentParser(prog="webcare", description="A terminal desk for government webcare teams.", parents=[common])
+    parser.add_argument("--version", action="version", version=f"webcare {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    collect = sub.add_parser("collect", parents=[common], help="run the headless collector")
+    collect.add_argument("--once", action="store_true", help="poll every source once, then exit")
+    export = sub.add_parser("export", parents=[common], help="export data")
+    export.add_argument("what", choices=["mentions"])
+    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+    sub.add_parser("check", parents=[common], help="validate the configuration")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load(find_config(getattr(args, "config", None)))
+        if args.command == "check":
+            return cmd_check(config)
+        if args.command == "collect":
+            return cmd_collect(config, once=args.once)
+        if args.command == "export":
+            return cmd_export(config, args.format, args.output)
+        return cmd_desk(config)
+    except ConfigError as exc:
+        print(f"webcare: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from store.store import StoreError
+
+        if isinstance(exc, StoreError | OSError):
+            print(f"webcare: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+        raise
+
+
+def _open(config: Config):
+    """The store, the sources and the poller factory for `config`."""
+    from sources.poller import Poller
+    from sources.registry import build_sources
+    from store import Store
+    from webcare.intake import Intake
+
+    sources = build_sources(config)
+    store = Store(config.data_dir)
+    intake = Intake(config)
+
+    def make_poller(on_new=None) -> Poller:
+        return Poller(sources, intake, store, on_new=on_new)
+
+    return store, sources, make_poller
+
+
+def cmd_check(config: Config) -> int:
+    from sources.registry import build_sources
+
+    sources = build_sources(config)
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = config.data_dir / ".webcare-check"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"[desk] data_dir: {config.data_dir} is not writable ({exc.strerror or exc})") from None
+    names = ", ".join(f"{s.name} ({s.type})" for s in sources) or "none"
+    print(f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}")
+    return 0
+
+
+def cmd_desk(config: Config) -> int:
+    store, _sources, make_poller = _open(config)
+    from tui.app import WebcareApp
+
+    WebcareApp(config, store, make_poller=make_poller).run()
+    return 0
+
+
+def cmd_collect(config: Config, once: bool) -> int:
+    store, sources, make_poller = _open(config)
+    store.load()  # know every stored id, so dedup needs no scan per poll
+    poller = make_poller()
+    if once:
+        new = asyncio.run(poller.poll_once())
+        for name, h in poller.health.items():
+            state = h.state if not h.last_error else f"{h.state}: {h.last_error}"
+            print(f"{name}: {state}; {h.fetched} fetched, {h.new} new")
+        print(f"{new} new mentions stored in {config.data_dir}")
+        return 0 if all(h.state == "ok" for h in poller.health.values()) else EXIT_FAILURE
+    waited = False
+    while not store.try_collector_lease():
+        if not waited:
+            print(f"webcare collect: another process collects for {config.data_dir}; waiting for it to stop", file=sys.stderr, flush=True)
+            waited = True
+        time.sleep(2)
+    print(f"webcare collect: collecting {len(sources)} sources into {config.data_dir}", file=sys.stderr, flush=True)
+
+    async def run() -> None:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await poller.run()
+        except asyncio.CancelledError:
+            pass
+
+    try:
+        asyncio.run(run())
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_export(config: Config, fmt: str, output: str | None) -> int:
+    from store import Store
+
+    mentions = Store(config.data_dir).load()
+    out: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt == "jsonl":
+            for m in mentions:
+                out.write(json.dumps(m.export_record(), ensure_ascii=False) + "\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+            writer.writeheader()
+            for m in mentions:
+                row = m.export_record()
+                for key in ("keywords", "scheme_path", "history"):
+                    row[key] = json.dumps(row[key], ensure_ascii=False)
+                writer.writerow(row)
+    finally:
+        if output:
+            out.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

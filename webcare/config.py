@@ -1,0 +1,215 @@
+"""The configuration: one typed model read from config.toml, with errors that name the key.
+
+`load(path)` returns a Config or raises ConfigError("[norms] x: '2 hours' is not a duration…").
+Sections that later parts of the desk own (experts, smtp, calendar, templates) are kept as
+plain tables here and validated by their owners.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from webcare.channels import CHANNELS, normalize_channel
+from webcare.hours import WeeklyHours
+from webcare.norms import Norm, parse_duration
+
+LANGUAGES = ("nl", "en")
+
+# The 2-4-8 norm and sensible values for the other channels, used where [norms] is silent.
+DEFAULT_NORMS = {
+    "x": "2h",
+    "facebook": "4h",
+    "email": "8h",
+    "mastodon": "2h",
+    "bluesky": "2h",
+    "instagram": "4h",
+    "linkedin": "8h",
+    "youtube": "8h",
+    "reddit": "4h",
+    "news": "none",
+    "web": "none",
+    "other": "8h",
+}
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the person who edits config.toml."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One [[sources]] entry: its type and name, and the type's own keys (checked by sources/)."""
+
+    type: str
+    name: str
+    options: dict[str, Any]
+    index: int  # position in [[sources]], for error messages
+
+    @property
+    def where(self) -> str:
+        return f"[[sources]] #{self.index + 1} ({self.name!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    name: str
+    language: str
+    timezone: ZoneInfo
+    data_dir: Path
+    operator: str
+    norms: dict[str, Norm]
+    sources: tuple[SourceConfig, ...]
+    keywords: tuple[str, ...]
+    raw: dict[str, Any] = field(repr=False)  # the whole file, for the sections owned elsewhere
+
+    def norm(self, channel: str) -> Norm:
+        return self.norms.get(channel) or self.norms["other"]
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{key}] must be a table, not {type(value).__name__}")
+    return value
+
+
+def _str(table: dict[str, Any], section: str, key: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"[{section}] {key}: must be a string, not {value!r}")
+    return value
+
+
+def _unknown(table: dict[str, Any], section: str, known: set[str]) -> None:
+    extra = sorted(set(table) - known)
+    if extra:
+        raise ConfigError(f"[{section}] {extra[0]}: unknown key (known: {', '.join(sorted(known))})")
+
+
+def resolve_operator(configured: str) -> str:
+    """[desk] operator, else $WEBCARE_OPERATOR, else the login name."""
+    if configured.strip():
+        return configured.strip()
+    if os.environ.get("WEBCARE_OPERATOR", "").strip():
+        return os.environ["WEBCARE_OPERATOR"].strip()
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "operator"
+
+
+def load(path: Path) -> Config:
+    """Read and check config.toml at `path`."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    try:
+        return _parse(path, data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def _parse(path: Path, data: dict[str, Any]) -> Config:
+    desk = _table(data, "desk")
+    _unknown(desk, "desk", {"name", "language", "timezone", "data_dir", "operator"})
+    name = _str(desk, "desk", "name", "webcare")
+    language = _str(desk, "desk", "language", "nl")
+    if language not in LANGUAGES:
+        raise ConfigError(f"[desk] language: {language!r} is not one of {', '.join(LANGUAGES)}")
+    tz_name = _str(desk, "desk", "timezone", "Europe/Brussels")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"[desk] timezone: {tz_name!r} is not a known time zone (like 'Europe/Brussels')") from None
+    data_dir = Path(_str(desk, "desk", "data_dir", "data")).expanduser()
+    if not data_dir.is_absolute():
+        data_dir = (path.parent / data_dir).resolve()
+    operator = resolve_operator(_str(desk, "desk", "operator", ""))
+
+    clock = _table(data, "clock")
+    _unknown(clock, "clock", {"office_hours", "office_hours_channels"})
+    office = None
+    office_channels: set[str] = set()
+    if "office_hours" in clock:
+        try:
+            office = WeeklyHours.parse(_str(clock, "clock", "office_hours", ""))
+        except ValueError as exc:
+            raise ConfigError(f"[clock] office_hours: {exc}") from None
+    channels = clock.get("office_hours_channels", [])
+    if not isinstance(channels, list):
+        raise ConfigError("[clock] office_hours_channels: must be a list of channels")
+    for ch in channels:
+        try:
+            office_channels.add(normalize_channel(str(ch)))
+        except ValueError as exc:
+            raise ConfigError(f"[clock] office_hours_channels: {exc}") from None
+    if office_channels and office is None:
+        raise ConfigError("[clock] office_hours_channels: set [clock] office_hours too")
+
+    norms_table = {**DEFAULT_NORMS}
+    for key, value in _table(data, "norms").items():
+        try:
+            channel = normalize_channel(key)
+        except ValueError as exc:
+            raise ConfigError(f"[norms] {key}: {exc}") from None
+        if not isinstance(value, str):
+            raise ConfigError(f"[norms] {key}: must be a string like '2h', not {value!r}")
+        norms_table[channel] = value
+    norms: dict[str, Norm] = {}
+    for channel in CHANNELS:
+        try:
+            allowed: timedelta | None = parse_duration(norms_table[channel])
+        except ValueError as exc:
+            raise ConfigError(f"[norms] {channel}: {exc}") from None
+        norms[channel] = Norm(allowed, office if channel in office_channels else None)
+
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list):
+        raise ConfigError("sources: write each source as a [[sources]] table")
+    sources = []
+    seen_names: set[str] = set()
+    for i, entry in enumerate(raw_sources):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"[[sources]] #{i + 1}: must be a table")
+        stype = entry.get("type")
+        if not isinstance(stype, str) or not stype:
+            raise ConfigError(f"[[sources]] #{i + 1}: type: missing (e.g. type = \"rss\")")
+        sname = entry.get("name", f"{stype} {i + 1}")
+        if not isinstance(sname, str) or not sname.strip():
+            raise ConfigError(f"[[sources]] #{i + 1}: name: must be a non-empty string")
+        if sname in seen_names:
+            raise ConfigError(f"[[sources]] #{i + 1}: name: {sname!r} is used twice; names must be unique")
+        seen_names.add(sname)
+        options = {k: v for k, v in entry.items() if k not in ("type", "name")}
+        sources.append(SourceConfig(stype, sname, options, i))
+
+    watch = _table(data, "watch")
+    keywords = watch.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
+        raise ConfigError("[watch] keywords: must be a list of non-empty strings")
+
+    return Config(
+        path=path,
+        name=name,
+        language=language,
+        timezone=tz,
+        data_dir=data_dir,
+        operator=operator,
+        norms=norms,
+        sources=tuple(sources),
+        keywords=tuple(k.strip() for k in keywords),
+        raw=data,
+    )

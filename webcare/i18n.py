@@ -1,0 +1,113 @@
+"""The desk's words in its two UI languages ([desk] language = "nl" or "en")."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import humanize
+
+WORDS: dict[str, dict[str, str]] = {
+    "new": {"nl": "nieuw", "en": "new"},
+    "due_soon": {"nl": "bijna", "en": "due soon"},
+    "overdue": {"nl": "te laat", "en": "overdue"},
+    "sources": {"nl": "bronnen", "en": "sources"},
+    "ok": {"nl": "ok", "en": "ok"},
+    "failing": {"nl": "faalt", "en": "failing"},
+    "rate-limited": {"nl": "beperkt", "en": "rate-limited"},
+    "starting": {"nl": "start", "en": "starting"},
+    "collector_here": {"nl": "verzamelt zelf", "en": "collecting"},
+    "collector_attached": {"nl": "gekoppeld aan collector", "en": "attached to collector"},
+    "collector_stopped": {"nl": "collector gestopt", "en": "collector stopped"},
+    "no_mentions": {"nl": "Nog geen vermeldingen. De bronnen worden bevraagd…", "en": "No mentions yet. Polling the sources…"},
+    "no_match": {"nl": "Geen vermeldingen voor deze filter.", "en": "No mentions match this filter."},
+    "filter": {"nl": "filter", "en": "filter"},
+    "filter_hint": {
+        "nl": "woorden, of channel:x status:new source:demo urgency:overdue — enter past toe, esc wist",
+        "en": "words, or channel:x status:new source:demo urgency:overdue — enter applies, esc clears",
+    },
+    "author": {"nl": "Auteur", "en": "Author"},
+    "channel": {"nl": "Kanaal", "en": "Channel"},
+    "link": {"nl": "Link", "en": "Link"},
+    "published": {"nl": "Gepubliceerd", "en": "Published"},
+    "first_seen": {"nl": "Eerst gezien", "en": "First seen"},
+    "deadline": {"nl": "Antwoorden voor", "en": "Answer by"},
+    "keywords": {"nl": "Trefwoorden", "en": "Keywords"},
+    "source": {"nl": "Bron", "en": "Source"},
+    "status": {"nl": "Status", "en": "Status"},
+    "reach": {"nl": "Bereik", "en": "Reach"},
+    "history": {"nl": "Geschiedenis", "en": "History"},
+    "unknown": {"nl": "onbekend", "en": "unknown"},
+    "no_norm": {"nl": "geen norm", "en": "no norm"},
+    "help_title": {"nl": "Toetsen", "en": "Keys"},
+    "help_close": {"nl": "esc of ? sluit", "en": "esc or ? closes"},
+    "shown": {"nl": "getoond", "en": "shown"},
+}
+
+STATUS_WORDS: dict[str, dict[str, str]] = {
+    "new": {"nl": "nieuw", "en": "new"},
+    "responding": {"nl": "in behandeling", "en": "responding"},
+    "routed": {"nl": "doorgestuurd", "en": "routed"},
+    "monitoring": {"nl": "opvolgen", "en": "monitoring"},
+    "escalated": {"nl": "geëscaleerd", "en": "escalated"},
+    "responded": {"nl": "beantwoord", "en": "responded"},
+    "closed": {"nl": "gesloten", "en": "closed"},
+    "no reaction": {"nl": "geen reactie", "en": "no reaction"},
+    "moderated": {"nl": "gemodereerd", "en": "moderated"},
+    "snoozed": {"nl": "gesluimerd", "en": "snoozed"},
+}
+
+
+def word(key: str, language: str) -> str:
+    entry = WORDS.get(key)
+    return key if entry is None else entry.get(language, entry["en"])
+
+
+def status_word(status: str, language: str) -> str:
+    entry = STATUS_WORDS.get(status)
+    return status if entry is None else entry.get(language, entry["en"])
+
+
+def countdown(left: timedelta, language: str) -> str:
+    """Compact time left to answer: 'nog 1 u 12 min' / '1 h 12 min left', or when negative
+    '3 min te laat' / '3 min overdue'. Minute precision: the desk repaints once a minute."""
+    late = left < timedelta(0)
+    minutes = int(abs(left).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    h = "u" if language == "nl" else "h"
+    if days:
+        span = f"{days} d {hours} {h}"
+    elif hours:
+        span = f"{hours} {h} {mins} min"
+    elif minutes:
+        span = f"{mins} min"
+    else:
+        span = "< 1 min"
+    if language == "nl":
+        return f"{span} te laat" if late else f"nog {span}"
+    return f"{span} overdue" if late else f"{span} left"
+
+
+_humanize_lock = threading.Lock()  # humanize's locale is process-global
+
+
+def _in_language(language: str, fn: Callable[[], str]) -> str:
+    with _humanize_lock:
+        if language == "nl":
+            humanize.i18n.activate("nl_NL")
+        try:
+            return fn()
+        finally:
+            humanize.i18n.deactivate()
+
+
+def ago(moment: datetime, now: datetime, language: str) -> str:
+    """'3 uur geleden' / '3 hours ago' (or 'over 2 uur' / 'in 2 hours' for the future)."""
+    return _in_language(language, lambda: humanize.naturaltime(moment, when=now))
+
+
+def span(delta: timedelta, language: str) -> str:
+    """'1 uur en 12 minuten' / '1 hour and 12 minutes'."""
+    return _in_language(language, lambda: humanize.precisedelta(abs(delta), minimum_unit="minutes", format="%0.0f"))

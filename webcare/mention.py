@@ -1,0 +1,151 @@
+"""A mention: one post, comment or message about the organisation, and what the desk did with it.
+
+The content (what was said, by whom, where) never changes after it is collected; the state
+(status, category, scheme path, routing, history) is what the desk's operators change. The
+store keeps the two apart, so a status change never rewrites the large content files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from webcare.norms import Urgency, urgency
+
+# Statuses (reaction-scheme.md). A reply is owed while the status is one of OWED.
+STATUSES = (
+    "new",
+    "responding",
+    "routed",
+    "monitoring",
+    "escalated",
+    "responded",
+    "closed",
+    "no reaction",
+    "moderated",
+    "snoozed",
+)
+OWED = frozenset({"new", "responding", "routed", "escalated"})
+
+
+def stable_id(*parts: str) -> str:
+    """A short id that is the same every time the same item is seen (by source key and guid)."""
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=10).hexdigest()
+
+
+def to_iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return None if not text else datetime.fromisoformat(text)
+
+
+@dataclass(slots=True)
+class Mention:
+    """One mention. Text fields hold cleaned text (see webcare.untrusted)."""
+
+    id: str
+    source: str
+    channel: str
+    author: str
+    text: str
+    first_seen_at: datetime
+    url: str = ""
+    title: str = ""
+    author_name: str = ""
+    published_at: datetime | None = None
+    deadline: datetime | None = None
+    norm_s: int | None = None  # the norm that applied when it came in, in seconds
+    keywords: tuple[str, ...] = ()
+    reach: int | None = None
+    # state, owned by the operators
+    status: str = "new"
+    category: str | None = None
+    scheme_path: list[str] = field(default_factory=list)
+    routed_to: str | None = None
+    responded_at: datetime | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def owed(self) -> bool:
+        """Whether a reply is still owed (the countdown runs)."""
+        return self.status in OWED
+
+    @property
+    def allowed(self) -> timedelta | None:
+        return None if self.norm_s is None else timedelta(seconds=self.norm_s)
+
+    def urgency(self, now: datetime) -> Urgency:
+        if not self.owed:
+            return Urgency.NO_NORM
+        return urgency(self.deadline, self.allowed, now)
+
+    # --- records: what the store writes -------------------------------------------------
+
+    def content_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "channel": self.channel,
+            "author": self.author,
+            "author_name": self.author_name,
+            "text": self.text,
+            "title": self.title,
+            "url": self.url,
+            "published_at": to_iso(self.published_at),
+            "first_seen_at": to_iso(self.first_seen_at),
+            "deadline": to_iso(self.deadline),
+            "norm_s": self.norm_s,
+            "keywords": list(self.keywords),
+            "reach": self.reach,
+        }
+
+    def state_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "category": self.category,
+            "scheme_path": list(self.scheme_path),
+            "routed_to": self.routed_to,
+            "responded_at": to_iso(self.responded_at),
+            "history": list(self.history),
+        }
+
+    @classmethod
+    def from_records(cls, content: dict[str, Any], state: dict[str, Any] | None = None) -> Mention:
+        m = cls(
+            id=content["id"],
+            source=content["source"],
+            channel=content["channel"],
+            author=content["author"],
+            author_name=content.get("author_name", ""),
+            text=content["text"],
+            title=content.get("title", ""),
+            url=content.get("url", ""),
+            published_at=from_iso(content.get("published_at")),
+            first_seen_at=from_iso(content["first_seen_at"]),  # type: ignore[arg-type]
+            deadline=from_iso(content.get("deadline")),
+            norm_s=content.get("norm_s"),
+            keywords=tuple(content.get("keywords") or ()),
+            reach=content.get("reach"),
+        )
+        if state:
+            m.apply_state(state)
+        return m
+
+    def apply_state(self, state: dict[str, Any]) -> None:
+        self.status = state.get("status", "new")
+        self.category = state.get("category")
+        self.scheme_path = list(state.get("scheme_path") or [])
+        self.routed_to = state.get("routed_to")
+        self.responded_at = from_iso(state.get("responded_at"))
+        self.history = list(state.get("history") or [])
+
+    def export_record(self) -> dict[str, Any]:
+        """The export contract of DESIGN.md (one JSON object per mention)."""
+        out = self.content_record()
+        out.update(self.state_record())
+        return out

@@ -1,0 +1,186 @@
+"""The desk's queue: every mention in the order the person on duty should see them.
+
+Order: mentions that owe a reply, by deadline (so the overdue ones come first, the longest
+overdue on top); then those that owe a reply but have no norm (news), newest first; then the
+handled ones, newest first. This order does not depend on the time of day — an item turning
+overdue stays where it is — so the queue is sorted once and kept sorted by insertion, and a
+key press or a countdown tick never re-sorts 100,000 mentions.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+
+from webcare.channels import ALIASES
+from webcare.mention import Mention
+from webcare.norms import Urgency
+from webcare.watch import fold
+
+SortKey = tuple[int, float, str]
+_FIELDS = ("channel", "status", "source", "urgency", "author", "keyword")
+
+
+def sort_key(m: Mention) -> SortKey:
+    if m.owed and m.deadline is not None:
+        return (0, m.deadline.timestamp(), m.id)
+    if m.owed:
+        return (1, -m.first_seen_at.timestamp(), m.id)
+    return (2, -m.first_seen_at.timestamp(), m.id)
+
+
+class MentionFilter:
+    """A filter typed after `/`: words that must all occur (in author, title or text) and
+    field:value terms (channel:x status:new source:demo urgency:overdue author:… keyword:…)."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query.strip()
+        self.words: list[str] = []
+        self.fields: dict[str, str] = {}
+        for term in self.query.split():
+            name, sep, value = term.partition(":")
+            if sep and name.lower() in _FIELDS and value:
+                value = fold(value)
+                self.fields[name.lower()] = ALIASES.get(value, value) if name.lower() == "channel" else value
+            else:
+                self.words.append(fold(term))
+
+    def __bool__(self) -> bool:
+        return bool(self.query)
+
+    def accepts(self, m: Mention, now: datetime) -> bool:
+        f = self.fields
+        if "channel" in f and not fold(m.channel).startswith(f["channel"]):
+            return False
+        if "status" in f and not fold(m.status).startswith(f["status"]):
+            return False
+        if "source" in f and f["source"] not in fold(m.source):
+            return False
+        if "author" in f and f["author"] not in fold(m.author + " " + m.author_name):
+            return False
+        if "keyword" in f and not any(f["keyword"] in fold(k) for k in m.keywords):
+            return False
+        if "urgency" in f and not m.urgency(now).name.lower().replace("_", "-").startswith(f["urgency"].replace("_", "-")):
+            return False
+        if self.words:
+            hay = fold(f"{m.author} {m.author_name} {m.title} {m.text}")
+            return all(w in hay for w in self.words)
+        return True
+
+
+class MentionQueue:
+    """The sorted mentions, with an optional filter giving the visible subset."""
+
+    def __init__(self, mentions: Iterable[Mention] = ()) -> None:
+        self._by_id: dict[str, Mention] = {}
+        self._keys: list[SortKey] = []
+        self._filter: MentionFilter | None = None
+        self._visible: list[Mention] | None = None  # None: no filter, everything is visible
+        self._now: datetime | None = None
+        self.new_count = 0  # mentions with status "new", kept up to date on every change
+        self.extend(mentions)
+
+    # --- reading ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._keys) if self._visible is None else len(self._visible)
+
+    @property
+    def total(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, index: int) -> Mention:
+        if self._visible is not None:
+            return self._visible[index]
+        return self._by_id[self._keys[index][2]]
+
+    def __iter__(self) -> Iterator[Mention]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def get(self, mention_id: str) -> Mention | None:
+        return self._by_id.get(mention_id)
+
+    def index_of(self, mention_id: str) -> int | None:
+        """The visible position of a mention, or None (unknown or filtered out)."""
+        m = self._by_id.get(mention_id)
+        if m is None:
+            return None
+        if self._visible is not None:
+            try:
+                return self._visible.index(m)
+            except ValueError:
+                return None
+        key = sort_key(m)
+        i = bisect.bisect_left(self._keys, key)
+        return i if i < len(self._keys) and self._keys[i] == key else None
+
+    # --- changing --------------------------------------------------------------------
+
+    def extend(self, mentions: Iterable[Mention]) -> list[Mention]:
+        """Add mentions (ignoring known ids); returns the added ones."""
+        added = [m for m in mentions if m.id not in self._by_id]
+        for m in added:
+            self._by_id[m.id] = m
+            self.new_count += m.status == "new"
+        if len(added) > 64:
+            self._keys.extend(sort_key(m) for m in added)
+            self._keys.sort()
+        else:
+            for m in added:
+                bisect.insort(self._keys, sort_key(m))
+        if added and self._filter is not None:
+            self._refilter()
+        return added
+
+    def update(self, mention_id: str, apply) -> Mention | None:
+        """Change a mention in place through `apply(m)`, keeping the order right."""
+        m = self._by_id.get(mention_id)
+        if m is None:
+            return None
+        old, was_new = sort_key(m), m.status == "new"
+        apply(m)
+        new = sort_key(m)
+        self.new_count += (m.status == "new") - was_new
+        if new != old:
+            i = bisect.bisect_left(self._keys, old)
+            if i < len(self._keys) and self._keys[i] == old:
+                del self._keys[i]
+            bisect.insort(self._keys, new)
+        if self._filter is not None:
+            self._refilter()
+        return m
+
+    def set_filter(self, query: str, now: datetime) -> None:
+        self._filter = MentionFilter(query) if query.strip() else None
+        self._now = now
+        self._refilter()
+
+    @property
+    def filter_query(self) -> str:
+        return self._filter.query if self._filter else ""
+
+    def _refilter(self) -> None:
+        if self._filter is None:
+            self._visible = None
+            return
+        f, now = self._filter, self._now
+        self._visible = [m for k in self._keys if f.accepts(m := self._by_id[k[2]], now)]
+
+    # --- counting --------------------------------------------------------------------
+
+    def counts(self, now: datetime, max_norm: timedelta) -> dict[Urgency, int]:
+        """How many owed mentions are overdue and due soon, without looking at all of them:
+        owed mentions with a deadline are the first block of the order, sorted by deadline."""
+        end_owed = bisect.bisect_left(self._keys, (1, float("-inf"), ""))
+        overdue = bisect.bisect_left(self._keys, (0, now.timestamp(), ""), 0, end_owed)
+        due_soon = 0
+        horizon = (now + max_norm / 4).timestamp()
+        for i in range(overdue, end_owed):
+            key = self._keys[i]
+            if key[1] > horizon:
+                break
+            if self._by_id[key[2]].urgency(now) is Urgency.DUE_SOON:
+                due_soon += 1
+        return {Urgency.OVERDUE: overdue, Urgency.DUE_SOON: due_soon}

@@ -1,0 +1,32 @@
+"""What the desk watches for: the [watch] keywords a mention must match.
+
+Matching is case- and accent-insensitive ("Vlaamse Landmaatschappij" matches
+"vlaamse landmaatschappij", "mestbank" matches "Mestbank") and on word boundaries, so "VLM"
+matches "#VLM" and "@VLM_be" but not "xvlmx".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: the form both sides are compared in."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class KeywordMatcher:
+    """Finds which of the configured keywords a text mentions."""
+
+    def __init__(self, keywords: tuple[str, ...]) -> None:
+        self.keywords = keywords
+        self._patterns = [
+            (k, re.compile(r"(?<![^\W_])" + re.escape(fold(k)).replace(r"\ ", r"\s+") + r"(?![^\W_])"))
+            for k in keywords
+        ]
+
+    def matches(self, *texts: str) -> tuple[str, ...]:
+        folded = fold(" \n ".join(texts)) if len(texts) > 1 else fold(texts[0] if texts else "")
+        return tuple(k for k, p in self._patterns if p.search(folded))
