@@ -127,7 +127,8 @@ class WebcareApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        bindings = [(key, ab.binding) for key, ab in self.screen.active_bindings.items()]
+        # Only the desk's own keys (they have ids); not the scroll plumbing Textual adds.
+        bindings = [(key, ab.binding) for key, ab in self.screen.active_bindings.items() if ab.binding.id]
         self.push_screen(HelpScreen(key_rows(bindings, self), self.config.language))
 
     def on_unmount(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import humanize
 
@@ -80,7 +80,7 @@ def countdown(left: timedelta, language: str) -> str:
     if days:
         span = f"{days} d {hours} {h}"
     elif hours:
-        span = f"{hours} {h} {mins} min"
+        span = f"{hours} {h} {mins} min" if mins else f"{hours} {h}"
     elif minutes:
         span = f"{mins} min"
     else:
@@ -88,6 +88,18 @@ def countdown(left: timedelta, language: str) -> str:
     if language == "nl":
         return f"{span} te laat" if late else f"nog {span}"
     return f"{span} overdue" if late else f"{span} left"
+
+
+DAY_NAMES = {
+    "nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+
+
+def when(moment: datetime, timezone: tzinfo, language: str) -> str:
+    """'za 21-11 20:31' / 'Sat 21-11 20:31' in the desk's timezone (not the C locale's names)."""
+    local = moment.astimezone(timezone)
+    return f"{DAY_NAMES.get(language, DAY_NAMES['en'])[local.weekday()]} {local:%d-%m %H:%M}"
 
 
 _humanize_lock = threading.Lock()  # humanize's locale is process-global

@@ -75,7 +75,10 @@ class DeskHeader(Widget):
             out.append(f"{word('collector_stopped', lang)}{since} ", style="bold red")
         ok = [n for n, h in sources.items() if h.get("state") == "ok"]
         bad = [(n, h) for n, h in sources.items() if h.get("state") in ("failing", "rate-limited")]
-        out.append(f"{word('sources', lang)} {len(ok)}/{len(sources)} {word('ok', lang)}")
+        if len(ok) == len(sources):
+            out.append(f"{word('sources', lang)} {word('ok', lang)}")
+        else:
+            out.append(f"{word('sources', lang)} {len(ok)}/{len(sources)} {word('ok', lang)}")
         for name, h in bad:
             out.append(" · ")
             out.append(f"{name}: {word(h['state'], lang)}", style="bold red")

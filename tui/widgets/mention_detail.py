@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from webcare.channels import SHORT
-from webcare.i18n import ago, countdown, status_word, word
+from webcare.i18n import ago, countdown, status_word, when, word
 from webcare.mention import Mention
 
 
@@ -56,8 +56,7 @@ class MentionDetail(VerticalScroll, can_focus=False):
     def _time(self, moment: datetime | None, now: datetime) -> str:
         if moment is None:
             return word("unknown", self.language)
-        local = moment.astimezone(self.timezone)
-        return f"{local:%a %d-%m %H:%M} ({ago(moment, now, self.language)})"
+        return f"{when(moment, self.timezone, self.language)} ({ago(moment, now, self.language)})"
 
     def describe(self, m: Mention) -> Text:
         """The whole mention as Text; outside text is appended as plain strings."""
@@ -74,7 +73,7 @@ class MentionDetail(VerticalScroll, can_focus=False):
         out.append("\n\n")
         rows: list[tuple[str, str]] = []
         if m.owed and m.deadline is not None:
-            rows.append((word("deadline", lang), f"{m.deadline.astimezone(self.timezone):%a %d-%m %H:%M} · {countdown(m.deadline - now, lang)}"))
+            rows.append((word("deadline", lang), f"{when(m.deadline, self.timezone, lang)} · {countdown(m.deadline - now, lang)}"))
         elif m.owed:
             rows.append((word("deadline", lang), word("no_norm", lang)))
         rows.append((word("status", lang), status_word(m.status, lang)))
