@@ -32,6 +32,8 @@ def test_keywords_match_case_accent_and_word_boundaries():
     assert k.matches("xvlmx") == ()
     assert k.matches("de VLAAMSE\nlandmaatschappij") == ("Vlaamse Landmaatschappij",)
     assert k.matches("Mèstbank!") == ("mestbank",)
+    assert k.matches("mijn mestbankaangifte") == ("mestbank",)  # Dutch compounds
+    assert k.matches("VLMxyz") == ()  # acronyms stay whole words
 
 
 def test_intake_filters_cleans_and_sets_deadline(make_config, clock):

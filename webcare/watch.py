@@ -1,8 +1,10 @@
 """What the desk watches for: the [watch] keywords a mention must match.
 
 Matching is case- and accent-insensitive ("Vlaamse Landmaatschappij" matches
-"vlaamse landmaatschappij", "mestbank" matches "Mestbank") and on word boundaries, so "VLM"
-matches "#VLM" and "@VLM_be" but not "xvlmx".
+"vlaamse landmaatschappij", "mestbank" matches "Mestbank"). A keyword must start a word, so
+"VLM" matches "#VLM" and "@VLM_be" but not "xvlmx". Short keywords (acronyms, under five
+letters) must also end one; longer ones may run on, because Dutch builds compounds:
+"mestbank" matches "mestbankaangifte" and "Mestbankloket".
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ class KeywordMatcher:
 
     def __init__(self, keywords: tuple[str, ...]) -> None:
         self.keywords = keywords
-        self._patterns = [
-            (k, re.compile(r"(?<![^\W_])" + re.escape(fold(k)).replace(r"\ ", r"\s+") + r"(?![^\W_])"))
-            for k in keywords
-        ]
+        self._patterns = [(k, re.compile(self._pattern(fold(k)))) for k in keywords]
+
+    @staticmethod
+    def _pattern(folded: str) -> str:
+        body = re.escape(folded).replace(r"\ ", r"\s+")
+        end = "" if len(folded) >= 5 else r"(?![^\W_])"
+        return r"(?<![^\W_])" + body + end
 
     def matches(self, *texts: str) -> tuple[str, ...]:
         folded = fold(" \n ".join(texts)) if len(texts) > 1 else fold(texts[0] if texts else "")
