@@ -10,7 +10,7 @@ always replaces the inode, so a changed file is never mistaken for the cached on
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,10 @@ def file_signature(path: Path) -> Signature | None:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash at any point leaves old or new, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # Not tempfile.mkstemp: its files are 0600, and the data directory may be shared by the
+    # operators' accounts through a group. os.open with 0o666 honours the umask like open() does.
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -87,7 +90,9 @@ class AtomicJSONStorage(Storage):
             except ValueError as exc:
                 raise ValueError(f"{self.path}: not valid JSON ({exc})") from None
             if not _is_tinydb(data):
-                raise ValueError(f"{self.path}: not a TinyDB database ({{table: {{doc_id: document}}}})")
+                raise ValueError(
+                    f"{self.path}: not a TinyDB database ({{table: {{doc_id: document}}}})"
+                )
             self._cache, self.signature = data, sig
         return self._cache
 
@@ -99,6 +104,15 @@ class AtomicJSONStorage(Storage):
             raise
         self._cache = data
         self.signature = file_signature(self.path)
+
+    @property
+    def cached(self) -> dict[str, Any] | None:
+        """What was last read or written, without touching the file."""
+        return self._cache
+
+    def forget(self) -> None:
+        """Drop the cached data (memory); the next read() reads the file again."""
+        self.signature, self._cache = None, None
 
     def changed(self) -> bool:
         """Whether the file on disk differs from what was last read or written."""

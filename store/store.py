@@ -23,11 +23,13 @@ segment (get, add, update_state) refreshes the cache, but only changes() and loa
 from __future__ import annotations
 
 import copy
+import gc
 import os
 import re
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +38,13 @@ from typing import Any
 import orjson
 from filelock import FileLock, Timeout
 
-from store.jsonstorage import AtomicJSONStorage, Signature, file_signature, read_json, write_atomically
+from store.jsonstorage import (
+    AtomicJSONStorage,
+    Signature,
+    file_signature,
+    read_json,
+    write_atomically,
+)
 from webcare.mention import Mention
 
 SEGMENT_SIZE = 2000
@@ -44,6 +52,19 @@ TABLE = "_default"  # TinyDB's default table: the files stay plain TinyDB databa
 _SEGMENT_NAME = re.compile(r"^(\d{6})\.json$")
 
 Key = tuple[int, str]  # (segment, doc_id as stored: a string)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Reading a store builds hundreds of thousands of dicts and no reference cycles; the cyclic
+    collector would scan the growing heap over and over (load() of 100,000 took 3x as long)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass
@@ -65,7 +86,9 @@ class StoreError(Exception):
 class Store:
     """One process's handle on a data directory. Thread-safe within the process."""
 
-    def __init__(self, data_dir: Path, segment_size: int = SEGMENT_SIZE, lock_timeout: float = 30) -> None:
+    def __init__(
+        self, data_dir: Path, segment_size: int = SEGMENT_SIZE, lock_timeout: float = 30
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.segment_size = segment_size
         self._content_dir = self.data_dir / "mentions"
@@ -77,9 +100,13 @@ class Store:
             raise StoreError(f"{self.data_dir}: cannot use this data directory ({exc})") from None
         # Waiters poll for the lock; 5 ms (not filelock's 50) keeps a desk's write snappy while
         # the collector writes, and lets writers take turns instead of one running ahead.
-        self._write_lock = FileLock(str(self.data_dir / "write.lock"), timeout=lock_timeout, poll_interval=0.005)
+        self._write_lock = FileLock(
+            str(self.data_dir / "write.lock"), timeout=lock_timeout, poll_interval=0.005
+        )
         # Not thread-local: the lease may be taken in one thread and released in another.
-        self._collector_lock = FileLock(str(self.data_dir / "collector.lock"), timeout=0, thread_local=False)
+        self._collector_lock = FileLock(
+            str(self.data_dir / "collector.lock"), timeout=0, thread_local=False
+        )
         self._mutex = threading.RLock()  # in-process: the collector thread and the UI's workers
         self._content: dict[int, AtomicJSONStorage] = {}
         self._state: dict[int, AtomicJSONStorage] = {}
@@ -97,8 +124,8 @@ class Store:
         under the write lock, so while we hold it every temporary file there is an orphan."""
         try:
             self._write_lock.acquire(timeout=0)
-        except Timeout:
-            return  # someone is writing; the next handle to open will sweep
+        except (Timeout, OSError):
+            return  # someone is writing (or the directory is read-only); a later handle sweeps
         try:
             for folder in (self._content_dir, self._state_dir):
                 for name in os.listdir(folder):
@@ -120,7 +147,9 @@ class Store:
         return sorted(int(m[1]) for n in names if (m := _SEGMENT_NAME.match(n)))
 
     def _storage(self, seg: int, content: bool) -> AtomicJSONStorage:
-        kind, folder = (self._content, self._content_dir) if content else (self._state, self._state_dir)
+        kind, folder = (
+            (self._content, self._content_dir) if content else (self._state, self._state_dir)
+        )
         storage = kind.get(seg)
         if storage is None:
             storage = kind[seg] = AtomicJSONStorage(folder / f"{seg:06d}.json")
@@ -162,24 +191,41 @@ class Store:
         if seg in self._content_seen and file_signature(storage.path) == self._content_seen[seg]:
             return
         content = self._table(seg, True)
-        states = None
+        states: dict[str, Any] | None = None
+        known: dict[str, Any] = {}
         for doc_id, record in content.items():
-            mention_id = record.get("id")
-            if not isinstance(mention_id, str):
-                raise StoreError(f"{storage.path}: document {doc_id} has no id")
+            mention_id = self._id_of(seg, doc_id, record)
             if mention_id in self._where:
                 continue
             self._where[mention_id] = (seg, doc_id)
             self._unreported.append((seg, doc_id))
-            # Its state goes out with the mention itself, not again as a state change.
             states = self._table(seg, False) if states is None else states
             if doc_id in states:
-                self._state_seen.setdefault(seg, {})[doc_id] = states[doc_id]
+                known[doc_id] = states[doc_id]
+        if known:  # their states go out with the mentions, not again as state changes
+            self._state_seen[seg] = {**self._state_seen.get(seg, {}), **known}
         self._content_seen[seg] = storage.signature
+        self._forget_if_full(seg, content)
+
+    def _id_of(self, seg: int, doc_id: str, record: dict[str, Any]) -> str:
+        mention_id = record.get("id")
+        if not isinstance(mention_id, str):
+            raise StoreError(f"{self._storage(seg, True).path}: document {doc_id} has no id")
+        return mention_id
+
+    def _forget_if_full(self, seg: int, content: dict[str, Any] | None = None) -> None:
+        """Drop the cached copy of a full content segment once indexed: it never changes again,
+        is only re-read by get(), and caching all of them doubled load()'s memory."""
+        storage = self._storage(seg, True)
+        if content is None:
+            content = (storage.cached or {}).get(TABLE, {})
+        if len(content) >= self.segment_size:
+            storage.forget()
 
     def _catch_up(self) -> None:
-        for seg in self._segments():
-            self._index(seg)
+        with _gc_paused():  # a fresh handle indexes the whole store here
+            for seg in self._segments():
+                self._index(seg)
 
     def _locate(self, mention_id: str) -> Key | None:
         where = self._where.get(mention_id)
@@ -193,7 +239,7 @@ class Store:
     def load(self) -> list[Mention]:
         """Every stored mention with its state, in arrival order (what a desk shows at start).
         Afterwards changes() reports only what happens from now on."""
-        with self._mutex:
+        with self._mutex, _gc_paused():
             self._where.clear()
             self._content_seen.clear()
             self._state_seen.clear()
@@ -202,13 +248,16 @@ class Store:
             self._health_sig = None
             out: list[Mention] = []
             for seg in self._segments():
-                self._index(seg)
-                states = self._table(seg, False)
-                self._state_seen[seg] = states
-                self._state_seen_sig[seg] = self._storage(seg, False).signature
                 content = self._table(seg, True)
-                out.extend(self._mention(seg, d, content[d], states.get(d)) for _, d in self._unreported)
-                self._unreported.clear()
+                self._content_seen[seg] = self._storage(seg, True).signature
+                states = self._state_seen[seg] = self._table(seg, False)
+                self._state_seen_sig[seg] = self._storage(seg, False).signature
+                for doc_id, record in content.items():
+                    mention_id = self._id_of(seg, doc_id, record)
+                    if mention_id not in self._where:
+                        self._where[mention_id] = (seg, doc_id)
+                        out.append(self._mention(seg, doc_id, record, states.get(doc_id)))
+                self._forget_if_full(seg, content)
             return out
 
     def changes(self) -> StoreChanges:
@@ -217,8 +266,7 @@ class Store:
         with self._mutex:
             out = StoreChanges()
             segments = self._segments()
-            for seg in segments:
-                self._index(seg)
+            self._catch_up()
             for seg in segments:
                 out.states.update(self._state_changes(seg))
             for seg, doc_id in self._unreported:
@@ -226,6 +274,8 @@ class Store:
                 state = self._table(seg, False).get(doc_id)
                 out.new.append(self._mention(seg, doc_id, record, state))
                 out.states.pop(record["id"], None)  # already current in the mention
+            for seg in {seg for seg, _ in self._unreported}:
+                self._forget_if_full(seg)
             self._unreported = []
             sig = file_signature(self.data_dir / "health.json")
             if sig != self._health_sig:
@@ -235,7 +285,10 @@ class Store:
 
     def _state_changes(self, seg: int) -> dict[str, dict[str, Any]]:
         storage = self._storage(seg, False)
-        if seg in self._state_seen_sig and file_signature(storage.path) == self._state_seen_sig[seg]:
+        if (
+            seg in self._state_seen_sig
+            and file_signature(storage.path) == self._state_seen_sig[seg]
+        ):
             return {}
         after = self._table(seg, False)
         before = self._state_seen.get(seg, {})
@@ -256,6 +309,10 @@ class Store:
                 return None
             seg, doc_id = where
             record = self._table(seg, True).get(doc_id)
+            # Keep the segment just read (its neighbours are likely next), forget other full ones.
+            for other in self._content:
+                if other != seg:
+                    self._forget_if_full(other)
             if record is None:
                 return None
             return self._mention(seg, doc_id, record, self._table(seg, False).get(doc_id))
@@ -268,24 +325,35 @@ class Store:
 
     # --- writing ----------------------------------------------------------------------
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The cross-process write lock; failing to get it is a StoreError like any other."""
+        try:
+            self._write_lock.acquire()
+        except Timeout:
+            raise StoreError(f"{self.data_dir}: timed out waiting for the write lock") from None
+        except OSError as exc:
+            raise StoreError(f"{self._write_lock.lock_file}: cannot lock ({exc})") from None
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
     def add(self, mentions: Iterable[Mention]) -> list[Mention]:
         """Store the mentions not stored yet (by id); returns those that were new."""
         with self._mutex:
-            try:
-                with self._write_lock:
-                    # Pick up what other processes added, so their ids count as known.
-                    self._catch_up()
-                    fresh: list[Mention] = []
-                    batch_ids: set[str] = set()
-                    for m in mentions:
-                        if m.id in self._where or m.id in batch_ids:
-                            continue
-                        batch_ids.add(m.id)
-                        fresh.append(m)
-                    if fresh:
-                        self._append(fresh)
-            except Timeout:
-                raise StoreError(f"{self.data_dir}: timed out waiting for the write lock") from None
+            with self._locked():
+                # Pick up what other processes added, so their ids count as known.
+                self._catch_up()
+                fresh: list[Mention] = []
+                batch_ids: set[str] = set()
+                for m in mentions:
+                    if m.id in self._where or m.id in batch_ids:
+                        continue
+                    batch_ids.add(m.id)
+                    fresh.append(m)
+                if fresh:
+                    self._append(fresh)
             return fresh
 
     def _append(self, fresh: list[Mention]) -> None:
@@ -298,6 +366,7 @@ class Store:
             table = self._table(seg, True)
             room = self.segment_size - len(table)
             if room <= 0:
+                self._forget_if_full(seg, table)
                 seg += 1
                 continue
             chunk, pending = pending[:room], pending[room:]
@@ -329,18 +398,24 @@ class Store:
             if where is None:
                 raise KeyError(mention_id)
             seg, doc_id = where
-            try:
-                with self._write_lock:
-                    table = self._table(seg, False)
-                    current = copy.deepcopy(table.get(doc_id)) or {"id": mention_id, "status": "new", "history": []}
-                    current.update(changes)
-                    current["history"] = [
-                        *current.get("history", []),
-                        {"at": at.astimezone(UTC).isoformat(timespec="seconds"), "who": operator, "what": action, "changes": changes},
-                    ]
-                    self._write_table(seg, False, {**table, doc_id: current})
-            except Timeout:
-                raise StoreError(f"{self.data_dir}: timed out waiting for the write lock") from None
+            with self._locked():
+                table = self._table(seg, False)
+                current = copy.deepcopy(table.get(doc_id)) or {
+                    "id": mention_id,
+                    "status": "new",
+                    "history": [],
+                }
+                current.update(changes)
+                current["history"] = [
+                    *current.get("history", []),
+                    {
+                        "at": at.astimezone(UTC).isoformat(timespec="seconds"),
+                        "who": operator,
+                        "what": action,
+                        "changes": changes,
+                    },
+                ]
+                self._write_table(seg, False, {**table, doc_id: current})
             # This handle knows its own change; others' changes in the segment stay unreported.
             self._state_seen[seg] = {**self._state_seen.get(seg, {}), doc_id: current}
             return copy.deepcopy(current)

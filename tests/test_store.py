@@ -9,12 +9,14 @@ the file runs under `pytest -n 2` too.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -83,6 +85,7 @@ def child_add(data_dir: str, name: str, batches: str, size: str, segment_size: s
         batch = mentions(f"{name}-{b}", int(size)) + mentions(f"shared-{b}", 5)
         random.shuffle(batch)
         fresh += ids(store.add(batch))
+        time.sleep(random.uniform(0, 0.004))  # a collector's polls come apart; let the other in
     print(json.dumps(fresh), flush=True)
 
 
@@ -98,6 +101,7 @@ def child_update(data_dir: str, name: str, own: str, shared: str, rounds: str) -
             what = f"{name}:{r}:{target}"
             store.update_state(target, {"status": "responding", "routed_to": name}, what, name)
             done.append(what)
+            time.sleep(random.uniform(0, 0.002))
     print(json.dumps(done), flush=True)
 
 
@@ -195,20 +199,37 @@ def test_segments_roll_over_at_segment_size(tmp_path: Path) -> None:
     assert list(records) == ["000001.json", "000002.json", "000003.json", "000004.json"]
     assert [len(r) for r in records.values()] == [10, 10, 10, 2]
     # Arrival order is kept across segments.
-    assert ids(Store(tmp_path, segment_size=10).load()) == [f"m-{i}" for i in range(32)]
+    desk = Store(tmp_path, segment_size=10)
+    assert ids(desk.load()) == [f"m-{i}" for i in range(32)]
+    # Full segments are not kept in memory after load(); get() reads them back.
+    assert desk.get("m-0") == mention("m-0", 0) and desk.get("m-31") == mention("m-31", 31)
+    assert desk.get("m-5").text == mention("m-5", 5).text
 
 
 def test_load_returns_content_and_state(tmp_path: Path) -> None:
     store = Store(tmp_path, segment_size=3)
     originals = mentions("m", 5)
     store.add(originals)
-    store.update_state("m-4", {"status": "routed", "routed_to": "An Peeters", "category": "question"}, "route", "jan")
+    store.update_state(
+        "m-4",
+        {"status": "routed", "routed_to": "An Peeters", "category": "question"},
+        "route",
+        "jan",
+    )
 
     loaded = {m.id: m for m in Store(tmp_path, segment_size=3).load()}
     assert loaded["m-0"] == originals[0]  # every content field round-trips, state is "new"
     routed = loaded["m-4"]
-    assert (routed.text, routed.deadline, routed.keywords) == (originals[4].text, originals[4].deadline, ("VLM", "mestbank"))
-    assert (routed.status, routed.routed_to, routed.category) == ("routed", "An Peeters", "question")
+    assert (routed.text, routed.deadline, routed.keywords) == (
+        originals[4].text,
+        originals[4].deadline,
+        ("VLM", "mestbank"),
+    )
+    assert (routed.status, routed.routed_to, routed.category) == (
+        "routed",
+        "An Peeters",
+        "question",
+    )
     assert [h["what"] for h in routed.history] == ["route"]
     # load() on a handle that wrote them itself returns them all too, every time.
     assert len(store.load()) == 5 and len(store.load()) == 5
@@ -219,7 +240,9 @@ def test_update_state_appends_history_and_survives_a_fresh_store(tmp_path: Path)
     store.add([mention("m-1")])
     when = datetime(2026, 11, 17, 20, 15, tzinfo=UTC)
     store.update_state("m-1", {"status": "responding"}, "reply started", "jan", at=when)
-    state = store.update_state("m-1", {"status": "responded", "responded_at": when.isoformat()}, "done", "els")
+    state = store.update_state(
+        "m-1", {"status": "responded", "responded_at": when.isoformat()}, "done", "els"
+    )
     assert state["status"] == "responded"
 
     again = Store(tmp_path).get("m-1")  # a handle that has not loaded yet reads it from disk
@@ -227,12 +250,55 @@ def test_update_state_appends_history_and_survives_a_fresh_store(tmp_path: Path)
     fresh = {m.id: m for m in Store(tmp_path).load()}["m-1"]
     for m in (again, fresh):
         assert m.status == "responded" and m.responded_at == when
-        assert [(h["who"], h["what"]) for h in m.history] == [("jan", "reply started"), ("els", "done")]
+        assert [(h["who"], h["what"]) for h in m.history] == [
+            ("jan", "reply started"),
+            ("els", "done"),
+        ]
         assert m.history[0]["at"] == "2026-11-17T20:15:00+00:00"
         assert datetime.fromisoformat(m.history[1]["at"]).tzinfo is not None
         assert m.history[1]["changes"]["status"] == "responded"
     with pytest.raises(KeyError):
         store.update_state("nope", {"status": "closed"}, "close", "jan")
+
+
+def test_files_are_created_like_any_other_file_not_private(tmp_path: Path) -> None:
+    """Operators' accounts may share the data directory through a group: honour the umask."""
+    old = os.umask(0o002)
+    try:
+        store = Store(tmp_path)
+        store.add([mention("m-1")])
+        store.update_state("m-1", {"status": "closed"}, "close", "jan")
+    finally:
+        os.umask(old)
+    for path in (tmp_path / "mentions" / "000001.json", tmp_path / "state" / "000001.json"):
+        assert path.stat().st_mode & 0o777 == 0o664
+
+
+def test_threads_of_one_process_share_a_handle(tmp_path: Path) -> None:
+    """The poller adds from worker threads while the desk polls changes() on another."""
+    store = Store(tmp_path, segment_size=50)
+    reported: list[str] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            reported.extend(ids(store.changes().new))
+
+    def collect(name: str) -> None:
+        for b in range(10):
+            store.add(mentions(f"{name}-{b}", 10) + mentions("shared", 3))
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    workers = [threading.Thread(target=collect, args=(n,)) for n in "abcd"]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    stop.set()
+    poller.join()
+    reported += ids(store.changes().new)
+    assert len(reported) == len(set(reported)) == 4 * 10 * 10 + 3
 
 
 # --- seeing what others did ----------------------------------------------------------------
@@ -322,6 +388,8 @@ def test_two_processes_adding_at_once_lose_and_duplicate_nothing(tmp_path: Path)
 
     stored = ids(Store(tmp_path, segment_size=300).load())
     assert len(stored) == len(set(stored)) == len(expected | shared)
+    writers = [k for k, _ in itertools.groupby(i[0] for i in stored if not i.startswith("shared"))]
+    assert len(writers) > 2, "the two writers never took turns: this test proved nothing"
     assert set(stored) == expected | shared
     records = all_records(tmp_path, "mentions")
     assert all(len(r) <= 300 for r in records.values())
@@ -332,7 +400,10 @@ def test_two_processes_changing_states_at_once_lose_no_history(tmp_path: Path) -
     store = Store(tmp_path, segment_size=10)  # 3 segments: the two writers meet in every one
     store.add(mentions("m", 30))
     shared = ",".join(f"m-{i}" for i in range(0, 30, 3))
-    own = {"p": ",".join(f"m-{i}" for i in range(1, 30, 3)), "q": ",".join(f"m-{i}" for i in range(2, 30, 3))}
+    own = {
+        "p": ",".join(f"m-{i}" for i in range(1, 30, 3)),
+        "q": ",".join(f"m-{i}" for i in range(2, 30, 3)),
+    }
     children = [spawn("child_update", tmp_path, name, own[name], shared, 25) for name in ("p", "q")]
     start_together(children)
     done = [result(c) for c in children]
@@ -385,8 +456,12 @@ def test_the_collector_lease_is_held_by_one_process_and_freed_when_it_dies(tmp_p
     first.kill()
     first.wait(timeout=10)
     here = Store(tmp_path)
-    assert here.try_collector_lease()
-    here.release_collector_lease()
+    taken = []
+    worker = threading.Thread(target=lambda: taken.append(here.try_collector_lease()))
+    worker.start()
+    worker.join()
+    assert taken == [True] and not Store(tmp_path).try_collector_lease()
+    here.release_collector_lease()  # from another thread than the one that took it
     assert Store(tmp_path).try_collector_lease()
 
 
@@ -395,7 +470,9 @@ def test_the_collector_lease_is_held_by_one_process_and_freed_when_it_dies(tmp_p
 
 @pytest.mark.parametrize("kind", ["mentions", "state"])
 @pytest.mark.parametrize("junk", [b"{not json", b"[1, 2, 3]", b'{"_default": {"1": 5}}'])
-def test_a_corrupt_segment_gives_a_store_error_naming_the_file(tmp_path: Path, kind: str, junk: bytes) -> None:
+def test_a_corrupt_segment_gives_a_store_error_naming_the_file(
+    tmp_path: Path, kind: str, junk: bytes
+) -> None:
     store = Store(tmp_path, segment_size=5)
     store.add(mentions("m", 7))
     store.update_state("m-6", {"status": "closed"}, "close", "jan")
