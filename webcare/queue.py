@@ -120,12 +120,14 @@ class MentionQueue:
 
     def extend(self, mentions: Iterable[Mention]) -> list[Mention]:
         """Add mentions (ignoring known ids); returns the added ones."""
-        added = [m for m in mentions if m.id not in self._by_id]
-        for m in added:
-            self._by_id[m.id] = m
-            self.new_count += m.status == "new"
+        by_id, added = self._by_id, []
+        for m in mentions:
+            if m.id not in by_id:
+                by_id[m.id] = m
+                added.append(m)
+        self.new_count += sum(m.status == "new" for m in added)
         if len(added) > 64:
-            self._keys.extend(sort_key(m) for m in added)
+            self._keys += map(sort_key, added)
             self._keys.sort()
         else:
             for m in added:
@@ -175,12 +177,16 @@ class MentionQueue:
         owed mentions with a deadline are the first block of the order, sorted by deadline."""
         end_owed = bisect.bisect_left(self._keys, (1, float("-inf"), ""))
         overdue = bisect.bisect_left(self._keys, (0, now.timestamp(), ""), 0, end_owed)
+        # Due soon: in the last quarter of its own norm (norms.urgency), for those not overdue.
         due_soon = 0
-        horizon = (now + max_norm / 4).timestamp()
+        now_s = now.timestamp()
+        horizon = now_s + max_norm.total_seconds() / 4
+        keys, by_id = self._keys, self._by_id
         for i in range(overdue, end_owed):
-            key = self._keys[i]
-            if key[1] > horizon:
+            _, deadline_s, mention_id = keys[i]
+            if deadline_s > horizon:
                 break
-            if self._by_id[key[2]].urgency(now) is Urgency.DUE_SOON:
+            norm_s = by_id[mention_id].norm_s
+            if norm_s is not None and deadline_s - now_s <= norm_s / 4:
                 due_soon += 1
         return {Urgency.OVERDUE: overdue, Urgency.DUE_SOON: due_soon}

@@ -14,6 +14,7 @@ from tui.widgets.desk_header import DeskHeader, HeaderFacts
 from tui.widgets.mention_detail import MentionDetail
 from tui.widgets.mention_list import MentionList
 from webcare.i18n import word
+from webcare.mention import Mention
 from webcare.norms import Urgency
 
 WIDE = 120  # from this many columns the detail pane stands beside the stream
@@ -45,7 +46,9 @@ class StreamScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
-        self.query_one(MentionList).focus()
+        mention_list = self.query_one(MentionList)
+        mention_list.selection_changed.subscribe(self, self._selection_changed, immediate=True)
+        mention_list.focus()
         self._layout_for(self.size.width)
         self.update_header()
 
@@ -88,10 +91,10 @@ class StreamScreen(Screen):
 
     # --- list events ------------------------------------------------------------------
 
-    @on(MentionList.Highlighted)
-    def _highlighted(self, event: MentionList.Highlighted) -> None:
+    def _selection_changed(self, mention: Mention | None) -> None:
+        """The cursor moved (called at once, not by message: see MentionList.selection_changed)."""
         if self.has_class("-wide") or self.has_class("-detail-open"):
-            self.query_one(MentionDetail).show(event.mention)
+            self.query_one(MentionDetail).show(mention)
 
     @on(MentionList.Opened)
     def _opened(self, event: MentionList.Opened) -> None:

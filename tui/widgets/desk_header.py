@@ -41,13 +41,26 @@ class DeskHeader(Widget):
         self.timezone = timezone
         self.clock = clock
         self.facts = HeaderFacts()
+        self._painted: Text | None = None  # what render() returned last
+        self._painted_lines = 0
 
     def update_facts(self, facts: HeaderFacts) -> None:
-        if facts != self.facts:
-            self.facts = facts
-            self.refresh(layout=True)
+        """New facts, or only a new minute: repaint when what the header shows changed (the
+        clock, a count, the health), not on every heartbeat; lay out again only when it needs
+        another number of lines."""
+        self.facts = facts
+        text = self._text()
+        if text == self._painted:
+            return
+        lines = len(text.wrap(self.app.console, self.size.width)) if self.size.width else 0
+        self.refresh(layout=not lines or lines != self._painted_lines)
+        self._painted_lines = lines
 
     def render(self) -> Text:
+        self._painted = self._text()
+        return self._painted
+
+    def _text(self) -> Text:
         lang, f, now = self.language, self.facts, self.clock()
         out = Text(no_wrap=False, overflow="fold")
         out.append(self.desk_name, style="bold")

@@ -1,5 +1,11 @@
 """The detail pane: one mention whole — text, author, channel, link, times, keywords, source,
-status and history. Everything from outside goes in as plain Text, never as markup."""
+status and history. Everything from outside goes in as plain Text, never as markup.
+
+Drawn with the Line API, like the stream: moving the cursor replaces the lines and repaints the
+pane in the same frame as the list, with no layout pass (a Static in a scroll container changes
+height with every mention, which cost three extra frames per key press). A minute tick repaints
+only the lines whose text changed. Text can still be selected with the mouse and copied.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +13,24 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.selection import Selection
+from textual.strip import Strip
 
 from webcare.channels import SHORT
 from webcare.i18n import ago, countdown, status_word, when, word
 from webcare.mention import Mention
 
 
-class MentionDetail(VerticalScroll, can_focus=False):
+class MentionDetail(ScrollView, can_focus=False):
     """Shows the mention it is given; empty when none."""
 
     DEFAULT_CSS = """
-    MentionDetail { height: 1fr; padding: 0 1; }
-    MentionDetail > Static { width: 1fr; }
+    MentionDetail { height: 1fr; padding: 0 1; overflow-x: hidden; }
     """
 
     def __init__(self, language: str, timezone: ZoneInfo, clock: Callable[[], datetime], **kwargs) -> None:
@@ -31,23 +40,94 @@ class MentionDetail(VerticalScroll, can_focus=False):
         self.clock = clock
         self.mention: Mention | None = None
         self._shown: tuple | None = None
-        self._body = Static("", id="detail-body", markup=False)
-
-    def compose(self):
-        yield self._body
+        self._text = Text("")
+        self._lines: list[Text] = []  # self._text wrapped to the pane
+        self._strips: dict[int, Strip] = {}  # rendered lines, by line number
+        self._base: tuple[Style, int] | None = None  # the pane's style and text width, for them
 
     def show(self, mention: Mention | None) -> None:
         if mention is self.mention and mention is not None and self._shown == self._version(mention):
             return
-        if mention is not self.mention:
-            self.scroll_home(animate=False)
+        if mention is not self.mention and self.scroll_y:
+            self.scroll_to(y=0, animate=False, immediate=True)
         self.mention = mention
         self._shown = self._version(mention) if mention else None
-        self._body.update(self.describe(mention) if mention else Text(""))
+        self._set_text(self.describe(mention) if mention else Text(""))
+        self.refresh()
 
     def refresh_times(self) -> None:
-        if self.mention is not None:
-            self._body.update(self.describe(self.mention))
+        """The minute changed: repaint the lines that show a time (and only those)."""
+        if self.mention is None:
+            return
+        old = [line.plain for line in self._lines]
+        self._set_text(self.describe(self.mention))
+        if len(old) != len(self._lines):
+            self.refresh()
+            return
+        for y, line in enumerate(self._lines):
+            if line.plain != old[y]:
+                self.refresh_line(y)
+
+    # --- lines ----------------------------------------------------------------------------
+
+    def _set_text(self, text: Text) -> None:
+        self._text = text
+        self._wrap()
+
+    def _wrap(self) -> None:
+        """Wrap the text to the pane, leaving room for a scrollbar only when it needs one."""
+        width, height = self.size
+        lines = self._text.wrap(self.app.console, max(1, width)) if width else []
+        if len(lines) > height and self.styles.scrollbar_size_vertical and width > 1:
+            width -= self.styles.scrollbar_size_vertical
+            lines = self._text.wrap(self.app.console, width)
+        self._lines = list(lines)
+        self._strips.clear()
+        self._base = None
+        # At least the pane's height: a mention that fits leaves the size as it was, so showing
+        # the next one needs no layout pass (a changed virtual size asks for one).
+        self.virtual_size = Size(width, max(len(self._lines), height))
+
+    def on_resize(self) -> None:
+        self._wrap()
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_y) + y
+        selection = self.text_selection
+        strip = self._strips.get(index) if selection is None else None
+        if strip is None:
+            strip = self._render_line(index, selection)
+            if selection is None:
+                self._strips[index] = strip
+        return strip
+
+    def _render_line(self, index: int, selection: Selection | None) -> Strip:
+        if self._base is None:  # once per text, not per line: the style lookup is not cheap
+            self._base = (self.rich_style, self.scrollable_content_region.width)
+        base, width = self._base
+        if index >= len(self._lines):
+            return Strip.blank(width, base)
+        line = self._lines[index]
+        if selection is not None and (span := selection.get_span(index)) is not None:
+            start, end = span
+            line = line.copy()
+            line.stylize(self.screen.get_component_rich_style("screen--selection"), start, len(line) if end == -1 else end)
+        segments = Segment.apply_style(line.render(self.app.console), base)
+        return Strip(segments).adjust_cell_length(width, base).apply_offsets(0, index)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+        self._base = None
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text (mouse selection), for copying."""
+        return selection.extract("\n".join(line.plain for line in self._lines)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._strips.clear()
+        self.refresh()
 
     @staticmethod
     def _version(m: Mention) -> tuple:

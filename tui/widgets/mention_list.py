@@ -17,9 +17,10 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.signal import Signal
 from textual.strip import Strip
 
 from webcare.channels import SHORT
@@ -32,6 +33,7 @@ from webcare.untrusted import first_line
 GLYPH = {Urgency.OVERDUE: "‼", Urgency.DUE_SOON: "!", Urgency.ON_TIME: " ", Urgency.NO_NORM: "·"}
 COUNTDOWN_CELLS = 18
 AUTHOR_CELLS = 16
+TIME_CELLS = 2 + COUNTDOWN_CELLS + 1  # the columns a minute changes: urgency glyph and countdown
 
 
 class MentionList(ScrollView, can_focus=True):
@@ -93,6 +95,10 @@ class MentionList(ScrollView, can_focus=True):
         self._selected_id: str | None = None
         self._rows: LRUCache[tuple, Strip] = LRUCache(512)
         self._minute = self._minute_now()
+        # The same news as Highlighted, delivered at once to those who subscribe with
+        # immediate=True: a pane that follows the cursor then repaints in the cursor's own frame,
+        # where the message would arrive after it (a second frame, 17 ms or more later).
+        self.selection_changed: Signal[Mention | None] = Signal(self, "selection_changed")
 
     # --- state --------------------------------------------------------------------------
 
@@ -129,18 +135,23 @@ class MentionList(ScrollView, can_focus=True):
         self._announce()
 
     def tick(self) -> None:
-        """The clock moved: repaint the rows on screen when the minute changed."""
+        """The clock moved: repaint the countdowns on screen when the minute changed. Only the
+        glyph and countdown columns change with the time, so only they are sent to the terminal
+        (a fifth of the bytes of whole rows, which matters over SSH)."""
         minute = self._minute_now()
         if minute != self._minute:
             self._minute = minute
             self._rows.clear()
-            self.refresh()
+            rows = min(self.size.height, len(self.queue) - int(self.scroll_y))
+            if rows > 0:
+                self.refresh(Region(0, 0, TIME_CELLS, rows))
 
     def _announce(self) -> None:
         m = self.selected
         new_id = m.id if m else None
         if new_id != self._selected_id or m is None:
             self._selected_id = new_id
+        self.selection_changed.publish(m)
         self.post_message(self.Highlighted(m))
 
     def select_index(self, index: int) -> None:
@@ -157,9 +168,8 @@ class MentionList(ScrollView, can_focus=True):
         self._announce()
 
     def _refresh_row(self, index: int) -> None:
-        y = index - int(self.scroll_y)
-        if 0 <= y < self.size.height:
-            self.refresh_line(y)
+        if 0 <= index - int(self.scroll_y) < self.size.height:
+            self.refresh_line(index)  # ScrollView.refresh_line takes the line in the whole list
 
     def _scroll_cursor_into_view(self) -> None:
         height = self.size.height
@@ -241,7 +251,9 @@ class MentionList(ScrollView, can_focus=True):
             when = word("no_norm", self.language)
         else:
             when = status_word(m.status, self.language)
-        text = first_line(m.title + " — " + m.text if m.title else m.text, 400)
+        # No more characters than the row has cells: measuring 400 only to crop them was half
+        # the cost of drawing a screenful of rows.
+        text = first_line(m.title + " — " + m.text if m.title else m.text, max(1, width))
         author = m.author if len(m.author) <= AUTHOR_CELLS else m.author[: AUTHOR_CELLS - 1] + "…"
         author = set_cell_size(author, AUTHOR_CELLS)  # wide characters (emoji, CJK) count double
         segments = [
