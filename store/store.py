@@ -46,6 +46,7 @@ from store.jsonstorage import (
     write_atomically,
 )
 from webcare.mention import Mention
+from webcare.queue import Pending
 
 SEGMENT_SIZE = 2000
 TABLE = "_default"  # TinyDB's default table: the files stay plain TinyDB databases
@@ -65,6 +66,14 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _version(state: Any) -> int:
+    return len(state.get("history") or ()) if isinstance(state, dict) else 0
+
+
+def _ts(text: str | None) -> float | None:
+    return None if not text else datetime.fromisoformat(text).timestamp()
 
 
 @dataclass
@@ -113,7 +122,9 @@ class Store:
         self._where: dict[str, Key] = {}  # mention id → where its documents are
         # What this handle has indexed / reported, apart from the storages' read caches:
         self._content_seen: dict[int, Signature | None] = {}  # content file when last indexed
-        self._state_seen: dict[int, dict[str, Any]] = {}  # state table as last reported
+        # A state's version is the length of its history: every change appends to it, so a
+        # changed version is a changed state, and versions are cheap to keep for 100,000.
+        self._state_seen: dict[int, dict[str, int]] = {}  # state versions as last reported
         self._state_seen_sig: dict[int, Signature | None] = {}  # state file when last compared
         self._unreported: list[Key] = []  # indexed (or added here), not yet returned by changes()
         self._health_sig: Signature | None = None
@@ -201,7 +212,7 @@ class Store:
             self._unreported.append((seg, doc_id))
             states = self._table(seg, False) if states is None else states
             if doc_id in states:
-                known[doc_id] = states[doc_id]
+                known[doc_id] = _version(states[doc_id])
         if known:  # their states go out with the mentions, not again as state changes
             self._state_seen[seg] = {**self._state_seen.get(seg, {}), **known}
         self._content_seen[seg] = storage.signature
@@ -250,7 +261,8 @@ class Store:
             for seg in self._segments():
                 content = self._table(seg, True)
                 self._content_seen[seg] = self._storage(seg, True).signature
-                states = self._state_seen[seg] = self._table(seg, False)
+                states = self._table(seg, False)
+                self._state_seen[seg] = {d: _version(r) for d, r in states.items()}
                 self._state_seen_sig[seg] = self._storage(seg, False).signature
                 for doc_id, record in content.items():
                     mention_id = self._id_of(seg, doc_id, record)
@@ -258,6 +270,87 @@ class Store:
                         self._where[mention_id] = (seg, doc_id)
                         out.append(self._mention(seg, doc_id, record, states.get(doc_id)))
                 self._forget_if_full(seg, content)
+            return out
+
+    # --- the index: a desk's fast start ------------------------------------------------
+    #
+    # Beside each segment file lies NNNNNN.idx: per document only what places a mention in the
+    # queue (id, deadline, first seen, norm; status and state version), plus the signature of
+    # the segment file it describes. A desk starts from the indexes (a few MB for 100,000
+    # mentions instead of 100+ MB of content and history) and reads a segment's mentions when
+    # one of them is first shown. An index is written under the write lock right after its
+    # segment; one that is missing or does not match its segment (a crash between the two
+    # writes, an older store) is ignored and the segment itself is read instead.
+
+    def _index_path(self, seg: int, content: bool) -> Path:
+        return (self._content_dir if content else self._state_dir) / f"{seg:06d}.idx"
+
+    def _write_index(self, seg: int, content: bool, table: dict[str, dict[str, Any]]) -> None:
+        if content:
+            docs: Any = [
+                [doc_id, r["id"], _ts(r.get("deadline")), _ts(r["first_seen_at"]), r.get("norm_s")]
+                for doc_id, r in table.items()
+            ]
+        else:
+            docs = {doc_id: [r.get("status", "new"), _version(r)] for doc_id, r in table.items()}
+        data = orjson.dumps({"of": list(self._storage(seg, content).signature or ()), "docs": docs})
+        try:
+            write_atomically(self._index_path(seg, content), data)
+        except OSError:
+            pass  # the index only speeds up a start; without it the segment is read
+
+    def _read_index(self, seg: int, content: bool) -> Any:
+        """The index's documents if it describes the segment file as it is now, else None."""
+        sig = file_signature(self._storage(seg, content).path)
+        try:
+            data = read_json(self._index_path(seg, content))
+        except (ValueError, OSError):
+            return None
+        if not isinstance(data, dict) or sig is None or data.get("of") != list(sig):
+            return None
+        return data.get("docs")
+
+    def load_index(self) -> list[Pending]:
+        """Every stored mention's place in the queue, read from the indexes (what a desk needs
+        at start). Like load(), afterwards changes() reports only what happens from now on."""
+        with self._mutex, _gc_paused():
+            self._where.clear()
+            self._content_seen.clear()
+            self._state_seen.clear()
+            self._state_seen_sig.clear()
+            self._unreported.clear()
+            self._health_sig = None
+            out: list[Pending] = []
+            for seg in self._segments():
+                docs = self._read_index(seg, True)
+                if docs is None:
+                    content = self._table(seg, True)
+                    docs = [
+                        [d, self._id_of(seg, d, r), _ts(r.get("deadline")), _ts(r["first_seen_at"]), r.get("norm_s")]
+                        for d, r in content.items()
+                    ]
+                    self._forget_if_full(seg, content)
+                self._content_seen[seg] = file_signature(self._storage(seg, True).path)
+                states = self._read_index(seg, False)
+                if states is None:
+                    states = {d: [r.get("status", "new"), _version(r)] for d, r in self._table(seg, False).items()}
+                self._state_seen[seg] = {d: v[1] for d, v in states.items()}
+                self._state_seen_sig[seg] = file_signature(self._storage(seg, False).path)
+                for doc_id, mention_id, deadline_s, first_seen_s, norm_s in docs:
+                    if mention_id in self._where:
+                        continue
+                    self._where[mention_id] = (seg, doc_id)
+                    status = states.get(doc_id, ("new", 0))[0]
+                    out.append(Pending(mention_id, seg, deadline_s, first_seen_s, norm_s, status))
+            return out
+
+    def load_segment(self, seg: int) -> list[Mention]:
+        """The mentions stored in segment `seg`, with their current state."""
+        with self._mutex, _gc_paused():
+            content = self._table(seg, True)
+            states = self._table(seg, False)
+            out = [self._mention(seg, d, r, states.get(d)) for d, r in content.items() if self._where.get(r.get("id")) == (seg, d)]
+            self._forget_if_full(seg, content)
             return out
 
     def changes(self) -> StoreChanges:
@@ -295,9 +388,9 @@ class Store:
         out = {}
         for doc_id, record in after.items():
             mention_id = record.get("id")
-            if before.get(doc_id) != record and self._where.get(mention_id) == (seg, doc_id):
+            if before.get(doc_id) != _version(record) and self._where.get(mention_id) == (seg, doc_id):
                 out[mention_id] = copy.deepcopy(record)  # the caller may keep or change it
-        self._state_seen[seg] = after
+        self._state_seen[seg] = {d: _version(r) for d, r in after.items()}
         self._state_seen_sig[seg] = storage.signature
         return out
 
@@ -372,7 +465,9 @@ class Store:
             chunk, pending = pending[:room], pending[room:]
             next_id = max(map(int, table), default=0) + 1
             new = {str(next_id + i): m.content_record() for i, m in enumerate(chunk)}
-            self._write_table(seg, True, {**table, **new})
+            new_table = {**table, **new}
+            self._write_table(seg, True, new_table)
+            self._write_index(seg, True, new_table)
             for doc_id, m in zip(new, chunk, strict=True):
                 self._where[m.id] = (seg, doc_id)
                 self._unreported.append((seg, doc_id))
@@ -415,9 +510,11 @@ class Store:
                         "changes": changes,
                     },
                 ]
-                self._write_table(seg, False, {**table, doc_id: current})
+                new_table = {**table, doc_id: current}
+                self._write_table(seg, False, new_table)
+                self._write_index(seg, False, new_table)
             # This handle knows its own change; others' changes in the segment stay unreported.
-            self._state_seen[seg] = {**self._state_seen.get(seg, {}), doc_id: current}
+            self._state_seen[seg] = {**self._state_seen.get(seg, {}), doc_id: _version(current)}
             return copy.deepcopy(current)
 
     # --- health and the collector lease -------------------------------------------------

@@ -37,7 +37,9 @@ def _load_queue(store: Store) -> MentionQueue:
     was_enabled = gc.isenabled()
     gc.disable()  # no collections while building what is about to be frozen anyway
     try:
-        return MentionQueue(store.load())
+        # Start from the index: each mention's place in the queue, not the mention itself; the
+        # queue reads a segment of real mentions when one of them is first shown.
+        return MentionQueue(pending=store.load_index(), loader=store.load_segment)
     finally:
         gc.freeze()
         if was_enabled:

@@ -10,24 +10,47 @@ key press or a countdown tick never re-sorts 100,000 mentions.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 
 from webcare.channels import ALIASES
-from webcare.mention import Mention
+from webcare.mention import OWED, Mention
 from webcare.norms import Urgency
 from webcare.watch import fold
 
 SortKey = tuple[int, float, str]
+
+
+class Pending:
+    """A mention the queue knows the place of but has not read yet (from the store's index).
+
+    A desk with 100,000 stored mentions starts from these and reads a segment of real mentions
+    only when one of them is shown, filtered or changed."""
+
+    __slots__ = ("id", "segment", "deadline_s", "first_seen_s", "norm_s", "status")
+
+    def __init__(self, id: str, segment: int, deadline_s: float | None, first_seen_s: float,
+                 norm_s: int | None, status: str) -> None:
+        self.id, self.segment, self.deadline_s = id, segment, deadline_s
+        self.first_seen_s, self.norm_s, self.status = first_seen_s, norm_s, status
+
+    @property
+    def owed(self) -> bool:
+        return self.status in OWED
 _FIELDS = ("channel", "status", "source", "urgency", "author", "keyword")
 
 
-def sort_key(m: Mention) -> SortKey:
-    if m.owed and m.deadline is not None:
-        return (0, m.deadline.timestamp(), m.id)
+def sort_key(m: Mention | Pending) -> SortKey:
+    if isinstance(m, Pending):
+        deadline_s, first_seen_s = m.deadline_s, m.first_seen_s
+    else:
+        deadline_s = None if m.deadline is None else m.deadline.timestamp()
+        first_seen_s = m.first_seen_at.timestamp()
+    if m.owed and deadline_s is not None:
+        return (0, deadline_s, m.id)
     if m.owed:
-        return (1, -m.first_seen_at.timestamp(), m.id)
-    return (2, -m.first_seen_at.timestamp(), m.id)
+        return (1, -first_seen_s, m.id)
+    return (2, -first_seen_s, m.id)
 
 
 class MentionFilter:
@@ -72,13 +95,22 @@ class MentionFilter:
 class MentionQueue:
     """The sorted mentions, with an optional filter giving the visible subset."""
 
-    def __init__(self, mentions: Iterable[Mention] = ()) -> None:
-        self._by_id: dict[str, Mention] = {}
+    def __init__(
+        self,
+        mentions: Iterable[Mention] = (),
+        *,
+        pending: Iterable[Pending] = (),
+        loader: Callable[[int], list[Mention]] | None = None,
+    ) -> None:
+        self._by_id: dict[str, Mention | Pending] = {}
+        self._loader = loader  # reads one segment's mentions, for the Pending ones
+        self._unread: set[int] = set()  # segments with Pending entries
         self._keys: list[SortKey] = []
         self._filter: MentionFilter | None = None
         self._visible: list[Mention] | None = None  # None: no filter, everything is visible
         self._now: datetime | None = None
         self.new_count = 0  # mentions with status "new", kept up to date on every change
+        self.extend(pending)
         self.extend(mentions)
 
     # --- reading ---------------------------------------------------------------------
@@ -93,14 +125,57 @@ class MentionQueue:
     def __getitem__(self, index: int) -> Mention:
         if self._visible is not None:
             return self._visible[index]
-        return self._by_id[self._keys[index][2]]
+        entry = self._by_id[self._keys[index][2]]
+        if isinstance(entry, Pending):
+            self._read_segment(entry.segment)  # may reorder: what stood here may have moved
+            entry = self._by_id[self._keys[index][2]]
+        return self._read(entry)
 
     def __iter__(self) -> Iterator[Mention]:
         for i in range(len(self)):
             yield self[i]
 
     def get(self, mention_id: str) -> Mention | None:
-        return self._by_id.get(mention_id)
+        entry = self._by_id.get(mention_id)
+        return None if entry is None else self._read(entry)
+
+    # --- reading what is still pending ------------------------------------------------
+
+    def _read(self, entry: Mention | Pending) -> Mention:
+        if isinstance(entry, Pending):
+            self._read_segment(entry.segment)
+            found = self._by_id[entry.id]
+            if isinstance(found, Pending):  # gone from its segment: show what the index knew
+                raise LookupError(f"mention {entry.id} is no longer in segment {entry.segment}")
+            return found
+        return entry
+
+    def _read_segment(self, segment: int) -> None:
+        """Replace a segment's Pending entries with the real mentions (their state may have
+        moved on since the index was read: keep the order right)."""
+        if segment not in self._unread or self._loader is None:
+            return
+        self._unread.discard(segment)
+        for m in self._loader(segment):
+            old = self._by_id.get(m.id)
+            if not isinstance(old, Pending):
+                continue
+            self._by_id[m.id] = m
+            self._move(old, m, sort_key(old))
+
+    def read_all(self) -> None:
+        """Read every pending segment (a filter looks at every mention)."""
+        for segment in sorted(self._unread):
+            self._read_segment(segment)
+
+    def _move(self, old: Mention | Pending, new: Mention, old_key: SortKey) -> None:
+        self.new_count += (new.status == "new") - (old.status == "new")
+        new_key = sort_key(new)
+        if new_key != old_key:
+            i = bisect.bisect_left(self._keys, old_key)
+            if i < len(self._keys) and self._keys[i] == old_key:
+                del self._keys[i]
+            bisect.insort(self._keys, new_key)
 
     def index_of(self, mention_id: str) -> int | None:
         """The visible position of a mention, or None (unknown or filtered out)."""
@@ -118,13 +193,15 @@ class MentionQueue:
 
     # --- changing --------------------------------------------------------------------
 
-    def extend(self, mentions: Iterable[Mention]) -> list[Mention]:
+    def extend(self, mentions: Iterable[Mention | Pending]) -> list[Mention | Pending]:
         """Add mentions (ignoring known ids); returns the added ones."""
         by_id, added = self._by_id, []
         for m in mentions:
             if m.id not in by_id:
                 by_id[m.id] = m
                 added.append(m)
+                if isinstance(m, Pending):
+                    self._unread.add(m.segment)
         self.new_count += sum(m.status == "new" for m in added)
         if len(added) > 64:
             self._keys += map(sort_key, added)
@@ -138,18 +215,19 @@ class MentionQueue:
 
     def update(self, mention_id: str, apply) -> Mention | None:
         """Change a mention in place through `apply(m)`, keeping the order right."""
-        m = self._by_id.get(mention_id)
+        m = self.get(mention_id)
         if m is None:
             return None
-        old, was_new = sort_key(m), m.status == "new"
+        old_key, was_new = sort_key(m), m.status == "new"
         apply(m)
-        new = sort_key(m)
-        self.new_count += (m.status == "new") - was_new
-        if new != old:
-            i = bisect.bisect_left(self._keys, old)
-            if i < len(self._keys) and self._keys[i] == old:
+        self.new_count -= was_new
+        self.new_count += m.status == "new"
+        new_key = sort_key(m)
+        if new_key != old_key:
+            i = bisect.bisect_left(self._keys, old_key)
+            if i < len(self._keys) and self._keys[i] == old_key:
                 del self._keys[i]
-            bisect.insort(self._keys, new)
+            bisect.insort(self._keys, new_key)
         if self._filter is not None:
             self._refilter()
         return m
@@ -167,6 +245,7 @@ class MentionQueue:
         if self._filter is None:
             self._visible = None
             return
+        self.read_all()
         f, now = self._filter, self._now
         self._visible = [m for k in self._keys if f.accepts(m := self._by_id[k[2]], now)]
 
