@@ -15,15 +15,17 @@ import random
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from sources.health import SourceHealth
 from sources.source import Source, SourceError
 from store import Store
 from webcare import __version__
-from webcare.intake import Intake
+from webcare.intake import Intake, Item
+from webcare.mention import Mention
+
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT = f"webcare/{__version__} (government webcare desk; feed reader)"
 BACKOFF_BASE = 15.0  # seconds before the first retry
@@ -39,7 +41,8 @@ def backoff_delay(failures: int, retry_after: float | None, rng: Callable[[], fl
     """Seconds to wait after the `failures`-th consecutive failure: 15 s, 30 s, 60 s … capped at
     30 min, jittered ±50 % so many failing feeds do not retry in lockstep; never less than the
     server's Retry-After."""
-    delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, failures - 1)) * (0.5 + rng())
+    doublings = min(max(0, failures - 1), 32)  # 2 ** failures overflows a float after ~1000 failures
+    delay = min(BACKOFF_MAX, BACKOFF_BASE * 2**doublings) * (0.5 + rng())
     if retry_after is not None:
         delay = max(delay, retry_after)
     return delay
@@ -49,6 +52,8 @@ def describe(exc: BaseException) -> str:
     """A one-line error for the header: what failed, not a traceback."""
     if isinstance(exc, SourceError):
         return str(exc)
+    import httpx  # already imported by then: a client made the request that failed
+
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):
@@ -80,8 +85,12 @@ class Poller:
         self.health = {s.name: SourceHealth(s.name) for s in sources}
         self.started_at = clock()
         self._health_dirty = asyncio.Event()
+        self._pending: list[tuple[list[Mention], asyncio.Future[list[Mention]]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def _client(self) -> httpx.AsyncClient:
+        import httpx  # here, not at the top: the desk paints before it starts polling
+
         return httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT},
             follow_redirects=True,
@@ -121,25 +130,74 @@ class Poller:
         health.last_attempt = self.clock()
         try:
             items = await source.fetch(client)
-            now = self.clock()
-            admitted = [
-                m for item in items if (m := self.intake.admit(item, source.name, source.keyword_filter, now)) is not None
-            ]
-            new = await asyncio.to_thread(self.store.add, admitted) if admitted else []
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a failing source must never stop the others
-            health.failures += 1
-            health.last_error = describe(exc)
-            retry_after = getattr(exc, "retry_after", None)
-            health.state = "rate-limited" if retry_after is not None else "failing"
-            return 0, backoff_delay(health.failures, retry_after, self.rng)
+            return 0, self._failed(health, exc)
+        now = self.clock()
+        try:
+            # In a thread: a feed of thousands of entries must not stall the desk's event loop.
+            admitted = await asyncio.to_thread(self._admit, source, items, now) if items else []
+            new = await self._store(admitted) if admitted else []
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Fetched but not stored (a full disk, a lock timeout): a source that remembers
+            # what it fetched (an ETag) must fetch it all again next time, or it is lost.
+            rewind = getattr(source, "rewind", None)
+            if rewind is not None:
+                rewind()
+            return 0, self._failed(health, exc)
         health.state, health.failures, health.last_error = "ok", 0, ""
         health.last_success = now
         health.fetched, health.new = len(items), len(new)
         if new and self.on_new is not None:
             self.on_new(len(new))
         return len(new), source.interval
+
+    def _admit(self, source: Source, items: list[Item], now: datetime) -> list[Mention]:
+        admit = self.intake.admit
+        return [m for item in items if (m := admit(item, source.name, source.keyword_filter, now)) is not None]
+
+    async def _store(self, mentions: list[Mention]) -> list[Mention]:
+        """Store `mentions`; returns those that were new. Sources finishing while a write is
+        under way are written together in the next one (a group commit): after a start or a
+        wake-up, 200 feeds cost a few writes of the store, not 200."""
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((mentions, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending(), name="store writer")
+        return await done
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                new = await asyncio.to_thread(self.store.add, [m for ms, _ in batch for m in ms])
+            except asyncio.CancelledError:
+                for _, done in [*batch, *self._pending]:
+                    done.cancel()
+                self._pending = []
+                raise
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            new_ids = {m.id for m in new}
+            for mentions, done in batch:
+                mine = [m for m in mentions if m.id in new_ids]
+                new_ids.difference_update(m.id for m in mine)  # one mention, two feeds: the first has it
+                if not done.done():
+                    done.set_result(mine)
+
+    def _failed(self, health: SourceHealth, exc: BaseException) -> float:
+        """Record a failed poll; returns the seconds until the next attempt."""
+        health.failures += 1
+        health.last_error = describe(exc)
+        retry_after = getattr(exc, "retry_after", None)
+        health.state = "rate-limited" if retry_after is not None else "failing"
+        return backoff_delay(health.failures, retry_after, self.rng)
 
     def health_record(self) -> dict[str, Any]:
         now = self.clock()

@@ -1,0 +1,634 @@
+"""RSS and Atom feeds: Google Alerts, news sites, YouTube channels, subreddits, blogs.
+
+A fetch is a conditional GET (If-None-Match / If-Modified-Since from the last good response, so
+an unchanged feed costs one small 304), with a time limit and a hard cap on the body's size.
+The body is parsed by feedparser in a separate process (a shared pool with one worker per core):
+a large feed never blocks the event loop that draws the desk, several feeds parse on all cores
+at once, and a pathological feed that would make the parser spin is stopped after a time limit
+by ending its worker. The worker hands back plain data only (dicts of strings); the entries'
+HTML is turned into plain text there, so the desk only ever sees text.
+
+Text is not cleaned of control characters here: `webcare.intake` does that for every source.
+
+    [[sources]]
+    type = "rss"
+    name = "Google Alert: VLM"
+    url = "https://www.google.com/alerts/feeds/…"   # required; http or https
+    channel = "news"          # the channel its mentions are on (and so their norm)
+    every = "5m"              # between the end of one fetch and the start of the next
+    timeout = "20s"           # for the whole download
+    max_bytes = "10MB"        # a larger feed is refused without reading the rest
+    keyword_filter = true     # false: keep every entry, not only those naming a [watch] keyword
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import multiprocessing
+import os
+import re
+import signal
+import threading
+import time
+import weakref
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urljoin, urlsplit
+
+from sources.options import Options
+from sources.source import OptionError, SourceError
+from webcare.config import Config, SourceConfig
+from webcare.intake import Item
+
+if TYPE_CHECKING:
+    import httpx
+
+# feedparser is imported only where feeds are parsed: in the worker processes. The desk's own
+# process never loads it, and httpx is loaded by the poller's client before any fetch.
+
+__all__ = [
+    "PARSE_TIME_LIMIT",
+    "RSSSource",
+    "html_to_text",
+    "parse_feed",
+    "parse_in_worker",
+    "shutdown_parsers",
+]
+
+PARSE_TIME_LIMIT = 30.0  # seconds one feed may take to parse before its worker is ended
+MAX_RETRY_AFTER = 24 * 3600.0  # a server's Retry-After is honoured up to a day
+MAX_DOWNLOADS = (
+    16  # feeds downloading at once (the poller's client keeps up to 16 connections alive)
+)
+MAX_HTML = 200_000  # characters of one entry's HTML turned into text (intake keeps 10,000)
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+
+
+# --- the source ------------------------------------------------------------------------
+
+
+class RSSSource:
+    """One RSS or Atom feed."""
+
+    type: ClassVar[str] = "rss"
+    parse_time_limit: float = PARSE_TIME_LIMIT
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        channel: str = "news",
+        interval: float = 300.0,
+        timeout: float = 20.0,
+        max_bytes: int = 10 * 1024**2,
+        keyword_filter: bool = True,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.channel = channel
+        self.interval = interval
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.keyword_filter = keyword_filter
+        # What the last good response said, for the next conditional GET.
+        self._etag: str | None = None
+        self._last_modified: str | None = None
+        # A digest of the last parsed body: a server without conditional GET that sends the
+        # same bytes again costs no parse.
+        self._digest: bytes | None = None
+
+    @classmethod
+    def from_config(cls, sc: SourceConfig, config: Config) -> RSSSource:
+        opts = Options(sc)
+        url = opts.str("url", required=True).strip()
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise OptionError(f"url: {url!r} is not an http:// or https:// address")
+        channel = opts.channel("channel", "news")
+        interval = opts.seconds("every", "5m")
+        timeout = opts.seconds("timeout", "20s")
+        for key, value in (("every", interval), ("timeout", timeout)):
+            if value <= 0:
+                raise OptionError(f"{key}: must be longer than 0 seconds")
+        max_bytes = opts.size("max_bytes", "10MB")
+        keyword_filter = opts.bool("keyword_filter", True)
+        opts.done()
+        return cls(
+            sc.name,
+            url,
+            channel=channel,
+            interval=interval,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            keyword_filter=keyword_filter,
+        )
+
+    def __repr__(self) -> str:
+        return f"RSSSource({self.name!r}, {self.url!r})"
+
+    def rewind(self) -> None:
+        """Forget the last response, so the next fetch returns every entry again (the poller
+        calls this when it could not store what the last fetch returned)."""
+        self._etag = self._last_modified = self._digest = None
+
+    async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
+        headers = {"Accept": ACCEPT}
+        if self._etag:
+            headers["If-None-Match"] = self._etag
+        if self._last_modified:
+            headers["If-Modified-Since"] = self._last_modified
+        async with _download_slot():
+            response = await self._download(client, headers)
+        if response is None:  # 304 Not Modified
+            return []
+        body, content_type, base_url, etag, last_modified = response
+        digest = hashlib.blake2b(body, digest_size=16).digest()
+        if digest != self._digest:
+            parsed = await parse_in_worker(body, content_type, base_url, self.parse_time_limit)
+            items = self._items(parsed)
+        else:  # the server does not do conditional GET, but nothing changed
+            items = []
+        # Only now, after a good parse: a feed that failed must be fetched in full next time.
+        self._etag, self._last_modified, self._digest = etag, last_modified, digest
+        return items
+
+    async def _download(
+        self, client: httpx.AsyncClient, headers: dict[str, str]
+    ) -> tuple[bytes, str, str, str | None, str | None] | None:
+        """The body and what to remember of a 200, or None for a 304; raises SourceError."""
+        import httpx
+
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with client.stream(
+                    "GET", self.url, headers=headers, timeout=self.timeout
+                ) as r:
+                    if r.status_code == 304:
+                        return None
+                    if r.status_code in (429, 503):
+                        retry_after = parse_retry_after(r.headers.get("Retry-After"))
+                        when = "" if retry_after is None else f" (retry after {retry_after:.0f} s)"
+                        raise SourceError(
+                            f"HTTP {r.status_code} {r.reason_phrase}{when}".strip(), retry_after
+                        )
+                    if not 200 <= r.status_code < 300:
+                        raise SourceError(f"HTTP {r.status_code} {r.reason_phrase}".strip())
+                    body = await self._read_capped(r)
+                    return (
+                        body,
+                        r.headers.get("Content-Type", ""),
+                        str(r.url),
+                        r.headers.get("ETag"),
+                        r.headers.get("Last-Modified"),
+                    )
+        except TimeoutError:
+            raise SourceError(f"timed out after {self.timeout:g} s") from None
+        except httpx.TimeoutException:
+            raise SourceError(f"timed out after {self.timeout:g} s") from None
+        except httpx.ConnectError as exc:
+            raise SourceError(
+                f"cannot connect to {urlsplit(self.url).hostname}: {exc}".rstrip(": ")
+            ) from None
+        except httpx.HTTPError as exc:
+            raise SourceError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
+
+    async def _read_capped(self, r: httpx.Response) -> bytes:
+        """The (decoded) body, refusing past `max_bytes` without reading the rest."""
+        too_big = SourceError(f"feed larger than {describe_size(self.max_bytes)}")
+        declared = r.headers.get("Content-Length", "")
+        if (
+            declared.isdigit()
+            and "Content-Encoding" not in r.headers
+            and int(declared) > self.max_bytes
+        ):
+            raise too_big
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in r.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise too_big
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if not body or body.isspace():
+            raise SourceError("not a feed: the response is empty")
+        return body
+
+    def _items(self, parsed: dict[str, Any]) -> list[Item]:
+        feed_title = parsed["title"]
+        items = []
+        for e in parsed["entries"]:
+            published = e["published"]
+            items.append(
+                Item(
+                    key=e["key"],
+                    channel=self.channel,
+                    author=e["author"] or feed_title,
+                    text=e["text"],
+                    url=e["url"],
+                    title=e["title"],
+                    published_at=None if published is None else datetime(*published, tzinfo=UTC),
+                    extra={"feed": feed_title} if feed_title else {},
+                )
+            )
+        return items
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds from now: '120' or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def describe_size(n: int) -> str:
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"
+
+
+# --- parsing (runs in a worker process) ------------------------------------------------
+
+# A DOCTYPE with an internal subset, where entities are declared: no feed needs them, and they
+# are what XML bombs ("billion laughs") are built from.
+_DTD_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[", re.IGNORECASE)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+# Where expat stops on a document cut short.
+_TRUNCATED = ("no element found", "unclosed token", "partial character", "unclosed cdata section")
+
+
+def parse_feed(body: bytes, content_type: str = "", base_url: str = "") -> dict[str, Any]:
+    """Parse a feed into plain data: {"title", "version", "entries": [{"key", "author", "title",
+    "text", "url", "published"}]}, where "published" is a UTC (y, m, d, H, M, S) tuple or None.
+
+    Raises SourceError("not a feed: …") for something that is no RSS or Atom at all, and
+    SourceError("malformed feed: …") for a feed that is cut short, declares entities (an XML
+    bomb) or cannot be read. A feed with a minor flaw that feedparser reads anyway (a wrong
+    encoding declaration, an HTML entity XML does not know) gives its entries.
+    """
+    import feedparser
+
+    if _declares_entities(body):
+        raise SourceError("malformed feed: it declares XML entities (an XML bomb?)")
+    headers = {"content-type": content_type} if content_type else {}
+    if base_url:
+        headers["content-location"] = base_url
+    # The desk shows text, never HTML: feedparser's sanitizer and its rewriting of relative
+    # links (each a second HTML parse of every entry) are work for nothing; links are made
+    # absolute below, where they are kept.
+    d = feedparser.parse(
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
+    error = d.get("bozo_exception") if d.get("bozo") else None
+    entries = d.get("entries") or []
+    if not entries and not d.get("version"):
+        raise SourceError(f"not a feed: {_not_a_feed_reason(body, error)}")
+    if error is not None and _is_truncation(error):
+        raise SourceError(f"malformed feed: cut short ({_where(error)})")
+    if error is not None and not entries and hasattr(error, "getMessage"):
+        raise SourceError(f"malformed feed: {error.getMessage()} ({_where(error)})")
+    feed = d.get("feed") or {}
+    feed_title = _plain(feed.get("title_detail")) or feed.get("title", "")
+    return {
+        "title": feed_title,
+        "version": d.get("version") or "",
+        "entries": [_entry(e, base_url) for e in entries],
+    }
+
+
+def _declares_entities(body: bytes) -> bool:
+    m = _DTD_SUBSET.search(body, 0, 4096)
+    if m is None:
+        return False
+    end = body.find(b"]>", m.end(), m.end() + 1024**2)
+    return (
+        _ENTITY_DECLARATION.search(body, m.end(), end if end != -1 else m.end() + 1024**2)
+        is not None
+    )
+
+
+def _not_a_feed_reason(body: bytes, error: BaseException | None) -> str:
+    start = body.lstrip()[:200].lower()
+    if start.startswith((b"<!doctype html", b"<html")) or b"<html" in start:
+        return "the address gives a web page (HTML), not RSS or Atom"
+    if start.startswith((b"{", b"[")):
+        return "the address gives JSON, not RSS or Atom"
+    if error is not None and hasattr(error, "getMessage"):
+        return f"not XML ({error.getMessage()})"
+    return "no RSS or Atom elements found"
+
+
+def _is_truncation(error: BaseException) -> bool:
+    message = error.getMessage() if hasattr(error, "getMessage") else ""
+    return message.lower() in _TRUNCATED
+
+
+def _where(error: BaseException) -> str:
+    try:
+        return f"line {error.getLineNumber()}, column {error.getColumnNumber()}"  # type: ignore[attr-defined]
+    except AttributeError:
+        return "somewhere"
+
+
+def _entry(e: dict[str, Any], base_url: str) -> dict[str, Any]:
+    url = e.get("link") or ""
+    title = _plain(e.get("title_detail")) or e.get("title", "")
+    content = e.get("content") or []
+    detail = content[0] if content else e.get("summary_detail")
+    if detail is not None:
+        text = _plain(detail, detail.get("base") or url or base_url)
+    else:
+        text = e.get("summary", "")
+    published = e.get("published_parsed") or e.get("updated_parsed")
+    when = None
+    if published is not None:
+        try:
+            datetime(*published[:6])  # feedparser normalises to UTC; check it is a real moment
+            when = tuple(published[:6])
+        except (TypeError, ValueError, OverflowError):
+            when = None
+    key = e.get("id") or url
+    if not key:
+        basis = "\x1f".join((title, e.get("published") or e.get("updated") or "", text))
+        key = "sha:" + hashlib.blake2b(basis.encode("utf-8", "replace"), digest_size=16).hexdigest()
+    author = ""
+    detail_author = e.get("author_detail")
+    if detail_author:
+        author = detail_author.get("name") or detail_author.get("email") or ""
+    return {
+        "key": str(key),
+        "author": author or e.get("author", ""),
+        "title": title,
+        "text": text,
+        "url": url,
+        "published": when,
+    }
+
+
+def _plain(detail: dict[str, Any] | None, base: str = "") -> str:
+    """A feedparser text construct as plain text."""
+    if not detail:
+        return ""
+    value = detail.get("value") or ""
+    if detail.get("type") in ("text/html", "application/xhtml+xml", "html", "xhtml"):
+        return html_to_text(value, base)
+    return value
+
+
+# --- HTML to text ----------------------------------------------------------------------
+
+_PARAGRAPH = frozenset(
+    "address article aside blockquote div dl figure footer form h1 h2 h3 h4 h5 h6 header hr "
+    "main nav ol p pre section table ul".split()
+)
+_LINE = frozenset({"br", "tr", "dt", "dd", "figcaption", "caption"})
+_SKIP = frozenset({"script", "style", "template", "head"})
+_SKIP_END = {tag: re.compile(rf"</{tag}\s*>", re.IGNORECASE) for tag in _SKIP}
+_SPACES = re.compile(r"[ \t\f\v\r\xa0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
+# One token of HTML: a comment, a declaration or processing instruction, a tag (its attributes
+# may quote a ">"), a run of text, or a "<" that starts none of these (plain text, as in "a < b").
+_TOKEN = re.compile(
+    r"""<!--.*?(?:-->|\Z)|<[!?][^>]*>?|<(/?)([A-Za-z][A-Za-z0-9:-]*)((?:"[^"]*"|'[^']*'|[^'">])*)>|[^<]+|<""",
+    re.DOTALL,
+)
+_ATTRIBUTE = {
+    name: re.compile(
+        rf"""(?:^|\s){name}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
+    )
+    for name in ("href", "alt")
+}
+_FOLLOWABLE = ("http://", "https://", "mailto:")
+
+
+def _attribute(attrs: str, name: str) -> str:
+    m = _ATTRIBUTE[name].search(attrs)
+    if m is None:
+        return ""
+    value = m[1] if m[1] is not None else m[2] if m[2] is not None else m[3]
+    return html.unescape(value).strip()
+
+
+def html_to_text(markup: str, base: str = "") -> str:
+    """HTML as plain text: tags gone, entities unescaped, paragraphs and line breaks kept, and
+    each link's address shown after its text ("the report (https://…)"), made absolute
+    against `base`. Nothing here treats the text as markup of any other kind.
+
+    A small tokenizer rather than html.parser: this runs for every entry of every feed, and
+    html.parser made it a quarter of the whole parse."""
+    if "<" not in markup and "&" not in markup:
+        return "\n".join(" ".join(line.split()) for line in markup.strip().split("\n"))
+    markup = markup[:MAX_HTML]
+    parts: list[str] = []
+    links: list[tuple[str, int]] = []  # open <a>: its href and where its text starts in parts
+    pos, end = 0, len(markup)
+    while pos < end:
+        m = _TOKEN.match(markup, pos)
+        assert m is not None  # the last alternative matches any "<"
+        pos = m.end()
+        name = m[2]
+        if name is None:
+            token = m[0]
+            if token[:2] in ("<!", "<?") and len(token) > 1:
+                continue  # a comment or a declaration
+            parts.append(html.unescape(token) if "&" in token else token)
+            continue
+        tag = name.lower()
+        if m[1]:  # an end tag
+            if tag in _PARAGRAPH:
+                parts.append("\n\n")
+            elif tag == "a" and links:
+                _close_link(parts, links, base)
+        elif tag in _SKIP:
+            close = _SKIP_END[tag].search(markup, pos)
+            pos = close.end() if close else end
+        elif tag in _PARAGRAPH:
+            parts.append("\n\n")
+        elif tag in _LINE:
+            parts.append("\n")
+        elif tag == "li":
+            parts.append("\n- ")
+        elif tag in ("td", "th"):
+            parts.append(" ")
+        elif tag == "a":
+            links.append((_attribute(m[3], "href"), len(parts)))
+        elif tag == "img":
+            alt = _attribute(m[3], "alt")
+            if alt:
+                parts.append(f" {alt} ")
+    while links:
+        _close_link(parts, links, base)
+    text = _SPACES.sub(" ", "".join(parts))
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _close_link(parts: list[str], links: list[tuple[str, int]], base: str) -> None:
+    """After a link's text, its address, unless the text already shows it."""
+    href, start = links.pop()
+    if not href:
+        return
+    url = href
+    if not href.lower().startswith(_FOLLOWABLE):
+        url = urljoin(base, href) if base else href
+        if not url.lower().startswith(_FOLLOWABLE):
+            return  # javascript:, data:, and relative links with nothing to resolve them against
+    shown_url = url[7:] if url.lower().startswith("mailto:") else url
+    shown = "".join(parts[start:])
+    if shown_url not in shown:
+        parts.append(f" ({shown_url})" if shown.strip() else shown_url)
+
+
+# --- the worker pool -------------------------------------------------------------------
+
+
+def _parse_job(body: bytes, content_type: str, base_url: str) -> dict[str, Any]:
+    """What a worker runs: the parse, with errors as data (nothing but dicts cross back), and
+    the CPU seconds it took ("cpu_s", for the benchmark)."""
+    started = time.process_time()
+    try:
+        result = parse_feed(body, content_type, base_url)
+    except SourceError as exc:
+        result = {"error": str(exc)}
+    except Exception as exc:  # a feedparser bug must read as this feed's problem, nothing more
+        result = {"error": f"malformed feed: the parser failed ({type(exc).__name__}: {exc})"}
+    result["cpu_s"] = time.process_time() - started
+    return result
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_download_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _quiet_worker() -> None:
+    """A worker writes nothing to the terminal the desk draws on, and leaves Ctrl+C to the
+    process that started it (which ends the workers when it stops)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
+def _workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _get_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # spawn, not fork: a forked child of a process with threads (the desk, httpx) can
+            # deadlock, and spawn starts the same way on every platform.
+            _pool = ProcessPoolExecutor(
+                max_workers=_workers(),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_quiet_worker,
+            )
+        return _pool
+
+
+def _discard_pool(pool: ProcessPoolExecutor) -> None:
+    """End `pool`'s workers (one may be stuck in a parse) and let the next parse start a new one."""
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.kill()
+        except (OSError, AttributeError, ValueError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def shutdown_parsers() -> None:
+    """End the parser workers now (they are started again when needed)."""
+    pool = _pool
+    if pool is not None:
+        _discard_pool(pool)
+
+
+def _slot() -> asyncio.Semaphore:
+    """As many parses in flight as there are workers, so a parse's time limit counts its own
+    parsing, not its wait behind others."""
+    loop = asyncio.get_running_loop()
+    sem = _slots.get(loop)
+    if sem is None:
+        sem = _slots[loop] = asyncio.Semaphore(_workers())
+    return sem
+
+
+def _download_slot() -> asyncio.Semaphore:
+    """At most MAX_DOWNLOADS feeds downloading at once (per event loop). The rest wait here, not
+    in httpx's connection pool, which rescans every waiting request whenever a connection frees
+    up: with 200 feeds that made a poll where nothing changed cost a second of CPU. A feed's
+    timeout starts when its download does."""
+    loop = asyncio.get_running_loop()
+    sem = _download_slots.get(loop)
+    if sem is None:
+        sem = _download_slots[loop] = asyncio.Semaphore(MAX_DOWNLOADS)
+    return sem
+
+
+async def parse_in_worker(
+    body: bytes, content_type: str = "", base_url: str = "", time_limit: float = PARSE_TIME_LIMIT
+) -> dict[str, Any]:
+    """`parse_feed` in the worker pool, stopped after `time_limit` seconds; raises SourceError."""
+    async with _slot():
+        for attempt in (1, 2):
+            pool = _get_pool()
+            try:
+                future = pool.submit(_parse_job, body, content_type, base_url)
+            except (BrokenProcessPool, RuntimeError):  # ended by another feed's time limit
+                _discard_pool(pool)
+                continue
+            try:
+                result = await asyncio.wait_for(asyncio.wrap_future(future), time_limit)
+            except TimeoutError:
+                _discard_pool(pool)
+                raise SourceError(
+                    f"malformed feed: parsing took longer than {time_limit:g} s"
+                ) from None
+            except BrokenProcessPool:
+                ended_by_another = _pool is not pool
+                _discard_pool(pool)
+                if ended_by_another and attempt == 1:
+                    continue  # a worker was ended for another feed; this one deserves its parse
+                raise SourceError("malformed feed: the parser process crashed on it") from None
+            except asyncio.CancelledError:
+                if not future.cancel() and not future.done():
+                    _discard_pool(
+                        pool
+                    )  # don't leave a worker parsing for nobody (or blocking exit)
+                raise
+            if "error" in result:
+                raise SourceError(result["error"])
+            return result
+    raise SourceError("malformed feed: the parser process could not be started")

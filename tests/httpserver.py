@@ -1,0 +1,180 @@
+"""A real HTTP server on loopback for the source tests, programmable per path.
+
+    def test_x(feed_server):
+        url = feed_server.serve("/a.xml", body=b"<rss …>", etag='"v1"')
+        feed_server.serve("/slow.xml", body=b"…", delay=2.0)
+        feed_server.serve("/busy.xml", status=429, headers={"Retry-After": "120"})
+
+The server honours If-None-Match (and If-Modified-Since) with a 304 when a path has an ETag
+(or a Last-Modified), records every request (path, headers, status) and counts how many
+requests for one path were in flight at once. Import the fixture into a test module with
+`from httpserver import feed_server_fixture` (it is named `feed_server`).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before the response starts
+    etag: str | None = None
+    last_modified: str | None = None
+    chunked: bool = False  # no Content-Length: the body is sent in chunks
+    content_type: str = "application/rss+xml; charset=utf-8"
+
+
+@dataclass
+class Request:
+    path: str
+    headers: dict[str, str]
+    status: int = 0
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up is normal
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+class FeedServer:
+    """The server and what it has seen; thread-safe."""
+
+    def __init__(self) -> None:
+        self.responses: dict[str, Response] = {}
+        self.requests: list[Request] = []
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}
+        self.bytes_sent: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def base(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def serve(self, path: str, body: bytes = b"", status: int = 200, **kwargs: object) -> str:
+        """Answer requests for `path` like this from now on; returns its URL."""
+        with self._lock:
+            self.responses[path] = Response(status=status, body=body, **kwargs)  # type: ignore[arg-type]
+        return self.url(path)
+
+    def requests_for(self, path: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path == path]
+
+    def start(self) -> FeedServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            path = self.path.split("?", 1)[0]
+            record = Request(path, {k.lower(): v for k, v in self.headers.items()})
+            with server._lock:
+                server.requests.append(record)
+                spec = server.responses.get(path)
+                server.in_flight[path] = server.in_flight.get(path, 0) + 1
+                server.max_in_flight[path] = max(
+                    server.max_in_flight.get(path, 0), server.in_flight[path]
+                )
+            try:
+                self._answer(path, record, spec)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client hung up (e.g. a body over its cap)
+            finally:
+                with server._lock:
+                    server.in_flight[path] -= 1
+
+        def _answer(self, path: str, record: Request, spec: Response | None) -> None:
+            if spec is None:
+                spec = Response(status=404, body=b"not found", content_type="text/plain")
+            if spec.delay:
+                time.sleep(spec.delay)
+            status = spec.status
+            if status == 200 and self._not_modified(spec, record.headers):
+                status = 304
+            record.status = status
+            self.send_response(status)
+            for k, v in spec.headers.items():
+                self.send_header(k, v)
+            if spec.etag:
+                self.send_header("ETag", spec.etag)
+            if spec.last_modified:
+                self.send_header("Last-Modified", spec.last_modified)
+            body = b"" if status == 304 else spec.body
+            if status != 304:
+                self.send_header("Content-Type", spec.content_type)
+            if spec.chunked and body:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for i in range(0, len(body), 65536):
+                    chunk = body[i : i + 65536]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self._sent(path, len(chunk))
+                self.wfile.write(b"0\r\n\r\n")
+            else:
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                for i in range(0, len(body), 65536):
+                    self.wfile.write(body[i : i + 65536])
+                    self._sent(path, min(65536, len(body) - i))
+            self.wfile.flush()
+
+        def _sent(self, path: str, n: int) -> None:
+            with server._lock:
+                server.bytes_sent[path] = server.bytes_sent.get(path, 0) + n
+
+        @staticmethod
+        def _not_modified(spec: Response, headers: dict[str, str]) -> bool:
+            if spec.etag and "if-none-match" in headers:
+                return (
+                    spec.etag in [t.strip() for t in headers["if-none-match"].split(",")]
+                    or headers["if-none-match"].strip() == "*"
+                )
+            if spec.last_modified and "if-modified-since" in headers:
+                return headers["if-modified-since"] == spec.last_modified
+            return False
+
+    return Handler
+
+
+@pytest.fixture(name="feed_server")
+def feed_server_fixture() -> Iterator[FeedServer]:
+    server = FeedServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
