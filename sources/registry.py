@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
+
 from sources.source import OptionError, Source
 from webcare.config import Config, ConfigError, SourceConfig
 
-
-def _types() -> dict[str, type]:
-    # Imported here so a desk without RSS sources never pays for importing feedparser.
-    from sources.demo import DemoSource
-    from sources.rss import RSSSource
-
-    return {cls.type: cls for cls in (DemoSource, RSSSource)}
+# type → (module, class). A module is imported only when a source of its type is configured:
+# the desk's start-up does not pay for httpx and feedparser when it only runs the demo.
+TYPES: dict[str, tuple[str, str]] = {
+    "demo": ("sources.demo", "DemoSource"),
+    "rss": ("sources.rss", "RSSSource"),
+}
 
 
 def build_source(sc: SourceConfig, config: Config) -> Source:
-    types = _types()
-    cls = types.get(sc.type)
-    if cls is None:
-        raise ConfigError(f"{sc.where}: type: {sc.type!r} is not a source type (known: {', '.join(sorted(types))})")
+    where = TYPES.get(sc.type)
+    if where is None:
+        raise ConfigError(f"{sc.where}: type: {sc.type!r} is not a source type (known: {', '.join(sorted(TYPES))})")
+    cls = getattr(importlib.import_module(where[0]), where[1])
     try:
         return cls.from_config(sc, config)
     except OptionError as exc:

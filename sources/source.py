@@ -6,9 +6,10 @@ and dedup happen once, in the poller, for every source alike.
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
-import httpx
+if TYPE_CHECKING:  # the desk imports this module at start; httpx only when it polls
+    import httpx
 
 from webcare.intake import Item
 

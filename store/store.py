@@ -336,12 +336,16 @@ class Store:
                     states = {d: [r.get("status", "new"), _version(r)] for d, r in self._table(seg, False).items()}
                 self._state_seen[seg] = {d: v[1] for d, v in states.items()}
                 self._state_seen_sig[seg] = file_signature(self._storage(seg, False).path)
+                where = self._where
+                ids = [doc[1] for doc in docs]
+                if len(set(ids)) != len(ids) or not where.keys().isdisjoint(ids):
+                    # An id stored twice (add() never does this): the first one stands.
+                    docs = [doc for doc in docs if doc[1] not in where and not where.setdefault(doc[1], ())]
+                # The hot loop of a desk's start (100,000 rounds): kept to the bare minimum.
                 for doc_id, mention_id, deadline_s, first_seen_s, norm_s in docs:
-                    if mention_id in self._where:
-                        continue
-                    self._where[mention_id] = (seg, doc_id)
-                    status = states.get(doc_id, ("new", 0))[0]
-                    out.append(Pending(mention_id, seg, deadline_s, first_seen_s, norm_s, status))
+                    where[mention_id] = (seg, doc_id)
+                    state = states.get(doc_id)
+                    out.append((mention_id, seg, deadline_s, first_seen_s, norm_s, state[0] if state else "new"))
             return out
 
     def load_segment(self, seg: int) -> list[Mention]:

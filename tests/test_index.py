@@ -39,14 +39,14 @@ def test_missing_or_stale_index_falls_back_to_the_segment(tmp_path):
     (tmp_path / "state" / "000003.idx").write_text("not json")
     store = Store(tmp_path, segment_size=10)
     entries = store.load_index()
-    assert sorted(e.id for e in entries) == sorted(f"m{i}" for i in range(25))
+    assert sorted(e[0] for e in entries) == sorted(f"m{i}" for i in range(25))
 
 
 def test_state_changed_after_the_index_was_read_keeps_the_order_right(tmp_path):
     Store(tmp_path, segment_size=10).add(_mentions(30))
     desk = Store(tmp_path, segment_size=10)
     queue = _queue(desk)
-    top = queue._keys[0][2]
+    top = queue._keys[0][1]  # without reading it
     Store(tmp_path, segment_size=10).update_state(top, {"status": "responded"}, "done", "an")
     # the desk reads the real mention only now: it is no longer owed and moves down
     assert queue[0].id != top

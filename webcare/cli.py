@@ -94,7 +94,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _open(config: Config):
     """The store, the sources and the poller factory for `config`."""
-    from sources.poller import Poller
     from sources.registry import build_sources
     from store import Store
     from webcare.intake import Intake
@@ -103,7 +102,9 @@ def _open(config: Config):
     store = Store(config.data_dir)
     intake = Intake(config)
 
-    def make_poller(on_new=None) -> Poller:
+    def make_poller(on_new=None):
+        from sources.poller import Poller  # imports httpx: after the desk's first paint
+
         return Poller(sources, intake, store, on_new=on_new)
 
     return store, sources, make_poller

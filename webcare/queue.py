@@ -18,39 +18,41 @@ from webcare.mention import OWED, Mention
 from webcare.norms import Urgency
 from webcare.watch import fold
 
-SortKey = tuple[int, float, str]
+# A key is (rank, id): the rank puts the three blocks one after the other on one float axis, so
+# 100,000 keys sort and bisect as fast as floats do. Block 1: owed with a deadline, ranked by the
+# deadline's timestamp (≈1.8e9 now); block 2: owed without a norm, newest first (1e10 minus the
+# first-seen time); block 3: handled, newest first (2e10 minus it).
+SortKey = tuple[float, str]
+NO_NORM_BASE = 1e10
+HANDLED_BASE = 2e10
+END_OF_DEADLINES = (5e9, "")  # sorts after every deadline and before every other block
+
+# A mention the queue knows the place of but has not read yet, straight from the store's index:
+# (id, segment, deadline_s, first_seen_s, norm_s, status). A desk with 100,000 stored mentions
+# starts from these (plain tuples: a tenth of the cost of objects) and reads a segment of real
+# mentions only when one of them is shown, filtered or changed.
+Pending = tuple
+P_ID, P_SEGMENT, P_DEADLINE, P_FIRST_SEEN, P_NORM, P_STATUS = range(6)
 
 
-class Pending:
-    """A mention the queue knows the place of but has not read yet (from the store's index).
-
-    A desk with 100,000 stored mentions starts from these and reads a segment of real mentions
-    only when one of them is shown, filtered or changed."""
-
-    __slots__ = ("id", "segment", "deadline_s", "first_seen_s", "norm_s", "status")
-
-    def __init__(self, id: str, segment: int, deadline_s: float | None, first_seen_s: float,
-                 norm_s: int | None, status: str) -> None:
-        self.id, self.segment, self.deadline_s = id, segment, deadline_s
-        self.first_seen_s, self.norm_s, self.status = first_seen_s, norm_s, status
-
-    @property
-    def owed(self) -> bool:
-        return self.status in OWED
-_FIELDS = ("channel", "status", "source", "urgency", "author", "keyword")
+def rank(owed: bool, deadline_s: float | None, first_seen_s: float) -> float:
+    if owed and deadline_s is not None:
+        return deadline_s
+    return (NO_NORM_BASE if owed else HANDLED_BASE) - first_seen_s
 
 
 def sort_key(m: Mention | Pending) -> SortKey:
-    if isinstance(m, Pending):
-        deadline_s, first_seen_s = m.deadline_s, m.first_seen_s
-    else:
-        deadline_s = None if m.deadline is None else m.deadline.timestamp()
-        first_seen_s = m.first_seen_at.timestamp()
-    if m.owed and deadline_s is not None:
-        return (0, deadline_s, m.id)
-    if m.owed:
-        return (1, -first_seen_s, m.id)
-    return (2, -first_seen_s, m.id)
+    if isinstance(m, tuple):
+        return (rank(m[P_STATUS] in OWED, m[P_DEADLINE], m[P_FIRST_SEEN]), m[P_ID])
+    deadline_s = None if m.deadline is None else m.deadline.timestamp()
+    return (rank(m.owed, deadline_s, m.first_seen_at.timestamp()), m.id)
+
+
+def _status(entry: Mention | Pending) -> str:
+    return entry[P_STATUS] if isinstance(entry, tuple) else entry.status
+
+
+_FIELDS = ("channel", "status", "source", "urgency", "author", "keyword")
 
 
 class MentionFilter:
@@ -110,8 +112,27 @@ class MentionQueue:
         self._visible: list[Mention] | None = None  # None: no filter, everything is visible
         self._now: datetime | None = None
         self.new_count = 0  # mentions with status "new", kept up to date on every change
-        self.extend(pending)
+        self._place(pending)
         self.extend(mentions)
+
+    def _place(self, rows: Iterable[Pending]) -> None:
+        """Place a store index's rows: sort_key and extend() inlined, as this runs once per
+        stored mention when a desk starts."""
+        by_id, keys, unread, new = self._by_id, self._keys, self._unread, 0
+        for row in rows:
+            mention_id, segment, deadline_s, first_seen_s, _, status = row
+            if mention_id in by_id:
+                continue
+            by_id[mention_id] = row
+            unread.add(segment)
+            owed = status in OWED
+            if owed and deadline_s is not None:
+                keys.append((deadline_s, mention_id))
+            else:
+                keys.append(((NO_NORM_BASE if owed else HANDLED_BASE) - first_seen_s, mention_id))
+            new += status == "new"
+        keys.sort()
+        self.new_count += new
 
     # --- reading ---------------------------------------------------------------------
 
@@ -125,10 +146,10 @@ class MentionQueue:
     def __getitem__(self, index: int) -> Mention:
         if self._visible is not None:
             return self._visible[index]
-        entry = self._by_id[self._keys[index][2]]
-        if isinstance(entry, Pending):
-            self._read_segment(entry.segment)  # may reorder: what stood here may have moved
-            entry = self._by_id[self._keys[index][2]]
+        entry = self._by_id[self._keys[index][1]]
+        if isinstance(entry, tuple):
+            self._read_segment(entry[P_SEGMENT])  # may reorder: what stood here may have moved
+            entry = self._by_id[self._keys[index][1]]
         return self._read(entry)
 
     def __iter__(self) -> Iterator[Mention]:
@@ -142,11 +163,11 @@ class MentionQueue:
     # --- reading what is still pending ------------------------------------------------
 
     def _read(self, entry: Mention | Pending) -> Mention:
-        if isinstance(entry, Pending):
-            self._read_segment(entry.segment)
-            found = self._by_id[entry.id]
-            if isinstance(found, Pending):  # gone from its segment: show what the index knew
-                raise LookupError(f"mention {entry.id} is no longer in segment {entry.segment}")
+        if isinstance(entry, tuple):
+            self._read_segment(entry[P_SEGMENT])
+            found = self._by_id[entry[P_ID]]
+            if isinstance(found, tuple):
+                raise LookupError(f"mention {entry[P_ID]} is no longer in segment {entry[P_SEGMENT]}")
             return found
         return entry
 
@@ -158,7 +179,7 @@ class MentionQueue:
         self._unread.discard(segment)
         for m in self._loader(segment):
             old = self._by_id.get(m.id)
-            if not isinstance(old, Pending):
+            if not isinstance(old, tuple):
                 continue
             self._by_id[m.id] = m
             self._move(old, m, sort_key(old))
@@ -169,7 +190,7 @@ class MentionQueue:
             self._read_segment(segment)
 
     def _move(self, old: Mention | Pending, new: Mention, old_key: SortKey) -> None:
-        self.new_count += (new.status == "new") - (old.status == "new")
+        self.new_count += (new.status == "new") - (_status(old) == "new")
         new_key = sort_key(new)
         if new_key != old_key:
             i = bisect.bisect_left(self._keys, old_key)
@@ -197,12 +218,12 @@ class MentionQueue:
         """Add mentions (ignoring known ids); returns the added ones."""
         by_id, added = self._by_id, []
         for m in mentions:
-            if m.id not in by_id:
-                by_id[m.id] = m
+            mention_id = m[P_ID] if isinstance(m, tuple) else m.id
+            if mention_id not in by_id:
+                by_id[mention_id] = m
                 added.append(m)
-                if isinstance(m, Pending):
-                    self._unread.add(m.segment)
-        self.new_count += sum(m.status == "new" for m in added)
+        self._unread.update(m[P_SEGMENT] for m in added if isinstance(m, tuple))
+        self.new_count += sum(_status(m) == "new" for m in added)
         if len(added) > 64:
             self._keys += map(sort_key, added)
             self._keys.sort()
@@ -247,25 +268,26 @@ class MentionQueue:
             return
         self.read_all()
         f, now = self._filter, self._now
-        self._visible = [m for k in self._keys if f.accepts(m := self._by_id[k[2]], now)]
+        self._visible = [m for k in self._keys if f.accepts(m := self._by_id[k[1]], now)]
 
     # --- counting --------------------------------------------------------------------
 
     def counts(self, now: datetime, max_norm: timedelta) -> dict[Urgency, int]:
         """How many owed mentions are overdue and due soon, without looking at all of them:
         owed mentions with a deadline are the first block of the order, sorted by deadline."""
-        end_owed = bisect.bisect_left(self._keys, (1, float("-inf"), ""))
-        overdue = bisect.bisect_left(self._keys, (0, now.timestamp(), ""), 0, end_owed)
+        now_s = now.timestamp()
+        end_owed = bisect.bisect_left(self._keys, END_OF_DEADLINES)
+        overdue = bisect.bisect_left(self._keys, (now_s, ""), 0, end_owed)
         # Due soon: in the last quarter of its own norm (norms.urgency), for those not overdue.
         due_soon = 0
-        now_s = now.timestamp()
         horizon = now_s + max_norm.total_seconds() / 4
         keys, by_id = self._keys, self._by_id
         for i in range(overdue, end_owed):
-            _, deadline_s, mention_id = keys[i]
+            deadline_s, mention_id = keys[i]
             if deadline_s > horizon:
                 break
-            norm_s = by_id[mention_id].norm_s
+            entry = by_id[mention_id]
+            norm_s = entry[P_NORM] if isinstance(entry, tuple) else entry.norm_s
             if norm_s is not None and deadline_s - now_s <= norm_s / 4:
                 due_soon += 1
         return {Urgency.OVERDUE: overdue, Urgency.DUE_SOON: due_soon}
