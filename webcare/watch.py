@@ -15,6 +15,8 @@ import unicodedata
 
 def fold(text: str) -> str:
     """Lower case without accents: the form both sides are compared in."""
+    if text.isascii():  # most posts: no accents to strip, and lower() is casefold() for ASCII
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
