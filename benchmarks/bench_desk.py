@@ -87,7 +87,7 @@ gc.disable()  # as tui.app._load_queue does
 store = Store(Path(sys.argv[1]))
 entries = store.load_index()
 loaded = time.perf_counter()
-MentionQueue(pending=entries, loader=store.load_segment)[0]
+MentionQueue(index=entries, loader=store.load_segment)[0]
 queued = time.perf_counter()
 print((imported - start) * 1000, (loaded - imported) * 1000, (queued - loaded) * 1000)
 """

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ from store.jsonstorage import (
     write_atomically,
 )
 from webcare.mention import Mention
-from webcare.queue import Pending
+from webcare.queue import SegmentIndex
 
 SEGMENT_SIZE = 2000
 TABLE = "_default"  # TinyDB's default table: the files stay plain TinyDB databases
@@ -74,6 +75,24 @@ def _version(state: Any) -> int:
 
 def _ts(text: str | None) -> float | None:
     return None if not text else datetime.fromisoformat(text).timestamp()
+
+
+def _index_of(table: dict[str, dict[str, Any]], content: bool) -> dict[str, Any]:
+    """A segment's index: for content, columns that place each mention in the queue; for
+    state, the statuses other than "new" and every state's version."""
+    if content:
+        records = table.values()
+        return {
+            "docs": list(table),
+            "ids": [r["id"] for r in records],
+            "deadline": [_ts(r.get("deadline")) for r in records],
+            "first_seen": [_ts(r["first_seen_at"]) for r in records],
+            "norm": [r.get("norm_s") for r in records],
+        }
+    return {
+        "status": {d: r.get("status", "new") for d, r in table.items() if r.get("status", "new") != "new"},
+        "version": {d: _version(r) for d, r in table.items()},
+    }
 
 
 @dataclass
@@ -286,21 +305,15 @@ class Store:
         return (self._content_dir if content else self._state_dir) / f"{seg:06d}.idx"
 
     def _write_index(self, seg: int, content: bool, table: dict[str, dict[str, Any]]) -> None:
-        if content:
-            docs: Any = [
-                [doc_id, r["id"], _ts(r.get("deadline")), _ts(r["first_seen_at"]), r.get("norm_s")]
-                for doc_id, r in table.items()
-            ]
-        else:
-            docs = {doc_id: [r.get("status", "new"), _version(r)] for doc_id, r in table.items()}
-        data = orjson.dumps({"of": list(self._storage(seg, content).signature or ()), "docs": docs})
+        index = _index_of(table, content)
+        index["of"] = list(self._storage(seg, content).signature or ())
         try:
-            write_atomically(self._index_path(seg, content), data)
+            write_atomically(self._index_path(seg, content), orjson.dumps(index))
         except OSError:
             pass  # the index only speeds up a start; without it the segment is read
 
-    def _read_index(self, seg: int, content: bool) -> Any:
-        """The index's documents if it describes the segment file as it is now, else None."""
+    def _read_index(self, seg: int, content: bool) -> dict[str, Any] | None:
+        """The index if it describes the segment file as it is now, else None."""
         sig = file_signature(self._storage(seg, content).path)
         try:
             data = read_json(self._index_path(seg, content))
@@ -308,9 +321,9 @@ class Store:
             return None
         if not isinstance(data, dict) or sig is None or data.get("of") != list(sig):
             return None
-        return data.get("docs")
+        return data
 
-    def load_index(self) -> list[Pending]:
+    def load_index(self) -> list[SegmentIndex]:
         """Every stored mention's place in the queue, read from the indexes (what a desk needs
         at start). Like load(), afterwards changes() reports only what happens from now on."""
         with self._mutex, _gc_paused():
@@ -320,33 +333,40 @@ class Store:
             self._state_seen_sig.clear()
             self._unreported.clear()
             self._health_sig = None
-            out: list[Pending] = []
+            out: list[SegmentIndex] = []
             for seg in self._segments():
-                docs = self._read_index(seg, True)
-                if docs is None:
-                    content = self._table(seg, True)
-                    docs = [
-                        [d, self._id_of(seg, d, r), _ts(r.get("deadline")), _ts(r["first_seen_at"]), r.get("norm_s")]
-                        for d, r in content.items()
-                    ]
-                    self._forget_if_full(seg, content)
+                content = self._read_index(seg, True)
+                if content is None or not isinstance(content.get("ids"), list):
+                    content = self._index_from_segment(seg, True)
                 self._content_seen[seg] = file_signature(self._storage(seg, True).path)
-                states = self._read_index(seg, False)
-                if states is None:
-                    states = {d: [r.get("status", "new"), _version(r)] for d, r in self._table(seg, False).items()}
-                self._state_seen[seg] = {d: v[1] for d, v in states.items()}
+                state = self._read_index(seg, False)
+                if state is None or not isinstance(state.get("version"), dict):
+                    state = self._index_from_segment(seg, False)
+                self._state_seen[seg] = state["version"]
                 self._state_seen_sig[seg] = file_signature(self._storage(seg, False).path)
-                where = self._where
-                ids = [doc[1] for doc in docs]
-                if len(set(ids)) != len(ids) or not where.keys().isdisjoint(ids):
+                docs, ids = content["docs"], content["ids"]
+                columns = [ids, content["deadline"], content["first_seen"], content["norm"]]
+                if len(set(ids)) != len(ids) or not self._where.keys().isdisjoint(ids):
                     # An id stored twice (add() never does this): the first one stands.
-                    docs = [doc for doc in docs if doc[1] not in where and not where.setdefault(doc[1], ())]
-                # The hot loop of a desk's start (100,000 rounds): kept to the bare minimum.
-                for doc_id, mention_id, deadline_s, first_seen_s, norm_s in docs:
-                    where[mention_id] = (seg, doc_id)
-                    state = states.get(doc_id)
-                    out.append((mention_id, seg, deadline_s, first_seen_s, norm_s, state[0] if state else "new"))
+                    keep = [i for i, m in enumerate(ids) if m not in self._where and not self._where.setdefault(m, ())]
+                    docs = [docs[i] for i in keep]
+                    columns = [[column[i] for i in keep] for column in columns]
+                    ids = columns[0]
+                # Whole-column work: this runs over every stored mention at a desk's start.
+                self._where.update(zip(ids, zip(repeat(seg), docs)))
+                doc_ids = dict(zip(docs, ids)) if state["status"] else {}
+                statuses = {doc_ids[d]: s for d, s in state["status"].items() if d in doc_ids}
+                out.append(SegmentIndex(seg, *columns, statuses))
             return out
+
+    def _index_from_segment(self, seg: int, content: bool) -> dict[str, Any]:
+        """The index of a segment whose .idx is missing or stale, built from the segment."""
+        table = self._table(seg, content)
+        if content:
+            for doc_id, record in table.items():
+                self._id_of(seg, doc_id, record)  # a document without an id is a StoreError
+            self._forget_if_full(seg, table)
+        return _index_of(table, content)
 
     def load_segment(self, seg: int) -> list[Mention]:
         """The mentions stored in segment `seg`, with their current state."""

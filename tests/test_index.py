@@ -17,7 +17,7 @@ def _mentions(n: int):
 
 
 def _queue(store: Store) -> MentionQueue:
-    return MentionQueue(pending=store.load_index(), loader=store.load_segment)
+    return MentionQueue(index=store.load_index(), loader=store.load_segment)
 
 
 def test_queue_from_index_equals_queue_from_mentions(tmp_path):
@@ -38,8 +38,8 @@ def test_missing_or_stale_index_falls_back_to_the_segment(tmp_path):
     (tmp_path / "mentions" / "000002.idx").write_text('{"of": [1, 2, 3], "docs": []}')
     (tmp_path / "state" / "000003.idx").write_text("not json")
     store = Store(tmp_path, segment_size=10)
-    entries = store.load_index()
-    assert sorted(e[0] for e in entries) == sorted(f"m{i}" for i in range(25))
+    index = store.load_index()
+    assert sorted(i for ix in index for i in ix.ids) == sorted(f"m{i}" for i in range(25))
 
 
 def test_state_changed_after_the_index_was_read_keeps_the_order_right(tmp_path):

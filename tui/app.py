@@ -39,7 +39,7 @@ def _load_queue(store: Store) -> MentionQueue:
     try:
         # Start from the index: each mention's place in the queue, not the mention itself; the
         # queue reads a segment of real mentions when one of them is first shown.
-        return MentionQueue(pending=store.load_index(), loader=store.load_segment)
+        return MentionQueue(index=store.load_index(), loader=store.load_segment)
     finally:
         gc.freeze()
         if was_enabled:

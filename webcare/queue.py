@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import repeat
 
 from webcare.channels import ALIASES
 from webcare.mention import OWED, Mention
@@ -27,12 +29,19 @@ NO_NORM_BASE = 1e10
 HANDLED_BASE = 2e10
 END_OF_DEADLINES = (5e9, "")  # sorts after every deadline and before every other block
 
-# A mention the queue knows the place of but has not read yet, straight from the store's index:
-# (id, segment, deadline_s, first_seen_s, norm_s, status). A desk with 100,000 stored mentions
-# starts from these (plain tuples: a tenth of the cost of objects) and reads a segment of real
-# mentions only when one of them is shown, filtered or changed.
-Pending = tuple
-P_ID, P_SEGMENT, P_DEADLINE, P_FIRST_SEEN, P_NORM, P_STATUS = range(6)
+@dataclass(slots=True)
+class SegmentIndex:
+    """One stored segment's mentions as columns, from the store's index: what places them in
+    the queue before they are read. Columns, not objects: a desk with 100,000 stored mentions
+    builds its queue from these with C-level zips and reads a segment of real mentions only
+    when one of them is shown, filtered or changed."""
+
+    segment: int
+    ids: list[str]
+    deadlines: list[float | None]  # timestamps
+    first_seen: list[float]
+    norms: list[int | None]  # seconds
+    statuses: dict[str, str]  # id → status, for the mentions whose status is not "new"
 
 
 def rank(owed: bool, deadline_s: float | None, first_seen_s: float) -> float:
@@ -41,15 +50,9 @@ def rank(owed: bool, deadline_s: float | None, first_seen_s: float) -> float:
     return (NO_NORM_BASE if owed else HANDLED_BASE) - first_seen_s
 
 
-def sort_key(m: Mention | Pending) -> SortKey:
-    if isinstance(m, tuple):
-        return (rank(m[P_STATUS] in OWED, m[P_DEADLINE], m[P_FIRST_SEEN]), m[P_ID])
+def sort_key(m: Mention) -> SortKey:
     deadline_s = None if m.deadline is None else m.deadline.timestamp()
     return (rank(m.owed, deadline_s, m.first_seen_at.timestamp()), m.id)
-
-
-def _status(entry: Mention | Pending) -> str:
-    return entry[P_STATUS] if isinstance(entry, tuple) else entry.status
 
 
 _FIELDS = ("channel", "status", "source", "urgency", "author", "keyword")
@@ -95,44 +98,49 @@ class MentionFilter:
 
 
 class MentionQueue:
-    """The sorted mentions, with an optional filter giving the visible subset."""
+    """The sorted mentions, with an optional filter giving the visible subset.
+
+    A mention not read yet is held as its segment number (an int) in `_by_id`, with its rank,
+    norm and (if not new) status in the `_pending_*` maps, until its segment is read."""
 
     def __init__(
         self,
         mentions: Iterable[Mention] = (),
         *,
-        pending: Iterable[Pending] = (),
+        index: Iterable[SegmentIndex] = (),
         loader: Callable[[int], list[Mention]] | None = None,
     ) -> None:
-        self._by_id: dict[str, Mention | Pending] = {}
-        self._loader = loader  # reads one segment's mentions, for the Pending ones
-        self._unread: set[int] = set()  # segments with Pending entries
+        self._by_id: dict[str, Mention | int] = {}
+        self._loader = loader  # reads one segment's mentions
+        self._unread: set[int] = set()  # segments not read yet
+        self._pending_rank: dict[str, float] = {}
+        self._pending_norm: dict[str, int | None] = {}
+        self._pending_status: dict[str, str] = {}  # only those not "new"
         self._keys: list[SortKey] = []
         self._filter: MentionFilter | None = None
         self._visible: list[Mention] | None = None  # None: no filter, everything is visible
         self._now: datetime | None = None
         self.new_count = 0  # mentions with status "new", kept up to date on every change
-        self._place(pending)
+        self._place(index)
         self.extend(mentions)
 
-    def _place(self, rows: Iterable[Pending]) -> None:
-        """Place a store index's rows: sort_key and extend() inlined, as this runs once per
-        stored mention when a desk starts."""
-        by_id, keys, unread, new = self._by_id, self._keys, self._unread, 0
-        for row in rows:
-            mention_id, segment, deadline_s, first_seen_s, _, status = row
-            if mention_id in by_id:
-                continue
-            by_id[mention_id] = row
-            unread.add(segment)
-            owed = status in OWED
-            if owed and deadline_s is not None:
-                keys.append((deadline_s, mention_id))
-            else:
-                keys.append(((NO_NORM_BASE if owed else HANDLED_BASE) - first_seen_s, mention_id))
-            new += status == "new"
-        keys.sort()
-        self.new_count += new
+    def _place(self, index: Iterable[SegmentIndex]) -> None:
+        """Place the store's index: this runs over every stored mention when a desk starts,
+        so it is written as whole-column operations."""
+        for ix in index:
+            ids, statuses = ix.ids, ix.statuses
+            if statuses:
+                ranks = [rank(statuses.get(i, "new") in OWED, d, f) for i, d, f in zip(ids, ix.deadlines, ix.first_seen)]
+            else:  # all new, so all owed
+                ranks = [NO_NORM_BASE - f if d is None else d for d, f in zip(ix.deadlines, ix.first_seen)]
+            self._by_id.update(zip(ids, repeat(ix.segment)))
+            self._pending_rank.update(zip(ids, ranks))
+            self._pending_norm.update(zip(ids, ix.norms))
+            self._pending_status.update(statuses)
+            self._keys += zip(ranks, ids)
+            self._unread.add(ix.segment)
+            self.new_count += len(ids) - sum(s != "new" for s in statuses.values())
+        self._keys.sort()
 
     # --- reading ---------------------------------------------------------------------
 
@@ -146,11 +154,14 @@ class MentionQueue:
     def __getitem__(self, index: int) -> Mention:
         if self._visible is not None:
             return self._visible[index]
-        entry = self._by_id[self._keys[index][1]]
-        if isinstance(entry, tuple):
-            self._read_segment(entry[P_SEGMENT])  # may reorder: what stood here may have moved
-            entry = self._by_id[self._keys[index][1]]
-        return self._read(entry)
+        while True:
+            mention_id = self._keys[index][1]
+            entry = self._by_id[mention_id]
+            if not isinstance(entry, int):
+                return entry
+            if entry not in self._unread:
+                raise LookupError(f"mention {mention_id} is no longer in segment {entry}")
+            self._read_segment(entry)  # may reorder: what stands here now may be another
 
     def __iter__(self) -> Iterator[Mention]:
         for i in range(len(self)):
@@ -158,40 +169,36 @@ class MentionQueue:
 
     def get(self, mention_id: str) -> Mention | None:
         entry = self._by_id.get(mention_id)
-        return None if entry is None else self._read(entry)
-
-    # --- reading what is still pending ------------------------------------------------
-
-    def _read(self, entry: Mention | Pending) -> Mention:
-        if isinstance(entry, tuple):
-            self._read_segment(entry[P_SEGMENT])
-            found = self._by_id[entry[P_ID]]
-            if isinstance(found, tuple):
-                raise LookupError(f"mention {entry[P_ID]} is no longer in segment {entry[P_SEGMENT]}")
-            return found
+        if isinstance(entry, int):
+            self._read_segment(entry)
+            entry = self._by_id[mention_id]
+            if isinstance(entry, int):
+                raise LookupError(f"mention {mention_id} is no longer in segment {entry}")
         return entry
 
     def _read_segment(self, segment: int) -> None:
-        """Replace a segment's Pending entries with the real mentions (their state may have
+        """Replace a segment's pending entries with the real mentions (their state may have
         moved on since the index was read: keep the order right)."""
         if segment not in self._unread or self._loader is None:
             return
         self._unread.discard(segment)
+        by_id = self._by_id
         for m in self._loader(segment):
-            old = self._by_id.get(m.id)
-            if not isinstance(old, tuple):
+            if not isinstance(by_id.get(m.id), int):
                 continue
-            self._by_id[m.id] = m
-            self._move(old, m, sort_key(old))
+            by_id[m.id] = m
+            old_key = (self._pending_rank.pop(m.id), m.id)
+            old_status = self._pending_status.pop(m.id, "new")
+            del self._pending_norm[m.id]
+            self.new_count += (m.status == "new") - (old_status == "new")
+            self._rekey(old_key, sort_key(m))
 
     def read_all(self) -> None:
         """Read every pending segment (a filter looks at every mention)."""
         for segment in sorted(self._unread):
             self._read_segment(segment)
 
-    def _move(self, old: Mention | Pending, new: Mention, old_key: SortKey) -> None:
-        self.new_count += (new.status == "new") - (_status(old) == "new")
-        new_key = sort_key(new)
+    def _rekey(self, old_key: SortKey, new_key: SortKey) -> None:
         if new_key != old_key:
             i = bisect.bisect_left(self._keys, old_key)
             if i < len(self._keys) and self._keys[i] == old_key:
@@ -214,16 +221,14 @@ class MentionQueue:
 
     # --- changing --------------------------------------------------------------------
 
-    def extend(self, mentions: Iterable[Mention | Pending]) -> list[Mention | Pending]:
+    def extend(self, mentions: Iterable[Mention]) -> list[Mention]:
         """Add mentions (ignoring known ids); returns the added ones."""
         by_id, added = self._by_id, []
         for m in mentions:
-            mention_id = m[P_ID] if isinstance(m, tuple) else m.id
-            if mention_id not in by_id:
-                by_id[mention_id] = m
+            if m.id not in by_id:
+                by_id[m.id] = m
                 added.append(m)
-        self._unread.update(m[P_SEGMENT] for m in added if isinstance(m, tuple))
-        self.new_count += sum(_status(m) == "new" for m in added)
+        self.new_count += sum(m.status == "new" for m in added)
         if len(added) > 64:
             self._keys += map(sort_key, added)
             self._keys.sort()
@@ -241,14 +246,8 @@ class MentionQueue:
             return None
         old_key, was_new = sort_key(m), m.status == "new"
         apply(m)
-        self.new_count -= was_new
-        self.new_count += m.status == "new"
-        new_key = sort_key(m)
-        if new_key != old_key:
-            i = bisect.bisect_left(self._keys, old_key)
-            if i < len(self._keys) and self._keys[i] == old_key:
-                del self._keys[i]
-            bisect.insort(self._keys, new_key)
+        self.new_count += (m.status == "new") - was_new
+        self._rekey(old_key, sort_key(m))
         if self._filter is not None:
             self._refilter()
         return m
@@ -287,7 +286,7 @@ class MentionQueue:
             if deadline_s > horizon:
                 break
             entry = by_id[mention_id]
-            norm_s = entry[P_NORM] if isinstance(entry, tuple) else entry.norm_s
+            norm_s = self._pending_norm[mention_id] if isinstance(entry, int) else entry.norm_s
             if norm_s is not None and deadline_s - now_s <= norm_s / 4:
                 due_soon += 1
         return {Urgency.OVERDUE: overdue, Urgency.DUE_SOON: due_soon}
