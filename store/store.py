@@ -46,7 +46,7 @@ from store.jsonstorage import (
     read_json,
     write_atomically,
 )
-from webcare.mention import Mention
+from webcare.mention import Mention, owes_reply
 from webcare.queue import SegmentIndex
 
 SEGMENT_SIZE = 2000
@@ -67,6 +67,10 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+# A state field's value before anyone set it (a mention's state starts as "new", all else empty).
+_DEFAULTS: dict[str, Any] = {"status": "new", "scheme_path": [], "flags": []}
 
 
 def _version(state: Any) -> int:
@@ -90,7 +94,11 @@ def _index_of(table: dict[str, dict[str, Any]], content: bool) -> dict[str, Any]
             "norm": [r.get("norm_s") for r in records],
         }
     return {
-        "status": {d: r.get("status", "new") for d, r in table.items() if r.get("status", "new") != "new"},
+        "status": {
+            d: [r.get("status", "new"), owes_reply(r.get("status", "new"), r.get("flags") or ())]
+            for d, r in table.items()
+            if r.get("status", "new") != "new" or r.get("flags")
+        },
         "version": {d: _version(r) for d, r in table.items()},
     }
 
@@ -355,7 +363,7 @@ class Store:
                 # Whole-column work: this runs over every stored mention at a desk's start.
                 self._where.update(zip(ids, zip(repeat(seg), docs)))
                 doc_ids = dict(zip(docs, ids)) if state["status"] else {}
-                statuses = {doc_ids[d]: s for d, s in state["status"].items() if d in doc_ids}
+                statuses = {doc_ids[d]: tuple(s) for d, s in state["status"].items() if d in doc_ids}
                 out.append(SegmentIndex(seg, *columns, statuses))
             return out
 
@@ -504,14 +512,20 @@ class Store:
         action: str,
         operator: str,
         at: datetime | None = None,
-    ) -> dict[str, Any]:
+        expect: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
         """Change a mention's state and append the action to its history; returns the new state.
 
         The current state is re-read under the lock, so two operators changing different (or
-        the same) mentions at once both keep their changes and history entries."""
+        the same) mentions at once both keep their changes and history entries. The history
+        entry keeps the values the change replaced (`before`), which is what undo restores.
+        With `expect`, the change is made only if those fields still hold those values (else
+        None is returned and nothing is written): an undo or a snooze's wake-up never
+        overwrites what someone else did meanwhile."""
         at = at or datetime.now(UTC)
         # As it will read back from disk (datetimes become ISO strings), so the cache matches.
         changes = orjson.loads(orjson.dumps(changes))
+        expect = None if expect is None else orjson.loads(orjson.dumps(expect))
         with self._mutex:
             where = self._locate(mention_id)
             if where is None:
@@ -524,6 +538,9 @@ class Store:
                     "status": "new",
                     "history": [],
                 }
+                if expect is not None and any(current.get(k, _DEFAULTS.get(k)) != v for k, v in expect.items()):
+                    return None
+                before = {k: current.get(k, _DEFAULTS.get(k)) for k in changes}
                 current.update(changes)
                 current["history"] = [
                     *current.get("history", []),
@@ -532,6 +549,7 @@ class Store:
                         "who": operator,
                         "what": action,
                         "changes": changes,
+                        "before": before,
                     },
                 ]
                 new_table = {**table, doc_id: current}

@@ -19,6 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from webcare.channels import CHANNELS, normalize_channel
 from webcare.hours import WeeklyHours
 from webcare.norms import Norm, parse_duration
+from webcare.scheme import DEFAULT as DEFAULT_SCHEME
+from webcare.scheme import Scheme, SchemeError
+from webcare.scheme import parse as parse_scheme
+from webcare.templates import load_templates
 
 LANGUAGES = ("nl", "en")
 
@@ -68,6 +72,8 @@ class Config:
     norms: dict[str, Norm]
     sources: tuple[SourceConfig, ...]
     keywords: tuple[str, ...]
+    scheme: Scheme
+    initials: str  # the operator's initials, to sign replies
     raw: dict[str, Any] = field(repr=False)  # the whole file, for the sections owned elsewhere
 
     def norm(self, channel: str) -> Norm:
@@ -106,6 +112,12 @@ def resolve_operator(configured: str) -> str:
         return "operator"
 
 
+def initials_of(name: str) -> str:
+    """'An Peeters' → 'AP', 'an.peeters' → 'AP', 'root' → 'R'."""
+    parts = [p for p in name.replace(".", " ").replace("_", " ").replace("-", " ").split() if p]
+    return "".join(p[0].upper() for p in parts[:3]) or "?"
+
+
 def load(path: Path) -> Config:
     """Read and check config.toml at `path`."""
     try:
@@ -124,7 +136,7 @@ def load(path: Path) -> Config:
 
 def _parse(path: Path, data: dict[str, Any]) -> Config:
     desk = _table(data, "desk")
-    _unknown(desk, "desk", {"name", "language", "timezone", "data_dir", "operator"})
+    _unknown(desk, "desk", {"name", "language", "timezone", "data_dir", "operator", "initials"})
     name = _str(desk, "desk", "name", "webcare")
     language = _str(desk, "desk", "language", "nl")
     if language not in LANGUAGES:
@@ -138,6 +150,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
     if not data_dir.is_absolute():
         data_dir = (path.parent / data_dir).resolve()
     operator = resolve_operator(_str(desk, "desk", "operator", ""))
+    initials = _str(desk, "desk", "initials", "").strip() or initials_of(operator)
 
     clock = _table(data, "clock")
     _unknown(clock, "clock", {"office_hours", "office_hours_channels"})
@@ -201,6 +214,19 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
     if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
         raise ConfigError("[watch] keywords: must be a list of non-empty strings")
 
+    scheme_table = data.get("scheme")
+    if scheme_table is not None and not isinstance(scheme_table, dict):
+        raise ConfigError("[scheme] must be a table")
+    try:
+        scheme = parse_scheme(DEFAULT_SCHEME if scheme_table is None else scheme_table)
+    except SchemeError as exc:
+        raise ConfigError(str(exc)) from None
+    templates = data.get("templates", [])
+    try:
+        load_templates(templates if isinstance(templates, list) else [templates])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
     return Config(
         path=path,
         name=name,
@@ -211,5 +237,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         norms=norms,
         sources=tuple(sources),
         keywords=tuple(k.strip() for k in keywords),
+        scheme=scheme,
+        initials=initials,
         raw=data,
     )

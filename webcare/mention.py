@@ -30,6 +30,12 @@ STATUSES = (
 OWED = frozenset({"new", "responding", "routed", "escalated"})
 
 
+def owes_reply(status: str, flags: list[str] | tuple[str, ...] = ()) -> bool:
+    """Whether a reply is still owed (the countdown runs). A mention handed to the
+    spokesperson (flag no-reply) is routed but owes no reply of ours."""
+    return status in OWED and "no-reply" not in flags
+
+
 def stable_id(*parts: str) -> str:
     """A short id that is the same every time the same item is seen (by source key and guid)."""
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=10).hexdigest()
@@ -67,12 +73,16 @@ class Mention:
     scheme_path: list[str] = field(default_factory=list)
     routed_to: str | None = None
     responded_at: datetime | None = None
+    flags: list[str] = field(default_factory=list)  # crisis, no-reply, flagged, evidence, …
+    snoozed_until: datetime | None = None
+    snoozed_from: str | None = None  # the status to go back to when the snooze ends
+    reply: str = ""  # the reply as sent (or copied to be sent)
+    response_s: int | None = None  # seconds from the clock's start to the recorded reply
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def owed(self) -> bool:
-        """Whether a reply is still owed (the countdown runs)."""
-        return self.status in OWED
+        return owes_reply(self.status, self.flags)
 
     @property
     def allowed(self) -> timedelta | None:
@@ -111,6 +121,11 @@ class Mention:
             "scheme_path": list(self.scheme_path),
             "routed_to": self.routed_to,
             "responded_at": to_iso(self.responded_at),
+            "flags": list(self.flags),
+            "snoozed_until": to_iso(self.snoozed_until),
+            "snoozed_from": self.snoozed_from,
+            "reply": self.reply,
+            "response_s": self.response_s,
             "history": list(self.history),
         }
 
@@ -142,6 +157,11 @@ class Mention:
         self.scheme_path = list(state.get("scheme_path") or [])
         self.routed_to = state.get("routed_to")
         self.responded_at = from_iso(state.get("responded_at"))
+        self.flags = list(state.get("flags") or [])
+        self.snoozed_until = from_iso(state.get("snoozed_until"))
+        self.snoozed_from = state.get("snoozed_from")
+        self.reply = state.get("reply") or ""
+        self.response_s = state.get("response_s")
         self.history = list(state.get("history") or [])
 
     def export_record(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from itertools import repeat
 
 from webcare.channels import ALIASES
-from webcare.mention import OWED, Mention
+from webcare.mention import Mention
 from webcare.norms import Urgency
 from webcare.watch import fold
 
@@ -41,7 +41,10 @@ class SegmentIndex:
     deadlines: list[float | None]  # timestamps
     first_seen: list[float]
     norms: list[int | None]  # seconds
-    statuses: dict[str, str]  # id → status, for the mentions whose status is not "new"
+    statuses: dict[str, tuple[str, bool]]  # id → (status, owes a reply) where not plain "new"
+
+
+_NEW = ("new", True)
 
 
 def rank(owed: bool, deadline_s: float | None, first_seen_s: float) -> float:
@@ -130,16 +133,16 @@ class MentionQueue:
         for ix in index:
             ids, statuses = ix.ids, ix.statuses
             if statuses:
-                ranks = [rank(statuses.get(i, "new") in OWED, d, f) for i, d, f in zip(ids, ix.deadlines, ix.first_seen)]
+                ranks = [rank(statuses.get(i, _NEW)[1], d, f) for i, d, f in zip(ids, ix.deadlines, ix.first_seen)]
             else:  # all new, so all owed
                 ranks = [NO_NORM_BASE - f if d is None else d for d, f in zip(ix.deadlines, ix.first_seen)]
             self._by_id.update(zip(ids, repeat(ix.segment)))
             self._pending_rank.update(zip(ids, ranks))
             self._pending_norm.update(zip(ids, ix.norms))
-            self._pending_status.update(statuses)
+            self._pending_status.update((i, s[0]) for i, s in statuses.items())
             self._keys += zip(ranks, ids)
             self._unread.add(ix.segment)
-            self.new_count += len(ids) - sum(s != "new" for s in statuses.values())
+            self.new_count += len(ids) - sum(s[0] != "new" for s in statuses.values())
         self._keys.sort()
 
     # --- reading ---------------------------------------------------------------------
@@ -192,6 +195,13 @@ class MentionQueue:
             del self._pending_norm[m.id]
             self.new_count += (m.status == "new") - (old_status == "new")
             self._rekey(old_key, sort_key(m))
+
+    def with_status(self, status: str) -> list[Mention]:
+        """Every mention with this status (reading their segments if needed); for rare
+        statuses such as "snoozed", checked once a minute."""
+        ids = [i for i, s in self._pending_status.items() if s == status]
+        ids += [m.id for m in self._by_id.values() if not isinstance(m, int) and m.status == status]
+        return [m for i in ids if (m := self.get(i)) is not None and m.status == status]
 
     def read_all(self) -> None:
         """Read every pending segment (a filter looks at every mention)."""

@@ -1,0 +1,123 @@
+"""Triage decisions as state changes: what each action of the person on duty records.
+
+Every function returns (changes, action): the fields to change in the mention's state and the
+words for its history. The store appends the history entry (who, when, what, and the values
+the change replaced, which undo restores).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from webcare.mention import Mention, to_iso
+from webcare.norms import clock_start
+from webcare.scheme import Leaf, Scheme
+
+Change = tuple[dict[str, Any], str]
+
+# Direct keys for the common outcomes, without the walk (the power user's shortcut). The
+# scheme path recorded is the walk that leads to the leaf, so the export reads the same.
+DIRECT: dict[str, str] = {
+    "exclamation_mark": "L1",  # crisis
+    "P": "L2",  # press / politics → spokesperson
+    "X": "L3",  # against the house rules → moderate
+    "A": "L6",  # a question we answer now
+    "E": "L8",  # a question for an expert
+    "C": "L9",  # a complaint
+    "N": "L14",  # nothing to do: let stand
+}
+
+
+def path_to(scheme: Scheme, leaf_id: str) -> list[str]:
+    """The first walk (depth first, in option order) that reaches `leaf_id`."""
+
+    def search(node: str, trail: list[str]) -> list[str] | None:
+        if node == leaf_id:
+            return [*trail, leaf_id]
+        question = scheme.questions.get(node)
+        if question is None:
+            return None
+        for option in question.options:
+            found = search(option.goto, [*trail, f"{node}:{option.key}"])
+            if found:
+                return found
+        return None
+
+    found = search(scheme.start, [])
+    if found is None:
+        raise KeyError(f"no path to {leaf_id} in the scheme")
+    return found
+
+
+def apply_leaf(leaf: Leaf, path: list[str]) -> Change:
+    changes: dict[str, Any] = {
+        "status": leaf.status,
+        "category": leaf.category,
+        "scheme_path": path,
+        "flags": list(leaf.flags),
+    }
+    if leaf.route:
+        changes["routed_to"] = leaf.route  # a role until someone is picked in the experts pane
+    return changes, f"triage {leaf.id}: {leaf.action['en']}"
+
+
+def monitor() -> Change:
+    return {"status": "monitoring"}, "monitor only"
+
+
+def responded(m: Mention, now: datetime, reply: str | None = None) -> Change:
+    """The reply is recorded: the countdown stops; the response time is kept against the norm."""
+    start = clock_start(m.published_at, m.first_seen_at)
+    changes: dict[str, Any] = {
+        "status": "responded",
+        "responded_at": to_iso(now),
+        "response_s": max(0, int((now - start).total_seconds())),
+    }
+    if reply is not None:
+        changes["reply"] = reply
+    within = m.deadline is None or now <= m.deadline
+    return changes, "reply recorded" + ("" if within else " (after the norm)")
+
+
+def snooze(until: datetime, m: Mention) -> Change:
+    return {"status": "snoozed", "snoozed_until": to_iso(until), "snoozed_from": m.status}, f"snoozed until {to_iso(until)}"
+
+
+def wake(m: Mention) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """The snooze is over: back to the status it had. Returns (changes, action, expect)."""
+    return (
+        {"status": m.snoozed_from or "new", "snoozed_until": None},
+        "snooze ended",
+        {"status": "snoozed", "snoozed_until": to_iso(m.snoozed_until)},
+    )
+
+
+def undo(entry: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """Undo a history entry: restore what it replaced, if nobody changed it since.
+    Returns (changes, action, expect)."""
+    return dict(entry.get("before") or {}), f"undo: {entry.get('what', '')}", dict(entry.get("changes") or {})
+
+
+def parse_until(text: str, now: datetime, tz) -> datetime | None:
+    """'30m', '2h', '1d' from now, or 'HH:MM' (today, else tomorrow) in the desk's timezone."""
+    text = text.strip().lower()
+    if not text:
+        return None
+    if ":" in text:
+        try:
+            hour, minute = (int(x) for x in text.split(":", 1))
+            local = now.astimezone(tz)
+            at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        except ValueError:
+            return None
+        if at <= local:
+            at += timedelta(days=1)
+        return at.astimezone(UTC)
+    from webcare.norms import parse_duration
+
+    try:
+        delta = parse_duration(text)
+    except ValueError:
+        return None
+    return None if delta is None else now + delta
