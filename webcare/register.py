@@ -1,0 +1,196 @@
+"""The sender's register (formal "u" or informal "je") and language, read from their message.
+
+EPO asks us to answer in the tone of voice of the sender: a formal "u" to a formal message, "je"
+to an informal one. `detect_register` adds up weighted cues (the table `CUES` below, plus a few
+style cues in `_style_cues`) into one score:
+
+    positive weights point to informal  (je/jij/ge, Hoi/Hey, groetjes, emoji, "!!", thx, lol…)
+    negative weights point to formal    (u/uw, Geachte, Met vriendelijke groeten, Dear, vous…)
+
+and calls a message informal when the score reaches `INFORMAL_AT` (2.0): one strong informal
+cue that no formal cue outweighs. Anything below is formal, so a short or ambiguous message
+("Wanneer is de mestbank open?") gets the formal reply, the safe choice for a government.
+
+Each cue counts once, however often it occurs: the question is which register the sender
+chose, not how long the message is. `register_score` returns the score and the names of the
+cues that fired, so the composer can say why it picked "je".
+
+`detect_language` is a tiny stopword vote (nl, en or fr), used to choose the cue set and the
+template's language when the mention carries none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from webcare.watch import fold
+
+FORMAL = "formal"
+INFORMAL = "informal"
+REGISTERS = (FORMAL, INFORMAL)
+LANGUAGES = ("nl", "en", "fr")
+
+INFORMAL_AT = 2.0  # score from which a message counts as informal; below it: formal
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A word or phrase that points to a register, in one language ("*": any language)."""
+
+    language: str
+    name: str
+    weight: float  # > 0 informal, < 0 formal
+    pattern: str  # a regex over the folded text (lower case, no accents)
+    pronoun: bool = False  # pronouns mean different things across languages (nl "u" vs en "u")
+
+
+def _words(*words: str) -> str:
+    """A regex matching any of `words` as whole words (spaces match any run of spaces)."""
+    alts = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+    return rf"(?<![\w'])(?:{alts})(?![\w'])"
+
+
+def _opening(*words: str) -> str:
+    """A regex matching `words` as the message's first word (after any @handles)."""
+    return rf"^\W*(?:{'|'.join(re.escape(w) for w in words)})(?!\w)"
+
+
+CUES: tuple[Cue, ...] = (
+    # --- Dutch ---------------------------------------------------------------------------
+    Cue("nl", "u/uw", -2, _words("u", "uw", "uwe"), pronoun=True),
+    Cue("nl", "zich", -0.5, _words("zich")),
+    Cue("nl", "je/jij/jou", +2, _words("je", "jij", "jou", "jouw", "ge", "gij", "gulle", "ulle"), pronoun=True),
+    Cue("nl", "jullie", +1, _words("jullie"), pronoun=True),
+    Cue("nl", "dankjewel", +1.5, _words("dankjewel", "dankje", "merci")),
+    Cue("nl", "Geachte", -3, _words("geachte")),
+    Cue("nl", "Beste (opening)", -1, _opening("beste")),
+    Cue("nl", "Dag/Goedemorgen (opening)", -0.5, _opening("dag", "goedendag", "goeiedag", "goedemorgen", "goedemiddag", "goedenavond")),
+    Cue("nl", "mevrouw/meneer", -1.5, _words("mevrouw", "meneer", "mijnheer", "heer")),
+    Cue("nl", "Hoi/Hey", +2, _words("hoi", "hey", "hei", "heey", "hee", "hai", "yo", "hallo")),
+    Cue("nl", "Met vriendelijke groeten", -3, _words("met vriendelijke groet", "met vriendelijke groeten", "vriendelijke groet", "vriendelijke groeten", "met beleefde groeten", "hoogachtend", "met de meeste hoogachting")),
+    Cue("nl", "dank bij voorbaat", -1, _words("dank bij voorbaat", "bij voorbaat dank", "alvast bedankt", "dank u", "graag had ik", "ik wens")),
+    Cue("nl", "mvg", -1.5, _words("mvg", "m.v.g.", "mvg.")),
+    Cue("nl", "groetjes", +2, _words("groetjes", "grtjs", "grtz", "grts", "kusjes", "xx", "xxx", "dikke merci")),
+    Cue("nl", "spreektaal", +1.5, _words("ff", "efkes", "effe", "btw", "idd", "wss", "nvm", "omg", "wtf", "pff", "grr", "jeetje", "amai", "allez", "zeg", "da's", "das", "tis", "'t is", "kzou", "kheb", "kben", "nie", "ni", "wa", "da", "aan't", "thx", "tnx", "toffe", "tof", "top", "super", "gast", "guys")),
+    Cue("nl", "'k (ik)", +1.5, r"(?:^|\s)'?k\s+(?:heb|ben|zou|wil|vind|snap|ga|weet|kan|moet|zie)\b"),
+    # --- English -------------------------------------------------------------------------
+    Cue("en", "Dear", -3, _opening("dear") + "|" + _words("dear sir", "dear madam")),
+    Cue("en", "Sir/Madam", -2, _words("sir", "madam", "sir or madam", "sir/madam")),
+    Cue("en", "Kind regards", -3, _words("kind regards", "best regards", "warm regards", "regards", "yours sincerely", "sincerely", "yours faithfully", "respectfully")),
+    Cue("en", "I would like to", -1.5, _words("i am writing", "i would like to", "i would be grateful", "could you please", "would it be possible", "may i ask", "please find attached", "thank you in advance", "i wish to", "i shall")),
+    Cue("en", "Good morning", -1, _words("good morning", "good afternoon", "good evening")),
+    Cue("en", "hey", +2, _words("hey", "hiya", "heya", "yo", "sup")),
+    Cue("en", "hi", +1, _words("hi")),
+    Cue("en", "u (you)", +2, _words("u", "ur", "r", "ya", "y'all"), pronoun=True),
+    Cue("en", "thx", +2, _words("thx", "tx", "ty", "tnx", "cheers", "ta")),
+    Cue("en", "pls", +2, _words("pls", "plz", "gonna", "wanna", "gotta", "kinda", "dunno", "ain't")),
+    Cue("en", "guys", +1.5, _words("guys", "lads", "mate", "folks", "you lot")),
+    Cue("en", "omg/btw", +2, _words("omg", "wtf", "btw", "fyi", "imo", "tbh", "lmao", "idk", "ugh", "smh")),
+    Cue("en", "contractions", +1, r"\b(?:we|you|they|it|that|there|i)'(?:re|ll|ve|s|m|d)\b|\b\w+n't\b"),
+    Cue("en", "awesome", +1, _words("awesome", "cool", "great stuff", "love what", "keep it up")),
+    # --- French --------------------------------------------------------------------------
+    Cue("fr", "vous", -2, _words("vous", "votre", "vos"), pronoun=True),
+    Cue("fr", "tu/toi", +2, _words("tu", "toi", "ton", "ta", "tes", "t'as", "t'es"), pronoun=True),
+    Cue("fr", "Madame/Monsieur", -2, _words("madame", "monsieur")),
+    Cue("fr", "Cordialement", -3, _words("cordialement", "veuillez agreer", "salutations distinguees", "bien a vous", "je vous prie")),
+    Cue("fr", "pourriez-vous", -1.5, _words("pourriez-vous", "auriez-vous", "serait-il possible", "je souhaiterais")),
+    Cue("fr", "Bonjour (opening)", -0.5, _opening("bonjour", "bonsoir")),
+    Cue("fr", "salut", +2, _words("salut", "coucou", "slt", "bisous", "bises", "a+", "a plus", "stp")),
+    Cue("fr", "familier", +1, _words("franchement", "trop", "grave", "bah", "ben", "super", "top", "bcp", "quoi")),
+    # --- any language --------------------------------------------------------------------
+    Cue("*", "haha/lol", +2, _words("haha", "hahaha", "hihi", "lol", "xd", "mdr", "ptdr")),
+)
+
+_COMPILED = tuple((cue, re.compile(cue.pattern)) for cue in CUES)
+
+# Style cues (weights; see _style_cues).
+EMOJI = +2.0  # an emoji or emoticon
+EXCLAIM = +1.5  # "!!", "?!" or "??"
+LOWERCASE = +1.5  # a message of some length without a single capital
+SHOUTING = +1.0  # mostly capitals
+
+_EMOJI = re.compile(
+    "[\U0001f300-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\u2764\u263a]"
+    r"|(?<!\w)(?:[:;]-?[)(dDpP/]|<3|xD|\^\^)(?!\w)"
+)
+_EXCLAIM = re.compile(r"[!?]\s*!|\?\s*\?")
+_HANDLES = re.compile(r"^(?:\s*@[\w.@-]+[\s,:]*)+")
+_URLS = re.compile(r"https?://\S+|www\.\S+")
+
+
+def _style_cues(text: str) -> list[tuple[str, float]]:
+    found = []
+    if _EMOJI.search(text):
+        found.append(("emoji", EMOJI))
+    if _EXCLAIM.search(text):
+        found.append(("!!", EXCLAIM))
+    letters = [c for c in _URLS.sub("", _HANDLES.sub("", text)) if c.isalpha()]
+    if len(letters) >= 12:
+        upper = sum(c.isupper() for c in letters)
+        if upper == 0:
+            found.append(("all lower case", LOWERCASE))
+        elif upper / len(letters) > 0.7:
+            found.append(("shouting", SHOUTING))
+    return found
+
+
+def register_score(text: str, language: str | None = None) -> tuple[float, list[str]]:
+    """The register score of `text` (≥ INFORMAL_AT: informal) and the cues that made it."""
+    lang = _language(language) or detect_language(text)
+    body = fold(_HANDLES.sub("", text or "")).strip()
+    score = 0.0
+    why: list[str] = []
+    for cue, pattern in _COMPILED:
+        if cue.language == "*" or cue.language == lang or (lang is None and not cue.pronoun):
+            if pattern.search(body):
+                score += cue.weight
+                why.append(cue.name)
+    for name, weight in _style_cues(text or ""):
+        score += weight
+        why.append(name)
+    return score, why
+
+
+def detect_register(text: str, language: str | None = None) -> str:
+    """ "formal" or "informal": the register of the sender's own message (see the module notes)."""
+    score, _ = register_score(text, language)
+    return INFORMAL if score >= INFORMAL_AT else FORMAL
+
+
+# --- language ----------------------------------------------------------------------------
+
+STOPWORDS: dict[str, frozenset[str]] = {
+    "nl": frozenset(
+        "de het een en van ik je jij u uw is niet dat die wat met voor op mijn zijn wij we jullie hoe"
+        " waarom wanneer waar kan kunt graag ook nog maar of er al naar bij dank bedankt hoi dag"
+        " beste geachte groeten groetjes heb hebben wordt moet weet iemand deze dit om te zo nu wel"
+        " geen ge gij da nie mij me ons onze als dan aan over uit zal zou merci mevrouw meneer".split()
+    ),
+    "en": frozenset(
+        "the a an and of to is are i you your we our it this that for on with my not do does can"
+        " could would please thank thanks when where why how what who hi hey dear regards have has"
+        " be from at in about there just still me yet u ur guys was will any anyone".split()
+    ),
+    "fr": frozenset(
+        "le la les un une des du et est je tu vous nous il elle pour pas ne que qui sur avec dans"
+        " mon ma mes votre vos merci bonjour salut cordialement madame monsieur ce c au aux en de"
+        " se on y quoi ou pourquoi quand comment d l j m qu".split()
+    ),
+}
+
+
+def _language(language: str | None) -> str | None:
+    code = (language or "").strip().lower()[:2]
+    return code if code in LANGUAGES else None
+
+
+def detect_language(text: str) -> str | None:
+    """ "nl", "en" or "fr" by counting stopwords; None when no language clearly wins."""
+    words = re.findall(r"[a-z]+", fold(_URLS.sub(" ", _HANDLES.sub("", text or ""))))
+    if not words:
+        return None
+    votes = {lang: sum(w in stop for w in words) for lang, stop in STOPWORDS.items()}
+    ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
+    (best, top), (_, second) = ranked[0], ranked[1]
+    return best if top > second else None
