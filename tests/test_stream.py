@@ -133,11 +133,12 @@ async def test_filter(make_config, clock):
 
 async def test_help_lists_the_keys_and_closes(make_config, clock):
     app = make_app(make_config(language="en"), clock, [mention(1, clock(), 30)])
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(100, 50)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
         text = screen_text(app)
-        for expected in ("next", "previous", "first", "last", "open", "filter", "quit", "help"):
+        for expected in ("next", "previous", "first", "last", "open", "filter", "quit", "help",
+                         "triage", "reply", "monitor", "done", "snooze", "undo", "copy link", "→ L6"):
             assert expected in text
         await pilot.press("escape")
         await pilot.pause()

@@ -13,12 +13,17 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import get_current_worker
+from webcare.templates import load_templates
 
 from store import Store, StoreChanges
+from store.store import StoreError
 from tui.keys import localize
 from tui.screens.help import HelpScreen, key_rows
 from tui.screens.stream import StreamScreen
+from webcare import triage
 from webcare.config import Config
+from webcare.i18n import word
+from webcare.mention import Mention
 from webcare.queue import MentionQueue
 
 STORE_POLL = 1.0  # seconds: another process's writes show within this (plus a repaint)
@@ -51,6 +56,7 @@ class WebcareApp(App[None]):
     TITLE = "webcare"
     BINDINGS = [
         Binding("q", "quit", "quit", id="app.quit"),
+        Binding("u", "undo", "undo", id="app.undo"),
         Binding("question_mark", "help", "help", id="app.help"),
     ]
 
@@ -71,6 +77,9 @@ class WebcareApp(App[None]):
         self.queue = _load_queue(store)
         self.health: dict[str, Any] = store.read_health()
         self.collecting = False
+        self.undo_stack: list[tuple[str, int]] = []  # (mention id, history index) of this operator's actions
+        self.drafts: dict[str, str] = {}  # unsent replies by mention id
+        self.templates = load_templates(config.raw.get("templates", []))
         self.max_norm = max((n.allowed for n in config.norms.values() if n.allowed), default=timedelta(hours=8))
 
     def on_mount(self) -> None:
@@ -124,6 +133,58 @@ class WebcareApp(App[None]):
             else:
                 screen.update_header()
 
+    # --- the operator's actions -------------------------------------------------------
+
+    def act(self, m: Mention, changes: dict, action: str, expect: dict | None = None, undoable: bool = True) -> bool:
+        """Record an operator's action: in the store (the truth, shared with other desks), then
+        in the queue and on screen. A store that cannot be written is said, never hidden."""
+        lang = self.config.language
+        try:
+            state = self.store.update_state(m.id, changes, action, self.config.operator, at=self.clock(), expect=expect)
+        except (StoreError, KeyError, OSError) as exc:
+            self.notify(f"{word('store_error', lang)}: {exc}", severity="error", markup=False)
+            return False
+        if state is None:
+            return False
+        self.queue.update(m.id, lambda x: x.apply_state(state))
+        if undoable:
+            self.undo_stack.append((m.id, len(state["history"]) - 1))
+        self.refresh_stream()
+        return True
+
+    def action_undo(self) -> None:
+        """Undo this operator's last action (of this session), unless someone changed it since."""
+        lang = self.config.language
+        while self.undo_stack:
+            mention_id, index = self.undo_stack.pop()
+            m = self.queue.get(mention_id)
+            if m is None or index >= len(m.history):
+                continue
+            changes, action, expect = triage.undo(m.history[index])
+            if self.act(m, changes, action, expect=expect, undoable=False):
+                self.notify(f"{word('undone', lang)}: {m.history[index]['what']}", markup=False)
+            else:
+                self.notify(word("undo_conflict", lang), severity="warning", markup=False)
+            return
+        self.notify(word("nothing_to_undo", lang), markup=False)
+
+    def open_composer(self, m: Mention) -> None:
+        from tui.screens.composer import ComposerScreen
+
+        self.push_screen(ComposerScreen(m))
+
+    def refresh_stream(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, StreamScreen):
+                screen.mentions_changed()
+
+    def wake_snoozed(self) -> None:
+        now = self.clock()
+        for m in self.queue.with_status("snoozed"):
+            if m.snoozed_until is not None and m.snoozed_until <= now:
+                changes, action, expect = triage.wake(m)
+                self.act(m, changes, action, expect=expect, undoable=False)
+
     # --- the clock --------------------------------------------------------------------
 
     def _schedule_tick(self) -> None:
@@ -138,11 +199,25 @@ class WebcareApp(App[None]):
 
     def tick_now(self) -> None:
         """Repaint what depends on the time (tests call this after moving the clock)."""
+        self.wake_snoozed()
         for screen in self.screen_stack:
             if isinstance(screen, StreamScreen):
                 screen.clock_ticked()
 
     # --- actions ----------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit, but ask first when a reply was drafted and not sent."""
+        if not self.drafts:
+            self.exit()
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmScreen(word("quit_unsent", self.config.language)), answered)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -10,21 +10,35 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from tui.keys import localize
+from tui.screens.snooze import SnoozeScreen
 from tui.widgets.desk_header import DeskHeader, HeaderFacts
 from tui.widgets.mention_detail import MentionDetail
 from tui.widgets.mention_list import MentionList
+from tui.widgets.triage_pane import TriagePane
+from webcare import triage
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.norms import Urgency
+from webcare.triage import DIRECT
 
 WIDE = 120  # from this many columns the detail pane stands beside the stream
 
 
 class StreamScreen(Screen):
     BINDINGS = [
+        Binding("t", "triage", "triage", id="stream.triage"),
+        Binding("r", "reply", "reply", id="stream.reply"),
+        Binding("m", "monitor", "monitor", id="stream.monitor"),
+        Binding("d", "done", "done", id="stream.done"),
+        Binding("z", "snooze", "snooze", show=False, id="stream.snooze"),
+        Binding("y", "copy_link", "copy link", show=False, id="stream.copy"),
         Binding("slash", "filter", "filter", id="stream.filter"),
         Binding("escape", "close", "close", show=False, id="stream.close"),
         Binding("D", "toggle_detail", "detail", show=False, id="stream.detail"),
+        *(
+            Binding(key, f"direct('{leaf}')", f"→ {leaf}", show=False, id=f"stream.direct.{leaf}")
+            for key, leaf in DIRECT.items()
+        ),
     ]
 
     def __init__(self) -> None:
@@ -40,12 +54,14 @@ class StreamScreen(Screen):
                 mention_list = MentionList(app.queue, cfg.language, app.clock, id="stream")
                 localize(mention_list, cfg.language)
                 yield mention_list
+                yield TriagePane(cfg.scheme, cfg.language, id="triage")
                 yield Input(placeholder=word("filter_hint", cfg.language), id="filter", compact=True)
             yield MentionDetail(cfg.language, cfg.timezone, app.clock, id="detail")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
+        self.query_one(TriagePane).display = False
         mention_list = self.query_one(MentionList)
         mention_list.selection_changed.subscribe(self, self._selection_changed, immediate=True)
         mention_list.focus()
@@ -100,6 +116,66 @@ class StreamScreen(Screen):
     def _opened(self, event: MentionList.Opened) -> None:
         self.add_class("-detail-open")
         self.query_one(MentionDetail).show(event.mention)
+
+    # --- triage -----------------------------------------------------------------------
+
+    def _selected(self):
+        return self.query_one(MentionList).selected
+
+    def action_triage(self) -> None:
+        m = self._selected()
+        if m is not None:
+            self.query_one(TriagePane).start(m)
+
+    @on(TriagePane.Decided)
+    def _decided(self, event: TriagePane.Decided) -> None:
+        self.app.act(event.mention, *triage.apply_leaf(event.leaf, event.path))
+
+    @on(TriagePane.Closed)
+    def _triage_closed(self) -> None:
+        self.query_one(MentionList).focus()
+
+    def action_direct(self, leaf_id: str) -> None:
+        m = self._selected()
+        scheme = self.app.config.scheme
+        if m is not None and leaf_id in scheme.leaves:
+            self.app.act(m, *triage.apply_leaf(scheme.leaves[leaf_id], triage.path_to(scheme, leaf_id)))
+
+    def action_monitor(self) -> None:
+        if (m := self._selected()) is not None:
+            self.app.act(m, *triage.monitor())
+
+    def action_done(self) -> None:
+        if (m := self._selected()) is not None:
+            self.app.act(m, *triage.responded(m, self.app.clock()))
+
+    def action_snooze(self) -> None:
+        m = self._selected()
+        if m is None:
+            return
+        cfg = self.app.config
+
+        def snoozed(until) -> None:
+            if until is not None:
+                self.app.act(m, *triage.snooze(until, m))
+
+        self.app.push_screen(SnoozeScreen(cfg.language, self.app.clock, cfg.timezone), snoozed)
+
+    def action_copy_link(self) -> None:
+        m = self._selected()
+        if m is None:
+            return
+        lang = self.app.config.language
+        if not m.url:
+            self.notify(word("no_link", lang), severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(m.url)
+        self.notify(word("link_copied", lang), markup=False)
+
+    def action_reply(self) -> None:
+        m = self._selected()
+        if m is not None:
+            self.app.open_composer(m)
 
     # --- actions ----------------------------------------------------------------------
 

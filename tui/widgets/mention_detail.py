@@ -10,7 +10,7 @@ only the lines whose text changed. Text can still be selected with the mouse and
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rich.segment import Segment
@@ -22,7 +22,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from webcare.channels import SHORT
-from webcare.i18n import ago, countdown, status_word, when, word
+from webcare.i18n import ago, countdown, span, status_word, when, word
 from webcare.mention import Mention
 
 
@@ -157,6 +157,19 @@ class MentionDetail(ScrollView, can_focus=False):
         elif m.owed:
             rows.append((word("deadline", lang), word("no_norm", lang)))
         rows.append((word("status", lang), status_word(m.status, lang)))
+        if m.category:
+            rows.append((word("category", lang), m.category))
+        if m.scheme_path:
+            rows.append((word("scheme_path", lang), " ".join(m.scheme_path)))
+        if m.routed_to:
+            rows.append((word("routed_to", lang), m.routed_to))
+        if m.flags:
+            rows.append((word("flags", lang), ", ".join(m.flags)))
+        if m.snoozed_until and m.status == "snoozed":
+            rows.append((word("snoozed_until", lang), when(m.snoozed_until, self.timezone, lang)))
+        if m.responded_at:
+            took = f" ({span(timedelta(seconds=m.response_s), lang)})" if m.response_s is not None else ""
+            rows.append((word("responded_at", lang), when(m.responded_at, self.timezone, lang) + took))
         rows.append((word("published", lang), self._time(m.published_at, now)))
         rows.append((word("first_seen", lang), self._time(m.first_seen_at, now)))
         if m.url:
@@ -170,6 +183,9 @@ class MentionDetail(ScrollView, can_focus=False):
         for label, value in rows:
             out.append(label.ljust(width), style="dim")
             out.append(value + "\n")
+        if m.reply:
+            out.append(f"\n{word('reply', lang)}\n", style="bold")
+            out.append(m.reply + "\n")
         if m.history:
             out.append(f"\n{word('history', lang)}\n", style="bold")
             for entry in m.history[-50:]:

@@ -30,6 +30,20 @@ from webcare.norms import Urgency
 from webcare.queue import MentionQueue
 from webcare.untrusted import first_line
 
+# One cell per status, so the stream shows it without a column of words (the detail pane and
+# `?` help spell them out).
+STATUS_MARK = {
+    "new": " ",
+    "responding": "✎",
+    "routed": "→",
+    "escalated": "▲",
+    "monitoring": "◉",
+    "responded": "✓",
+    "closed": "×",
+    "no reaction": "–",
+    "moderated": "⊘",
+    "snoozed": "z",
+}
 GLYPH = {Urgency.OVERDUE: "‼", Urgency.DUE_SOON: "!", Urgency.ON_TIME: " ", Urgency.NO_NORM: "·"}
 COUNTDOWN_CELLS = 18
 AUTHOR_CELLS = 16
@@ -257,7 +271,8 @@ class MentionList(ScrollView, can_focus=True):
         author = m.author if len(m.author) <= AUTHOR_CELLS else m.author[: AUTHOR_CELLS - 1] + "…"
         author = set_cell_size(author, AUTHOR_CELLS)  # wide characters (emoji, CJK) count double
         segments = [
-            Segment(f"{GLYPH[level]} ", urgency_style),
+            Segment(GLYPH[level], urgency_style),
+            Segment(STATUS_MARK.get(m.status, "?"), base),
             Segment(when[:COUNTDOWN_CELLS].ljust(COUNTDOWN_CELLS) + " ", urgency_style),
             Segment(SHORT.get(m.channel, "?").ljust(4) + " ", base + self.get_component_rich_style("mention-list--channel")),
             Segment(author + " ", base + self.get_component_rich_style("mention-list--author")),

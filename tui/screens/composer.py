@@ -1,0 +1,141 @@
+"""The reply composer (`r`): a draft from the matching template, in the sender's language and
+register, beside the EPO checklist and the response considerations, each checked on the draft
+as it is typed. The checks are hints, never blockers.
+
+The reply leaves the desk by the clipboard (OSC 52, works over SSH) and is then marked sent,
+which records it and stops the countdown. A source that can post replies plugs in through
+`WebcareApp.senders` (source name → async callable); then ctrl+s sends through it instead.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TextArea
+from webcare.epo import check_reply
+from webcare.templates import fill, pick
+
+from tui.keys import localize
+from webcare import triage
+from webcare.i18n import word
+from webcare.mention import Mention
+from webcare.register import detect_language, detect_register
+from webcare.untrusted import first_line
+
+
+def draft_for(app, m: Mention) -> tuple[str, str, str]:
+    """(draft, language, register): the template for the mention's leaf or category, filled."""
+    cfg = app.config
+    language = detect_language(m.text) or cfg.language
+    register = detect_register(m.text, language)
+    leaf = m.scheme_path[-1] if m.scheme_path else None
+    template = pick(app.templates, leaf=leaf, category=m.category, language=language, register=register)
+    first_name = (m.author_name or "").split(" ")[0] or m.author.lstrip("@")
+    values = {
+        "author": m.author_name or m.author,
+        "first_name": first_name,
+        "initials": cfg.initials,
+        "operator": cfg.operator,
+        "desk": cfg.name,
+        "link": m.url or "",
+        "channel": m.channel,
+    }
+    return (fill(template.text, values) if template else ""), language, register
+
+
+class ComposerScreen(Screen[None]):
+    DEFAULT_CSS = """
+    ComposerScreen #to { height: auto; padding: 0 1; background: $panel; }
+    ComposerScreen #body { height: 1fr; }
+    ComposerScreen TextArea { width: 1fr; height: 1fr; }
+    ComposerScreen #checks { width: 36; height: 1fr; padding: 0 1; border-left: solid $primary; }
+    ComposerScreen.-narrow #body { layout: vertical; }
+    ComposerScreen.-narrow #checks { width: 1fr; height: auto; max-height: 9; border-left: none;
+        border-top: solid $primary; }
+    """
+    BINDINGS = [
+        Binding("ctrl+s", "sent", "mark sent", id="composer.sent"),
+        Binding("ctrl+y", "copy", "copy reply", id="composer.copy"),
+        Binding("escape", "close", "close", id="composer.close"),
+    ]
+
+    def __init__(self, mention: Mention) -> None:
+        super().__init__()
+        self.mention = mention
+        localize(self, self.app.config.language)
+        saved = self.app.drafts.get(mention.id)
+        draft, self.language, self.register = draft_for(self.app, mention)
+        self.initial = saved if saved is not None else draft
+
+    def compose(self) -> ComposeResult:
+        m = self.mention
+        head = Text()
+        head.append(f"{m.author}", style="bold")
+        head.append(f" · {m.channel} · {self.language} · {self.register}")
+        if m.scheme_path:
+            head.append(f" · {m.scheme_path[-1]}")
+        head.append("\n")
+        head.append(first_line(m.text, 300), style="dim")
+        yield Static(head, id="to")
+        with Horizontal(id="body"):
+            yield TextArea(self.initial, id="draft", soft_wrap=True, show_line_numbers=False)
+            with Vertical(id="checks"):
+                yield Static("", id="check-list")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.set_class(self.size.width < 100, "-narrow")
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+        self._check()
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width < 100, "-narrow")
+
+    def on_text_area_changed(self) -> None:
+        self._check()
+
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    def _check(self) -> None:
+        m = self.mention
+        checks = check_reply(
+            self.text,
+            author=m.author_name or m.author,
+            leaf=m.scheme_path[-1] if m.scheme_path else None,
+            public=m.channel != "email",
+            operator_initials=self.app.config.initials,
+            language=self.app.config.language,
+        )
+        out = Text()
+        out.append("EPO\n", style="bold")
+        for c in checks:
+            out.append("✓ " if c.ok else "✗ ", style="green" if c.ok else "bold yellow")
+            out.append(c.label + "\n")
+            if not c.ok and c.hint:
+                out.append(f"  {c.hint}\n", style="dim")
+        self.query_one("#check-list", Static).update(out)
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.text)
+        self.app.drafts[self.mention.id] = self.text
+        self.notify(word("reply_copied", self.app.config.language), markup=False)
+
+    def action_sent(self) -> None:
+        text = self.text.strip()
+        if not text:
+            return
+        if self.app.act(self.mention, *triage.responded(self.mention, self.app.clock(), reply=text)):
+            self.app.drafts.pop(self.mention.id, None)
+            self.dismiss(None)
+
+    def action_close(self) -> None:
+        if self.text != self.initial or self.mention.id in self.app.drafts:
+            self.app.drafts[self.mention.id] = self.text
+        self.dismiss(None)
