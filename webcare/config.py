@@ -74,6 +74,7 @@ class Config:
     keywords: tuple[str, ...]
     scheme: Scheme
     initials: str  # the operator's initials, to sign replies
+    website: str  # the organisation's site: {link} in reply templates
     raw: dict[str, Any] = field(repr=False)  # the whole file, for the sections owned elsewhere
 
     def norm(self, channel: str) -> Norm:
@@ -136,7 +137,7 @@ def load(path: Path) -> Config:
 
 def _parse(path: Path, data: dict[str, Any]) -> Config:
     desk = _table(data, "desk")
-    _unknown(desk, "desk", {"name", "language", "timezone", "data_dir", "operator", "initials"})
+    _unknown(desk, "desk", {"name", "language", "timezone", "data_dir", "operator", "initials", "website"})
     name = _str(desk, "desk", "name", "webcare")
     language = _str(desk, "desk", "language", "nl")
     if language not in LANGUAGES:
@@ -239,5 +240,6 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         keywords=tuple(k.strip() for k in keywords),
         scheme=scheme,
         initials=initials,
+        website=_str(desk, "desk", "website", ""),
         raw=data,
     )

@@ -40,7 +40,7 @@ def draft_for(app, m: Mention) -> tuple[str, str, str]:
         "initials": cfg.initials,
         "operator": cfg.operator,
         "desk": cfg.name,
-        "link": m.url or "",
+        "link": cfg.website,  # empty: {link} stays visible for the operator to fill
         "channel": m.channel,
     }
     return (fill(template.text, values) if template else ""), language, register

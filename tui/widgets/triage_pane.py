@@ -82,7 +82,7 @@ class TriagePane(Widget, can_focus=True):
         if self.mention is None:
             return out
         out.append(f"{word('triage', lang)}: ", style="bold")
-        out.append(f"{self.mention.author} — {first_line(self.mention.text, 60)}\n", style="dim")
+        out.append(f"{self.mention.author} — {first_line(self.mention.text, 40)}…\n", style="dim")
         if self.walk.answers:
             out.append(" ".join(self.walk.path()) + "\n", style="dim")
         node = self.walk.current
