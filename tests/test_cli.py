@@ -120,3 +120,22 @@ def test_collect_once_then_export(tmp_path):
     webcare("export", "mentions", "--format", "csv", "-o", str(out), "--config", str(path))
     table = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert len(table) == 12 and {r["id"] for r in table} == {r["id"] for r in rows}
+
+
+def test_export_carries_the_triage(tmp_path):
+    from store import Store
+    from webcare.config import load
+    from webcare.triage import apply_leaf, path_to
+
+    path = write_config(tmp_path, DEMO)
+    webcare("collect", "--once", "--config", str(path))
+    config = load(path)
+    store = Store(config.data_dir)
+    first = store.load()[0]
+    leaf = config.scheme.leaves["L6"]
+    store.update_state(first.id, *apply_leaf(leaf, path_to(config.scheme, "L6")), operator="an")
+    rows = {r["id"]: r for r in map(json.loads, webcare("export", "mentions", "--config", str(path)).stdout.splitlines())}
+    row = rows[first.id]
+    assert row["scheme_path"] == ["R1:n", "R2:n", "R3:n", "R4:n", "R5:y", "R5a:y", "L6"]
+    assert row["category"] == "question" and row["status"] == "responding"
+    assert row["history"][0]["who"] == "an" and row["history"][0]["what"].startswith("triage L6")

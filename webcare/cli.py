@@ -30,7 +30,8 @@ EXIT_FAILURE = 1
 EXPORT_FIELDS = (
     "id", "source", "channel", "author", "author_name", "title", "text", "url", "published_at",
     "first_seen_at", "deadline", "norm_s", "keywords", "reach", "status", "category",
-    "scheme_path", "routed_to", "responded_at", "history",
+    "scheme_path", "routed_to", "responded_at", "response_s", "reply", "flags", "snoozed_until",
+    "history",
 )
 
 
@@ -184,7 +185,7 @@ def cmd_export(config: Config, fmt: str, output: str | None) -> int:
             writer.writeheader()
             for m in mentions:
                 row = m.export_record()
-                for key in ("keywords", "scheme_path", "history"):
+                for key in ("keywords", "scheme_path", "flags", "history"):
                     row[key] = json.dumps(row[key], ensure_ascii=False)
                 writer.writerow(row)
     finally:
