@@ -197,3 +197,23 @@ async def test_two_operators_triaging_at_once_lose_nothing(make_config, clock, m
     history = [h for m in stored for h in m.history]
     assert len(history) == 4  # every action of both operators is kept
     assert all(h["who"] == "tester" and h["at"] for h in history)
+
+
+async def test_a_source_that_can_send_posts_the_reply(make_config, clock):
+    config = make_config(TEMPLATE)
+    posted = []
+
+    async def send(m, text):  # a platform adapter's send, as issue 6's sources will provide
+        posted.append((m.id, text))
+        return "https://example.org/reply/1"
+
+    Store(config.data_dir).add([mention(1, clock(), 30)])
+    app = WebcareApp(config, Store(config.data_dir), clock=clock, senders={"test": send})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("A", "r")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    m = _stored(config, "m1")
+    assert posted and posted[0][0] == "m1" and m.status == "responded"
+    assert m.history[-1]["what"] == "reply sent via test: https://example.org/reply/1"

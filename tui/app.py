@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +13,6 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import get_current_worker
-from webcare.templates import load_templates
 
 from store import Store, StoreChanges
 from store.store import StoreError
@@ -25,6 +24,7 @@ from webcare.config import Config
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.queue import MentionQueue
+from webcare.templates import load_templates
 
 STORE_POLL = 1.0  # seconds: another process's writes show within this (plus a repaint)
 LEASE_RETRY = 15.0  # seconds: an attached desk takes over collecting when the collector stops
@@ -67,6 +67,7 @@ class WebcareApp(App[None]):
         *,
         make_poller: Callable[[Callable[[int], Any]], Any] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        senders: dict[str, Callable[[Mention, str], Awaitable[str]]] | None = None,
     ) -> None:
         super().__init__()
         localize(self, config.language)
@@ -74,6 +75,9 @@ class WebcareApp(App[None]):
         self.store = store
         self.clock = clock
         self.make_poller = make_poller  # None: never collect (attach only)
+        # Sources that can post a reply themselves, by source name: an async callable taking the
+        # mention and the text and returning the reply's id or link on the platform.
+        self.senders = senders or {}
         self.queue = _load_queue(store)
         self.health: dict[str, Any] = store.read_health()
         self.collecting = False

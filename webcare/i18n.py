@@ -60,6 +60,7 @@ WORDS: dict[str, dict[str, str]] = {
     "snooze_prompt": {"nl": "Sluimeren tot (30m, 2h, 1d of HH:MM), enter bevestigt", "en": "Snooze until (30m, 2h, 1d or HH:MM), enter confirms"},
     "bad_time": {"nl": "Geen geldige tijd", "en": "Not a valid time"},
     "reply_copied": {"nl": "Antwoord gekopieerd (plak het in het kanaal, dan ctrl+s)", "en": "Reply copied (paste it in the channel, then ctrl+s)"},
+    "send_failed": {"nl": "Niet verzonden", "en": "Not sent"},
     "link_copied": {"nl": "Link gekopieerd", "en": "Link copied"},
     "no_link": {"nl": "Geen link bij deze vermelding", "en": "This mention has no link"},
     "quit_unsent": {"nl": "Er zijn onverzonden antwoorden. Toch stoppen? (y/n)", "en": "There are unsent replies. Quit anyway? (y/n)"},

@@ -15,14 +15,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
-from webcare.epo import check_reply
-from webcare.templates import fill, pick
 
 from tui.keys import localize
 from webcare import triage
+from webcare.epo import check_reply
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.register import detect_language, detect_register
+from webcare.templates import fill, pick
 from webcare.untrusted import first_line
 
 
@@ -127,11 +127,23 @@ class ComposerScreen(Screen[None]):
         self.app.drafts[self.mention.id] = self.text
         self.notify(word("reply_copied", self.app.config.language), markup=False)
 
-    def action_sent(self) -> None:
+    async def action_sent(self) -> None:
+        """Send through the mention's source where it can post replies, else record the reply
+        that was copied and posted by hand."""
         text = self.text.strip()
         if not text:
             return
-        if self.app.act(self.mention, *triage.responded(self.mention, self.app.clock(), reply=text)):
+        changes, action = triage.responded(self.mention, self.app.clock(), reply=text)
+        sender = self.app.senders.get(self.mention.source)
+        if sender is not None:
+            try:
+                where = await sender(self.mention, text)
+            except Exception as exc:  # the platform said no: keep the draft, say why
+                self.app.drafts[self.mention.id] = self.text
+                self.notify(f"{word('send_failed', self.app.config.language)}: {exc}", severity="error", markup=False)
+                return
+            action = f"reply sent via {self.mention.source}: {where}"
+        if self.app.act(self.mention, changes, action):
             self.app.drafts.pop(self.mention.id, None)
             self.dismiss(None)
 
