@@ -74,6 +74,12 @@ class Mention:
     routed_to: str | None = None
     responded_at: datetime | None = None
     flags: list[str] = field(default_factory=list)  # crisis, no-reply, flagged, evidence, …
+    routed_at: datetime | None = None
+    routed_due: datetime | None = None  # when the expert's answer is due (their own countdown)
+    routed_note: str = ""
+    expert_answer: str = ""
+    answered_at: datetime | None = None  # when the expert's answer came back
+    feedback: list[dict[str, Any]] = field(default_factory=list)  # passed on to units: unit, at, note
     snoozed_until: datetime | None = None
     snoozed_from: str | None = None  # the status to go back to when the snooze ends
     reply: str = ""  # the reply as sent (or copied to be sent)
@@ -122,6 +128,12 @@ class Mention:
             "routed_to": self.routed_to,
             "responded_at": to_iso(self.responded_at),
             "flags": list(self.flags),
+            "routed_at": to_iso(self.routed_at),
+            "routed_due": to_iso(self.routed_due),
+            "routed_note": self.routed_note,
+            "expert_answer": self.expert_answer,
+            "answered_at": to_iso(self.answered_at),
+            "feedback": list(self.feedback),
             "snoozed_until": to_iso(self.snoozed_until),
             "snoozed_from": self.snoozed_from,
             "reply": self.reply,
@@ -158,6 +170,12 @@ class Mention:
         self.routed_to = state.get("routed_to")
         self.responded_at = from_iso(state.get("responded_at"))
         self.flags = list(state.get("flags") or [])
+        self.routed_at = from_iso(state.get("routed_at"))
+        self.routed_due = from_iso(state.get("routed_due"))
+        self.routed_note = state.get("routed_note") or ""
+        self.expert_answer = state.get("expert_answer") or ""
+        self.answered_at = from_iso(state.get("answered_at"))
+        self.feedback = list(state.get("feedback") or [])
         self.snoozed_until = from_iso(state.get("snoozed_until"))
         self.snoozed_from = state.get("snoozed_from")
         self.reply = state.get("reply") or ""

@@ -62,6 +62,34 @@ def apply_leaf(leaf: Leaf, path: list[str]) -> Change:
     return changes, f"triage {leaf.id}: {leaf.action['en']}"
 
 
+def route(m: Mention, expert_name: str, due: datetime, now: datetime, note: str = "") -> Change:
+    """Hand the mention to an expert: their answer is due at `due` (their own countdown). A
+    reply stays owed to the sender (acknowledge first: "we are looking into it")."""
+    changes: dict[str, Any] = {
+        "status": "routed",
+        "routed_to": expert_name,
+        "routed_at": to_iso(now),
+        "routed_due": to_iso(due),
+        "routed_note": note,
+        "answered_at": None,
+        "expert_answer": "",
+    }
+    if not m.category:
+        changes["category"] = "question"
+    return changes, f"routed to {expert_name}" + (f": {note}" if note else "")
+
+
+def expert_answered(answer: str, now: datetime) -> Change:
+    """The expert's answer came back: the reply to the sender is next (status responding)."""
+    return {"status": "responding", "expert_answer": answer, "answered_at": to_iso(now)}, "expert answered"
+
+
+def feedback(m: Mention, unit: str, now: datetime, note: str = "") -> Change:
+    """Pass a complaint or suggestion on to a unit, without waiting for an answer."""
+    entry = {"unit": unit, "at": to_iso(now), "note": note}
+    return {"feedback": [*m.feedback, entry]}, f"feedback to {unit}" + (f": {note}" if note else "")
+
+
 def monitor() -> Change:
     return {"status": "monitoring"}, "monitor only"
 
