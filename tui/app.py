@@ -3,6 +3,7 @@ the store, and collects in-process when no `webcare collect` runs for its data d
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,14 @@ from webcare.config import Config
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.queue import MentionQueue
+from webcare.routing import (
+    Expert,
+    Unit,
+    feedback_message,
+    handoff_message,
+    load_directory,
+    routed_due,
+)
 from webcare.templates import load_templates
 
 STORE_POLL = 1.0  # seconds: another process's writes show within this (plus a repaint)
@@ -84,6 +93,7 @@ class WebcareApp(App[None]):
         self.undo_stack: list[tuple[str, int]] = []  # (mention id, history index) of this operator's actions
         self.drafts: dict[str, str] = {}  # unsent replies by mention id
         self.templates = load_templates(config.raw.get("templates", []))
+        self.directory = load_directory(config.raw)
         self.max_norm = max((n.allowed for n in config.norms.values() if n.allowed), default=timedelta(hours=8))
 
     def on_mount(self) -> None:
@@ -171,6 +181,60 @@ class WebcareApp(App[None]):
                 self.notify(word("undo_conflict", lang), severity="warning", markup=False)
             return
         self.notify(word("nothing_to_undo", lang), markup=False)
+
+    # --- routing to experts and units -------------------------------------------------
+
+    def route(self, m: Mention, expert: Expert, note: str = "") -> None:
+        """Route to an expert (their own countdown starts) and hand the question off."""
+        now = self.clock()
+        due = routed_due(expert, now)
+        if self.act(m, *triage.route(m, expert.name, due, now, note)):
+            message = handoff_message(
+                m, expert, now=now, tz=self.config.timezone, desk=self.config.name, note=note,
+                deputy=self.directory.deputy_of(expert), operator=self.config.operator,
+            )
+            self._handoff(m.id, message)
+
+    def pass_feedback(self, m: Mention, unit: Unit, note: str = "") -> None:
+        """Pass a complaint or suggestion on to a unit's mailbox, without waiting for an answer."""
+        now = self.clock()
+        if self.act(m, *triage.feedback(m, unit.name, now, note)):
+            message = feedback_message(
+                m, unit, now=now, tz=self.config.timezone, desk=self.config.name, note=note,
+                language=self.config.language, operator=self.config.operator,
+            )
+            self._handoff(m.id, message)
+
+    @work(group="handoff", exit_on_error=False)
+    async def _handoff(self, mention_id: str, message) -> None:
+        """E-mail the hand-off over [smtp], retrying on failure (the routing is already kept);
+        without [smtp], put the same text on the clipboard."""
+        from sources.handoff import HandoffError, handoff_text, retry_delay, send_handoff
+
+        lang = self.config.language
+        smtp = self.config.raw.get("smtp")
+        if not smtp:
+            self.copy_to_clipboard(handoff_text(message))
+            self.notify(f"{word('handoff_copied', lang)} {message.to_name}", markup=False)
+            return
+        attempt = 0
+        while True:
+            try:
+                message_id = await send_handoff(smtp, message)
+            except HandoffError as exc:
+                delay = retry_delay(attempt)
+                attempt += 1
+                if delay is None:
+                    self.notify(f"{word('handoff_failed', lang)}: {exc}", severity="error", markup=False, timeout=30)
+                    return
+                self.notify(f"{word('handoff_failed', lang)} {delay} s: {exc}", severity="warning", markup=False)
+                await asyncio.sleep(delay)
+                continue
+            m = self.queue.get(mention_id)
+            if m is not None:
+                self.act(m, {}, f"hand-off e-mailed to {message.to} ({message_id})", undoable=False)
+            self.notify(f"{word('handoff_sent', lang)} {message.to_name}", markup=False)
+            return
 
     def open_composer(self, m: Mention) -> None:
         from tui.screens.composer import ComposerScreen

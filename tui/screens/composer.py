@@ -43,7 +43,10 @@ def draft_for(app, m: Mention) -> tuple[str, str, str]:
         "link": cfg.website,  # empty: {link} stays visible for the operator to fill
         "channel": m.channel,
     }
-    return (fill(template.text, values) if template else ""), language, register
+    draft = fill(template.text, values) if template else ""
+    if m.expert_answer:  # the expert's answer, to turn into the public reply
+        draft = f"{draft}\n\n{m.expert_answer}" if draft else m.expert_answer
+    return draft, language, register
 
 
 class ComposerScreen(Screen[None]):

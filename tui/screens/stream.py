@@ -10,8 +10,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from tui.keys import localize
-from tui.screens.snooze import SnoozeScreen
+from tui.screens.prompt import PromptScreen
 from tui.widgets.desk_header import DeskHeader, HeaderFacts
+from tui.widgets.experts_pane import ExpertsPane
 from tui.widgets.mention_detail import MentionDetail
 from tui.widgets.mention_list import MentionList
 from tui.widgets.triage_pane import TriagePane
@@ -21,7 +22,7 @@ from webcare.mention import Mention
 from webcare.norms import Urgency
 from webcare.triage import DIRECT
 
-WIDE = 120  # from this many columns the detail pane stands beside the stream
+WIDE = 100  # from this many columns the experts pane and the detail stand beside the stream
 
 
 class StreamScreen(Screen):
@@ -32,6 +33,8 @@ class StreamScreen(Screen):
         Binding("d", "done", "done", id="stream.done"),
         Binding("z", "snooze", "snooze", show=False, id="stream.snooze"),
         Binding("y", "copy_link", "copy link", show=False, id="stream.copy"),
+        Binding("e", "experts", "experts", id="stream.experts"),
+        Binding("a", "expert_answered", "expert answered", show=False, id="stream.answered"),
         Binding("slash", "filter", "filter", id="stream.filter"),
         Binding("escape", "close", "close", show=False, id="stream.close"),
         Binding("D", "toggle_detail", "detail", show=False, id="stream.detail"),
@@ -56,7 +59,9 @@ class StreamScreen(Screen):
                 yield mention_list
                 yield TriagePane(cfg.scheme, cfg.language, id="triage")
                 yield Input(placeholder=word("filter_hint", cfg.language), id="filter", compact=True)
-            yield MentionDetail(cfg.language, cfg.timezone, app.clock, id="detail")
+            with Vertical(id="side"):
+                yield ExpertsPane(app.directory, cfg.language, cfg.timezone, app.clock, id="experts")
+                yield MentionDetail(cfg.language, cfg.timezone, app.clock, id="detail")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -75,6 +80,7 @@ class StreamScreen(Screen):
         self.set_class(width >= WIDE, "-wide")
         if width >= WIDE:
             self.query_one(MentionDetail).show(self.query_one(MentionList).selected)
+            self.query_one(ExpertsPane).show(self.query_one(MentionList).selected)
 
     # --- data in ----------------------------------------------------------------------
 
@@ -111,6 +117,8 @@ class StreamScreen(Screen):
         """The cursor moved (called at once, not by message: see MentionList.selection_changed)."""
         if self.has_class("-wide") or self.has_class("-detail-open"):
             self.query_one(MentionDetail).show(mention)
+        if self.has_class("-wide") or self.has_class("-experts-open"):
+            self.query_one(ExpertsPane).show(mention)
 
     @on(MentionList.Opened)
     def _opened(self, event: MentionList.Opened) -> None:
@@ -129,7 +137,62 @@ class StreamScreen(Screen):
 
     @on(TriagePane.Decided)
     def _decided(self, event: TriagePane.Decided) -> None:
-        self.app.act(event.mention, *triage.apply_leaf(event.leaf, event.path))
+        if self.app.act(event.mention, *triage.apply_leaf(event.leaf, event.path)):
+            self._follow_route(event.mention, event.leaf.route)
+
+    def _follow_route(self, m: Mention, route: str | None) -> None:
+        """The scheme's routing leaves use the experts pane: the crisis contact and the
+        spokesperson are picked by role, an expert (L8) or a unit (L9) by the person on duty."""
+        if route in ("crisis", "spokesperson"):
+            holder = self.app.directory.for_role(route, self.app.clock(), self.app.config.timezone)
+            if holder is not None:
+                self.app.route(m, holder.expert, note="")
+        elif route == "expert":
+            self.action_experts()
+        elif route == "unit":
+            self.action_experts()
+            self.query_one(ExpertsPane).action_toggle_units()
+
+    def action_experts(self) -> None:
+        pane = self.query_one(ExpertsPane)
+        self.add_class("-experts-open")
+        pane.show(self._selected())
+        pane.focus()
+
+    @on(ExpertsPane.Left)
+    def _experts_left(self) -> None:
+        self.remove_class("-experts-open")
+        self.query_one(MentionList).focus()
+
+    @on(ExpertsPane.Picked)
+    def _picked(self, event: ExpertsPane.Picked) -> None:
+        cfg = self.app.config
+        target = event.expert or event.unit
+        label = f"{word('note_for', cfg.language)} {target.name} ({word('note_hint', cfg.language)})"
+
+        def noted(note: str | None) -> None:
+            if note is None:
+                return
+            if event.expert is not None:
+                self.app.route(event.mention, event.expert, note=note.strip())
+            else:
+                self.app.pass_feedback(event.mention, event.unit, note=note.strip())
+            self._experts_left()
+
+        self.app.push_screen(PromptScreen(label), noted)
+
+    def action_expert_answered(self) -> None:
+        m = self._selected()
+        if m is None or not m.routed_to:
+            return
+        lang = self.app.config.language
+
+        def answered(text: str | None) -> None:
+            if text and text.strip():
+                if self.app.act(m, *triage.expert_answered(text.strip(), self.app.clock())):
+                    self.app.open_composer(m)
+
+        self.app.push_screen(PromptScreen(word("expert_answer_prompt", lang), m.expert_answer), answered)
 
     @on(TriagePane.Closed)
     def _triage_closed(self) -> None:
@@ -139,7 +202,9 @@ class StreamScreen(Screen):
         m = self._selected()
         scheme = self.app.config.scheme
         if m is not None and leaf_id in scheme.leaves:
-            self.app.act(m, *triage.apply_leaf(scheme.leaves[leaf_id], triage.path_to(scheme, leaf_id)))
+            leaf = scheme.leaves[leaf_id]
+            if self.app.act(m, *triage.apply_leaf(leaf, triage.path_to(scheme, leaf_id))):
+                self._follow_route(m, leaf.route)
 
     def action_monitor(self) -> None:
         if (m := self._selected()) is not None:
@@ -159,7 +224,12 @@ class StreamScreen(Screen):
             if until is not None:
                 self.app.act(m, *triage.snooze(until, m))
 
-        self.app.push_screen(SnoozeScreen(cfg.language, self.app.clock, cfg.timezone), snoozed)
+        prompt = PromptScreen(
+            word("snooze_prompt", cfg.language), "1h",
+            accept=lambda text: triage.parse_until(text, self.app.clock(), cfg.timezone),
+            invalid=word("bad_time", cfg.language),
+        )
+        self.app.push_screen(prompt, snoozed)
 
     def action_copy_link(self) -> None:
         m = self._selected()
@@ -185,7 +255,9 @@ class StreamScreen(Screen):
             self.query_one(MentionDetail).show(self.query_one(MentionList).selected)
 
     def action_close(self) -> None:
-        if self.has_class("-detail-open") and not self.has_class("-wide"):
+        if self.has_class("-experts-open"):
+            self._experts_left()
+        elif self.has_class("-detail-open") and not self.has_class("-wide"):
             self.remove_class("-detail-open")
         elif self.app.queue.filter_query:
             self._apply_filter("")

@@ -156,9 +156,13 @@ class MentionList(ScrollView, can_focus=True):
         if minute != self._minute:
             self._minute = minute
             self._rows.clear()
-            rows = min(self.size.height, len(self.queue) - int(self.scroll_y))
+            top = int(self.scroll_y)
+            rows = min(self.size.height, len(self.queue) - top)
             if rows > 0:
                 self.refresh(Region(0, 0, TIME_CELLS, rows))
+            for y in range(max(0, rows)):  # a routed row also shows the expert's countdown
+                if self.queue[top + y].status == "routed":
+                    self.refresh_line(y)
 
     def _announce(self) -> None:
         m = self.selected
@@ -270,12 +274,19 @@ class MentionList(ScrollView, can_focus=True):
         text = first_line(m.title + " — " + m.text if m.title else m.text, max(1, width))
         author = m.author if len(m.author) <= AUTHOR_CELLS else m.author[: AUTHOR_CELLS - 1] + "…"
         author = set_cell_size(author, AUTHOR_CELLS)  # wide characters (emoji, CJK) count double
+        routed: list[Segment] = []
+        if m.status == "routed" and m.routed_to and m.routed_due is not None and m.answered_at is None:
+            # The expert's own countdown, beside the public one.
+            late = m.routed_due < now
+            style = base + self.get_component_rich_style("mention-list--overdue" if late else "mention-list--author")
+            routed = [Segment(f"→{m.routed_to.split(' ')[0]} {countdown(m.routed_due - now, self.language)} · ", style)]
         segments = [
             Segment(GLYPH[level], urgency_style),
             Segment(STATUS_MARK.get(m.status, "?"), base),
             Segment(when[:COUNTDOWN_CELLS].ljust(COUNTDOWN_CELLS) + " ", urgency_style),
             Segment(SHORT.get(m.channel, "?").ljust(4) + " ", base + self.get_component_rich_style("mention-list--channel")),
             Segment(author + " ", base + self.get_component_rich_style("mention-list--author")),
+            *routed,
             Segment(text, base),
         ]
         strip = Strip(segments).adjust_cell_length(width, base)
