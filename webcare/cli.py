@@ -115,6 +115,13 @@ def cmd_check(config: Config) -> int:
     from sources.registry import build_sources
 
     sources = build_sources(config)
+    if config.raw.get("smtp") is not None:
+        from sources.handoff import SmtpConfigError, SmtpSettings
+
+        try:
+            SmtpSettings.from_config(config.raw["smtp"])
+        except SmtpConfigError as exc:
+            raise ConfigError(f"{config.path}: {exc}") from None
     try:
         config.data_dir.mkdir(parents=True, exist_ok=True)
         probe = config.data_dir / ".webcare-check"

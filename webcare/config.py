@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from webcare.channels import CHANNELS, normalize_channel
 from webcare.hours import WeeklyHours
 from webcare.norms import Norm, parse_duration
+from webcare.routing import load_directory
 from webcare.scheme import DEFAULT as DEFAULT_SCHEME
 from webcare.scheme import Scheme, SchemeError
 from webcare.scheme import parse as parse_scheme
@@ -225,6 +226,10 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
     templates = data.get("templates", [])
     try:
         load_templates(templates if isinstance(templates, list) else [templates])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        load_directory(data)  # [[experts]], [[units]], [[oncall]]: the experts pane reads them again
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
