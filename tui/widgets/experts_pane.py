@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
 
+from tui.keys import localize
 from webcare.i18n import countdown, word
 from webcare.mention import Mention
 from webcare.routing import Directory, Expert, Unit
@@ -26,7 +27,7 @@ from webcare.routing import Directory, Expert, Unit
 
 class ExpertsPane(Widget, can_focus=True):
     DEFAULT_CSS = """
-    ExpertsPane { height: auto; max-height: 13; padding: 0 1; }
+    ExpertsPane { height: auto; max-height: 13; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     ExpertsPane:focus { background: $boost; }
     """
     BINDINGS = [
@@ -54,6 +55,7 @@ class ExpertsPane(Widget, can_focus=True):
         self.mention: Mention | None = None
         self.units_mode = False
         self._choices: list[Expert | Unit] = []
+        localize(self, language)
 
     def show(self, mention: Mention | None) -> None:
         self.mention = mention
