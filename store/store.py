@@ -228,22 +228,34 @@ class Store:
         storage = self._storage(seg, True)
         if seg in self._content_seen and file_signature(storage.path) == self._content_seen[seg]:
             return
-        content = self._table(seg, True)
-        states: dict[str, Any] | None = None
-        known: dict[str, Any] = {}
-        for doc_id, record in content.items():
-            mention_id = self._id_of(seg, doc_id, record)
+        # The index says which ids the segment holds without reading its content (a fresh
+        # collector learns 100,000 ids in a fraction of the time); else read the segment.
+        signature = file_signature(storage.path)
+        index = self._read_index(seg, True)
+        if index is not None and isinstance(index.get("ids"), list):
+            pairs = list(zip(index["ids"], index["docs"]))
+        else:
+            content = self._table(seg, True)
+            pairs = [(self._id_of(seg, doc_id, record), doc_id) for doc_id, record in content.items()]
+            signature = storage.signature
+            self._forget_if_full(seg, content)
+        versions: dict[str, int] | None = None
+        known: dict[str, int] = {}
+        for mention_id, doc_id in pairs:
             if mention_id in self._where:
                 continue
             self._where[mention_id] = (seg, doc_id)
             self._unreported.append((seg, doc_id))
-            states = self._table(seg, False) if states is None else states
-            if doc_id in states:
-                known[doc_id] = _version(states[doc_id])
+            if versions is None:
+                state_index = self._read_index(seg, False)
+                versions = (state_index or {}).get("version")
+                if not isinstance(versions, dict):
+                    versions = {d: _version(r) for d, r in self._table(seg, False).items()}
+            if doc_id in versions:
+                known[doc_id] = versions[doc_id]
         if known:  # their states go out with the mentions, not again as state changes
             self._state_seen[seg] = {**self._state_seen.get(seg, {}), **known}
-        self._content_seen[seg] = storage.signature
-        self._forget_if_full(seg, content)
+        self._content_seen[seg] = signature
 
     def _id_of(self, seg: int, doc_id: str, record: dict[str, Any]) -> str:
         mention_id = record.get("id")

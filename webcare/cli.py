@@ -144,7 +144,7 @@ def cmd_desk(config: Config) -> int:
 
 def cmd_collect(config: Config, once: bool) -> int:
     store, sources, make_poller = _open(config)
-    store.load()  # know every stored id, so dedup needs no scan per poll
+    store.load_index()  # know every stored id (from the indexes), so dedup needs no scan per poll
     poller = make_poller()
     if once:
         new = asyncio.run(poller.poll_once())
