@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
+from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
 Signature = tuple[int, int, int]
@@ -120,3 +123,23 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+class LockError(Exception):
+    """The data directory's write lock could not be taken (timed out, or no permission)."""
+
+
+@contextmanager
+def holding(lock: FileLock, data_dir: Path) -> Iterator[None]:
+    """Hold a data directory's cross-process write lock; failing to get it is a LockError with
+    a sentence the desk can show (the store turns it into its StoreError)."""
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockError(f"{data_dir}: timed out waiting for the write lock") from None
+    except OSError as exc:
+        raise LockError(f"{lock.lock_file}: cannot lock ({exc})") from None
+    try:
+        yield
+    finally:
+        lock.release()

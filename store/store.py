@@ -41,8 +41,10 @@ from filelock import FileLock, Timeout
 
 from store.jsonstorage import (
     AtomicJSONStorage,
+    LockError,
     Signature,
     file_signature,
+    holding,
     read_json,
     write_atomically,
 )
@@ -464,17 +466,12 @@ class Store:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        """The cross-process write lock; failing to get it is a StoreError like any other."""
+        """The cross-process write lock (shared by the mentions and the plan)."""
         try:
-            self._write_lock.acquire()
-        except Timeout:
-            raise StoreError(f"{self.data_dir}: timed out waiting for the write lock") from None
-        except OSError as exc:
-            raise StoreError(f"{self._write_lock.lock_file}: cannot lock ({exc})") from None
-        try:
-            yield
-        finally:
-            self._write_lock.release()
+            with holding(self._write_lock, self.data_dir):
+                yield
+        except LockError as exc:
+            raise StoreError(str(exc)) from None
 
     def add(self, mentions: Iterable[Mention]) -> list[Mention]:
         """Store the mentions not stored yet (by id); returns those that were new."""

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.worker import get_current_worker
 
 from store import Store, StoreChanges
+from store.plan import PlanStore
 from store.store import StoreError
 from tui.keys import localize
 from tui.screens.help import HelpScreen, key_rows
@@ -66,6 +67,7 @@ class WebcareApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "quit", id="app.quit"),
         Binding("u", "undo", "undo", id="app.undo"),
+        Binding("c", "calendar", "calendar", id="app.calendar"),
         Binding("question_mark", "help", "help", id="app.help"),
     ]
 
@@ -94,6 +96,8 @@ class WebcareApp(App[None]):
         self.drafts: dict[str, str] = {}  # unsent replies by mention id
         self.templates = load_templates(config.raw.get("templates", []))
         self.directory = load_directory(config.raw)
+        self.plan = PlanStore(config.data_dir)
+        self._plan_cache: list | None = None
         self.max_norm = max((n.allowed for n in config.norms.values() if n.allowed), default=timedelta(hours=8))
 
     def on_mount(self) -> None:
@@ -235,6 +239,39 @@ class WebcareApp(App[None]):
                 self.act(m, {}, f"hand-off e-mailed to {message.to} ({message_id})", undoable=False)
             self.notify(f"{word('handoff_sent', lang)} {message.to_name}", markup=False)
             return
+
+    # --- the content plan ---------------------------------------------------------------
+
+    def action_calendar(self) -> None:
+        from tui.screens.calendar import CalendarScreen
+
+        if not isinstance(self.screen, CalendarScreen):
+            self.push_screen(CalendarScreen())
+
+    def plan_facts(self) -> dict:
+        """Today's plan for the stream's header: how many, the next time, how many held. The
+        plan file is read again only when it changed."""
+        from webcare.planning import today_plan
+
+        if self._plan_cache is None or self.plan.changed():
+            self._plan_cache = self.plan.all()
+        today = today_plan(self._plan_cache, self.clock().astimezone(self.config.timezone))
+        return {
+            "planned_today": today.count,
+            "next_planned": today.next_time.strftime("%H:%M") if today.next_time else "",
+            "held": today.held,
+        }
+
+    def toggle_hold(self) -> int:
+        """Hold every planned item of today and tomorrow (a crisis), or release them again.
+        Returns how many were held (positive) or released (negative)."""
+        from webcare.planning import hold_today_and_tomorrow, is_holding, release_held
+
+        items = self.plan.all()
+        today = self.clock().astimezone(self.config.timezone).date()
+        if is_holding(items, today):
+            return -len(self.plan.update_many(release_held(items, today)))
+        return len(self.plan.update_many(hold_today_and_tomorrow(items, today)))
 
     def open_composer(self, m: Mention) -> None:
         from tui.screens.composer import ComposerScreen

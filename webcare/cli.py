@@ -4,6 +4,8 @@ to its adapters (sources, store, tui).
     webcare [--config PATH]                  the desk
     webcare collect [--config PATH] [--once] the headless collector
     webcare export [--config PATH] mentions --format jsonl|csv
+    webcare export [--config PATH] plan --format ics|jsonl|csv
+    webcare import [--config PATH] plan FILE.csv   all rows or none (exit 2, every bad row named)
     webcare check [--config PATH]            validate the configuration (exit 2 on error)
     webcare --version
 """
@@ -22,7 +24,8 @@ from pathlib import Path
 from typing import TextIO
 
 from webcare import __version__
-from webcare.config import Config, ConfigError, load
+from webcare.config import Config, ConfigError, check_holidays, load
+from webcare.planning import CSV_COLUMNS as PLAN_CSV_COLUMNS
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -61,9 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     collect = sub.add_parser("collect", parents=[common], help="run the headless collector")
     collect.add_argument("--once", action="store_true", help="poll every source once, then exit")
     export = sub.add_parser("export", parents=[common], help="export data")
-    export.add_argument("what", choices=["mentions"])
-    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    export.add_argument("what", choices=["mentions", "plan"])
+    export.add_argument("--format", choices=["jsonl", "csv", "ics"], default="jsonl",
+                        help="mentions: jsonl or csv; plan: ics (iCalendar), jsonl or csv")
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+    importing = sub.add_parser("import", parents=[common], help="import data")
+    importing.add_argument("what", choices=["plan"])
+    importing.add_argument("file", metavar="FILE.csv", help="columns: " + ", ".join(PLAN_CSV_COLUMNS))
     sub.add_parser("check", parents=[common], help="validate the configuration")
     return parser
 
@@ -77,7 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "collect":
             return cmd_collect(config, once=args.once)
         if args.command == "export":
+            if args.what == "plan":
+                return cmd_export_plan(config, args.format, args.output)
+            if args.format == "ics":
+                print("webcare export mentions: --format is jsonl or csv (ics is for the plan)", file=sys.stderr)
+                return EXIT_CONFIG
             return cmd_export(config, args.format, args.output)
+        if args.command == "import":
+            return cmd_import_plan(config, Path(args.file))
         return cmd_desk(config)
     except ConfigError as exc:
         print(f"webcare: configuration error: {exc}", file=sys.stderr)
@@ -115,6 +129,7 @@ def cmd_check(config: Config) -> int:
     from sources.registry import build_sources
 
     sources = build_sources(config)
+    check_holidays(config)
     if config.raw.get("smtp") is not None:
         from sources.handoff import SmtpConfigError, SmtpSettings
 
@@ -198,6 +213,65 @@ def cmd_export(config: Config, fmt: str, output: str | None) -> int:
     finally:
         if output:
             out.close()
+    return 0
+
+
+def cmd_export_plan(config: Config, fmt: str, output: str | None) -> int:
+    """The content plan: ics (dated items, for Outlook or any calendar), jsonl or csv (every
+    item, the backlog too; the csv is what `import plan` reads)."""
+    from store.plan import PlanStore
+    from webcare.planning import csv_row, plan_to_ics
+
+    items = PlanStore(config.data_dir).all()
+    if fmt == "ics":
+        data = plan_to_ics(items, config.timezone, name=config.name, language=config.language)
+        if output:
+            Path(output).write_bytes(data)
+        else:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        return 0
+    out: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt == "jsonl":
+            for item in items:
+                out.write(json.dumps(item.to_record(), ensure_ascii=False) + "\n")
+        else:
+            writer = csv.DictWriter(out, fieldnames=PLAN_CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(csv_row(item) for item in items)
+    finally:
+        if output:
+            out.close()
+    return 0
+
+
+def cmd_import_plan(config: Config, path: Path) -> int:
+    """Every row of a CSV plan, or none: a bad row is named (row number and field) on stderr
+    and nothing is imported (exit 2). Rows already imported (the same ids) are not doubled."""
+    from store.plan import PlanStore
+    from webcare.planning import PlanImportError, parse_plan_csv
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        print(f"webcare import plan: {path}: cannot read ({exc.strerror or exc})", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")  # what Excel on Windows saves as "CSV"
+    try:
+        items = parse_plan_csv(text, owner=config.operator)
+    except PlanImportError as exc:
+        print(f"webcare import plan: {path}: nothing imported, {len(exc.errors)} {'error' if len(exc.errors) == 1 else 'errors'}:", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    added = PlanStore(config.data_dir).add_many(items)
+    known = len(items) - len(added)
+    again = f" ({known} already in the plan)" if known else ""
+    print(f"{len(added)} {'item' if len(added) == 1 else 'items'} imported{again} into {config.data_dir / 'plan.json'}")
     return 0
 
 

@@ -1,8 +1,8 @@
 """The configuration: one typed model read from config.toml, with errors that name the key.
 
 `load(path)` returns a Config or raises ConfigError("[norms] x: '2 hours' is not a duration…").
-Sections that later parts of the desk own (experts, smtp, calendar, templates) are kept as
-plain tables here and validated by their owners.
+Sections that later parts of the desk own (experts, smtp, templates) are kept as plain tables
+here and validated by their owners; [calendar] is parsed here into CalendarSettings.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import getpass
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +19,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from webcare.channels import CHANNELS, normalize_channel
 from webcare.hours import WeeklyHours
 from webcare.norms import Norm, parse_duration
+from webcare.planning import (
+    DEFAULT_CYCLE_START,
+    DEFAULT_PLAN_CHANNELS,
+    CalendarSettings,
+    Campaign,
+    holiday_country,
+    parse_channels,
+    parse_date,
+)
 from webcare.routing import load_directory
 from webcare.scheme import DEFAULT as DEFAULT_SCHEME
 from webcare.scheme import Scheme, SchemeError
@@ -77,9 +86,15 @@ class Config:
     initials: str  # the operator's initials, to sign replies
     website: str  # the organisation's site: {link} in reply templates
     raw: dict[str, Any] = field(repr=False)  # the whole file, for the sections owned elsewhere
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)  # [calendar]
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
+
+    @property
+    def calendar_channels(self) -> tuple[str, ...]:
+        """The channels the team publishes on ([calendar] channels), for the plan's balance."""
+        return self.calendar.channels
 
 
 def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -118,6 +133,14 @@ def initials_of(name: str) -> str:
     """'An Peeters' → 'AP', 'an.peeters' → 'AP', 'root' → 'R'."""
     parts = [p for p in name.replace(".", " ").replace("_", " ").replace("-", " ").split() if p]
     return "".join(p[0].upper() for p in parts[:3]) or "?"
+
+
+def check_holidays(config: Config) -> None:
+    """[calendar] holidays names a country the holidays library knows (for `webcare check`)."""
+    try:
+        holiday_country(config.calendar.holidays)
+    except ValueError as exc:
+        raise ConfigError(f"{config.path}: [calendar] holidays: {exc}, or \"\" for none") from None
 
 
 def load(path: Path) -> Config:
@@ -247,4 +270,67 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         initials=initials,
         website=_str(desk, "desk", "website", ""),
         raw=data,
+        calendar=_calendar(data),
     )
+
+
+def _date(value: Any, where: str) -> date:
+    """A TOML date (2026-11-16) or a string "2026-11-16"."""
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _calendar(data: dict[str, Any]) -> CalendarSettings:
+    """[calendar]: cycle_start (a Monday), holidays (a country code or ""), channels (published
+    on), [[calendar.campaigns]]."""
+    cal = _table(data, "calendar")
+    _unknown(cal, "calendar", {"cycle_start", "holidays", "campaigns", "channels"})
+    cycle_start = _date(cal.get("cycle_start", DEFAULT_CYCLE_START), "[calendar] cycle_start")
+    if cycle_start.weekday() != 0:
+        raise ConfigError(
+            f"[calendar] cycle_start: {cycle_start.isoformat()} is a {cycle_start:%A}, not a Monday "
+            "(periods of two weeks start on a Monday)"
+        )
+    # Only the form is checked here: asking the holidays library whether it knows the country
+    # costs 60 ms at every start; `webcare check` asks it (check_holidays).
+    country = _str(cal, "calendar", "holidays", "").strip().upper()
+    if country and not (country.isalpha() and 2 <= len(country) <= 3):
+        raise ConfigError(f"[calendar] holidays: {country!r} is not a country code (like 'BE', 'NL', 'DE'), or \"\" for none")
+
+    channels = cal.get("channels", list(DEFAULT_PLAN_CHANNELS))
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise ConfigError("[calendar] channels: must be a list of channels, like [\"x\", \"facebook\"]")
+    try:
+        plan_channels = parse_channels(channels)
+    except ValueError as exc:
+        raise ConfigError(f"[calendar] channels: {exc}") from None
+
+    raw = cal.get("campaigns", [])
+    if not isinstance(raw, list):
+        raise ConfigError("[calendar] campaigns: write each campaign as a [[calendar.campaigns]] table")
+    campaigns = []
+    for i, entry in enumerate(raw):
+        where = f"[[calendar.campaigns]] #{i + 1}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: must be a table")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where}: name: missing (e.g. name = \"Week van het bos\")")
+        where = f"{where} ({name!r})"
+        extra = sorted(set(entry) - {"name", "from", "until", "theme"})
+        if extra:
+            raise ConfigError(f"{where}: {extra[0]}: unknown key (known: from, name, theme, until)")
+        for key in ("from", "until"):
+            if key not in entry:
+                raise ConfigError(f"{where}: {key}: missing (a date like 2026-11-16)")
+        start = _date(entry["from"], f"{where}: from")
+        until = _date(entry["until"], f"{where}: until")
+        if until < start:
+            raise ConfigError(f"{where}: until: {until.isoformat()} is before from ({start.isoformat()})")
+        theme = entry.get("theme", "")
+        if not isinstance(theme, str):
+            raise ConfigError(f"{where}: theme: must be a string, not {theme!r}")
+        campaigns.append(Campaign(name.strip(), start, until, theme.strip().lower()))
+    return CalendarSettings(cycle_start, country, tuple(campaigns), plan_channels)

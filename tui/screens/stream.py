@@ -108,6 +108,7 @@ class StreamScreen(Screen):
                 total=app.queue.total,
                 collecting=app.collecting,
                 health=app.health,
+                **app.plan_facts(),
             )
         )
 

@@ -26,6 +26,9 @@ class HeaderFacts:
     shown: int = 0
     total: int = 0
     collecting: bool = False  # this process collects
+    planned_today: int = 0
+    next_planned: str = ""  # HH:MM of the next planned item today
+    held: int = 0
     health: dict[str, Any] = field(default_factory=dict)
 
 
@@ -72,6 +75,12 @@ class DeskHeader(Widget):
         out.append(f"{f.overdue} {word('overdue', lang)}", style="bold red reverse" if f.overdue else "")
         if f.shown != f.total:
             out.append(f"  [{f.shown}/{f.total} {word('shown', lang)}]", style="dim")
+        if f.planned_today:
+            out.append(f" │ {f.planned_today} {word('planned_today', lang)}")
+            if f.next_planned:
+                out.append(f" ({word('next_at', lang)} {f.next_planned})")
+            if f.held:
+                out.append(f" ‖{f.held}", style="bold magenta")
         out.append(" │ ")
         out.append_text(self._health(now))
         return out
