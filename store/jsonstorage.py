@@ -125,20 +125,20 @@ class AtomicJSONStorage(Storage):
         pass
 
 
-class LockError(Exception):
-    """The data directory's write lock could not be taken (timed out, or no permission)."""
+class StoreError(Exception):
+    """The data directory cannot be used (unreadable file, no permission, lock timeout)."""
 
 
 @contextmanager
 def holding(lock: FileLock, data_dir: Path) -> Iterator[None]:
-    """Hold a data directory's cross-process write lock; failing to get it is a LockError with
-    a sentence the desk can show (the store turns it into its StoreError)."""
+    """Hold a data directory's cross-process write lock (shared by the mentions and the plan);
+    failing to get it is a StoreError with a sentence the desk can show."""
     try:
         lock.acquire()
     except Timeout:
-        raise LockError(f"{data_dir}: timed out waiting for the write lock") from None
+        raise StoreError(f"{data_dir}: timed out waiting for the write lock") from None
     except OSError as exc:
-        raise LockError(f"{lock.lock_file}: cannot lock ({exc})") from None
+        raise StoreError(f"{lock.lock_file}: cannot lock ({exc})") from None
     try:
         yield
     finally:

@@ -22,7 +22,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from store.jsonstorage import AtomicJSONStorage, LockError, Signature, file_signature, holding
+from store.jsonstorage import AtomicJSONStorage, Signature, file_signature, holding
 from store.store import TABLE, StoreError
 from webcare.planning import Changes, PlanItem, sort_key
 
@@ -65,14 +65,6 @@ class PlanStore:
         finally:
             self._write_lock.release()
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """The cross-process write lock (shared by the mentions and the plan)."""
-        try:
-            with holding(self._write_lock, self.data_dir):
-                yield
-        except LockError as exc:
-            raise StoreError(str(exc)) from None
 
     # --- reading -----------------------------------------------------------------------
 
@@ -122,7 +114,7 @@ class PlanStore:
     @contextmanager
     def _writing(self) -> Iterator[dict[str, dict[str, Any]]]:
         """Under the lock: the current table to change (a copy), written back on exit if changed."""
-        with self._mutex, self._locked():
+        with self._mutex, holding(self._write_lock, self.data_dir):
             before = file_signature(self.path)
             original = self._table()
             table = dict(original)

@@ -41,8 +41,8 @@ from filelock import FileLock, Timeout
 
 from store.jsonstorage import (
     AtomicJSONStorage,
-    LockError,
     Signature,
+    StoreError,
     file_signature,
     holding,
     read_json,
@@ -115,10 +115,6 @@ class StoreChanges:
 
     def __bool__(self) -> bool:
         return bool(self.new or self.states or self.health is not None)
-
-
-class StoreError(Exception):
-    """The data directory cannot be used (unreadable file, no permission, lock timeout)."""
 
 
 class Store:
@@ -288,16 +284,20 @@ class Store:
 
     # --- reading ----------------------------------------------------------------------
 
+    def _forget_seen(self) -> None:
+        """Start over: what this handle has indexed and reported is learnt again."""
+        self._where.clear()
+        self._content_seen.clear()
+        self._state_seen.clear()
+        self._state_seen_sig.clear()
+        self._unreported.clear()
+        self._health_sig = None
+
     def load(self) -> list[Mention]:
         """Every stored mention with its state, in arrival order (what a desk shows at start).
         Afterwards changes() reports only what happens from now on."""
         with self._mutex, _gc_paused():
-            self._where.clear()
-            self._content_seen.clear()
-            self._state_seen.clear()
-            self._state_seen_sig.clear()
-            self._unreported.clear()
-            self._health_sig = None
+            self._forget_seen()
             out: list[Mention] = []
             for seg in self._segments():
                 content = self._table(seg, True)
@@ -349,12 +349,7 @@ class Store:
         """Every stored mention's place in the queue, read from the indexes (what a desk needs
         at start). Like load(), afterwards changes() reports only what happens from now on."""
         with self._mutex, _gc_paused():
-            self._where.clear()
-            self._content_seen.clear()
-            self._state_seen.clear()
-            self._state_seen_sig.clear()
-            self._unreported.clear()
-            self._health_sig = None
+            self._forget_seen()
             out: list[SegmentIndex] = []
             for seg in self._segments():
                 content = self._read_index(seg, True)
@@ -464,19 +459,11 @@ class Store:
 
     # --- writing ----------------------------------------------------------------------
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """The cross-process write lock (shared by the mentions and the plan)."""
-        try:
-            with holding(self._write_lock, self.data_dir):
-                yield
-        except LockError as exc:
-            raise StoreError(str(exc)) from None
 
     def add(self, mentions: Iterable[Mention]) -> list[Mention]:
         """Store the mentions not stored yet (by id); returns those that were new."""
         with self._mutex:
-            with self._locked():
+            with holding(self._write_lock, self.data_dir):
                 # Pick up what other processes added, so their ids count as known.
                 self._catch_up()
                 fresh: list[Mention] = []
@@ -540,7 +527,7 @@ class Store:
             if where is None:
                 raise KeyError(mention_id)
             seg, doc_id = where
-            with self._locked():
+            with holding(self._write_lock, self.data_dir):
                 table = self._table(seg, False)
                 current = copy.deepcopy(table.get(doc_id)) or {
                     "id": mention_id,
