@@ -87,10 +87,14 @@ class StreamScreen(Screen):
     def mentions_changed(self) -> None:
         """The app's queue changed: redraw the list (keeping the selection) and the header."""
         self.query_one(MentionList).reload()
+        self.query_one(ExpertsPane).refresh()  # a routed mention shows its expert's countdown
         self.update_header()
 
     def clock_ticked(self) -> None:
         self.query_one(MentionList).tick()
+        experts = self.query_one(ExpertsPane)
+        if experts.display and experts.mention is not None:
+            experts.refresh()  # "bereikbaar tot 17:00" and the expert's countdown follow the clock
         detail = self.query_one(MentionDetail)
         if detail.display:
             detail.refresh_times()

@@ -27,7 +27,8 @@ from webcare.routing import Directory, Expert, Unit
 
 class ExpertsPane(Widget, can_focus=True):
     DEFAULT_CSS = """
-    ExpertsPane { height: auto; max-height: 13; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    /* A fixed height: following the cursor then repaints the pane without a layout pass. */
+    ExpertsPane { height: 12; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     ExpertsPane:focus { background: $boost; }
     """
     BINDINGS = [
@@ -59,15 +60,15 @@ class ExpertsPane(Widget, can_focus=True):
 
     def show(self, mention: Mention | None) -> None:
         self.mention = mention
-        self.refresh(layout=True)
+        self.refresh()
 
     def action_toggle_units(self) -> None:
         self.units_mode = not self.units_mode
-        self.refresh(layout=True)
+        self.refresh()
 
     def action_leave(self) -> None:
         self.units_mode = False
-        self.refresh(layout=True)
+        self.refresh()
         self.post_message(self.Left())
 
     def on_key(self, event: events.Key) -> None:
@@ -83,7 +84,7 @@ class ExpertsPane(Widget, can_focus=True):
     def on_blur(self) -> None:
         if self.units_mode:
             self.units_mode = False
-            self.refresh(layout=True)
+            self.refresh()
 
     def render(self) -> Text:
         lang, now, tz = self.language, self.clock(), self.timezone
