@@ -67,6 +67,7 @@ class StreamScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
         self.query_one(TriagePane).display = False
+        self.set_class(not self.app.directory, "-no-experts")
         mention_list = self.query_one(MentionList)
         mention_list.selection_changed.subscribe(self, self._selection_changed, immediate=True)
         mention_list.focus()
@@ -159,6 +160,9 @@ class StreamScreen(Screen):
             self.query_one(ExpertsPane).action_toggle_units()
 
     def action_experts(self) -> None:
+        if not self.app.directory:
+            self.notify(word("no_experts", self.app.config.language), severity="warning", markup=False)
+            return
         pane = self.query_one(ExpertsPane)
         self.add_class("-experts-open")
         pane.show(self._selected())
