@@ -53,6 +53,7 @@ async def test_grid_add_cycle_move_delete_undo(make_config, clock):
         await pilot.press("t", "s")
         await pilot.pause()
         assert not isinstance(app.screen, CalendarScreen)
+        assert "vandaag gepland" not in screen_text(app).splitlines()[0]  # it was moved to Wednesday
 
 
 async def test_holidays_shown(make_config, clock):

@@ -74,6 +74,10 @@ class StreamScreen(Screen):
         self._layout_for(self.size.width)
         self.update_header()
 
+    def on_screen_resume(self) -> None:
+        """Back from the calendar, the composer or a prompt: today's plan may have changed."""
+        self.update_header()
+
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width)
 
