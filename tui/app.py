@@ -219,7 +219,8 @@ class WebcareApp(App[None]):
         smtp = self.config.raw.get("smtp")
         if not smtp:
             self.copy_to_clipboard(handoff_text(message))
-            self.notify(f"{word('handoff_copied', lang)} {message.to_name}", markup=False)
+            said = f"{word('handoff_copied', lang)} {message.to_name}"
+            self.notify(said, markup=False)  # a name from config.toml: never markup
             return
         attempt = 0
         while True:
@@ -237,7 +238,8 @@ class WebcareApp(App[None]):
             m = self.queue.get(mention_id)
             if m is not None:
                 self.act(m, {}, f"hand-off e-mailed to {message.to} ({message_id})", undoable=False)
-            self.notify(f"{word('handoff_sent', lang)} {message.to_name}", markup=False)
+            said = f"{word('handoff_sent', lang)} {message.to_name}"
+            self.notify(said, markup=False)
             return
 
     # --- the content plan ---------------------------------------------------------------
