@@ -29,6 +29,9 @@ NO_NORM_BASE = 1e10
 HANDLED_BASE = 2e10
 END_OF_DEADLINES = (5e9, "")  # sorts after every deadline and before every other block
 
+Pending = tuple[int, float, "int | None"]  # (segment, rank, norm_s) of a mention not read yet
+
+
 @dataclass(slots=True)
 class SegmentIndex:
     """One stored segment's mentions as columns, from the store's index: what places them in
@@ -103,8 +106,8 @@ class MentionFilter:
 class MentionQueue:
     """The sorted mentions, with an optional filter giving the visible subset.
 
-    A mention not read yet is held as its segment number (an int) in `_by_id`, with its rank,
-    norm and (if not new) status in the `_pending_*` maps, until its segment is read."""
+    A mention not read yet is held in `_by_id` as a Pending tuple (segment, rank, norm), with
+    its status in `_pending_status` when it is not "new", until its segment is read."""
 
     def __init__(
         self,
@@ -113,11 +116,9 @@ class MentionQueue:
         index: Iterable[SegmentIndex] = (),
         loader: Callable[[int], list[Mention]] | None = None,
     ) -> None:
-        self._by_id: dict[str, Mention | int] = {}
+        self._by_id: dict[str, Mention | Pending] = {}
         self._loader = loader  # reads one segment's mentions
         self._unread: set[int] = set()  # segments not read yet
-        self._pending_rank: dict[str, float] = {}
-        self._pending_norm: dict[str, int | None] = {}
         self._pending_status: dict[str, str] = {}  # only those not "new"
         self._keys: list[SortKey] = []
         self._filter: MentionFilter | None = None
@@ -136,9 +137,8 @@ class MentionQueue:
                 ranks = [rank(statuses.get(i, _NEW)[1], d, f) for i, d, f in zip(ids, ix.deadlines, ix.first_seen)]
             else:  # all new, so all owed
                 ranks = [NO_NORM_BASE - f if d is None else d for d, f in zip(ix.deadlines, ix.first_seen)]
-            self._by_id.update(zip(ids, repeat(ix.segment)))
-            self._pending_rank.update(zip(ids, ranks))
-            self._pending_norm.update(zip(ids, ix.norms))
+            # One dict insert per mention (each costs as much as the rest of the row's work).
+            self._by_id.update(zip(ids, zip(repeat(ix.segment), ranks, ix.norms)))
             self._pending_status.update((i, s[0]) for i, s in statuses.items())
             self._keys += zip(ranks, ids)
             self._unread.add(ix.segment)
@@ -160,11 +160,11 @@ class MentionQueue:
         while True:
             mention_id = self._keys[index][1]
             entry = self._by_id[mention_id]
-            if not isinstance(entry, int):
+            if not isinstance(entry, tuple):
                 return entry
-            if entry not in self._unread:
-                raise LookupError(f"mention {mention_id} is no longer in segment {entry}")
-            self._read_segment(entry)  # may reorder: what stands here now may be another
+            if entry[0] not in self._unread:
+                raise LookupError(f"mention {mention_id} is no longer in segment {entry[0]}")
+            self._read_segment(entry[0])  # may reorder: what stands here now may be another
 
     def __iter__(self) -> Iterator[Mention]:
         for i in range(len(self)):
@@ -172,11 +172,11 @@ class MentionQueue:
 
     def get(self, mention_id: str) -> Mention | None:
         entry = self._by_id.get(mention_id)
-        if isinstance(entry, int):
-            self._read_segment(entry)
+        if isinstance(entry, tuple):
+            self._read_segment(entry[0])
             entry = self._by_id[mention_id]
-            if isinstance(entry, int):
-                raise LookupError(f"mention {mention_id} is no longer in segment {entry}")
+            if isinstance(entry, tuple):
+                raise LookupError(f"mention {mention_id} is no longer in segment {entry[0]}")
         return entry
 
     def _read_segment(self, segment: int) -> None:
@@ -187,12 +187,12 @@ class MentionQueue:
         self._unread.discard(segment)
         by_id = self._by_id
         for m in self._loader(segment):
-            if not isinstance(by_id.get(m.id), int):
+            pending = by_id.get(m.id)
+            if not isinstance(pending, tuple):
                 continue
             by_id[m.id] = m
-            old_key = (self._pending_rank.pop(m.id), m.id)
+            old_key = (pending[1], m.id)
             old_status = self._pending_status.pop(m.id, "new")
-            del self._pending_norm[m.id]
             self.new_count += (m.status == "new") - (old_status == "new")
             self._rekey(old_key, sort_key(m))
 
@@ -200,7 +200,7 @@ class MentionQueue:
         """Every mention with this status (reading their segments if needed); for rare
         statuses such as "snoozed", checked once a minute."""
         ids = [i for i, s in self._pending_status.items() if s == status]
-        ids += [m.id for m in self._by_id.values() if not isinstance(m, int) and m.status == status]
+        ids += [m.id for m in self._by_id.values() if not isinstance(m, tuple) and m.status == status]
         return [m for i in ids if (m := self.get(i)) is not None and m.status == status]
 
     def read_all(self) -> None:
@@ -296,7 +296,7 @@ class MentionQueue:
             if deadline_s > horizon:
                 break
             entry = by_id[mention_id]
-            norm_s = self._pending_norm[mention_id] if isinstance(entry, int) else entry.norm_s
+            norm_s = entry[2] if isinstance(entry, tuple) else entry.norm_s
             if norm_s is not None and deadline_s - now_s <= norm_s / 4:
                 due_soon += 1
         return {Urgency.OVERDUE: overdue, Urgency.DUE_SOON: due_soon}
