@@ -78,7 +78,7 @@ STARTUP_PROBE = """
 import gc, sys, time
 start = time.perf_counter()
 sys.path.insert(0, sys.argv[2])
-import sources.poller, sources.registry, tui.app  # noqa: F401  (as cmd_desk does)
+import sources.registry, tui.app  # noqa: F401  (as cmd_desk does; the poller and httpx come after the first paint)
 from pathlib import Path
 from store import Store
 from webcare.queue import MentionQueue
