@@ -120,6 +120,8 @@ def test_collect_once_then_export(tmp_path):
     webcare("export", "mentions", "--format", "csv", "-o", str(out), "--config", str(path))
     table = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert len(table) == 12 and {r["id"] for r in table} == {r["id"] for r in rows}
+    assert list(table[0]) == list(rows[0])  # the CSV has every field of the JSON records
+    assert json.loads(table[0]["history"]) == [] and json.loads(table[0]["feedback"]) == []
 
 
 def test_export_carries_the_triage(tmp_path):

@@ -31,10 +31,8 @@ from webcare.routing import (
     Unit,
     feedback_message,
     handoff_message,
-    load_directory,
     routed_due,
 )
-from webcare.templates import load_templates
 
 STORE_POLL = 1.0  # seconds: another process's writes show within this (plus a repaint)
 LEASE_RETRY = 15.0  # seconds: an attached desk takes over collecting when the collector stops
@@ -94,8 +92,8 @@ class WebcareApp(App[None]):
         self.collecting = False
         self.undo_stack: list[tuple[str, int]] = []  # (mention id, history index) of this operator's actions
         self.drafts: dict[str, str] = {}  # unsent replies by mention id
-        self.templates = load_templates(config.raw.get("templates", []))
-        self.directory = load_directory(config.raw)
+        self.templates = config.templates  # read and checked once, with the config
+        self.directory = config.directory
         self.plan = PlanStore(config.data_dir)
         self._plan_cache: list | None = None
         self.max_norm = max((n.allowed for n in config.norms.values() if n.allowed), default=timedelta(hours=8))

@@ -20,22 +20,29 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from webcare import __version__
 from webcare.config import Config, ConfigError, check_holidays, load
+from webcare.mention import Mention
 from webcare.planning import CSV_COLUMNS as PLAN_CSV_COLUMNS
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 
-EXPORT_FIELDS = (
-    "id", "source", "channel", "author", "author_name", "title", "text", "url", "published_at",
-    "first_seen_at", "deadline", "norm_s", "keywords", "reach", "status", "category",
-    "scheme_path", "routed_to", "responded_at", "response_s", "reply", "flags", "snoozed_until",
-    "history",
-)
+
+
+@contextmanager
+def _output(path: str | None, newline: str | None = "") -> Iterator[TextIO]:
+    """The file named by -o, else standard output (left open)."""
+    if not path:
+        yield sys.stdout
+        return
+    with open(path, "w", encoding="utf-8", newline=newline) as out:
+        yield out
 
 
 def find_config(given: str | None) -> Path:
@@ -200,22 +207,20 @@ def cmd_export(config: Config, fmt: str, output: str | None) -> int:
     from store import Store
 
     mentions = Store(config.data_dir).load()
-    out: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
+    with _output(output) as out:
         if fmt == "jsonl":
             for m in mentions:
                 out.write(json.dumps(m.export_record(), ensure_ascii=False) + "\n")
-        else:
-            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
-            writer.writeheader()
-            for m in mentions:
-                row = m.export_record()
-                for key in ("keywords", "scheme_path", "flags", "history"):
-                    row[key] = json.dumps(row[key], ensure_ascii=False)
-                writer.writerow(row)
-    finally:
-        if output:
-            out.close()
+            return 0
+        # The CSV has the same columns as the JSON records (taken from the record itself, so it
+        # never falls behind it); lists and tables (history, feedback, …) are JSON in their cell.
+        writer = csv.DictWriter(out, fieldnames=list(Mention.export_fields()))
+        writer.writeheader()
+        for m in mentions:
+            writer.writerow({
+                key: json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+                for key, value in m.export_record().items()
+            })
     return 0
 
 
@@ -234,8 +239,7 @@ def cmd_export_plan(config: Config, fmt: str, output: str | None) -> int:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
         return 0
-    out: TextIO = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
+    with _output(output) as out:
         if fmt == "jsonl":
             for item in items:
                 out.write(json.dumps(item.to_record(), ensure_ascii=False) + "\n")
@@ -243,9 +247,6 @@ def cmd_export_plan(config: Config, fmt: str, output: str | None) -> int:
             writer = csv.DictWriter(out, fieldnames=PLAN_CSV_COLUMNS)
             writer.writeheader()
             writer.writerows(csv_row(item) for item in items)
-    finally:
-        if output:
-            out.close()
     return 0
 
 

@@ -28,11 +28,11 @@ from webcare.planning import (
     parse_channels,
     parse_date,
 )
-from webcare.routing import load_directory
+from webcare.routing import Directory, load_directory
 from webcare.scheme import DEFAULT as DEFAULT_SCHEME
 from webcare.scheme import Scheme, SchemeError
 from webcare.scheme import parse as parse_scheme
-from webcare.templates import load_templates
+from webcare.templates import Template, load_templates
 
 LANGUAGES = ("nl", "en")
 
@@ -83,6 +83,8 @@ class Config:
     sources: tuple[SourceConfig, ...]
     keywords: tuple[str, ...]
     scheme: Scheme
+    templates: tuple[Template, ...]  # reply templates ([[templates]])
+    directory: Directory  # experts, units and the on-call roster
     initials: str  # the operator's initials, to sign replies
     website: str  # the organisation's site: {link} in reply templates
     raw: dict[str, Any] = field(repr=False)  # the whole file, for the sections owned elsewhere
@@ -246,13 +248,13 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         scheme = parse_scheme(DEFAULT_SCHEME if scheme_table is None else scheme_table)
     except SchemeError as exc:
         raise ConfigError(str(exc)) from None
-    templates = data.get("templates", [])
+    raw_templates = data.get("templates", [])
     try:
-        load_templates(templates if isinstance(templates, list) else [templates])
+        templates = load_templates(raw_templates if isinstance(raw_templates, list) else [raw_templates])
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     try:
-        load_directory(data)  # [[experts]], [[units]], [[oncall]]: the experts pane reads them again
+        directory = load_directory(data)  # [[experts]], [[units]], [[oncall]]
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -267,6 +269,8 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         sources=tuple(sources),
         keywords=tuple(k.strip() for k in keywords),
         scheme=scheme,
+        templates=tuple(templates),
+        directory=directory,
         initials=initials,
         website=_str(desk, "desk", "website", ""),
         raw=data,

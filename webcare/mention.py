@@ -182,6 +182,12 @@ class Mention:
         self.response_s = state.get("response_s")
         self.history = list(state.get("history") or [])
 
+    @classmethod
+    def export_fields(cls) -> tuple[str, ...]:
+        """The keys of export_record(), in order (the CSV export's columns)."""
+        blank = cls(id="", source="", channel="", author="", text="", first_seen_at=datetime.now(UTC))
+        return tuple(blank.export_record())
+
     def export_record(self) -> dict[str, Any]:
         """The export contract of DESIGN.md (one JSON object per mention)."""
         out = self.content_record()
