@@ -168,3 +168,21 @@ async def test_the_scheme_l2_leaf_routes_to_the_spokesperson(make_config, clock)
         await pilot.pause()
     m = Store(config.data_dir).get("m1")
     assert m.routed_to == "Sara Woord" and not m.owed
+
+
+async def test_reply_to_a_routed_question_starts_from_the_acknowledgement(make_config, clock):
+    config = make_config(DIRECTORY + '''
+[[templates]]
+category = "L8"
+language = "nl"
+register = "formal"
+text = "Beste {first_name}, we zoeken het voor u uit en komen erop terug. ^{initials}"
+''')
+    app = make_app(config, clock, [mention(1, clock(), 90, text="Geachte, wanneer sluit de mestbank-aangifte? Met vriendelijke groeten")])
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.copy_to_clipboard = lambda text: None
+        await pilot.press("e", "1", "enter")
+        await pilot.pause()
+        await pilot.press("escape", "r")
+        await pilot.pause()
+        assert app.screen.text.startswith("Beste author1, we zoeken het voor u uit")

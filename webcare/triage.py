@@ -90,6 +90,17 @@ def feedback(m: Mention, unit: str, now: datetime, note: str = "") -> Change:
     return {"feedback": [*m.feedback, entry]}, f"feedback to {unit}" + (f": {note}" if note else "")
 
 
+def reply_leaf(m: Mention) -> str | None:
+    """The scheme leaf whose reply template fits the mention now: the leaf its walk reached;
+    else, for a question handed to an expert whose answer is not back yet, L8 (acknowledge:
+    "we are looking into it"); else None (the template is then picked by category)."""
+    if m.scheme_path and m.scheme_path[-1].startswith("L"):
+        return m.scheme_path[-1]
+    if m.status == "routed" and m.routed_due is not None and not m.answered_at:
+        return "L8"
+    return None
+
+
 def monitor() -> Change:
     return {"status": "monitoring"}, "monitor only"
 

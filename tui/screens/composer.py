@@ -31,7 +31,7 @@ def draft_for(app, m: Mention) -> tuple[str, str, str]:
     cfg = app.config
     language = detect_language(m.text) or cfg.language
     register = detect_register(m.text, language)
-    leaf = m.scheme_path[-1] if m.scheme_path else None
+    leaf = triage.reply_leaf(m)
     template = pick(app.templates, leaf=leaf, category=m.category, language=language, register=register)
     first_name = (m.author_name or "").split(" ")[0] or m.author.lstrip("@")
     values = {
@@ -78,8 +78,8 @@ class ComposerScreen(Screen[None]):
         head = Text()
         head.append(f"{m.author}", style="bold")
         head.append(f" · {m.channel} · {self.language} · {self.register}")
-        if m.scheme_path:
-            head.append(f" · {m.scheme_path[-1]}")
+        if (leaf := triage.reply_leaf(m)) is not None:
+            head.append(f" · {leaf}")
         head.append("\n")
         head.append(first_line(m.text, 300), style="dim")
         yield Static(head, id="to")
@@ -111,7 +111,7 @@ class ComposerScreen(Screen[None]):
         checks = check_reply(
             self.text,
             author=m.author_name or m.author,
-            leaf=m.scheme_path[-1] if m.scheme_path else None,
+            leaf=triage.reply_leaf(m),
             public=m.channel != "email",
             operator_initials=self.app.config.initials,
             language=self.app.config.language,
