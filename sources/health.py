@@ -20,16 +20,19 @@ class SourceHealth:
     failures: int = 0  # consecutive
     fetched: int = 0  # items in the last successful fetch
     new: int = 0  # new mentions stored from the last successful fetch
+    rate_limited_until: datetime | None = None  # when the platform lets us ask again
+    live: bool = False  # a live connection (streaming, IDLE) is up
+    live_error: str = ""  # why the live connection last dropped
 
     def to_record(self) -> dict[str, Any]:
         d = asdict(self)
-        for key in ("last_success", "last_attempt", "next_attempt"):
+        for key in ("last_success", "last_attempt", "next_attempt", "rate_limited_until"):
             d[key] = to_iso(d[key])
         return d
 
     @classmethod
     def from_record(cls, d: dict[str, Any]) -> SourceHealth:
         h = cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
-        for key in ("last_success", "last_attempt", "next_attempt"):
+        for key in ("last_success", "last_attempt", "next_attempt", "rate_limited_until"):
             setattr(h, key, from_iso(getattr(h, key)))
         return h

@@ -89,6 +89,29 @@ class Options:
         unit = (m[2] or "b").lower()[0]
         return int(float(m[1]) * {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit])
 
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        """One of `allowed` (e.g. replies = "send" | "dry-run" | "off")."""
+        text = self.str(key, default)
+        if text not in allowed:
+            raise OptionError(f"{key}: {text!r} is not one of {', '.join(repr(a) for a in allowed)}")
+        return text
+
+    def strs(self, key: str) -> list[str]:
+        """A list of strings (hashtags, queries, page ids); a single string counts as one."""
+        value = self._get(key)
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise OptionError(f"{key}: must be a list of non-empty strings, not {value!r}")
+        return [v.strip() for v in value]
+
+    def replies(self) -> str:
+        """The `replies` key every source that can post shares: "send" (after the operator
+        confirms), "dry-run" (show what would be sent, send nothing) or "off"."""
+        return self.choice("replies", "send", ("send", "dry-run", "off"))
+
     def channel(self, key: str, default: str) -> str:
         text = self.str(key, default)
         try:

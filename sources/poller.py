@@ -87,6 +87,7 @@ class Poller:
         self._health_dirty = asyncio.Event()
         self._pending: list[tuple[list[Mention], asyncio.Future[list[Mention]]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._seeded = False
 
     def _client(self) -> httpx.AsyncClient:
         import httpx  # here, not at the top: the desk paints before it starts polling
@@ -100,6 +101,7 @@ class Poller:
 
     async def poll_once(self) -> int:
         """Poll every source once, concurrently; returns how many new mentions were stored."""
+        await asyncio.to_thread(self._seed_refs)
         async with self._client() as client:
             results = await asyncio.gather(*(self._poll(s, client) for s in self.sources))
         await asyncio.to_thread(self.store.write_health, self.health_record())
@@ -107,8 +109,14 @@ class Poller:
 
     async def run(self) -> None:
         """Poll every source forever (until cancelled), each on its own schedule."""
+        await asyncio.to_thread(self._seed_refs)
         async with self._client() as client:
             tasks = [asyncio.create_task(self._loop(s, client), name=f"source:{s.name}") for s in self.sources]
+            tasks += [
+                asyncio.create_task(self._live_loop(s, client), name=f"live:{s.name}")
+                for s in self.sources
+                if getattr(s, "can_live", False)
+            ]
             tasks.append(asyncio.create_task(self._write_health_loop(), name="health"))
             try:
                 await asyncio.gather(*tasks)
@@ -123,6 +131,42 @@ class Poller:
             self.health[source.name].next_attempt = self.clock() + timedelta(seconds=delay)
             self._health_dirty.set()
             await asyncio.sleep(delay)
+
+    async def _live_loop(self, source: Source, client: httpx.AsyncClient) -> None:
+        """Keep the source's live connection up: store each batch it brings; when it drops,
+        reconnect with backoff (polling goes on meanwhile, so nothing is missed)."""
+        health = self.health[source.name]
+        failures = 0
+        while True:
+            try:
+                async for items in source.live(client):  # type: ignore[attr-defined]
+                    if not health.live:  # connected (a source yields [] once it is)
+                        health.live, health.live_error, failures = True, "", 0
+                        self._health_dirty.set()
+                    if items:
+                        await self._ingest(source, items, health)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the connection failed: say so, poll, try again later
+                health.live_error = describe(exc)
+            failures += 1
+            if health.live:
+                health.live = False
+                self._health_dirty.set()
+            await asyncio.sleep(backoff_delay(failures, None, self.rng))
+
+    async def _ingest(self, source: Source, items: list[Item], health: SourceHealth) -> int:
+        """Admit and store `items`; returns how many were new."""
+        now = self.clock()
+        admitted = await asyncio.to_thread(self._admit, source, items, now)
+        new = await self._store(admitted) if admitted else []
+        if new:
+            health.new += len(new)
+            health.last_success = now
+            self._health_dirty.set()
+            if self.on_new is not None:
+                self.on_new(len(new))
+        return len(new)
 
     async def _poll(self, source: Source, client: httpx.AsyncClient) -> tuple[int, float]:
         """One fetch of one source; returns (new mentions stored, seconds until the next poll)."""
@@ -151,13 +195,29 @@ class Poller:
         health.state, health.failures, health.last_error = "ok", 0, ""
         health.last_success = now
         health.fetched, health.new = len(items), len(new)
+        health.rate_limited_until = None
         if new and self.on_new is not None:
             self.on_new(len(new))
-        return len(new), source.interval
+        delay = source.interval
+        pause = getattr(source, "pause_s", None)
+        if pause:  # the platform's quota is spent: wait for its reset, and say so
+            health.state = "rate-limited"
+            health.rate_limited_until = now + timedelta(seconds=pause)
+            delay = max(delay, pause)
+        return len(new), delay
 
     def _admit(self, source: Source, items: list[Item], now: datetime) -> list[Mention]:
-        admit = self.intake.admit
-        return [m for item in items if (m := admit(item, source.name, source.keyword_filter, now)) is not None]
+        return self.intake.admit_all(items, source.name, source.keyword_filter, now)
+
+    def _seed_refs(self) -> None:
+        """Teach intake the refs of the newest stored mentions, so a reply that arrives after a
+        restart still links to the post it answers."""
+        if self._seeded:
+            return
+        self._seeded = True
+        segments = self.store._segments()
+        for seg in segments[-3:]:
+            self.intake.remember(self.store.load_segment(seg))
 
     async def _store(self, mentions: list[Mention]) -> list[Mention]:
         """Store `mentions`; returns those that were new. Sources finishing while a write is
@@ -197,7 +257,9 @@ class Poller:
         health.last_error = describe(exc)
         retry_after = getattr(exc, "retry_after", None)
         health.state = "rate-limited" if retry_after is not None else "failing"
-        return backoff_delay(health.failures, retry_after, self.rng)
+        delay = backoff_delay(health.failures, retry_after, self.rng)
+        health.rate_limited_until = self.clock() + timedelta(seconds=delay) if retry_after is not None else None
+        return delay
 
     def health_record(self) -> dict[str, Any]:
         now = self.clock()

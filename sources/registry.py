@@ -12,6 +12,13 @@ from webcare.config import Config, ConfigError, SourceConfig
 TYPES: dict[str, tuple[str, str]] = {
     "demo": ("sources.demo", "DemoSource"),
     "rss": ("sources.rss", "RSSSource"),
+    "mastodon": ("sources.mastodon", "MastodonSource"),
+    "bluesky": ("sources.bluesky", "BlueskySource"),
+    "imap": ("sources.imap", "ImapSource"),
+    "reddit": ("sources.reddit", "RedditSource"),
+    "youtube": ("sources.youtube", "YouTubeSource"),
+    "x": ("sources.x", "XSource"),
+    "facebook": ("sources.facebook", "FacebookSource"),
 }
 
 

@@ -42,3 +42,24 @@ class Source(Protocol):
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         """Fetch what is new. Raise SourceError (or any exception) on failure."""
         ...
+
+
+# What a source may offer beyond `fetch`; the poller and the desk look for these by name.
+#
+#   pause_s: float | None
+#       Set by `fetch` when the platform's quota is spent (sources.http.pause_after): the
+#       poller waits that long before the next fetch and shows the source as rate-limited.
+#
+#   can_live: bool
+#   def live(self, client) -> AsyncIterator[list[Item]]
+#       A connection that brings posts as they happen (Mastodon's streaming API, IMAP IDLE).
+#       Where `can_live` is true, the poller runs it beside the polling loop and stores each
+#       batch it yields; it yields [] once when connected (the header shows "live"). When it
+#       ends or fails, the poller reconnects with backoff, and polling goes on meanwhile (a
+#       live source may poll less often: its `interval` is the catch-up interval).
+#
+#   can_reply: bool
+#   async def reply(self, client, mention, text, *, dry_run) -> str
+#       Post `text` as a reply to `mention` on the platform (a reply post, a reply e-mail);
+#       returns the reply's id or link for the audit trail. With dry_run, checks what it can
+#       and returns what it would have sent, sending nothing. Raises SourceError.

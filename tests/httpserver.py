@@ -4,6 +4,15 @@
         url = feed_server.serve("/a.xml", body=b"<rss …>", etag='"v1"')
         feed_server.serve("/slow.xml", body=b"…", delay=2.0)
         feed_server.serve("/busy.xml", status=429, headers={"Retry-After": "120"})
+        feed_server.serve("/api/v1/x", body=b"[]", content_type="application/json")
+        feed_server.route("/api/v1/y", lambda req: Response(body=page_for(req.query)))
+        feed_server.serve("/stream", stream=[(0.0, b"data: 1\n\n"), (5.0, b":hb\n")])
+
+Any method (GET, POST, PUT, DELETE) is answered from the same table; each request is recorded
+with its method, query string and body. `route` answers a path with a function of the request
+(for paging by query, or answers that change with each call); `stream` sends a chunked body
+piece by piece with a pause before each (a server-sent event stream with heartbeats), and
+the connection is closed after the last piece.
 
 The server honours If-None-Match (and If-Modified-Since) with a 304 when a path has an ETag
 (or a Last-Modified), records every request (path, headers, status) and counts how many
@@ -16,7 +25,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -33,6 +42,7 @@ class Response:
     last_modified: str | None = None
     chunked: bool = False  # no Content-Length: the body is sent in chunks
     content_type: str = "application/rss+xml; charset=utf-8"
+    stream: list[tuple[float, bytes]] | None = None  # (pause in seconds, piece), sent chunked
 
 
 @dataclass
@@ -40,6 +50,20 @@ class Request:
     path: str
     headers: dict[str, str]
     status: int = 0
+    method: str = "GET"
+    query: str = ""  # the raw query string, without "?"
+    body: bytes = b""
+
+    @property
+    def params(self) -> dict[str, list[str]]:
+        from urllib.parse import parse_qs
+
+        return parse_qs(self.query, keep_blank_values=True)
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.body or b"null")
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -54,7 +78,7 @@ class FeedServer:
     """The server and what it has seen; thread-safe."""
 
     def __init__(self) -> None:
-        self.responses: dict[str, Response] = {}
+        self.responses: dict[str, Response | Callable[[Request], Response]] = {}
         self.requests: list[Request] = []
         self.in_flight: dict[str, int] = {}
         self.max_in_flight: dict[str, int] = {}
@@ -79,6 +103,12 @@ class FeedServer:
             self.responses[path] = Response(status=status, body=body, **kwargs)  # type: ignore[arg-type]
         return self.url(path)
 
+    def route(self, path: str, answer: Callable[[Request], Response]) -> str:
+        """Answer requests for `path` with `answer(request)`; returns its URL."""
+        with self._lock:
+            self.responses[path] = answer
+        return self.url(path)
+
     def requests_for(self, path: str) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.path == path]
@@ -101,11 +131,18 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-            path = self.path.split("?", 1)[0]
-            record = Request(path, {k.lower(): v for k, v in self.headers.items()})
+            path, _, query = self.path.partition("?")
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            record = Request(
+                path, {k.lower(): v for k, v in self.headers.items()}, method=self.command, query=query, body=body
+            )
             with server._lock:
                 server.requests.append(record)
                 spec = server.responses.get(path)
+            if callable(spec):
+                spec = spec(record)
+            with server._lock:
                 server.in_flight[path] = server.in_flight.get(path, 0) + 1
                 server.max_in_flight[path] = max(
                     server.max_in_flight.get(path, 0), server.in_flight[path]
@@ -117,6 +154,8 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             finally:
                 with server._lock:
                     server.in_flight[path] -= 1
+
+        do_POST = do_PUT = do_DELETE = do_PATCH = do_GET  # noqa: N815
 
         def _answer(self, path: str, record: Request, spec: Response | None) -> None:
             if spec is None:
@@ -137,7 +176,20 @@ def _handler_for(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             body = b"" if status == 304 else spec.body
             if status != 304:
                 self.send_header("Content-Type", spec.content_type)
-            if spec.chunked and body:
+            if spec.stream is not None and status == 200:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                self.wfile.flush()
+                for pause, piece in spec.stream:
+                    if pause:
+                        time.sleep(pause)
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.flush()
+                    self._sent(path, len(piece))
+                self.wfile.write(b"0\r\n\r\n")
+                self.close_connection = True
+            elif spec.chunked and body:
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 for i in range(0, len(body), 65536):

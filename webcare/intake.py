@@ -13,6 +13,7 @@ from typing import Any
 
 from webcare.channels import normalize_channel
 from webcare.config import Config
+from webcare.links import canonical_url
 from webcare.mention import Mention, stable_id
 from webcare.norms import clock_start
 from webcare.untrusted import clean_line, clean_text
@@ -36,16 +37,64 @@ class Item:
     author_name: str = ""
     published_at: datetime | None = None
     reach: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # the source's own notes, not stored
+    # Threads and replies: `ref` is the post's own id on its platform (a Mastodon status id,
+    # a Bluesky at-uri, an e-mail's Message-ID); `in_reply_to` the ref of the post it answers.
+    ref: str = ""
+    in_reply_to: str = ""
+    # What a reply needs that the mention does not otherwise hold (a Bluesky cid and thread
+    # root, an e-mail's References and Reply-To). Stored with the mention; small, plain JSON.
+    reply_meta: dict[str, Any] = field(default_factory=dict)
+
+
+# How many (channel, ref) → mention id pairs intake remembers to link replies to their post.
+# Replies come within days; a few segments' worth covers that without holding the whole store.
+REFS_KEPT = 20_000
 
 
 class Intake:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.matcher = KeywordMatcher(config.keywords)
+        self.refs: dict[tuple[str, str], str] = {}  # (channel, ref) → mention id, oldest first
 
-    def admit(self, item: Item, source_name: str, keyword_filter: bool, now: datetime) -> Mention | None:
-        """The mention for a fetched `item` , or None when filtered out."""
+    def remember(self, mentions: list[Mention]) -> None:
+        """Learn the refs of `mentions` (stored earlier), so replies to them link up."""
+        for m in mentions:
+            if m.ref:
+                self.refs[(m.channel, m.ref)] = m.id
+        if len(self.refs) > REFS_KEPT:
+            for key in list(self.refs)[: len(self.refs) - REFS_KEPT]:
+                del self.refs[key]
+
+    def admit_all(self, items: list[Item], source_name: str, keyword_filter: bool, now: datetime) -> list[Mention]:
+        """The mentions for one fetch's `items`, replies linked to the posts they answer.
+
+        A mention's id comes from its canonical URL, so the same post seen through two sources
+        (a feed and an API, or a Google Alert's redirect link) is one mention. Where one fetch
+        holds several items with the same URL (a feed that links every item to its home page),
+        the URL says nothing and those items keep ids of their own."""
+        urls = [canonical_url(item.url) if item.url else "" for item in items]
+        seen: dict[str, int] = {}
+        for url in urls:
+            if url:
+                seen[url] = seen.get(url, 0) + 1
+        out: list[Mention] = []
+        for item, url in zip(items, urls):
+            m = self.admit(item, source_name, keyword_filter, now, url=url if seen.get(url) == 1 else "")
+            if m is not None:
+                out.append(m)
+        self.remember(out)
+        for m in out:  # a reply that came in the same fetch as its post
+            if m.in_reply_to and not m.parent:
+                m.parent = self.refs.get((m.channel, m.in_reply_to), "")
+        return out
+
+    def admit(
+        self, item: Item, source_name: str, keyword_filter: bool, now: datetime, *, url: str = ""
+    ) -> Mention | None:
+        """The mention for a fetched `item` , or None when filtered out. `url`: its canonical
+        URL when that identifies it (see admit_all)."""
         text = clean_text(item.text)
         title = clean_line(item.title)
         keywords = self.matcher.matches(title, text, clean_line(item.author))
@@ -60,8 +109,10 @@ class Intake:
             published = published.replace(tzinfo=now.tzinfo)
         norm = self.config.norm(channel)
         start = clock_start(published, now)
+        ref = clean_line(item.ref, 1000)
+        in_reply_to = clean_line(item.in_reply_to, 1000)
         return Mention(
-            id=stable_id(channel, str(item.key)),
+            id=stable_id("url", url) if url else stable_id(channel, str(item.key)),
             source=source_name,
             channel=channel,
             author=clean_line(item.author) or "?",
@@ -75,4 +126,21 @@ class Intake:
             norm_s=None if norm.allowed is None else int(norm.allowed.total_seconds()),
             keywords=keywords,
             reach=item.reach if isinstance(item.reach, int) else None,
+            ref=ref,
+            in_reply_to=in_reply_to,
+            parent=self.refs.get((channel, in_reply_to), "") if in_reply_to else "",
+            reply_meta=_plain(item.reply_meta),
         )
+
+
+def _plain(meta: dict[str, Any]) -> dict[str, Any]:
+    """Reply details as short plain strings (they come from the network like everything else)."""
+    out: dict[str, Any] = {}
+    for key, value in list(meta.items())[:20]:
+        if isinstance(value, str):
+            out[str(key)] = clean_line(value, 4000)
+        elif isinstance(value, (int, float, bool)) or value is None:
+            out[str(key)] = value
+        elif isinstance(value, (list, tuple)):
+            out[str(key)] = [clean_line(str(v), 1000) for v in value[:50]]
+    return out

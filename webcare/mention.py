@@ -67,6 +67,12 @@ class Mention:
     norm_s: int | None = None  # the norm that applied when it came in, in seconds
     keywords: tuple[str, ...] = ()
     reach: int | None = None
+    # threads and replies (see webcare.intake.Item): the post's id on its platform, the id of
+    # the post it answers there, and that post's mention id when the desk has it
+    ref: str = ""
+    in_reply_to: str = ""
+    parent: str = ""
+    reply_meta: dict[str, Any] = field(default_factory=dict)
     # state, owned by the operators
     status: str = "new"
     category: str | None = None
@@ -83,6 +89,7 @@ class Mention:
     snoozed_until: datetime | None = None
     snoozed_from: str | None = None  # the status to go back to when the snooze ends
     reply: str = ""  # the reply as sent (or copied to be sent)
+    reply_ref: str = ""  # the sent reply's id or link on the platform, when the desk posted it
     response_s: int | None = None  # seconds from the clock's start to the recorded reply
     history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -117,6 +124,10 @@ class Mention:
             "norm_s": self.norm_s,
             "keywords": list(self.keywords),
             "reach": self.reach,
+            "ref": self.ref,
+            "in_reply_to": self.in_reply_to,
+            "parent": self.parent,
+            "reply_meta": dict(self.reply_meta),
         }
 
     def state_record(self) -> dict[str, Any]:
@@ -137,6 +148,7 @@ class Mention:
             "snoozed_until": to_iso(self.snoozed_until),
             "snoozed_from": self.snoozed_from,
             "reply": self.reply,
+            "reply_ref": self.reply_ref,
             "response_s": self.response_s,
             "history": list(self.history),
         }
@@ -158,6 +170,10 @@ class Mention:
             norm_s=content.get("norm_s"),
             keywords=tuple(content.get("keywords") or ()),
             reach=content.get("reach"),
+            ref=content.get("ref") or "",
+            in_reply_to=content.get("in_reply_to") or "",
+            parent=content.get("parent") or "",
+            reply_meta=dict(content.get("reply_meta") or {}),
         )
         if state:
             m.apply_state(state)
@@ -179,6 +195,7 @@ class Mention:
         self.snoozed_until = from_iso(state.get("snoozed_until"))
         self.snoozed_from = state.get("snoozed_from")
         self.reply = state.get("reply") or ""
+        self.reply_ref = state.get("reply_ref") or ""
         self.response_s = state.get("response_s")
         self.history = list(state.get("history") or [])
 
