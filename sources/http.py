@@ -94,9 +94,14 @@ def check(response: httpx.Response, what: str) -> None:
     if status in (429, 503) or (status == 420):  # 420: Twitter's old "enhance your calm"
         wait = retry_after(response)
         until = f" for {round(wait)} s" if wait is not None else ""
-        raise SourceError(f"{what}: rate-limited (HTTP {status}){until}", retry_after=wait if wait is not None else 60.0)
+        raise SourceError(
+            f"{what}: rate-limited (HTTP {status}){until}",
+            retry_after=wait if wait is not None else 60.0,
+        )
     if status in (401, 403):
-        raise SourceError(f"{what}: HTTP {status}, access refused: check the token or password ({_said(response)})")
+        raise SourceError(
+            f"{what}: HTTP {status}, access refused: check the token or password ({_said(response)})"
+        )
     raise SourceError(f"{what}: HTTP {status} {_said(response)}".rstrip())
 
 

@@ -93,7 +93,9 @@ class Options:
         """One of `allowed` (e.g. replies = "send" | "dry-run" | "off")."""
         text = self.str(key, default)
         if text not in allowed:
-            raise OptionError(f"{key}: {text!r} is not one of {', '.join(repr(a) for a in allowed)}")
+            raise OptionError(
+                f"{key}: {text!r} is not one of {', '.join(repr(a) for a in allowed)}"
+            )
         return text
 
     def strs(self, key: str) -> list[str]:

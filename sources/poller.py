@@ -41,7 +41,9 @@ def backoff_delay(failures: int, retry_after: float | None, rng: Callable[[], fl
     """Seconds to wait after the `failures`-th consecutive failure: 15 s, 30 s, 60 s … capped at
     30 min, jittered ±50 % so many failing feeds do not retry in lockstep; never less than the
     server's Retry-After."""
-    doublings = min(max(0, failures - 1), 32)  # 2 ** failures overflows a float after ~1000 failures
+    doublings = min(
+        max(0, failures - 1), 32
+    )  # 2 ** failures overflows a float after ~1000 failures
     delay = min(BACKOFF_MAX, BACKOFF_BASE * 2**doublings) * (0.5 + rng())
     if retry_after is not None:
         delay = max(delay, retry_after)
@@ -81,7 +83,9 @@ class Poller:
         self.store = store
         self.clock = clock
         self.rng = rng
-        self.on_new = on_new  # told how many new mentions were stored (the in-process desk refreshes)
+        self.on_new = (
+            on_new  # told how many new mentions were stored (the in-process desk refreshes)
+        )
         self.health = {s.name: SourceHealth(s.name) for s in sources}
         self.started_at = clock()
         self._health_dirty = asyncio.Event()
@@ -111,7 +115,10 @@ class Poller:
         """Poll every source forever (until cancelled), each on its own schedule."""
         await asyncio.to_thread(self._seed_refs)
         async with self._client() as client:
-            tasks = [asyncio.create_task(self._loop(s, client), name=f"source:{s.name}") for s in self.sources]
+            tasks = [
+                asyncio.create_task(self._loop(s, client), name=f"source:{s.name}")
+                for s in self.sources
+            ]
             tasks += [
                 asyncio.create_task(self._live_loop(s, client), name=f"live:{s.name}")
                 for s in self.sources
@@ -247,7 +254,9 @@ class Poller:
             new_ids = {m.id for m in new}
             for mentions, done in batch:
                 mine = [m for m in mentions if m.id in new_ids]
-                new_ids.difference_update(m.id for m in mine)  # one mention, two feeds: the first has it
+                new_ids.difference_update(
+                    m.id for m in mine
+                )  # one mention, two feeds: the first has it
                 if not done.done():
                     done.set_result(mine)
 
@@ -258,7 +267,9 @@ class Poller:
         retry_after = getattr(exc, "retry_after", None)
         health.state = "rate-limited" if retry_after is not None else "failing"
         delay = backoff_delay(health.failures, retry_after, self.rng)
-        health.rate_limited_until = self.clock() + timedelta(seconds=delay) if retry_after is not None else None
+        health.rate_limited_until = (
+            self.clock() + timedelta(seconds=delay) if retry_after is not None else None
+        )
         return delay
 
     def health_record(self) -> dict[str, Any]:

@@ -67,7 +67,9 @@ class Intake:
             for key in list(self.refs)[: len(self.refs) - REFS_KEPT]:
                 del self.refs[key]
 
-    def admit_all(self, items: list[Item], source_name: str, keyword_filter: bool, now: datetime) -> list[Mention]:
+    def admit_all(
+        self, items: list[Item], source_name: str, keyword_filter: bool, now: datetime
+    ) -> list[Mention]:
         """The mentions for one fetch's `items`, replies linked to the posts they answer.
 
         A mention's id comes from its canonical URL, so the same post seen through two sources
@@ -81,7 +83,9 @@ class Intake:
                 seen[url] = seen.get(url, 0) + 1
         out: list[Mention] = []
         for item, url in zip(items, urls):
-            m = self.admit(item, source_name, keyword_filter, now, url=url if seen.get(url) == 1 else "")
+            m = self.admit(
+                item, source_name, keyword_filter, now, url=url if seen.get(url) == 1 else ""
+            )
             if m is not None:
                 out.append(m)
         self.remember(out)

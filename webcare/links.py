@@ -22,7 +22,24 @@ _REDIRECTS = {
 }
 # Query parameters that say who sent the reader, not what the page is.
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_")
-_TRACKING = frozenset({"fbclid", "gclid", "dclid", "msclkid", "igshid", "ved", "usg", "sa", "ust", "ref_src", "cmpid", "ocid", "s", "si"})
+_TRACKING = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "igshid",
+        "ved",
+        "usg",
+        "sa",
+        "ust",
+        "ref_src",
+        "cmpid",
+        "ocid",
+        "s",
+        "si",
+    }
+)
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
@@ -37,7 +54,9 @@ def unwrap(url: str) -> str:
         if keys is None:
             return url
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
-        target = next((params[k] for k in keys if params.get(k, "").startswith(("http://", "https://"))), None)
+        target = next(
+            (params[k] for k in keys if params.get(k, "").startswith(("http://", "https://"))), None
+        )
         if target is None:
             return url
         url = unquote(target) if "%3A%2F%2F" in target.upper() else target
