@@ -23,7 +23,9 @@ def _stored(config, mention_id):
 async def test_walk_to_a_leaf_applies_it(make_config, clock):
     config = make_config()
     now = clock()
-    app = make_app(config, clock, [mention(1, now, 30, text="Waar vind ik het formulier van de mestbank?")])
+    app = make_app(
+        config, clock, [mention(1, now, 30, text="Waar vind ik het formulier van de mestbank?")]
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("t")
         pane = app.screen.query_one(TriagePane)
@@ -124,15 +126,28 @@ text = "Beste {first_name}, u vindt het formulier op {link}. Met vriendelijke gr
 
 async def test_reply_with_template_then_mark_sent(make_config, clock):
     config = make_config(TEMPLATE)
-    app = make_app(config, clock, [mention(1, clock(), 30, author_name="Piet Janssens",
-                                           text="Beste, waar kan ik het formulier voor de mestbank vinden? Met vriendelijke groeten")])
+    app = make_app(
+        config,
+        clock,
+        [
+            mention(
+                1,
+                clock(),
+                30,
+                author_name="Piet Janssens",
+                text="Beste, waar kan ik het formulier voor de mestbank vinden? Met vriendelijke groeten",
+            )
+        ],
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("A")  # answer now (L6)
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, ComposerScreen)
         draft = app.screen.text
-        assert draft.startswith("Beste Piet, u vindt") and draft.endswith("^T")  # filled: author, initials
+        assert draft.startswith("Beste Piet, u vindt") and draft.endswith(
+            "^T"
+        )  # filled: author, initials
         assert "EPO" in screen_text(app)
         await pilot.press("ctrl+y")  # copy (OSC 52)
         await pilot.press("ctrl+s")
@@ -199,21 +214,77 @@ async def test_two_operators_triaging_at_once_lose_nothing(make_config, clock, m
     assert all(h["who"] == "tester" and h["at"] for h in history)
 
 
-async def test_a_source_that_can_send_posts_the_reply(make_config, clock):
-    config = make_config(TEMPLATE)
-    posted = []
+class Sender:
+    """Stands in for sources.replies.Replier (its real use, with a Mastodon source on a loopback
+    server, is tested in test_channels_desk.py): records what it was asked to post."""
 
-    async def send(m, text):  # a platform adapter's send, as issue 6's sources will provide
-        posted.append((m.id, text))
+    def __init__(self, dry_run: bool = False, fail: str = "") -> None:
+        self.dry_run, self.fail, self.posted = dry_run, fail, []
+
+    async def __call__(self, m, text):
+        if self.fail:
+            raise RuntimeError(self.fail)
+        self.posted.append((m.id, text))
         return "https://example.org/reply/1"
 
+
+async def test_a_source_that_can_send_posts_the_reply_after_a_confirmation(make_config, clock):
+    config = make_config(TEMPLATE)
+    send = Sender()
     Store(config.data_dir).add([mention(1, clock(), 30)])
     app = WebcareApp(config, Store(config.data_dir), clock=clock, senders={"test": send})
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("A", "r")
         await pilot.pause()
+        assert "ctrl+s verstuurt het antwoord via test" in screen_text(app)
         await pilot.press("ctrl+s")
         await pilot.pause()
+        assert "versturen via test?" in screen_text(app) and not send.posted
+        await pilot.press("n")  # not yet: back in the composer, nothing sent
+        await pilot.pause()
+        assert not send.posted and _stored(config, "m1").status != "responded"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.drafts
     m = _stored(config, "m1")
-    assert posted and posted[0][0] == "m1" and m.status == "responded"
+    assert send.posted and send.posted[0][0] == "m1" and m.status == "responded"
+    assert m.reply_ref == "https://example.org/reply/1"
     assert m.history[-1]["what"] == "reply sent via test: https://example.org/reply/1"
+
+
+async def test_a_dry_run_or_a_refused_send_leaves_the_mention_owed(make_config, clock):
+    config = make_config(TEMPLATE)
+    Store(config.data_dir).add([mention(1, clock(), 30)])
+    dry = Sender(dry_run=True)
+    app = WebcareApp(config, Store(config.data_dir), clock=clock, senders={"test": dry})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("A", "r")
+        await pilot.pause()
+        assert "proefmodus" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    m = _stored(config, "m1")
+    assert (
+        m.status != "responded"
+        and m.reply_ref == ""
+        and m.history[-1]["what"].startswith("dry run via test:")
+    )
+    refused = Sender(fail="HTTP 422: Validation failed: Text character limit of 500 exceeded")
+    app = WebcareApp(config, Store(config.data_dir), clock=clock, senders={"test": refused})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("character limit" in n.message for n in app._notifications)
+        assert app.drafts  # the draft is kept to try again
+    assert _stored(config, "m1").status != "responded"

@@ -34,7 +34,6 @@ EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 
 
-
 @contextmanager
 def _output(path: str | None, newline: str | None = "") -> Iterator[TextIO]:
     """The file named by -o, else standard output (left open)."""
@@ -59,25 +58,41 @@ def find_config(given: str | None) -> Path:
     user = user_config_path("webcare") / "config.toml"
     if user.exists():
         return user
-    raise ConfigError(f"no config.toml found (looked in {Path.cwd()} and {user.parent}); pass --config PATH or set WEBCARE_CONFIG")
+    raise ConfigError(
+        f"no config.toml found (looked in {Path.cwd()} and {user.parent}); pass --config PATH or set WEBCARE_CONFIG"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="config.toml to use")
-    parser = argparse.ArgumentParser(prog="webcare", description="A terminal desk for government webcare teams.", parents=[common])
+    common.add_argument(
+        "--config", metavar="PATH", default=argparse.SUPPRESS, help="config.toml to use"
+    )
+    parser = argparse.ArgumentParser(
+        prog="webcare",
+        description="A terminal desk for government webcare teams.",
+        parents=[common],
+    )
     parser.add_argument("--version", action="version", version=f"webcare {__version__}")
     sub = parser.add_subparsers(dest="command")
     collect = sub.add_parser("collect", parents=[common], help="run the headless collector")
     collect.add_argument("--once", action="store_true", help="poll every source once, then exit")
     export = sub.add_parser("export", parents=[common], help="export data")
     export.add_argument("what", choices=["mentions", "plan"])
-    export.add_argument("--format", choices=["jsonl", "csv", "ics"], default="jsonl",
-                        help="mentions: jsonl or csv; plan: ics (iCalendar), jsonl or csv")
-    export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+    export.add_argument(
+        "--format",
+        choices=["jsonl", "csv", "ics"],
+        default="jsonl",
+        help="mentions: jsonl or csv; plan: ics (iCalendar), jsonl or csv",
+    )
+    export.add_argument(
+        "--output", "-o", metavar="FILE", help="write here instead of standard output"
+    )
     importing = sub.add_parser("import", parents=[common], help="import data")
     importing.add_argument("what", choices=["plan"])
-    importing.add_argument("file", metavar="FILE.csv", help="columns: " + ", ".join(PLAN_CSV_COLUMNS))
+    importing.add_argument(
+        "file", metavar="FILE.csv", help="columns: " + ", ".join(PLAN_CSV_COLUMNS)
+    )
     sub.add_parser("check", parents=[common], help="validate the configuration")
     return parser
 
@@ -94,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.what == "plan":
                 return cmd_export_plan(config, args.format, args.output)
             if args.format == "ics":
-                print("webcare export mentions: --format is jsonl or csv (ics is for the plan)", file=sys.stderr)
+                print(
+                    "webcare export mentions: --format is jsonl or csv (ics is for the plan)",
+                    file=sys.stderr,
+                )
                 return EXIT_CONFIG
             return cmd_export(config, args.format, args.output)
         if args.command == "import":
@@ -150,17 +168,22 @@ def cmd_check(config: Config) -> int:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise ConfigError(f"[desk] data_dir: {config.data_dir} is not writable ({exc.strerror or exc})") from None
+        raise ConfigError(
+            f"[desk] data_dir: {config.data_dir} is not writable ({exc.strerror or exc})"
+        ) from None
     names = ", ".join(f"{s.name} ({s.type})" for s in sources) or "none"
-    print(f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}")
+    print(
+        f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}"
+    )
     return 0
 
 
 def cmd_desk(config: Config) -> int:
-    store, _sources, make_poller = _open(config)
+    store, sources, make_poller = _open(config)
+    from sources.replies import repliers
     from tui.app import WebcareApp
 
-    WebcareApp(config, store, make_poller=make_poller).run()
+    WebcareApp(config, store, make_poller=make_poller, senders=repliers(sources)).run()
     return 0
 
 
@@ -181,10 +204,18 @@ def cmd_collect(config: Config, once: bool) -> int:
     waited = False
     while not store.try_collector_lease():
         if not waited:
-            print(f"webcare collect: another process collects for {config.data_dir}; waiting for it to stop", file=sys.stderr, flush=True)
+            print(
+                f"webcare collect: another process collects for {config.data_dir}; waiting for it to stop",
+                file=sys.stderr,
+                flush=True,
+            )
             waited = True
         time.sleep(2)
-    print(f"webcare collect: collecting {len(sources)} sources into {config.data_dir}", file=sys.stderr, flush=True)
+    print(
+        f"webcare collect: collecting {len(sources)} sources into {config.data_dir}",
+        file=sys.stderr,
+        flush=True,
+    )
 
     async def run() -> None:
         task = asyncio.current_task()
@@ -217,10 +248,14 @@ def cmd_export(config: Config, fmt: str, output: str | None) -> int:
         writer = csv.DictWriter(out, fieldnames=list(Mention.export_fields()))
         writer.writeheader()
         for m in mentions:
-            writer.writerow({
-                key: json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
-                for key, value in m.export_record().items()
-            })
+            writer.writerow(
+                {
+                    key: json.dumps(value, ensure_ascii=False)
+                    if isinstance(value, list | dict)
+                    else value
+                    for key, value in m.export_record().items()
+                }
+            )
     return 0
 
 
@@ -268,14 +303,19 @@ def cmd_import_plan(config: Config, path: Path) -> int:
     try:
         items = parse_plan_csv(text, owner=config.operator)
     except PlanImportError as exc:
-        print(f"webcare import plan: {path}: nothing imported, {len(exc.errors)} {'error' if len(exc.errors) == 1 else 'errors'}:", file=sys.stderr)
+        print(
+            f"webcare import plan: {path}: nothing imported, {len(exc.errors)} {'error' if len(exc.errors) == 1 else 'errors'}:",
+            file=sys.stderr,
+        )
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return EXIT_CONFIG
     added = PlanStore(config.data_dir).add_many(items)
     known = len(items) - len(added)
     again = f" ({known} already in the plan)" if known else ""
-    print(f"{len(added)} {'item' if len(added) == 1 else 'items'} imported{again} into {config.data_dir / 'plan.json'}")
+    print(
+        f"{len(added)} {'item' if len(added) == 1 else 'items'} imported{again} into {config.data_dir / 'plan.json'}"
+    )
     return 0
 
 

@@ -3,13 +3,16 @@ register, beside the EPO checklist and the response considerations, each checked
 as it is typed. The checks are hints, never blockers.
 
 The reply leaves the desk by the clipboard (OSC 52, works over SSH) and is then marked sent,
-which records it and stops the countdown. A source that can post replies plugs in through
-`WebcareApp.senders` (source name → async callable); then ctrl+s sends through it instead.
+which records it and stops the countdown. Where the mention's source can post replies
+(`WebcareApp.senders`: source name → sources.replies.Replier), ctrl+s sends it through the
+channel instead, after the operator confirms; the audit trail keeps the reply's link or id.
+A source in dry-run mode says what it would have sent and leaves the mention as it was.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -32,7 +35,9 @@ def draft_for(app, m: Mention) -> tuple[str, str, str]:
     language = detect_language(m.text) or cfg.language
     register = detect_register(m.text, language)
     leaf = triage.reply_leaf(m)
-    template = pick(app.templates, leaf=leaf, category=m.category, language=language, register=register)
+    template = pick(
+        app.templates, leaf=leaf, category=m.category, language=language, register=register
+    )
     first_name = (m.author_name or "").split(" ")[0] or m.author.lstrip("@")
     values = {
         "author": m.author_name or m.author,
@@ -82,6 +87,16 @@ class ComposerScreen(Screen[None]):
             head.append(f" · {leaf}")
         head.append("\n")
         head.append(first_line(m.text, 300), style="dim")
+        sender = self.app.senders.get(m.source)
+        lang = self.app.config.language
+        head.append("\n")
+        if sender is not None:
+            how = word("sends_via", lang).format(source=m.source)
+            head.append(
+                how + (f" ({word('dry_run', lang)})" if sender.dry_run else ""), style="bold"
+            )
+        else:
+            head.append(word("copy_then_mark", lang), style="italic")
         yield Static(head, id="to")
         with Horizontal(id="body"):
             yield TextArea(self.initial, id="draft", soft_wrap=True, show_line_numbers=False)
@@ -130,22 +145,54 @@ class ComposerScreen(Screen[None]):
         self.app.drafts[self.mention.id] = self.text
         self.notify(word("reply_copied", self.app.config.language), markup=False)
 
-    async def action_sent(self) -> None:
-        """Send through the mention's source where it can post replies, else record the reply
-        that was copied and posted by hand."""
+    def action_sent(self) -> None:
+        """Send through the mention's source where it can post replies (after a confirmation),
+        else record the reply that was copied and posted by hand."""
         text = self.text.strip()
         if not text:
             return
-        changes, action = triage.responded(self.mention, self.app.clock(), reply=text)
         sender = self.app.senders.get(self.mention.source)
-        if sender is not None:
-            try:
-                where = await sender(self.mention, text)
-            except Exception as exc:  # the platform said no: keep the draft, say why
-                self.app.drafts[self.mention.id] = self.text
-                self.notify(f"{word('send_failed', self.app.config.language)}: {exc}", severity="error", markup=False)
-                return
-            action = f"reply sent via {self.mention.source}: {where}"
+        if sender is None:
+            changes, action = triage.responded(self.mention, self.app.clock(), reply=text)
+            self._recorded(changes, action)
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        lang = self.app.config.language
+        question = word("confirm_send", lang).format(
+            author=self.mention.author, source=self.mention.source
+        )
+        if sender.dry_run:
+            question += f" ({word('dry_run', lang)})"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._send(sender, text)
+
+        self.app.push_screen(ConfirmScreen(question), answered)
+
+    @work(exclusive=True, group="reply", exit_on_error=False)
+    async def _send(self, sender, text: str) -> None:
+        lang = self.app.config.language
+        self.app.drafts[self.mention.id] = self.text  # kept until the channel said yes
+        try:
+            where = await sender(self.mention, text)
+        except Exception as exc:  # the platform said no: keep the draft, say why
+            self.notify(
+                f"{word('send_failed', lang)}: {exc}", severity="error", markup=False, timeout=15
+            )
+            return
+        if sender.dry_run:
+            self.app.act(
+                self.mention, {}, f"dry run via {self.mention.source}: {where}", undoable=False
+            )
+            self.notify(f"{word('dry_run', lang)}: {where}", markup=False, timeout=10)
+            return
+        changes, action = triage.responded(self.mention, self.app.clock(), reply=text)
+        changes["reply_ref"] = where
+        self._recorded(changes, f"reply sent via {self.mention.source}: {where}")
+
+    def _recorded(self, changes: dict, action: str) -> None:
         if self.app.act(self.mention, changes, action):
             self.app.drafts.pop(self.mention.id, None)
             self.dismiss(None)
