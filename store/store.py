@@ -94,6 +94,7 @@ def _index_of(table: dict[str, dict[str, Any]], content: bool) -> dict[str, Any]
             "deadline": [_ts(r.get("deadline")) for r in records],
             "first_seen": [_ts(r["first_seen_at"]) for r in records],
             "norm": [r.get("norm_s") for r in records],
+            "parents": {r["id"]: r["parent"] for r in records if r.get("parent")},  # threads
         }
     return {
         "status": {
@@ -234,7 +235,9 @@ class Store:
             pairs = list(zip(index["ids"], index["docs"]))
         else:
             content = self._table(seg, True)
-            pairs = [(self._id_of(seg, doc_id, record), doc_id) for doc_id, record in content.items()]
+            pairs = [
+                (self._id_of(seg, doc_id, record), doc_id) for doc_id, record in content.items()
+            ]
             signature = storage.signature
             self._forget_if_full(seg, content)
         versions: dict[str, int] | None = None
@@ -365,15 +368,21 @@ class Store:
                 columns = [ids, content["deadline"], content["first_seen"], content["norm"]]
                 if len(set(ids)) != len(ids) or not self._where.keys().isdisjoint(ids):
                     # An id stored twice (add() never does this): the first one stands.
-                    keep = [i for i, m in enumerate(ids) if m not in self._where and not self._where.setdefault(m, ())]
+                    keep = [
+                        i
+                        for i, m in enumerate(ids)
+                        if m not in self._where and not self._where.setdefault(m, ())
+                    ]
                     docs = [docs[i] for i in keep]
                     columns = [[column[i] for i in keep] for column in columns]
                     ids = columns[0]
                 # Whole-column work: this runs over every stored mention at a desk's start.
                 self._where.update(zip(ids, zip(repeat(seg), docs)))
                 doc_ids = dict(zip(docs, ids)) if state["status"] else {}
-                statuses = {doc_ids[d]: tuple(s) for d, s in state["status"].items() if d in doc_ids}
-                out.append(SegmentIndex(seg, *columns, statuses))
+                statuses = {
+                    doc_ids[d]: tuple(s) for d, s in state["status"].items() if d in doc_ids
+                }
+                out.append(SegmentIndex(seg, *columns, statuses, content.get("parents") or {}))
             return out
 
     def _index_from_segment(self, seg: int, content: bool) -> dict[str, Any]:
@@ -390,7 +399,11 @@ class Store:
         with self._mutex, _gc_paused():
             content = self._table(seg, True)
             states = self._table(seg, False)
-            out = [self._mention(seg, d, r, states.get(d)) for d, r in content.items() if self._where.get(r.get("id")) == (seg, d)]
+            out = [
+                self._mention(seg, d, r, states.get(d))
+                for d, r in content.items()
+                if self._where.get(r.get("id")) == (seg, d)
+            ]
             self._forget_if_full(seg, content)
             return out
 
@@ -429,7 +442,10 @@ class Store:
         out = {}
         for doc_id, record in after.items():
             mention_id = record.get("id")
-            if before.get(doc_id) != _version(record) and self._where.get(mention_id) == (seg, doc_id):
+            if before.get(doc_id) != _version(record) and self._where.get(mention_id) == (
+                seg,
+                doc_id,
+            ):
                 out[mention_id] = copy.deepcopy(record)  # the caller may keep or change it
         self._state_seen[seg] = {d: _version(r) for d, r in after.items()}
         self._state_seen_sig[seg] = storage.signature
@@ -458,7 +474,6 @@ class Store:
         return len(self._where)
 
     # --- writing ----------------------------------------------------------------------
-
 
     def add(self, mentions: Iterable[Mention]) -> list[Mention]:
         """Store the mentions not stored yet (by id); returns those that were new."""
@@ -534,7 +549,9 @@ class Store:
                     "status": "new",
                     "history": [],
                 }
-                if expect is not None and any(current.get(k, _DEFAULTS.get(k)) != v for k, v in expect.items()):
+                if expect is not None and any(
+                    current.get(k, _DEFAULTS.get(k)) != v for k, v in expect.items()
+                ):
                     return None
                 before = {k: current.get(k, _DEFAULTS.get(k)) for k in changes}
                 current.update(changes)

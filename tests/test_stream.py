@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from store import Store
 from tests.tui_helpers import make_app, mention, screen_lines, screen_text
 from tui.widgets.mention_detail import MentionDetail
@@ -42,9 +44,15 @@ async def test_navigation_and_detail(make_config, clock):
 
 async def test_rows_show_countdown_channel_author_and_text(make_config, clock):
     now = clock()
-    app = make_app(make_config(), clock, [
-        mention(1, now, 72), mention(2, now, -3), mention(3, now, None, channel="news"),
-    ])
+    app = make_app(
+        make_config(),
+        clock,
+        [
+            mention(1, now, 72),
+            mention(2, now, -3),
+            mention(3, now, None, channel="news"),
+        ],
+    )
     async with app.run_test(size=(80, 24)):
         lines = screen_lines(app)
         rows = [line for line in lines if "@author" in line]
@@ -95,7 +103,9 @@ async def test_live_arrival_keeps_the_selection(make_config, clock):
 async def test_hostile_text_is_shown_literally_and_runs_nothing(make_config, clock):
     now = clock()
     hostile = "[@click=app.quit]x[/] [bold]vet[/bold] [link=https://evil.example]klik[/link] VLM"
-    app = make_app(make_config(), clock, [mention(1, now, 30, text=hostile, author="[@click=app.quit]q[/]")])
+    app = make_app(
+        make_config(), clock, [mention(1, now, 30, text=hostile, author="[@click=app.quit]q[/]")]
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         assert "[@click=app.quit]x[/]" in screen_text(app)
         await pilot.press("enter")
@@ -113,9 +123,15 @@ async def test_hostile_text_is_shown_literally_and_runs_nothing(make_config, clo
 
 async def test_filter(make_config, clock):
     now = clock()
-    app = make_app(make_config(), clock, [
-        mention(1, now, 30, text="Vraag over de mestbank"), mention(2, now, 40), mention(3, now, 50, channel="facebook"),
-    ])
+    app = make_app(
+        make_config(),
+        clock,
+        [
+            mention(1, now, 30, text="Vraag over de mestbank"),
+            mention(2, now, 40),
+            mention(3, now, 50, channel="facebook"),
+        ],
+    )
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("slash")
         await pilot.press(*"mestbank", "enter")
@@ -137,8 +153,24 @@ async def test_help_lists_the_keys_and_closes(make_config, clock):
         await pilot.press("question_mark")
         await pilot.pause()
         text = screen_text(app)
-        for expected in ("next", "previous", "first", "last", "open", "filter", "quit", "help",
-                         "triage", "reply", "monitor", "done", "snooze", "undo", "copy link", "→ L6"):
+        for expected in (
+            "next",
+            "previous",
+            "first",
+            "last",
+            "open",
+            "filter",
+            "quit",
+            "help",
+            "triage",
+            "reply",
+            "monitor",
+            "done",
+            "snooze",
+            "undo",
+            "copy link",
+            "→ L6",
+        ):
             assert expected in text
         await pilot.press("escape")
         await pilot.pause()
@@ -146,7 +178,9 @@ async def test_help_lists_the_keys_and_closes(make_config, clock):
 
 
 async def test_wide_terminal_shows_detail_beside_the_stream(make_config, clock):
-    app = make_app(make_config(), clock, [mention(1, clock(), 30, text="Een lange tekst over de VLM")])
+    app = make_app(
+        make_config(), clock, [mention(1, clock(), 30, text="Een lange tekst over de VLM")]
+    )
     async with app.run_test(size=(140, 30)) as pilot:
         await pilot.pause()
         detail = app.screen.query_one(MentionDetail)
@@ -170,3 +204,71 @@ async def test_no_color_still_marks_urgency(make_config, clock, monkeypatch):
         lines = screen_lines(app)
         assert any(line.startswith("‼ 10 min te laat") for line in lines)
         assert any(line.startswith("! nog 20 min") for line in lines)
+
+
+async def test_header_shows_each_source_health(make_config, clock):
+    """A collector's health as the header shows it: live connections, a source rate-limited
+    until its reset, a failing one with its last error."""
+    config = make_config()
+    now = clock()
+    at = lambda minutes: (now + timedelta(minutes=minutes)).isoformat()  # noqa: E731
+    Store(config.data_dir).write_health(
+        {
+            "collector": {"pid": 1, "heartbeat_at": now.isoformat()},
+            "sources": {
+                "mastodon": {"name": "mastodon", "state": "ok", "live": True},
+                "x": {
+                    "name": "x",
+                    "state": "rate-limited",
+                    "rate_limited_until": at(15),
+                    "last_error": "",
+                },
+                "fb": {
+                    "name": "fb",
+                    "state": "failing",
+                    "last_error": "HTTP 500 Internal Server Error",
+                },
+            },
+        }
+    )
+    app = make_app(config, clock)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        top = " ".join(screen_lines(app)[:3])
+    local = (now + timedelta(minutes=15)).astimezone(config.timezone)
+    assert "bronnen 1/3 ok · 1 live" in top
+    assert f"x: beperkt tot {local:%H:%M}" in top
+    assert "fb: faalt (HTTP 500 Internal Server Error)" in top
+
+
+async def test_a_reply_is_shown_with_the_post_it_answers(make_config, clock):
+    now = clock()
+    post = mention(1, now, 60, text="Waarom is de mestbank dicht?", ref="m.example:1")
+    reply = mention(
+        2,
+        now,
+        90,
+        author="@jan",
+        text="Ik vraag het me ook af",
+        in_reply_to="m.example:1",
+        parent="m1",
+    )
+    app = make_app(make_config(), clock, [post, reply])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        detail = app.screen.query_one(MentionDetail)
+        assert "Antwoorden (1)" in detail.describe(app.queue.get("m1")).plain
+        assert (
+            "↳ @jan · nieuw: Ik vraag het me ook af" in detail.describe(app.queue.get("m1")).plain
+        )
+        assert (
+            "↳ antwoord op @author1: Waarom is de mestbank dicht?"
+            in detail.describe(app.queue.get("m2")).plain
+        )
+        # A reply arriving later (another desk's collector) joins the thread too.
+        late = mention(
+            3, now, 100, author="@an", text="Sinds gisteren", in_reply_to="m.example:1", parent="m1"
+        )
+        Store(app.config.data_dir).add([late])
+        await pilot.pause(1.5)
+        assert "Antwoorden (2)" in detail.describe(app.queue.get("m1")).plain

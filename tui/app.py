@@ -90,13 +90,17 @@ class WebcareApp(App[None]):
         self.queue = _load_queue(store)
         self.health: dict[str, Any] = store.read_health()
         self.collecting = False
-        self.undo_stack: list[tuple[str, int]] = []  # (mention id, history index) of this operator's actions
+        self.undo_stack: list[
+            tuple[str, int]
+        ] = []  # (mention id, history index) of this operator's actions
         self.drafts: dict[str, str] = {}  # unsent replies by mention id
         self.templates = config.templates  # read and checked once, with the config
         self.directory = config.directory
         self.plan = PlanStore(config.data_dir)
         self._plan_cache: list | None = None
-        self.max_norm = max((n.allowed for n in config.norms.values() if n.allowed), default=timedelta(hours=8))
+        self.max_norm = max(
+            (n.allowed for n in config.norms.values() if n.allowed), default=timedelta(hours=8)
+        )
 
     def on_mount(self) -> None:
         keymap = self.config.raw.get("keys", {})
@@ -151,12 +155,21 @@ class WebcareApp(App[None]):
 
     # --- the operator's actions -------------------------------------------------------
 
-    def act(self, m: Mention, changes: dict, action: str, expect: dict | None = None, undoable: bool = True) -> bool:
+    def act(
+        self,
+        m: Mention,
+        changes: dict,
+        action: str,
+        expect: dict | None = None,
+        undoable: bool = True,
+    ) -> bool:
         """Record an operator's action: in the store (the truth, shared with other desks), then
         in the queue and on screen. A store that cannot be written is said, never hidden."""
         lang = self.config.language
         try:
-            state = self.store.update_state(m.id, changes, action, self.config.operator, at=self.clock(), expect=expect)
+            state = self.store.update_state(
+                m.id, changes, action, self.config.operator, at=self.clock(), expect=expect
+            )
         except (StoreError, KeyError, OSError) as exc:
             self.notify(f"{word('store_error', lang)}: {exc}", severity="error", markup=False)
             return False
@@ -192,8 +205,14 @@ class WebcareApp(App[None]):
         due = routed_due(expert, now)
         if self.act(m, *triage.route(m, expert.name, due, now, note)):
             message = handoff_message(
-                m, expert, now=now, tz=self.config.timezone, desk=self.config.name, note=note,
-                deputy=self.directory.deputy_of(expert), operator=self.config.operator,
+                m,
+                expert,
+                now=now,
+                tz=self.config.timezone,
+                desk=self.config.name,
+                note=note,
+                deputy=self.directory.deputy_of(expert),
+                operator=self.config.operator,
             )
             self._handoff(m.id, message)
 
@@ -202,8 +221,14 @@ class WebcareApp(App[None]):
         now = self.clock()
         if self.act(m, *triage.feedback(m, unit.name, now, note)):
             message = feedback_message(
-                m, unit, now=now, tz=self.config.timezone, desk=self.config.name, note=note,
-                language=self.config.language, operator=self.config.operator,
+                m,
+                unit,
+                now=now,
+                tz=self.config.timezone,
+                desk=self.config.name,
+                note=note,
+                language=self.config.language,
+                operator=self.config.operator,
             )
             self._handoff(m.id, message)
 
@@ -228,9 +253,18 @@ class WebcareApp(App[None]):
                 delay = retry_delay(attempt)
                 attempt += 1
                 if delay is None:
-                    self.notify(f"{word('handoff_failed', lang)}: {exc}", severity="error", markup=False, timeout=30)
+                    self.notify(
+                        f"{word('handoff_failed', lang)}: {exc}",
+                        severity="error",
+                        markup=False,
+                        timeout=30,
+                    )
                     return
-                self.notify(f"{word('handoff_failed', lang)} {delay} s: {exc}", severity="warning", markup=False)
+                self.notify(
+                    f"{word('handoff_failed', lang)} {delay} s: {exc}",
+                    severity="warning",
+                    markup=False,
+                )
                 await asyncio.sleep(delay)
                 continue
             m = self.queue.get(mention_id)
@@ -272,6 +306,19 @@ class WebcareApp(App[None]):
         if is_holding(items, today):
             return -len(self.plan.update_many(release_held(items, today)))
         return len(self.plan.update_many(hold_today_and_tomorrow(items, today)))
+
+    def thread_of(self, m: Mention) -> tuple[Mention | None, list[Mention]]:
+        """The post `m` answers and the replies to `m`, as far as the desk has them."""
+
+        def get(mention_id: str) -> Mention | None:
+            try:
+                return self.queue.get(mention_id)
+            except LookupError:  # gone from its segment (another desk's retention run)
+                return None
+
+        parent = get(m.parent) if m.parent else None
+        replies = [r for i in self.queue.replies.get(m.id, ()) if (r := get(i)) is not None]
+        return parent, replies
 
     def open_composer(self, m: Mention) -> None:
         from tui.screens.composer import ComposerScreen
@@ -328,7 +375,9 @@ class WebcareApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             return
         # Only the desk's own keys (they have ids); not the scroll plumbing Textual adds.
-        bindings = [(key, ab.binding) for key, ab in self.screen.active_bindings.items() if ab.binding.id]
+        bindings = [
+            (key, ab.binding) for key, ab in self.screen.active_bindings.items() if ab.binding.id
+        ]
         self.push_screen(HelpScreen(key_rows(bindings, self), self.config.language))
 
     def on_unmount(self) -> None:

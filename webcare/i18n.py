@@ -20,8 +20,14 @@ WORDS: dict[str, dict[str, str]] = {
     "collector_here": {"nl": "verzamelt zelf", "en": "collecting"},
     "collector_attached": {"nl": "gekoppeld aan collector", "en": "attached to collector"},
     "collector_stopped": {"nl": "collector gestopt", "en": "collector stopped"},
-    "no_mentions": {"nl": "Nog geen vermeldingen. De bronnen worden bevraagd…", "en": "No mentions yet. Polling the sources…"},
-    "no_match": {"nl": "Geen vermeldingen voor deze filter.", "en": "No mentions match this filter."},
+    "no_mentions": {
+        "nl": "Nog geen vermeldingen. De bronnen worden bevraagd…",
+        "en": "No mentions yet. Polling the sources…",
+    },
+    "no_match": {
+        "nl": "Geen vermeldingen voor deze filter.",
+        "en": "No mentions match this filter.",
+    },
     "filter": {"nl": "filter", "en": "filter"},
     "filter_hint": {
         "nl": "woorden, of channel:x status:new source:demo urgency:overdue — enter past toe, esc wist",
@@ -51,27 +57,79 @@ WORDS: dict[str, dict[str, str]] = {
     "responded_at": {"nl": "Beantwoord", "en": "Responded"},
     "reply": {"nl": "Antwoord", "en": "Reply"},
     "triage": {"nl": "Triage", "en": "Triage"},
-    "triage_keys": {"nl": "backspace: terug · esc: annuleren", "en": "backspace: back · esc: cancel"},
-    "triage_apply": {"nl": "enter: toepassen · backspace: terug · esc: annuleren", "en": "enter: apply · backspace: back · esc: cancel"},
+    "triage_keys": {
+        "nl": "backspace: terug · esc: annuleren",
+        "en": "backspace: back · esc: cancel",
+    },
+    "triage_apply": {
+        "nl": "enter: toepassen · backspace: terug · esc: annuleren",
+        "en": "enter: apply · backspace: back · esc: cancel",
+    },
     "undone": {"nl": "Ongedaan gemaakt", "en": "Undone"},
     "nothing_to_undo": {"nl": "Niets om ongedaan te maken", "en": "Nothing to undo"},
-    "undo_conflict": {"nl": "Niet ongedaan gemaakt: iemand anders wijzigde dit intussen", "en": "Not undone: someone else changed it meanwhile"},
+    "undo_conflict": {
+        "nl": "Niet ongedaan gemaakt: iemand anders wijzigde dit intussen",
+        "en": "Not undone: someone else changed it meanwhile",
+    },
     "store_error": {"nl": "Niet bewaard", "en": "Not saved"},
-    "snooze_prompt": {"nl": "Sluimeren tot (30m, 2h, 1d of HH:MM), enter bevestigt", "en": "Snooze until (30m, 2h, 1d or HH:MM), enter confirms"},
+    "snooze_prompt": {
+        "nl": "Sluimeren tot (30m, 2h, 1d of HH:MM), enter bevestigt",
+        "en": "Snooze until (30m, 2h, 1d or HH:MM), enter confirms",
+    },
     "bad_time": {"nl": "Geen geldige tijd", "en": "Not a valid time"},
-    "reply_copied": {"nl": "Antwoord gekopieerd (plak het in het kanaal, dan ctrl+s)", "en": "Reply copied (paste it in the channel, then ctrl+s)"},
+    "reply_copied": {
+        "nl": "Antwoord gekopieerd (plak het in het kanaal, dan ctrl+s)",
+        "en": "Reply copied (paste it in the channel, then ctrl+s)",
+    },
     "send_failed": {"nl": "Niet verzonden", "en": "Not sent"},
+    "sends_via": {
+        "nl": "ctrl+s verstuurt het antwoord via {source}",
+        "en": "ctrl+s sends the reply via {source}",
+    },
+    "copy_then_mark": {
+        "nl": "ctrl+y kopieert; plaats het antwoord zelf in het kanaal, dan ctrl+s",
+        "en": "ctrl+y copies; post the reply in the channel yourself, then ctrl+s",
+    },
+    "in_reply_to": {"nl": "antwoord op", "en": "in reply to"},
+    "in_reply_to_unknown": {
+        "nl": "antwoord op een bericht dat de desk niet heeft",
+        "en": "a reply to a post the desk does not have",
+    },
+    "replies": {"nl": "Antwoorden", "en": "Replies"},
+    "reply_link": {"nl": "ons antwoord", "en": "our reply"},
+    "live": {"nl": "live", "en": "live"},
+    "until": {"nl": "tot", "en": "until"},
+    "dry_run": {"nl": "proefmodus: er wordt niets verstuurd", "en": "dry run: nothing is sent"},
+    "confirm_send": {
+        "nl": "Antwoord aan {author} versturen via {source}?",
+        "en": "Send the reply to {author} via {source}?",
+    },
     "experts": {"nl": "Experts", "en": "Experts"},
-    "no_experts": {"nl": "Geen experts in config.toml ([[experts]])", "en": "No experts in config.toml ([[experts]])"},
-    "experts_keys": {"nl": "1–9 doorsturen · f feedback aan dienst · esc terug", "en": "1–9 route · f feedback to a unit · esc back"},
+    "no_experts": {
+        "nl": "Geen experts in config.toml ([[experts]])",
+        "en": "No experts in config.toml ([[experts]])",
+    },
+    "experts_keys": {
+        "nl": "1–9 doorsturen · f feedback aan dienst · esc terug",
+        "en": "1–9 route · f feedback to a unit · esc back",
+    },
     "feedback_to": {"nl": "Feedback doorgeven aan", "en": "Pass feedback on to"},
     "ask_deputy": {"nl": "vraag", "en": "ask"},
     "note_for": {"nl": "Notitie voor", "en": "Note for"},
     "note_hint": {"nl": "enter verstuurt, esc annuleert", "en": "enter sends, esc cancels"},
     "handoff_sent": {"nl": "Doorgestuurd per e-mail aan", "en": "Handed off by e-mail to"},
-    "handoff_copied": {"nl": "Geen [smtp]: de overdrachttekst staat op het klembord voor", "en": "No [smtp]: the hand-off text is on the clipboard for"},
-    "handoff_failed": {"nl": "E-mail niet verstuurd, nieuwe poging over", "en": "E-mail not sent, trying again in"},
-    "expert_answer_prompt": {"nl": "Antwoord van de expert (plakken of typen), enter opent het antwoordvenster", "en": "The expert's answer (paste or type), enter opens the composer"},
+    "handoff_copied": {
+        "nl": "Geen [smtp]: de overdrachttekst staat op het klembord voor",
+        "en": "No [smtp]: the hand-off text is on the clipboard for",
+    },
+    "handoff_failed": {
+        "nl": "E-mail niet verstuurd, nieuwe poging over",
+        "en": "E-mail not sent, trying again in",
+    },
+    "expert_answer_prompt": {
+        "nl": "Antwoord van de expert (plakken of typen), enter opent het antwoordvenster",
+        "en": "The expert's answer (paste or type), enter opens the composer",
+    },
     "feedback_sent": {"nl": "Feedback doorgegeven aan", "en": "Feedback passed on to"},
     "calendar": {"nl": "Inhoudskalender", "en": "Content calendar"},
     "move_pick_day": {"nl": "kies de dag en druk enter", "en": "pick the day and press enter"},
@@ -91,7 +149,10 @@ WORDS: dict[str, dict[str, str]] = {
     "next_at": {"nl": "volgende", "en": "next"},
     "link_copied": {"nl": "Link gekopieerd", "en": "Link copied"},
     "no_link": {"nl": "Geen link bij deze vermelding", "en": "This mention has no link"},
-    "quit_unsent": {"nl": "Er zijn onverzonden antwoorden. Toch stoppen? (y/n)", "en": "There are unsent replies. Quit anyway? (y/n)"},
+    "quit_unsent": {
+        "nl": "Er zijn onverzonden antwoorden. Toch stoppen? (y/n)",
+        "en": "There are unsent replies. Quit anyway? (y/n)",
+    },
 }
 
 STATUS_WORDS: dict[str, dict[str, str]] = {
@@ -171,4 +232,6 @@ def ago(moment: datetime, now: datetime, language: str) -> str:
 
 def span(delta: timedelta, language: str) -> str:
     """'1 uur en 12 minuten' / '1 hour and 12 minutes'."""
-    return _in_language(language, lambda: humanize.precisedelta(abs(delta), minimum_unit="minutes", format="%0.0f"))
+    return _in_language(
+        language, lambda: humanize.precisedelta(abs(delta), minimum_unit="minutes", format="%0.0f")
+    )

@@ -85,7 +85,9 @@ class Mention:
     routed_note: str = ""
     expert_answer: str = ""
     answered_at: datetime | None = None  # when the expert's answer came back
-    feedback: list[dict[str, Any]] = field(default_factory=list)  # passed on to units: unit, at, note
+    feedback: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # passed on to units: unit, at, note
     snoozed_until: datetime | None = None
     snoozed_from: str | None = None  # the status to go back to when the snooze ends
     reply: str = ""  # the reply as sent (or copied to be sent)
@@ -202,7 +204,9 @@ class Mention:
     @classmethod
     def export_fields(cls) -> tuple[str, ...]:
         """The keys of export_record(), in order (the CSV export's columns)."""
-        blank = cls(id="", source="", channel="", author="", text="", first_seen_at=datetime.now(UTC))
+        blank = cls(
+            id="", source="", channel="", author="", text="", first_seen_at=datetime.now(UTC)
+        )
         return tuple(blank.export_record())
 
     def export_record(self) -> dict[str, Any]:

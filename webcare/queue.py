@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import repeat
 
@@ -45,6 +45,9 @@ class SegmentIndex:
     first_seen: list[float]
     norms: list[int | None]  # seconds
     statuses: dict[str, tuple[str, bool]]  # id → (status, owes a reply) where not plain "new"
+    parents: dict[str, str] = field(
+        default_factory=dict
+    )  # reply id → the id of the post it answers
 
 
 _NEW = ("new", True)
@@ -76,7 +79,9 @@ class MentionFilter:
             name, sep, value = term.partition(":")
             if sep and name.lower() in _FIELDS and value:
                 value = fold(value)
-                self.fields[name.lower()] = ALIASES.get(value, value) if name.lower() == "channel" else value
+                self.fields[name.lower()] = (
+                    ALIASES.get(value, value) if name.lower() == "channel" else value
+                )
             else:
                 self.words.append(fold(term))
 
@@ -95,7 +100,9 @@ class MentionFilter:
             return False
         if "keyword" in f and not any(f["keyword"] in fold(k) for k in m.keywords):
             return False
-        if "urgency" in f and not m.urgency(now).name.lower().replace("_", "-").startswith(f["urgency"].replace("_", "-")):
+        if "urgency" in f and not m.urgency(now).name.lower().replace("_", "-").startswith(
+            f["urgency"].replace("_", "-")
+        ):
             return False
         if self.words:
             hay = fold(f"{m.author} {m.author_name} {m.title} {m.text}")
@@ -125,6 +132,7 @@ class MentionQueue:
         self._visible: list[Mention] | None = None  # None: no filter, everything is visible
         self._now: datetime | None = None
         self.new_count = 0  # mentions with status "new", kept up to date on every change
+        self.replies: dict[str, list[str]] = {}  # post id → ids of the replies to it we have
         self._place(index)
         self.extend(mentions)
 
@@ -134,14 +142,22 @@ class MentionQueue:
         for ix in index:
             ids, statuses = ix.ids, ix.statuses
             if statuses:
-                ranks = [rank(statuses.get(i, _NEW)[1], d, f) for i, d, f in zip(ids, ix.deadlines, ix.first_seen)]
+                ranks = [
+                    rank(statuses.get(i, _NEW)[1], d, f)
+                    for i, d, f in zip(ids, ix.deadlines, ix.first_seen)
+                ]
             else:  # all new, so all owed
-                ranks = [NO_NORM_BASE - f if d is None else d for d, f in zip(ix.deadlines, ix.first_seen)]
+                ranks = [
+                    NO_NORM_BASE - f if d is None else d
+                    for d, f in zip(ix.deadlines, ix.first_seen)
+                ]
             # One dict insert per mention (each costs as much as the rest of the row's work).
             self._by_id.update(zip(ids, zip(repeat(ix.segment), ranks, ix.norms)))
             self._pending_status.update((i, s[0]) for i, s in statuses.items())
             self._keys += zip(ranks, ids)
             self._unread.add(ix.segment)
+            for child, parent in ix.parents.items():
+                self.replies.setdefault(parent, []).append(child)
             self.new_count += len(ids) - sum(s[0] != "new" for s in statuses.values())
         self._keys.sort()
 
@@ -200,7 +216,9 @@ class MentionQueue:
         """Every mention with this status (reading their segments if needed); for rare
         statuses such as "snoozed", checked once a minute."""
         ids = [i for i, s in self._pending_status.items() if s == status]
-        ids += [m.id for m in self._by_id.values() if not isinstance(m, tuple) and m.status == status]
+        ids += [
+            m.id for m in self._by_id.values() if not isinstance(m, tuple) and m.status == status
+        ]
         return [m for i in ids if (m := self.get(i)) is not None and m.status == status]
 
     def read_all(self) -> None:
@@ -238,6 +256,8 @@ class MentionQueue:
             if m.id not in by_id:
                 by_id[m.id] = m
                 added.append(m)
+                if m.parent:
+                    self.replies.setdefault(m.parent, []).append(m.id)
         self.new_count += sum(m.status == "new" for m in added)
         if len(added) > 64:
             self._keys += map(sort_key, added)

@@ -58,10 +58,16 @@ class StreamScreen(Screen):
                 localize(mention_list, cfg.language)
                 yield mention_list
                 yield TriagePane(cfg.scheme, cfg.language, id="triage")
-                yield Input(placeholder=word("filter_hint", cfg.language), id="filter", compact=True)
+                yield Input(
+                    placeholder=word("filter_hint", cfg.language), id="filter", compact=True
+                )
             with Vertical(id="side"):
-                yield ExpertsPane(app.directory, cfg.language, cfg.timezone, app.clock, id="experts")
-                yield MentionDetail(cfg.language, cfg.timezone, app.clock, id="detail")
+                yield ExpertsPane(
+                    app.directory, cfg.language, cfg.timezone, app.clock, id="experts"
+                )
+                yield MentionDetail(
+                    cfg.language, cfg.timezone, app.clock, app.thread_of, id="detail"
+                )
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -165,7 +171,9 @@ class StreamScreen(Screen):
 
     def action_experts(self) -> None:
         if not self.app.directory:
-            self.notify(word("no_experts", self.app.config.language), severity="warning", markup=False)
+            self.notify(
+                word("no_experts", self.app.config.language), severity="warning", markup=False
+            )
             return
         pane = self.query_one(ExpertsPane)
         self.add_class("-experts-open")
@@ -181,7 +189,9 @@ class StreamScreen(Screen):
     def _picked(self, event: ExpertsPane.Picked) -> None:
         cfg = self.app.config
         target = event.expert or event.unit
-        label = f"{word('note_for', cfg.language)} {target.name} ({word('note_hint', cfg.language)})"
+        label = (
+            f"{word('note_for', cfg.language)} {target.name} ({word('note_hint', cfg.language)})"
+        )
 
         def noted(note: str | None) -> None:
             if note is None:
@@ -205,7 +215,9 @@ class StreamScreen(Screen):
                 if self.app.act(m, *triage.expert_answered(text.strip(), self.app.clock())):
                     self.app.open_composer(m)
 
-        self.app.push_screen(PromptScreen(word("expert_answer_prompt", lang), m.expert_answer), answered)
+        self.app.push_screen(
+            PromptScreen(word("expert_answer_prompt", lang), m.expert_answer), answered
+        )
 
     @on(TriagePane.Closed)
     def _triage_closed(self) -> None:
@@ -238,7 +250,8 @@ class StreamScreen(Screen):
                 self.app.act(m, *triage.snooze(until, m))
 
         prompt = PromptScreen(
-            word("snooze_prompt", cfg.language), "1h",
+            word("snooze_prompt", cfg.language),
+            "1h",
             accept=lambda text: triage.parse_until(text, self.app.clock(), cfg.timezone),
             invalid=word("bad_time", cfg.language),
         )

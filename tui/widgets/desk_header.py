@@ -37,7 +37,9 @@ class DeskHeader(Widget):
     DeskHeader { height: auto; max-height: 3; background: $panel; color: $foreground; padding: 0 1; }
     """
 
-    def __init__(self, name: str, language: str, timezone: ZoneInfo, clock: Callable[[], datetime], **kwargs) -> None:
+    def __init__(
+        self, name: str, language: str, timezone: ZoneInfo, clock: Callable[[], datetime], **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.desk_name = name
         self.language = language
@@ -70,9 +72,13 @@ class DeskHeader(Widget):
         out.append(f" {now.astimezone(self.timezone):%H:%M} │ ")
         out.append(f"{f.new} {word('new', lang)}", style="bold" if f.new else "")
         out.append(" · ")
-        out.append(f"{f.due_soon} {word('due_soon', lang)}", style="bold yellow" if f.due_soon else "")
+        out.append(
+            f"{f.due_soon} {word('due_soon', lang)}", style="bold yellow" if f.due_soon else ""
+        )
         out.append(" · ")
-        out.append(f"{f.overdue} {word('overdue', lang)}", style="bold red reverse" if f.overdue else "")
+        out.append(
+            f"{f.overdue} {word('overdue', lang)}", style="bold red reverse" if f.overdue else ""
+        )
         if f.shown != f.total:
             out.append(f"  [{f.shown}/{f.total} {word('shown', lang)}]", style="dim")
         if f.planned_today:
@@ -101,8 +107,20 @@ class DeskHeader(Widget):
             out.append(f"{word('sources', lang)} {word('ok', lang)}")
         else:
             out.append(f"{word('sources', lang)} {len(ok)}/{len(sources)} {word('ok', lang)}")
+        live = sum(1 for h in sources.values() if h.get("live"))
+        if live:  # a streaming or IDLE connection: mentions arrive as they are posted
+            out.append(f" · {live} {word('live', lang)}", style="green")
         for name, h in bad:
             out.append(" · ")
+            if h["state"] == "rate-limited":
+                until = from_iso(h.get("rate_limited_until"))
+                when = (
+                    f" {word('until', lang)} {until.astimezone(self.timezone):%H:%M}"
+                    if until
+                    else ""
+                )
+                out.append(f"{name}: {word('rate-limited', lang)}{when}", style="bold yellow")
+                continue
             out.append(f"{name}: {word(h['state'], lang)}", style="bold red")
             if h.get("last_error"):
                 out.append(f" ({h['last_error'][:60]})", style="red")

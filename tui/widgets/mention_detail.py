@@ -24,6 +24,7 @@ from textual.strip import Strip
 from webcare.channels import SHORT
 from webcare.i18n import ago, countdown, span, status_word, when, word
 from webcare.mention import Mention
+from webcare.untrusted import first_line
 
 
 class MentionDetail(ScrollView, can_focus=False):
@@ -33,8 +34,18 @@ class MentionDetail(ScrollView, can_focus=False):
     MentionDetail { height: 1fr; padding: 0 1; overflow-x: hidden; }
     """
 
-    def __init__(self, language: str, timezone: ZoneInfo, clock: Callable[[], datetime], **kwargs) -> None:
+    def __init__(
+        self,
+        language: str,
+        timezone: ZoneInfo,
+        clock: Callable[[], datetime],
+        thread: Callable[[Mention], tuple[Mention | None, list[Mention]]] = lambda m: (None, []),
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
+        self.thread = (
+            thread  # the post a mention answers and the replies to it, as the desk has them
+        )
         self.language = language
         self.timezone = timezone
         self.clock = clock
@@ -46,7 +57,11 @@ class MentionDetail(ScrollView, can_focus=False):
         self._base: tuple[Style, int] | None = None  # the pane's style and text width, for them
 
     def show(self, mention: Mention | None) -> None:
-        if mention is self.mention and mention is not None and self._shown == self._version(mention):
+        if (
+            mention is self.mention
+            and mention is not None
+            and self._shown == self._version(mention)
+        ):
             return
         if mention is not self.mention and self.scroll_y:
             self.scroll_to(y=0, animate=False, immediate=True)
@@ -112,7 +127,11 @@ class MentionDetail(ScrollView, can_focus=False):
         if selection is not None and (span := selection.get_span(index)) is not None:
             start, end = span
             line = line.copy()
-            line.stylize(self.screen.get_component_rich_style("screen--selection"), start, len(line) if end == -1 else end)
+            line.stylize(
+                self.screen.get_component_rich_style("screen--selection"),
+                start,
+                len(line) if end == -1 else end,
+            )
         segments = Segment.apply_style(line.render(self.app.console), base)
         return Strip(segments).adjust_cell_length(width, base).apply_offsets(0, index)
 
@@ -146,14 +165,31 @@ class MentionDetail(ScrollView, can_focus=False):
         who = m.author if not m.author_name else f"{m.author_name} ({m.author})"
         out.append(who, style="bold")
         out.append(f"  {SHORT.get(m.channel, m.channel)} · {m.channel}\n", style="dim")
+        parent, replies = self.thread(m)
+        if parent is not None:
+            out.append(f"↳ {word('in_reply_to', lang)} {parent.author}: ", style="dim")
+            out.append(first_line(parent.text, 160) + "\n", style="dim italic")
+        elif m.in_reply_to:
+            out.append(f"↳ {word('in_reply_to_unknown', lang)}\n", style="dim")
         if m.title:
             out.append(m.title + "\n", style="bold")
         out.append("\n")
         out.append(m.text)
         out.append("\n\n")
+        if replies:
+            out.append(f"{word('replies', lang)} ({len(replies)})\n", style="bold")
+            for r in replies[-20:]:
+                out.append(f"  ↳ {r.author} · {status_word(r.status, lang)}: ", style="dim")
+                out.append(first_line(r.text, 160) + "\n")
+            out.append("\n")
         rows: list[tuple[str, str]] = []
         if m.owed and m.deadline is not None:
-            rows.append((word("deadline", lang), f"{when(m.deadline, self.timezone, lang)} · {countdown(m.deadline - now, lang)}"))
+            rows.append(
+                (
+                    word("deadline", lang),
+                    f"{when(m.deadline, self.timezone, lang)} · {countdown(m.deadline - now, lang)}",
+                )
+            )
         elif m.owed:
             rows.append((word("deadline", lang), word("no_norm", lang)))
         rows.append((word("status", lang), status_word(m.status, lang)))
@@ -168,16 +204,29 @@ class MentionDetail(ScrollView, can_focus=False):
         if m.snoozed_until and m.status == "snoozed":
             rows.append((word("snoozed_until", lang), when(m.snoozed_until, self.timezone, lang)))
         if m.responded_at:
-            took = f" ({span(timedelta(seconds=m.response_s), lang)})" if m.response_s is not None else ""
-            rows.append((word("responded_at", lang), when(m.responded_at, self.timezone, lang) + took))
+            took = (
+                f" ({span(timedelta(seconds=m.response_s), lang)})"
+                if m.response_s is not None
+                else ""
+            )
+            rows.append(
+                (word("responded_at", lang), when(m.responded_at, self.timezone, lang) + took)
+            )
         rows.append((word("published", lang), self._time(m.published_at, now)))
         rows.append((word("first_seen", lang), self._time(m.first_seen_at, now)))
         if m.url:
             rows.append((word("link", lang), m.url))
+        if m.reply_ref:
+            rows.append((word("reply_link", lang), m.reply_ref))
         if m.keywords:
             rows.append((word("keywords", lang), ", ".join(m.keywords)))
         if m.reach is not None:
-            rows.append((word("reach", lang), f"{m.reach:,}".replace(",", ".") if lang == "nl" else f"{m.reach:,}"))
+            rows.append(
+                (
+                    word("reach", lang),
+                    f"{m.reach:,}".replace(",", ".") if lang == "nl" else f"{m.reach:,}",
+                )
+            )
         rows.append((word("source", lang), m.source))
         width = max(len(label) for label, _ in rows) + 2
         for label, value in rows:
