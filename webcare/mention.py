@@ -73,6 +73,15 @@ class Mention:
     in_reply_to: str = ""
     parent: str = ""
     reply_meta: dict[str, Any] = field(default_factory=dict)
+    # monitoring (webcare.watch, webcare.tone), read once at intake
+    rules: tuple[str, ...] = ()  # the [[watch.rules]] it matched
+    themes: tuple[str, ...] = ()  # their themes
+    priority: str = "normal"  # normal | high | urgent: the highest of its rules
+    watchlist: str = ""  # the [[watch.people]] kind of its author: journalist, peer, …
+    language: str = ""  # nl, en, fr, de, other
+    sentiment: str = ""  # negative | neutral | positive
+    register: str = ""  # formal | informal
+    anger: tuple[str, ...] = ()  # anger markers that fired: capitals, exclamations, insult
     # state, owned by the operators
     status: str = "new"
     category: str | None = None
@@ -130,6 +139,14 @@ class Mention:
             "in_reply_to": self.in_reply_to,
             "parent": self.parent,
             "reply_meta": dict(self.reply_meta),
+            "rules": list(self.rules),
+            "themes": list(self.themes),
+            "priority": self.priority,
+            "watchlist": self.watchlist,
+            "language": self.language,
+            "sentiment": self.sentiment,
+            "register": self.register,
+            "anger": list(self.anger),
         }
 
     def state_record(self) -> dict[str, Any]:
@@ -176,6 +193,14 @@ class Mention:
             in_reply_to=content.get("in_reply_to") or "",
             parent=content.get("parent") or "",
             reply_meta=dict(content.get("reply_meta") or {}),
+            rules=tuple(content.get("rules") or ()),
+            themes=tuple(content.get("themes") or ()),
+            priority=content.get("priority") or "normal",
+            watchlist=content.get("watchlist") or "",
+            language=content.get("language") or "",
+            sentiment=content.get("sentiment") or "",
+            register=content.get("register") or "",
+            anger=tuple(content.get("anger") or ()),
         )
         if state:
             m.apply_state(state)
