@@ -33,6 +33,7 @@ from webcare.scheme import DEFAULT as DEFAULT_SCHEME
 from webcare.scheme import Scheme, SchemeError
 from webcare.scheme import parse as parse_scheme
 from webcare.templates import Template, load_templates
+from webcare.watch import Watch, parse_watch
 
 LANGUAGES = ("nl", "en")
 
@@ -89,6 +90,7 @@ class Config:
     website: str  # the organisation's site: {link} in reply templates
     raw: dict[str, Any] = field(repr=False)  # the whole file, for the sections owned elsewhere
     calendar: CalendarSettings = field(default_factory=CalendarSettings)  # [calendar]
+    watch: Watch = field(default_factory=Watch)  # [watch]: keywords, rules, people
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
@@ -236,10 +238,10 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         options = {k: v for k, v in entry.items() if k not in ("type", "name")}
         sources.append(SourceConfig(stype, sname, options, i))
 
-    watch = _table(data, "watch")
-    keywords = watch.get("keywords", [])
-    if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
-        raise ConfigError("[watch] keywords: must be a list of non-empty strings")
+    try:
+        watch = parse_watch(_table(data, "watch"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
     scheme_table = data.get("scheme")
     if scheme_table is not None and not isinstance(scheme_table, dict):
@@ -267,7 +269,8 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         operator=operator,
         norms=norms,
         sources=tuple(sources),
-        keywords=tuple(k.strip() for k in keywords),
+        keywords=watch.keywords,
+        watch=watch,
         scheme=scheme,
         templates=tuple(templates),
         directory=directory,

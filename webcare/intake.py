@@ -14,10 +14,10 @@ from typing import Any
 from webcare.channels import normalize_channel
 from webcare.config import Config
 from webcare.links import canonical_url
+from webcare.tone import read_tone
 from webcare.mention import Mention, stable_id
 from webcare.norms import clock_start
 from webcare.untrusted import clean_line, clean_text
-from webcare.watch import KeywordMatcher
 
 
 @dataclass(slots=True)
@@ -55,7 +55,7 @@ REFS_KEPT = 20_000
 class Intake:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.matcher = KeywordMatcher(config.keywords)
+        self.watch = config.watch
         self.refs: dict[tuple[str, str], str] = {}  # (channel, ref) → mention id, oldest first
 
     def remember(self, mentions: list[Mention]) -> None:
@@ -101,25 +101,28 @@ class Intake:
         URL when that identifies it (see admit_all)."""
         text = clean_text(item.text)
         title = clean_line(item.title)
-        keywords = self.matcher.matches(title, text, clean_line(item.author))
-        if keyword_filter and self.config.keywords and not keywords:
-            return None
+        author = clean_line(item.author) or "?"
         try:
             channel = normalize_channel(item.channel)
         except ValueError:
             channel = "other"
+        seen = self.watch.read(title, text, author, channel)
+        # A rule describes what we watch as much as a keyword does: either lets a mention in.
+        if keyword_filter and (self.watch.keywords or self.watch.rules) and not (seen.keywords or seen.rules):
+            return None
         published = item.published_at
         if published is not None and published.tzinfo is None:  # naive: take it as UTC
             published = published.replace(tzinfo=now.tzinfo)
         norm = self.config.norm(channel)
         start = clock_start(published, now)
+        tone = read_tone(text, title)
         ref = clean_line(item.ref, 1000)
         in_reply_to = clean_line(item.in_reply_to, 1000)
         return Mention(
             id=stable_id("url", url) if url else stable_id(channel, str(item.key)),
             source=source_name,
             channel=channel,
-            author=clean_line(item.author) or "?",
+            author=author,
             author_name=clean_line(item.author_name),
             text=text,
             title=title,
@@ -128,7 +131,15 @@ class Intake:
             first_seen_at=now,
             deadline=norm.deadline(start, self.config.timezone),
             norm_s=None if norm.allowed is None else int(norm.allowed.total_seconds()),
-            keywords=keywords,
+            keywords=seen.keywords,
+            rules=seen.rules,
+            themes=seen.themes,
+            priority=seen.priority,
+            watchlist=seen.watchlist,
+            language=tone.language,
+            sentiment=tone.sentiment,
+            register=tone.register,
+            anger=tone.anger,
             reach=item.reach if isinstance(item.reach, int) else None,
             ref=ref,
             in_reply_to=in_reply_to,

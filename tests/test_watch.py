@@ -1,0 +1,161 @@
+"""Keyword rules and the watchlist: what a mention matched, stored with it and exported."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from webcare.config import ConfigError
+from webcare.intake import Intake, Item
+from webcare.watch import Rule, Watch, parse_watch
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def rule(**kw) -> Rule:
+    return Rule.make("r", **kw)
+
+
+def matches(r: Rule, text: str) -> bool:
+    return bool(Watch(rules=(r,)).read("", text, "@x", "x").rules)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("De MESTBANK is dicht", True),
+        ("mestbankloket werkt niet", True),  # a Dutch compound
+        ("Mëstbánk", True),  # accents folded
+        ("de mestkever is terug", False),  # a not-term
+        ("het mestbank-loket en de mestkever", False),
+        ("xmestbank", False),  # must start a word
+    ],
+)
+def test_any_and_not_terms(text: str, expected: bool) -> None:
+    assert matches(rule(any=("mestbank",), not_=("mestkever",)), text) is expected
+
+
+def test_all_terms_must_each_be_there() -> None:
+    r = rule(all=("mest", "aangifte"))
+    assert matches(r, "Mijn aangifte voor de mest") and not matches(r, "Mijn aangifte")
+
+
+def test_phrases_match_whole_words_in_order() -> None:
+    r = rule(phrases=("dode vissen",))
+    assert matches(r, "Overal DODE   vissen in de beek")
+    assert not matches(r, "vissen dode") and not matches(r, "dode visseninstallatie")
+
+
+def test_short_terms_are_whole_words() -> None:
+    r = rule(any=("LEZ",))
+    assert matches(r, "#LEZ Gent") and not matches(r, "lezen is leuk")
+
+
+def test_priority_and_themes_from_every_matching_rule() -> None:
+    w = parse_watch(
+        {
+            "rules": [
+                {"name": "mest", "any": ["mest"], "theme": "mest"},
+                {"name": "lek", "any": ["lek"], "theme": "crisis", "priority": "urgent"},
+                {"name": "water", "any": ["water"], "theme": "water", "priority": "high"},
+            ]
+        }
+    )
+    seen = w.read("", "Mest lek in het water", "@x", "x")
+    assert seen.rules == ("mest", "lek", "water")
+    assert seen.themes == ("mest", "crisis", "water") and seen.priority == "urgent"
+    assert w.read("", "niets", "@x", "x").priority == "normal"
+
+
+def test_watchlist_matches_handles_per_channel_or_anywhere() -> None:
+    w = parse_watch(
+        {
+            "people": [
+                {
+                    "handle": "journalist_an",
+                    "channel": "twitter",
+                    "kind": "journalist",
+                    "name": "An",
+                },
+                {"handle": "@Natuurpunt", "kind": "peer"},
+                {"handle": "woordvoerder@vlaanderen.be", "kind": "ambassador-internal"},
+            ]
+        }
+    )
+    assert w.read("", "x", "@Journalist_An", "x").watchlist == "journalist"
+    assert w.read("", "x", "@journalist_an", "mastodon").watchlist == ""  # another channel
+    assert w.read("", "x", "natuurpunt", "bluesky").watchlist == "peer"
+    assert w.read("", "x", "Woordvoerder@Vlaanderen.be", "email").watchlist == "ambassador-internal"
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[[watch.rules]]\nany = ["x"]\n', "[[watch.rules]] #1 name: missing"),
+        (
+            '[[watch.rules]]\nname = "a"\n',
+            "[[watch.rules]] 'a': give at least one of any, all or phrases",
+        ),
+        (
+            '[[watch.rules]]\nname = "a"\nany = ["x"]\npriority = "now"\n',
+            "[[watch.rules]] 'a' priority: 'now' is not one of normal, high, urgent",
+        ),
+        ('[[watch.rules]]\nname = "a"\nany = "x"\n', "[[watch.rules]] 'a' any: must be a list"),
+        ('[[watch.rules]]\nname = "a"\nanny = ["x"]\n', "[[watch.rules]] #1 anny: unknown key"),
+        (
+            '[[watch.people]]\nhandle = "a"\nkind = "journo"\n',
+            "[[watch.people]] #1 kind: 'journo' is not one of journalist",
+        ),
+        ('[[watch.people]]\nkind = "peer"\n', "[[watch.people]] #1 handle: missing"),
+        (
+            '[[watch.people]]\nhandle = "a"\nkind = "peer"\nchannel = "myspace"\n',
+            "[[watch.people]] #1 channel:",
+        ),
+    ],
+)
+def test_config_errors_name_the_entry_and_key(make_config, toml: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        make_config(toml)
+    assert message in str(err.value)
+    with pytest.raises(ValueError, match=r"\[watch\] keyword: unknown key"):
+        parse_watch({"keyword": ["x"]})
+
+
+def test_intake_stores_rules_themes_watchlist_and_tone(make_config) -> None:
+    config = make_config(
+        """
+        [[watch.rules]]
+        name = "mestlek"
+        any = ["drijfmest"]
+        theme = "mest"
+        priority = "urgent"
+
+        [[watch.people]]
+        handle = "journalist_an"
+        kind = "journalist"
+        """
+    )
+    intake = Intake(config)
+    item = Item(
+        key="1",
+        channel="x",
+        author="@journalist_an",
+        text="SCHANDALIG!!! De drijfmest loopt in de beek en niemand van jullie reageert",
+    )
+    [m] = intake.admit_all([item], "x", True, NOW)
+    record = m.export_record()
+    assert record["rules"] == ["mestlek"] and record["themes"] == ["mest"]
+    assert record["priority"] == "urgent" and record["watchlist"] == "journalist"
+    assert (record["language"], record["sentiment"]) == ("nl", "negative")
+    assert record["register"] in ("formal", "informal") and "capitals" in record["anger"]
+    json.dumps(record)  # plain JSON all the way down
+
+
+def test_a_rule_lets_a_mention_in_without_a_keyword(make_config) -> None:
+    config = make_config('[[watch.rules]]\nname = "lek"\nany = ["drijfmest"]\n')
+    intake = Intake(config)
+    rule_only = Item(key="1", channel="x", author="@a", text="drijfmest in de beek")
+    nothing = Item(key="2", channel="x", author="@b", text="mooi weer vandaag")
+    assert [m.rules for m in intake.admit_all([rule_only, nothing], "x", True, NOW)] == [("lek",)]
