@@ -14,9 +14,9 @@ from typing import Any
 from webcare.channels import normalize_channel
 from webcare.config import Config
 from webcare.links import canonical_url
-from webcare.tone import read_tone
 from webcare.mention import Mention, stable_id
 from webcare.norms import clock_start
+from webcare.tone import read_tone
 from webcare.untrusted import clean_line, clean_text
 
 
