@@ -49,7 +49,7 @@ from store.jsonstorage import (
     write_atomically,
 )
 from webcare.mention import Mention, owes_reply
-from webcare.queue import SegmentIndex
+from webcare.queue import SegmentIndex, boost_of
 
 SEGMENT_SIZE = 2000
 TABLE = "_default"  # TinyDB's default table: the files stay plain TinyDB databases
@@ -95,6 +95,12 @@ def _index_of(table: dict[str, dict[str, Any]], content: bool) -> dict[str, Any]
             "first_seen": [_ts(r["first_seen_at"]) for r in records],
             "norm": [r.get("norm_s") for r in records],
             "parents": {r["id"]: r["parent"] for r in records if r.get("parent")},  # threads
+            # Urgent rules and wide reach move a mention up (webcare.queue); few have either.
+            "boosts": {
+                str(n): b
+                for n, r in enumerate(records)
+                if (b := boost_of(r.get("priority") or "normal", r.get("reach")))
+            },
         }
     return {
         "status": {
@@ -382,7 +388,10 @@ class Store:
                 statuses = {
                     doc_ids[d]: tuple(s) for d, s in state["status"].items() if d in doc_ids
                 }
-                out.append(SegmentIndex(seg, *columns, statuses, content.get("parents") or {}))
+                boosts = (content.get("boosts") or {}) if len(docs) == len(content["docs"]) else {}
+                out.append(
+                    SegmentIndex(seg, *columns, statuses, boosts, content.get("parents") or {})
+                )
             return out
 
     def _index_from_segment(self, seg: int, content: bool) -> dict[str, Any]:
@@ -604,3 +613,27 @@ class Store:
         with self._mutex:
             self._content.clear()
             self._state.clear()
+
+    # --- rewriting in place: retention and erasure (store.retention) ------------------------
+
+    def rewrite_segment(self, seg: int, rewrite: Any) -> bool:
+        """Under the write lock, call `rewrite(content, state)` with segment `seg`'s tables
+        ({doc_id: record}) as on disk now, and write back each table it returns (None: leave as
+        is), state first, atomically, each with a fresh .idx. `rewrite` must not mutate what it
+        is given (the dicts are the read cache) and must keep every id and doc_id. An .idx that
+        is stale (a crash between a segment and its index) is written again even when nothing
+        else changes. Returns whether a segment file was written."""
+        with self._mutex, holding(self._write_lock, self.data_dir):
+            content = self._table(seg, True)
+            state = self._table(seg, False)
+            new_content, new_state = rewrite(content, state)
+            if new_state is not None:
+                self._write_table(seg, False, new_state)
+            if new_state is not None or (state and self._read_index(seg, False) is None):
+                self._write_index(seg, False, self._table(seg, False))
+            if new_content is not None:
+                self._write_table(seg, True, new_content)
+            if new_content is not None or self._read_index(seg, True) is None:
+                self._write_index(seg, True, self._table(seg, True))
+            self._forget_if_full(seg)
+            return new_content is not None or new_state is not None

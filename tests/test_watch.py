@@ -159,3 +159,41 @@ def test_a_rule_lets_a_mention_in_without_a_keyword(make_config) -> None:
     rule_only = Item(key="1", channel="x", author="@a", text="drijfmest in de beek")
     nothing = Item(key="2", channel="x", author="@b", text="mooi weer vandaag")
     assert [m.rules for m in intake.admit_all([rule_only, nothing], "x", True, NOW)] == [("lek",)]
+
+
+def test_urgent_first_and_wider_reach_first_within_a_minute(tmp_path) -> None:
+    """In the stream: an urgent rule's mention on top; among deadlines in the same minute, the
+    author with more followers first; the header's counts stay right. The same from the
+    store's index (a desk starting) as from the mentions themselves."""
+    from datetime import timedelta
+
+    from store import Store
+    from webcare.mention import Mention
+    from webcare.norms import Urgency
+    from webcare.queue import MentionQueue
+
+    def m(i: str, minutes: float, **kw) -> Mention:
+        return Mention(
+            id=i, source="s", channel="x", author="@a", text="t", first_seen_at=NOW,
+            deadline=NOW + timedelta(minutes=minutes), norm_s=7200, **kw,
+        )
+
+    mentions = [
+        m("early", 10),
+        m("small", 40.5),
+        m("famous", 40.9, reach=50_000),
+        m("known", 40.7, reach=2_000),
+        m("later", 41.2, reach=90_000),
+        m("spill", 100, priority="urgent"),
+        m("overdue", -5),
+        m("urgent-overdue", -1, priority="urgent"),
+    ]
+    Store(tmp_path).add(mentions)
+    store = Store(tmp_path)
+    from_index = MentionQueue(index=store.load_index(), loader=store.load_segment)
+    for queue in (MentionQueue(mentions), from_index):
+        assert [queue[i].id for i in range(len(mentions))] == [
+            "urgent-overdue", "spill", "overdue", "early", "famous", "known", "small", "later",
+        ]
+        counts = queue.counts(NOW, timedelta(hours=2))
+        assert counts[Urgency.OVERDUE] == 2 and counts[Urgency.DUE_SOON] == 1  # early: 10 of 120 min left

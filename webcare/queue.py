@@ -24,7 +24,17 @@ from webcare.watch import fold
 # 100,000 keys sort and bisect as fast as floats do. Block 1: owed with a deadline, ranked by the
 # deadline's timestamp (≈1.8e9 now); block 2: owed without a norm, newest first (1e10 minus the
 # first-seen time); block 3: handled, newest first (2e10 minus it).
+#
+# Two refinements move a mention a little on that axis, never out of its place by the clock:
+# - an owed mention an urgent [[watch.rules]] rule matched goes before everything (block 0:
+#   its deadline, or first sighting when it has no norm, minus URGENT_SHIFT: below zero);
+# - within one minute of deadlines, higher reach first: authors with 10,000+ followers, then
+#   1,000+, then the rest (a burst of posts in a crisis shares its deadlines' minute). Such a
+#   mention ranks just before its minute, so the header may count it overdue up to a minute
+#   early; the row's own countdown is exact.
 SortKey = tuple[float, str]
+URGENT_SHIFT = 4e9
+URGENT = 4  # boost bits: URGENT | reach tier (1: 10,000+ followers, 2: 1,000+)
 NO_NORM_BASE = 1e10
 HANDLED_BASE = 2e10
 END_OF_DEADLINES = (5e9, "")  # sorts after every deadline and before every other block
@@ -45,23 +55,36 @@ class SegmentIndex:
     first_seen: list[float]
     norms: list[int | None]  # seconds
     statuses: dict[str, tuple[str, bool]]  # id → (status, owes a reply) where not plain "new"
-    parents: dict[str, str] = field(
-        default_factory=dict
-    )  # reply id → the id of the post it answers
+    boosts: dict[str, int] = field(default_factory=dict)  # position (as text) → boost bits, where any
+    parents: dict[str, str] = field(default_factory=dict)  # reply id → the post it answers
 
 
 _NEW = ("new", True)
 
 
-def rank(owed: bool, deadline_s: float | None, first_seen_s: float) -> float:
+def boost_of(priority: str, reach: int | None) -> int:
+    tier = 0 if reach is None else 1 if reach >= 10_000 else 2 if reach >= 1_000 else 0
+    return (URGENT if priority == "urgent" else 0) | tier
+
+
+def _by_reach(deadline_s: float, tier: int) -> float:
+    """Just before the deadline's minute, in deadline order within the tier (see above)."""
+    offset = deadline_s % 60
+    return deadline_s - offset - (1.0 if tier == 1 else 0.5) + offset / 600
+
+
+def rank(owed: bool, deadline_s: float | None, first_seen_s: float, boost: int = 0) -> float:
+    if owed and boost & URGENT:
+        at = deadline_s if deadline_s is not None else first_seen_s
+        return (_by_reach(at, boost & 3) if boost & 3 else at) - URGENT_SHIFT
     if owed and deadline_s is not None:
-        return deadline_s
+        return _by_reach(deadline_s, boost & 3) if boost & 3 else deadline_s
     return (NO_NORM_BASE if owed else HANDLED_BASE) - first_seen_s
 
 
 def sort_key(m: Mention) -> SortKey:
     deadline_s = None if m.deadline is None else m.deadline.timestamp()
-    return (rank(m.owed, deadline_s, m.first_seen_at.timestamp()), m.id)
+    return (rank(m.owed, deadline_s, m.first_seen_at.timestamp(), boost_of(m.priority, m.reach)), m.id)
 
 
 _FIELDS = ("channel", "status", "source", "urgency", "author", "keyword")
@@ -151,6 +174,9 @@ class MentionQueue:
                     NO_NORM_BASE - f if d is None else d
                     for d, f in zip(ix.deadlines, ix.first_seen)
                 ]
+            for pos, boost in ix.boosts.items():  # the few urgent or widely followed ones
+                n = int(pos)
+                ranks[n] = rank(statuses.get(ids[n], _NEW)[1], ix.deadlines[n], ix.first_seen[n], boost)
             # One dict insert per mention (each costs as much as the rest of the row's work).
             self._by_id.update(zip(ids, zip(repeat(ix.segment), ranks, ix.norms)))
             self._pending_status.update((i, s[0]) for i, s in statuses.items())
@@ -305,13 +331,26 @@ class MentionQueue:
         """How many owed mentions are overdue and due soon, without looking at all of them:
         owed mentions with a deadline are the first block of the order, sorted by deadline."""
         now_s = now.timestamp()
-        end_owed = bisect.bisect_left(self._keys, END_OF_DEADLINES)
-        overdue = bisect.bisect_left(self._keys, (now_s, ""), 0, end_owed)
-        # Due soon: in the last quarter of its own norm (norms.urgency), for those not overdue.
-        due_soon = 0
-        horizon = now_s + max_norm.total_seconds() / 4
         keys, by_id = self._keys, self._by_id
-        for i in range(overdue, end_owed):
+        end_urgent = bisect.bisect_left(keys, (0.0, ""))  # block 0: few, so looked at one by one
+        overdue = due_soon = 0
+        for i in range(end_urgent):
+            at, mention_id = keys[i]
+            entry = by_id[mention_id]
+            norm_s = entry[2] if isinstance(entry, tuple) else entry.norm_s
+            if norm_s is None:
+                continue
+            left = at + URGENT_SHIFT - now_s
+            if left < 0:
+                overdue += 1
+            elif left <= norm_s / 4:
+                due_soon += 1
+        end_owed = bisect.bisect_left(keys, END_OF_DEADLINES)
+        first_due = bisect.bisect_left(keys, (now_s, ""), end_urgent, end_owed)
+        overdue += first_due - end_urgent
+        # Due soon: in the last quarter of its own norm (norms.urgency), for those not overdue.
+        horizon = now_s + max_norm.total_seconds() / 4
+        for i in range(first_due, end_owed):
             deadline_s, mention_id = keys[i]
             if deadline_s > horizon:
                 break
