@@ -197,3 +197,36 @@ def test_urgent_first_and_wider_reach_first_within_a_minute(tmp_path) -> None:
         ]
         counts = queue.counts(NOW, timedelta(hours=2))
         assert counts[Urgency.OVERDUE] == 2 and counts[Urgency.DUE_SOON] == 1  # early: 10 of 120 min left
+
+
+async def test_badges_filters_and_the_bell_on_the_desk(make_config, clock) -> None:
+    """A watched journalist's mention shows its badge; the watch filters find press and peers;
+    an urgent mention arriving rings the bell and goes to the top."""
+    from store import Store
+    from tests.tui_helpers import make_app, mention, screen_text
+    from tui.widgets.mention_list import MentionList
+    from webcare.queue import MentionFilter
+
+    now = clock()
+    mentions = [
+        mention(1, now, 60, author="@journalist_an", watchlist="journalist", text="Vraag over de mestbank"),
+        mention(2, now, 30, author="@natuurpunt", watchlist="peer", text="Wij doen mee met de VLM"),
+        mention(3, now, 45, text="Zeer slecht geregeld bij de VLM", sentiment="negative", anger=("capitals",)),
+        mention(4, now, 50, text="Merci VLM", sentiment="positive", themes=("dank",)),
+    ]
+    app = make_app(make_config(), clock, mentions)
+    rings = []
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "PERS Vraag over" in text and "PEER Wij doen" in text
+        assert "‼ Zeer slecht" in text and "+ Merci VLM" in text
+        stream = app.screen.query_one(MentionList)
+        for query, expected in (("watch:press", ["m1"]), ("watch:peers", ["m2"]), ("sentiment:neg", ["m3"]), ("theme:dank", ["m4"])):
+            assert [m.id for m in app.queue if MentionFilter(query).accepts(m, now)] == expected
+        spill = mention(5, now, 110, priority="urgent", rules=("mestlek",), text="Drijfmest in de beek!")
+        Store(app.config.data_dir).add([spill])
+        await pilot.pause(1.5)
+        assert rings and stream.queue[0].id == "m5"
+        assert "DRINGEND" in screen_text(app)

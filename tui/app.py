@@ -26,6 +26,7 @@ from webcare.config import Config
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.queue import MentionQueue
+from webcare.untrusted import first_line
 from webcare.routing import (
     Expert,
     Unit,
@@ -141,7 +142,8 @@ class WebcareApp(App[None]):
 
     def apply_changes(self, changes: StoreChanges) -> None:
         """Merge what the store reported into the queue and repaint what shows it."""
-        self.queue.extend(changes.new)
+        added = self.queue.extend(changes.new)
+        self._ring_for_urgent(added)
         for mention_id, state in changes.states.items():
             self.queue.update(mention_id, lambda m, s=state: m.apply_state(s))
         if changes.health is not None:
@@ -152,6 +154,17 @@ class WebcareApp(App[None]):
                 screen.mentions_changed()
             else:
                 screen.update_header()
+
+    def _ring_for_urgent(self, added: list[Mention]) -> None:
+        """An urgent rule matched a new mention: ring the terminal bell and say what came in."""
+        urgent = [m for m in added if m.priority == "urgent" and m.owed]
+        if not urgent:
+            return
+        self.bell()
+        lang = self.config.language
+        for m in urgent[:3]:
+            rules = ", ".join(m.rules)
+            self.notify(f"{word('urgent_arrived', lang)} ({rules}): {m.author}: {first_line(m.text, 120)}", severity="error", markup=False, timeout=20)
 
     # --- the operator's actions -------------------------------------------------------
 

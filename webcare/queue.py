@@ -18,7 +18,7 @@ from itertools import repeat
 from webcare.channels import ALIASES
 from webcare.mention import Mention
 from webcare.norms import Urgency
-from webcare.watch import fold
+from webcare.watch import KIND_GROUPS, fold
 
 # A key is (rank, id): the rank puts the three blocks one after the other on one float axis, so
 # 100,000 keys sort and bisect as fast as floats do. Block 1: owed with a deadline, ranked by the
@@ -87,12 +87,17 @@ def sort_key(m: Mention) -> SortKey:
     return (rank(m.owed, deadline_s, m.first_seen_at.timestamp(), boost_of(m.priority, m.reach)), m.id)
 
 
-_FIELDS = ("channel", "status", "source", "urgency", "author", "keyword")
+_FIELDS = (
+    "channel", "status", "source", "urgency", "author", "keyword",
+    "theme", "rule", "watch", "sentiment", "lang", "priority",
+)
 
 
 class MentionFilter:
     """A filter typed after `/`: words that must all occur (in author, title or text) and
-    field:value terms (channel:x status:new source:demo urgency:overdue author:… keyword:…)."""
+    field:value terms (channel:x status:new source:demo urgency:overdue author:… keyword:…
+    theme:mest rule:… watch:press|peers|ambassadors|journalist|… sentiment:neg lang:en
+    priority:urgent)."""
 
     def __init__(self, query: str) -> None:
         self.query = query.strip()
@@ -122,6 +127,20 @@ class MentionFilter:
         if "author" in f and f["author"] not in fold(m.author + " " + m.author_name):
             return False
         if "keyword" in f and not any(f["keyword"] in fold(k) for k in m.keywords):
+            return False
+        if "theme" in f and not any(fold(t).startswith(f["theme"]) for t in m.themes):
+            return False
+        if "rule" in f and not any(fold(r).startswith(f["rule"]) for r in m.rules):
+            return False
+        if "watch" in f:
+            kinds = KIND_GROUPS.get(f["watch"])
+            if not m.watchlist or (kinds is not None and m.watchlist not in kinds) or (kinds is None and not m.watchlist.startswith(f["watch"])):
+                return False
+        if "sentiment" in f and not (m.sentiment and m.sentiment.startswith(f["sentiment"])):
+            return False
+        if "lang" in f and m.language != f["lang"]:
+            return False
+        if "priority" in f and not m.priority.startswith(f["priority"]):
             return False
         if "urgency" in f and not m.urgency(now).name.lower().replace("_", "-").startswith(
             f["urgency"].replace("_", "-")

@@ -44,6 +44,8 @@ STATUS_MARK = {
     "moderated": "⊘",
     "snoozed": "z",
 }
+# Tone before the text: a glance down the stream shows where it is burning.
+TONE_MARK = {"negative": "−", "positive": "+"}
 GLYPH = {Urgency.OVERDUE: "‼", Urgency.DUE_SOON: "!", Urgency.ON_TIME: " ", Urgency.NO_NORM: "·"}
 COUNTDOWN_CELLS = 18
 AUTHOR_CELLS = 16
@@ -62,6 +64,10 @@ class MentionList(ScrollView, can_focus=True):
         "mention-list--author",
         "mention-list--cursor",
         "mention-list--empty",
+        "mention-list--badge",
+        "mention-list--urgent",
+        "mention-list--negative",
+        "mention-list--positive",
     }
 
     DEFAULT_CSS = """
@@ -74,6 +80,10 @@ class MentionList(ScrollView, can_focus=True):
     MentionList > .mention-list--author { color: $text-primary; }
     MentionList > .mention-list--cursor { text-style: reverse; }
     MentionList > .mention-list--empty { color: $text-muted; text-style: italic; }
+    MentionList > .mention-list--badge { color: $accent; text-style: bold; }
+    MentionList > .mention-list--urgent { color: $error; text-style: bold reverse; }
+    MentionList > .mention-list--negative { color: $error; }
+    MentionList > .mention-list--positive { color: $success; }
     """
 
     BINDINGS = [
@@ -280,6 +290,15 @@ class MentionList(ScrollView, can_focus=True):
             late = m.routed_due < now
             style = base + self.get_component_rich_style("mention-list--overdue" if late else "mention-list--author")
             routed = [Segment(f"→{m.routed_to.split(' ')[0]} {countdown(m.routed_due - now, self.language)} · ", style)]
+        marks: list[Segment] = []
+        if m.priority == "urgent":
+            marks.append(Segment(word("badge_urgent", self.language) + " ", base + self.get_component_rich_style("mention-list--urgent")))
+        if m.watchlist:
+            marks.append(Segment(word(f"badge_{m.watchlist}", self.language) + " ", base + self.get_component_rich_style("mention-list--badge")))
+        tone = TONE_MARK.get(m.sentiment)
+        if tone is not None:
+            mark = "‼" if m.sentiment == "negative" and m.anger else tone
+            marks.append(Segment(mark + " ", base + self.get_component_rich_style(f"mention-list--{m.sentiment}")))
         segments = [
             Segment(GLYPH[level], urgency_style),
             Segment(STATUS_MARK.get(m.status, "?"), base),
@@ -287,6 +306,7 @@ class MentionList(ScrollView, can_focus=True):
             Segment(SHORT.get(m.channel, "?").ljust(4) + " ", base + self.get_component_rich_style("mention-list--channel")),
             Segment(author + " ", base + self.get_component_rich_style("mention-list--author")),
             *routed,
+            *marks,
             Segment(text, base),
         ]
         strip = Strip(segments).adjust_cell_length(width, base)
