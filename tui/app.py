@@ -26,7 +26,6 @@ from webcare.config import Config
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.queue import MentionQueue
-from webcare.untrusted import first_line
 from webcare.routing import (
     Expert,
     Unit,
@@ -34,6 +33,7 @@ from webcare.routing import (
     handoff_message,
     routed_due,
 )
+from webcare.untrusted import first_line
 
 STORE_POLL = 1.0  # seconds: another process's writes show within this (plus a repaint)
 LEASE_RETRY = 15.0  # seconds: an attached desk takes over collecting when the collector stops
