@@ -1,0 +1,481 @@
+"""The shift handover: what the next person on duty needs to know when they take over.
+
+`handover(mentions, since, now, tz, notes)` collects, since the shift began:
+
+- came in: mentions first seen in [since, now] (first_seen_at: what reached the desk during
+  the shift, also a post published before it), per channel; the notable ones among them:
+  urgent or high priority, on the watchlist (journalist, politician, …), or negative;
+- answered: replies recorded in [since, now] (responded_at), whenever the mention came in,
+  and by whom (the operator of the history entry that recorded the reply);
+- open: every mention that still owes a reply (Mention.owed), whenever it came in, soonest
+  deadline first (those without a norm last), with the time left or overdue at `now`;
+- with the experts: routed (routed_at) and no answer back (answered_at) yet, not closed or
+  moderated, soonest due first; late when routed_due has passed;
+- the notes the operator leaves for the next shift (`Note`: at, who, text), oldest first.
+
+Shifts come from config.toml (proposed shape; the lead wires it):
+
+    [shifts]                              # name = "DAYS HH:MM-HH:MM" (one or more, ";")
+    day = "mon-fri 08:00-17:00"
+    evening = "mon-fri 17:00-23:00"
+    night = "mon-fri 23:00-08:00"         # ends before it starts: runs past midnight
+    weekend = "fri 23:00-mon 08:00"       # DAY HH:MM-DAY HH:MM: one shift over several days
+
+DAYS is a day (mon … sun, or ma … zo), a range (mon-fri, fri-mon wraps), a list (sat,sun) or
+daily. A shift's days are the days it *starts* on. `shift_start(shifts, now, tz)` is the start
+of the shift on duty at `now` (the latest start when two overlap, e.g. a handover half hour);
+between shifts, the start of the latest shift that began. Wall-clock times in the desk's
+timezone, so an 08:00 shift starts at 08:00 across the daylight-saving changes.
+
+Pure domain: standard library only, no I/O, no wall clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from webcare.i18n import countdown, status_word, when
+from webcare.mention import Mention
+from webcare.report import md_escape
+from webcare.untrusted import first_line
+
+# --- notes and shifts ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A note for the next shift. `text` is the operator's own words, shown as plain text."""
+
+    at: datetime
+    who: str
+    text: str
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS_NL = ("ma", "di", "wo", "do", "vr", "za", "zo")
+_PART = re.compile(
+    r"^(?P<days>[a-z][a-z,\- ]*?)\s+(?P<h1>\d{1,2}):(?P<m1>\d{2})\s*-\s*"
+    r"(?:(?P<d2>[a-z]{2,3})\s+)?(?P<h2>\d{1,2}):(?P<m2>\d{2})$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One start of a shift: weekday (0 = Monday) and time; it ends `days` later at `end`."""
+
+    weekday: int
+    start: time
+    days: int  # 0: the same day, 1: the next day, …
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftSpec:
+    name: str
+    windows: tuple[Window, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """One occurrence of a shift: its name and its (aware, UTC) start and end."""
+
+    name: str
+    start: datetime
+    end: datetime
+
+
+def _day(text: str, where: str) -> int:
+    key = text.strip()
+    if key in DAYS:
+        return DAYS.index(key)
+    if key in DAYS_NL:
+        return DAYS_NL.index(key)
+    raise ValueError(f"{where}: {text!r} is not a day (mon … sun, or ma … zo)")
+
+
+def _days(text: str, where: str) -> list[int]:
+    text = text.strip()
+    if text in ("daily", "dagelijks", "mon-sun", "ma-zo"):
+        return list(range(7))
+    out: list[int] = []
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        if "-" in item:
+            a, b = (_day(p, where) for p in item.split("-", 1))
+            span = range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)]
+            out += [d for d in span if d not in out]
+        elif (d := _day(item, where)) not in out:
+            out.append(d)
+    if not out:
+        raise ValueError(f"{where}: no days")
+    return out
+
+
+def _clock(hour: str, minute: str, where: str, allow_24: bool = False) -> time | None:
+    """A time of day; None for 24:00 (midnight at the end of the day) when allowed."""
+    h, m = int(hour), int(minute)
+    if allow_24 and h == 24 and m == 0:
+        return None
+    if not (0 <= h < 24 and 0 <= m < 60):
+        raise ValueError(f"{where}: {hour}:{minute} is not a time of day")
+    return time(h, m)
+
+
+def parse_shift(name: str, spec: str) -> ShiftSpec:
+    """One [shifts] entry: 'mon-fri 08:00-17:00', 'mon-fri 23:00-07:00' (past midnight),
+    'fri 17:00-mon 08:00' (over days), several joined with ';'. ValueError names the entry."""
+    where = f"[shifts] {name}"
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("[shifts]: a shift needs a name")
+    if not isinstance(spec, str):
+        raise ValueError(f"{where}: must be a text like 'mon-fri 08:00-17:00'")
+    windows: list[Window] = []
+    for part in filter(None, (p.strip() for p in spec.lower().split(";"))):
+        at = f"{where}: {part!r}"
+        m = _PART.match(part)
+        if not m:
+            raise ValueError(f"{at} is not like 'mon-fri 08:00-17:00' or 'fri 17:00-mon 08:00'")
+        start = _clock(m["h1"], m["m1"], at)
+        end = _clock(m["h2"], m["m2"], at, allow_24=True)
+        assert start is not None
+        if m["d2"]:
+            first = _days(m["days"], at)
+            if len(first) != 1:
+                raise ValueError(
+                    f"{at}: a shift over several days starts on one day ('fri 17:00-mon 08:00')"
+                )
+            days = (_day(m["d2"], at) - first[0]) % 7
+            if end is None:
+                days, end = days + 1, time(0)
+            if days == 0 and end <= start:
+                raise ValueError(f"{at}: ends before it starts")
+            windows.append(Window(first[0], start, days, end))
+            continue
+        if end is None:
+            days, end = 1, time(0)
+        elif end <= start:
+            days = 1  # past midnight
+        else:
+            days = 0
+        if days == 1 and end == start:
+            raise ValueError(f"{at}: a shift of 24 hours is written 'mon 08:00-tue 08:00'")
+        windows += [Window(d, start, days, end) for d in _days(m["days"], at)]
+    if not windows:
+        raise ValueError(f"{where}: names no time ('mon-fri 08:00-17:00')")
+    return ShiftSpec(name, tuple(windows))
+
+
+def parse_shifts(table: Mapping[str, Any]) -> tuple[ShiftSpec, ...]:
+    """The [shifts] table of config.toml; ValueError naming the bad entry."""
+    if not isinstance(table, Mapping):
+        raise ValueError('[shifts] must be a table of name = "mon-fri 08:00-17:00"')
+    return tuple(parse_shift(name, spec) for name, spec in table.items())
+
+
+def _local(day: date, moment: time, tz: tzinfo) -> datetime:
+    return datetime.combine(day, moment, tzinfo=tz).astimezone(UTC)
+
+
+def current_shift(
+    shifts: Mapping[str, Any] | Sequence[ShiftSpec], now: datetime, tz: tzinfo
+) -> Shift:
+    """The shift on duty at `now`: of the shifts that have begun and not ended, the one that
+    began last; when none is on, the one that began last. ValueError without any shift."""
+    specs = parse_shifts(shifts) if isinstance(shifts, Mapping) else tuple(shifts)
+    if not specs:
+        raise ValueError("[shifts]: no shifts configured")
+    today = now.astimezone(tz).date()
+    on: Shift | None = None
+    last: Shift | None = None
+    for spec in specs:
+        for w in spec.windows:
+            for back in range(15):
+                day = today - timedelta(days=back)
+                if day.weekday() != w.weekday:
+                    continue
+                start = _local(day, w.start, tz)
+                if start > now:
+                    continue
+                end = _local(day + timedelta(days=w.days), w.end, tz)
+                shift = Shift(spec.name, start, end)
+                if now < end and (on is None or start > on.start):
+                    on = shift
+                if last is None or start > last.start:
+                    last = shift
+                break  # the latest start of this window at or before now
+    if on is not None:
+        return on
+    assert last is not None  # every window recurs weekly: one began in the last 7 days
+    return last
+
+
+def shift_start(
+    shifts: Mapping[str, Any] | Sequence[ShiftSpec], now: datetime, tz: tzinfo
+) -> datetime:
+    """When the shift on duty at `now` began (see current_shift), in UTC."""
+    return current_shift(shifts, now, tz).start
+
+
+# --- the handover ----------------------------------------------------------------------------
+
+PRIORITY_RANK = {"urgent": 0, "high": 1}
+CLOSED = frozenset({"closed", "moderated", "no reaction"})
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A mention as the handover shows it. Text fields come from outside: plain text."""
+
+    id: str
+    channel: str
+    author: str
+    text: str  # the first line, at most 140 characters
+    status: str
+    priority: str
+    watchlist: str
+    sentiment: str
+    first_seen_at: datetime
+    deadline: datetime | None
+    routed_to: str | None
+    routed_due: datetime | None
+    reasons: tuple[str, ...] = ()  # why it is notable: urgent, high, watchlist, negative
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    item: Item
+    who: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    since: datetime
+    now: datetime
+    timezone: str
+    shift: str  # the shift's name, when known
+    came_in: int
+    per_channel: dict[str, int]  # most first
+    notable: tuple[Item, ...]  # urgent, high, watchlist, negative (in that order), then time
+    answered: tuple[Answered, ...]  # in order of the reply
+    answered_by: dict[str, int]  # operator → replies, most first
+    open: tuple[Item, ...]  # owed, soonest deadline first, no deadline last
+    overdue: int  # of open: past the deadline at now
+    experts: tuple[Item, ...]  # waiting on an expert, soonest due first
+    experts_late: int
+    notes: tuple[Note, ...]
+
+
+def _reasons(m: Mention) -> tuple[str, ...]:
+    out = []
+    if m.priority in PRIORITY_RANK:
+        out.append(m.priority)
+    if m.watchlist:
+        out.append("watchlist")
+    if m.sentiment == "negative":
+        out.append("negative")
+    return tuple(out)
+
+
+def _item(m: Mention, reasons: tuple[str, ...] = ()) -> Item:
+    return Item(
+        id=m.id,
+        channel=m.channel,
+        author=m.author,
+        text=first_line(m.title or m.text, 140),
+        status=m.status,
+        priority=m.priority,
+        watchlist=m.watchlist,
+        sentiment=m.sentiment,
+        first_seen_at=m.first_seen_at,
+        deadline=m.deadline,
+        routed_to=m.routed_to,
+        routed_due=m.routed_due,
+        reasons=reasons,
+    )
+
+
+def replied_by(m: Mention) -> str:
+    """Who recorded the reply: the operator of the last history entry that set responded_at
+    (else the last one that says 'reply'); '?' when the history does not tell."""
+    fallback = "?"
+    for entry in reversed(m.history):
+        changes = entry.get("changes") or {}
+        if changes.get("responded_at"):
+            return str(entry.get("who") or "?")
+        if fallback == "?" and str(entry.get("what", "")).startswith("reply"):
+            fallback = str(entry.get("who") or "?")
+    return fallback
+
+
+def _notable_key(item: Item) -> tuple:
+    order = ("urgent", "high", "watchlist", "negative")
+    return (min(order.index(r) for r in item.reasons), item.first_seen_at, item.id)
+
+
+def handover(
+    mentions: Iterable[Mention],
+    since: datetime,
+    now: datetime,
+    tz: tzinfo,
+    notes: Iterable[Note] = (),
+    shift: str = "",
+) -> Handover:
+    """What the next shift needs to know (see the module docstring)."""
+    came_in = 0
+    per_channel: Counter[str] = Counter()
+    notable: list[Item] = []
+    answered: list[Answered] = []
+    open_: list[Item] = []
+    experts: list[Item] = []
+    overdue = experts_late = 0
+    for m in mentions:
+        if since <= m.first_seen_at <= now:
+            came_in += 1
+            per_channel[m.channel] += 1
+            reasons = _reasons(m)
+            if reasons:
+                notable.append(_item(m, reasons))
+        if m.responded_at is not None and since <= m.responded_at <= now:
+            answered.append(Answered(_item(m), replied_by(m), m.responded_at))
+        if m.owed:
+            open_.append(_item(m))
+            if m.deadline is not None and m.deadline < now:
+                overdue += 1
+        if m.routed_at is not None and m.answered_at is None and m.status not in CLOSED:
+            experts.append(_item(m))
+            if m.routed_due is not None and m.routed_due < now:
+                experts_late += 1
+    far = datetime.max.replace(tzinfo=UTC)
+    by_whom = Counter(a.who for a in answered)
+    return Handover(
+        since=since.astimezone(UTC),
+        now=now.astimezone(UTC),
+        timezone=str(getattr(tz, "key", tz)),
+        shift=shift,
+        came_in=came_in,
+        per_channel=dict(sorted(per_channel.items(), key=lambda kv: (-kv[1], kv[0]))),
+        notable=tuple(sorted(notable, key=_notable_key)),
+        answered=tuple(sorted(answered, key=lambda a: (a.at, a.item.id))),
+        answered_by=dict(sorted(by_whom.items(), key=lambda kv: (-kv[1], kv[0].casefold()))),
+        open=tuple(sorted(open_, key=lambda i: (i.deadline or far, i.first_seen_at, i.id))),
+        overdue=overdue,
+        experts=tuple(sorted(experts, key=lambda i: (i.routed_due or far, i.id))),
+        experts_late=experts_late,
+        notes=tuple(sorted(notes, key=lambda n: n.at)),
+    )
+
+
+# --- Markdown --------------------------------------------------------------------------------
+
+WORDS: dict[str, dict[str, str]] = {
+    "title": {"nl": "Overdracht", "en": "Shift handover"},
+    "shift": {"nl": "dienst", "en": "shift"},
+    "since": {"nl": "sinds", "en": "since"},
+    "until": {"nl": "tot", "en": "until"},
+    "came_in": {"nl": "Binnengekomen", "en": "Came in"},
+    "notable": {"nl": "Opvallend", "en": "Notable"},
+    "answered": {"nl": "Beantwoord", "en": "Answered"},
+    "by": {"nl": "door", "en": "by"},
+    "open": {"nl": "Nog open, op deadline", "en": "Still open, by deadline"},
+    "overdue": {"nl": "over de deadline", "en": "past the deadline"},
+    "no_norm": {"nl": "geen norm", "en": "no norm"},
+    "experts": {"nl": "Wacht op experts", "en": "Waiting on experts"},
+    "due": {"nl": "verwacht", "en": "due"},
+    "late": {"nl": "te laat", "en": "late"},
+    "notes": {"nl": "Notities voor de volgende dienst", "en": "Notes for the next shift"},
+    "nothing": {"nl": "Niets.", "en": "Nothing."},
+    "urgent": {"nl": "dringend", "en": "urgent"},
+    "high": {"nl": "hoog", "en": "high"},
+    "watchlist": {"nl": "volglijst", "en": "watchlist"},
+    "negative": {"nl": "negatief", "en": "negative"},
+}
+
+
+def word(key: str, language: str) -> str:
+    entry = WORDS.get(key)
+    return key if entry is None else entry.get(language, entry["en"])
+
+
+def _line(item: Item, language: str) -> str:
+    text = f" — {md_escape(item.text)}" if item.text else ""
+    return f"{md_escape(item.channel)} · {md_escape(item.author)}{text} (`{md_escape(item.id)}`)"
+
+
+def to_markdown(h: Handover, language: str = "nl") -> str:
+    """The handover as Markdown, to print, paste in the team chat or mail."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        tz: tzinfo = ZoneInfo(h.timezone)
+    except Exception:
+        tz = UTC
+    w = lambda key: word(key, language)  # noqa: E731
+    at = lambda moment: when(moment, tz, language)  # noqa: E731
+    shift = f" — {w('shift')} {md_escape(h.shift)}" if h.shift else ""
+    out = [
+        f"# {w('title')}{shift}",
+        "",
+        f"{w('since').capitalize()} {at(h.since)} {w('until')} {at(h.now)}.",
+        "",
+        f"## {w('came_in')}: {h.came_in}",
+        "",
+    ]
+    if h.per_channel:
+        out.append(", ".join(f"{md_escape(c)} {n}" for c, n in h.per_channel.items()))
+        out.append("")
+    if h.notable:
+        out += [f"### {w('notable')}: {len(h.notable)}", ""]
+        for item in h.notable:
+            why = ", ".join(
+                f"{w(r)} ({md_escape(item.watchlist)})"
+                if r == "watchlist" and item.watchlist
+                else w(r)
+                for r in item.reasons
+            )
+            out.append(f"- **{why}** · {at(item.first_seen_at)} · {_line(item, language)}")
+        out.append("")
+    out += [f"## {w('answered')}: {len(h.answered)}", ""]
+    if h.answered_by:
+        out.append(
+            f"{w('by').capitalize()}: "
+            + ", ".join(f"{md_escape(who)} {n}" for who, n in h.answered_by.items())
+        )
+        out.append("")
+    for a in h.answered:
+        out.append(f"- {at(a.at)} · {md_escape(a.who)} · {_line(a.item, language)}")
+    if h.answered:
+        out.append("")
+    overdue = f" ({h.overdue} {w('overdue')})" if h.overdue else ""
+    out += [f"## {w('open')}: {len(h.open)}{overdue}", ""]
+    for item in h.open:
+        left = (
+            w("no_norm")
+            if item.deadline is None
+            else f"**{countdown(item.deadline - h.now, language)}** ({at(item.deadline)})"
+        )
+        out.append(
+            f"- {left} · {md_escape(status_word(item.status, language))} · {_line(item, language)}"
+        )
+    if not h.open:
+        out.append(w("nothing"))
+    out.append("")
+    late = f" ({h.experts_late} {w('late')})" if h.experts_late else ""
+    out += [f"## {w('experts')}: {len(h.experts)}{late}", ""]
+    for item in h.experts:
+        due = ""
+        if item.routed_due is not None:
+            due = f" · {w('due')} {at(item.routed_due)} (**{countdown(item.routed_due - h.now, language)}**)"
+        out.append(f"- {md_escape(item.routed_to or '?')}{due} · {_line(item, language)}")
+    if not h.experts:
+        out.append(w("nothing"))
+    out += ["", f"## {w('notes')}", ""]
+    for note in h.notes:
+        out.append(f"- {at(note.at)} · **{md_escape(note.who)}**: {md_escape(note.text)}")
+    if not h.notes:
+        out.append(w("nothing"))
+    return "\n".join(out) + "\n"
