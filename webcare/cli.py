@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -94,6 +95,15 @@ def _parser() -> argparse.ArgumentParser:
         "file", metavar="FILE.csv", help="columns: " + ", ".join(PLAN_CSV_COLUMNS)
     )
     sub.add_parser("check", parents=[common], help="validate the configuration")
+    report = sub.add_parser("report", parents=[common], help="figures for management")
+    report.add_argument("--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD (default: 6 days before --to)")
+    report.add_argument("--to", dest="end", metavar="DATE", help="last day, YYYY-MM-DD (default: today)")
+    report.add_argument("--format", choices=["md", "html", "csv", "json"], default="md")
+    report.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+    handover = sub.add_parser("handover", parents=[common], help="what this shift leaves the next")
+    handover.add_argument("--since", metavar="TIME", help="HH:MM or YYYY-MM-DDTHH:MM (default: the start of the current shift)")
+    handover.add_argument("--note", metavar="TEXT", help="leave a note for the next shift (and print the handover)")
+    handover.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
     return parser
 
 
@@ -117,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_export(config, args.format, args.output)
         if args.command == "import":
             return cmd_import_plan(config, Path(args.file))
+        if args.command == "report":
+            return cmd_report(config, args.start, args.end, args.format, args.output)
+        if args.command == "handover":
+            return cmd_handover(config, args.since, args.note, args.output)
         return cmd_desk(config)
     except ConfigError as exc:
         print(f"webcare: configuration error: {exc}", file=sys.stderr)
@@ -256,6 +270,70 @@ def cmd_export(config: Config, fmt: str, output: str | None) -> int:
                     for key, value in m.export_record().items()
                 }
             )
+    return 0
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option}: {text!r} is not a date like 2026-11-16") from None
+
+
+def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, output: str | None) -> int:
+    """Volume, tone and response times against the norms for the days --from to --to."""
+    from store import Store
+    from webcare import report
+
+    now = datetime.now(UTC)
+    last = _day(end, "--to") if end else now.astimezone(config.timezone).date()
+    first = _day(start, "--from") if start else last - timedelta(days=6)
+    try:
+        begin, stop = report.period(first, last, config.timezone)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    figures = report.figures(Store(config.data_dir).load(), begin, stop, config.timezone, now)
+    render = {
+        "md": lambda r: report.to_markdown(r, config.language),
+        "html": lambda r: report.to_html(r, config.language),
+        "csv": report.to_csv,
+        "json": report.to_json,
+    }[fmt]
+    with _output(output) as out:
+        out.write(render(figures))
+    return 0
+
+
+def _since(text: str, config: Config, now: datetime) -> datetime:
+    """--since as HH:MM (the last such time, in the desk's timezone) or a date and time."""
+    local = now.astimezone(config.timezone)
+    try:
+        if len(text) <= 5 and ":" in text:
+            hour, minute = (int(p) for p in text.split(":"))
+            moment = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            return moment - timedelta(days=1) if moment > local else moment
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--since: {text!r} is not a time like 17:00 or 2026-11-20T17:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=config.timezone)
+
+
+def cmd_handover(config: Config, since: str | None, note: str | None, output: str | None) -> int:
+    """Since the shift began: what came in, what was answered, what is open, what waits on
+    experts, and the notes left for the next shift, as Markdown."""
+    from store import Store
+    from store.notes import NoteBook
+    from webcare.handover import Note, current_shift, handover, to_markdown
+
+    now = datetime.now(UTC)
+    notes = NoteBook(config.data_dir)
+    if note:
+        notes.add(Note(now, config.operator, note))
+    shift = current_shift(config.shifts, now, config.timezone)
+    start = _since(since, config, now) if since else shift.start
+    h = handover(Store(config.data_dir).load(), start, now, config.timezone, notes.since(start), shift=shift.name if not since else "")
+    with _output(output) as out:
+        out.write(to_markdown(h, config.language))
     return 0
 
 

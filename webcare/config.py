@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from webcare.channels import CHANNELS, normalize_channel
+from webcare.handover import ShiftSpec, parse_shifts
 from webcare.hours import WeeklyHours
 from webcare.norms import Norm, parse_duration
 from webcare.planning import (
@@ -91,6 +92,7 @@ class Config:
     raw: dict[str, Any] = field(repr=False)  # the whole file, for the sections owned elsewhere
     calendar: CalendarSettings = field(default_factory=CalendarSettings)  # [calendar]
     watch: Watch = field(default_factory=Watch)  # [watch]: keywords, rules, people
+    shifts: tuple[ShiftSpec, ...] = ()  # [shifts]: when each shift starts (the handover's "since")
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
@@ -99,6 +101,14 @@ class Config:
     def calendar_channels(self) -> tuple[str, ...]:
         """The channels the team publishes on ([calendar] channels), for the plan's balance."""
         return self.calendar.channels
+
+
+# Without [shifts]: office hours, the evening and night, and the weekend.
+DEFAULT_SHIFTS = {
+    "dag": "mon-fri 08:00-17:00",
+    "avond": "mon-thu 17:00-08:00",
+    "weekend": "fri 17:00-mon 08:00",
+}
 
 
 def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -260,6 +270,11 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
+    try:
+        shifts = parse_shifts(data.get("shifts", DEFAULT_SHIFTS))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
     return Config(
         path=path,
         name=name,
@@ -271,6 +286,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         sources=tuple(sources),
         keywords=watch.keywords,
         watch=watch,
+        shifts=shifts,
         scheme=scheme,
         templates=tuple(templates),
         directory=directory,
