@@ -19,6 +19,7 @@ from store import Store, StoreChanges
 from store.plan import PlanStore
 from store.store import StoreError
 from tui.keys import localize
+from tui.monitoring import Monitor
 from tui.screens.help import HelpScreen, key_rows
 from tui.screens.stream import StreamScreen
 from webcare import triage
@@ -99,6 +100,7 @@ class WebcareApp(App[None]):
         self.directory = config.directory
         self.plan = PlanStore(config.data_dir)
         self._plan_cache: list | None = None
+        self.monitor = Monitor(config, store, clock)  # trends, spikes and crisis mode
         self.max_norm = max(
             (n.allowed for n in config.norms.values() if n.allowed), default=timedelta(hours=8)
         )
@@ -113,6 +115,24 @@ class WebcareApp(App[None]):
         self.call_after_refresh(self._take_lease)
         self.set_interval(STORE_POLL, self.poll_store)
         self._schedule_tick()
+        self.call_after_refresh(self._build_trends)
+
+    @work(thread=True, exclusive=True, group="trends", exit_on_error=False)
+    def _build_trends(self) -> None:
+        self.monitor.build()
+        self.call_from_thread(self.check_spikes)
+
+    def check_spikes(self) -> None:
+        """Spikes raise the banner (every desk) and a notice (once per spike)."""
+        lang = self.config.language
+        for spike in self.monitor.check()[:2]:
+            self.notify(spike.text(lang), severity="error", title=word("possible_crisis", lang), markup=False, timeout=30)
+        self.update_headers()
+
+    def update_headers(self) -> None:
+        for screen in self.screen_stack:
+            if hasattr(screen, "update_header"):
+                screen.update_header()
 
     # --- collecting -------------------------------------------------------------------
 
@@ -133,6 +153,14 @@ class WebcareApp(App[None]):
 
     def poll_store(self) -> None:
         self._read_changes()
+        if self.monitor.poll_crisis():  # another desk started or ended crisis mode
+            self.crisis_changed()
+
+    def crisis_changed(self) -> None:
+        self.update_headers()
+        for screen in self.screen_stack:
+            if hasattr(screen, "crisis_changed"):
+                screen.crisis_changed()
 
     @work(thread=True, exclusive=True, group="store", exit_on_error=False)
     def _read_changes(self) -> None:
@@ -144,6 +172,9 @@ class WebcareApp(App[None]):
         """Merge what the store reported into the queue and repaint what shows it."""
         added = self.queue.extend(changes.new)
         self._ring_for_urgent(added)
+        if added:
+            self.monitor.add(added)
+            self.check_spikes()
         for mention_id, state in changes.states.items():
             self.queue.update(mention_id, lambda m, s=state: m.apply_state(s))
         if changes.health is not None:
@@ -365,6 +396,7 @@ class WebcareApp(App[None]):
     def tick_now(self) -> None:
         """Repaint what depends on the time (tests call this after moving the clock)."""
         self.wake_snoozed()
+        self.check_spikes()  # the window slides: a burst may end, or build up slowly
         for screen in self.screen_stack:
             if isinstance(screen, StreamScreen):
                 screen.clock_ticked()

@@ -34,6 +34,7 @@ from webcare.scheme import DEFAULT as DEFAULT_SCHEME
 from webcare.scheme import Scheme, SchemeError
 from webcare.scheme import parse as parse_scheme
 from webcare.templates import Template, load_templates
+from webcare.trends import TrendParams
 from webcare.watch import Watch, parse_watch
 
 LANGUAGES = ("nl", "en")
@@ -93,6 +94,8 @@ class Config:
     calendar: CalendarSettings = field(default_factory=CalendarSettings)  # [calendar]
     watch: Watch = field(default_factory=Watch)  # [watch]: keywords, rules, people
     shifts: tuple[ShiftSpec, ...] = ()  # [shifts]: when each shift starts (the handover's "since")
+    trends: TrendParams = field(default_factory=TrendParams)  # [trends]: when a spike is raised
+    crisis: CrisisSettings = field(default_factory=lambda: CrisisSettings())  # [crisis]
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
@@ -101,6 +104,40 @@ class Config:
     def calendar_channels(self) -> tuple[str, ...]:
         """The channels the team publishes on ([calendar] channels), for the plan's balance."""
         return self.calendar.channels
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisSettings:
+    """[crisis]: the norm every countdown follows in crisis mode, the holding statement (the
+    first public words while the facts are gathered), and whether planned posts are held."""
+
+    norm: timedelta = timedelta(minutes=30)
+    holding_statement: str = (
+        "We zijn op de hoogte van de situatie en volgen ze op de voet. We delen meer informatie "
+        "zodra we die hebben. Dringende vragen? Bel 1700."
+    )
+    hold_plan: bool = True
+
+
+def _crisis(data: dict[str, Any]) -> CrisisSettings:
+    table = _table(data, "crisis")
+    _unknown(table, "crisis", {"norm", "holding_statement", "hold_plan"})
+    default = CrisisSettings()
+    norm = default.norm
+    if "norm" in table:
+        try:
+            norm = parse_duration(str(table["norm"]))
+        except ValueError:
+            norm = None
+        if norm is None or norm.total_seconds() <= 0:
+            raise ConfigError(f"[crisis] norm: {table['norm']!r} is not a duration like '30m' or '1h'")
+    statement = _str(table, "crisis", "holding_statement", default.holding_statement).strip()
+    if not statement:
+        raise ConfigError("[crisis] holding_statement: must not be empty (the first words in a crisis)")
+    hold = table.get("hold_plan", True)
+    if not isinstance(hold, bool):
+        raise ConfigError(f"[crisis] hold_plan: must be true or false, not {hold!r}")
+    return CrisisSettings(norm, statement, hold)
 
 
 # Without [shifts]: office hours, the evening and night, and the weekend.
@@ -274,6 +311,10 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         shifts = parse_shifts(data.get("shifts", DEFAULT_SHIFTS))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    try:
+        trends = TrendParams.from_config(_table(data, "trends"))
+    except ValueError as exc:
+        raise ConfigError(f"[trends] {exc}") from None
 
     return Config(
         path=path,
@@ -287,6 +328,8 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         keywords=watch.keywords,
         watch=watch,
         shifts=shifts,
+        trends=trends,
+        crisis=_crisis(data),
         scheme=scheme,
         templates=tuple(templates),
         directory=directory,

@@ -20,6 +20,7 @@ from webcare import triage
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.norms import Urgency
+from webcare.trends import banner
 from webcare.triage import DIRECT
 
 WIDE = 100  # from this many columns the experts pane and the detail stand beside the stream
@@ -123,6 +124,8 @@ class StreamScreen(Screen):
                 total=app.queue.total,
                 collecting=app.collecting,
                 health=app.health,
+                banner=banner(app.monitor.spikes, app.config.language),
+                crisis=app.monitor.crisis[0] if app.monitor.crisis else None,
                 **app.plan_facts(),
             )
         )

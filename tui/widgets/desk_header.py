@@ -30,6 +30,8 @@ class HeaderFacts:
     next_planned: str = ""  # HH:MM of the next planned item today
     held: int = 0
     health: dict[str, Any] = field(default_factory=dict)
+    banner: str = ""  # "Mogelijke crisis — …" when something spiked (webcare.trends.banner)
+    crisis: Any = None  # the start entry of the crisis under way (store.crisis.CrisisEntry)
 
 
 class DeskHeader(Widget):
@@ -89,6 +91,15 @@ class DeskHeader(Widget):
                 out.append(f" ‖{f.held}", style="bold magenta")
         out.append(" │ ")
         out.append_text(self._health(now))
+        if f.crisis is not None:  # every desk on the data directory shows it
+            since = f.crisis.at.astimezone(self.timezone)
+            out.append(f"\n{word('crisis_mode', lang)} {word('since', lang)} {since:%H:%M} ({f.crisis.who})", style="bold white on red")
+            if f.crisis.text:
+                out.append(f": {f.crisis.text[:80]}", style="bold white on red")
+            out.append(f" · K: {word('crisis_screen', lang)}", style="white on red")
+        elif f.banner:
+            out.append(f"\n⚠ {f.banner}", style="bold white on red")
+            out.append(f" · K: {word('crisis_start', lang)}", style="white on red")
         return out
 
     def _health(self, now: datetime) -> Text:

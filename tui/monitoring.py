@@ -1,0 +1,124 @@
+"""What the desk keeps an eye on beside the stream: trends and spikes, and crisis mode.
+
+The trend book (webcare.trends) counts the last days' mentions per theme and rule. It is
+built in a thread after the first paint from the newest segments only (the baseline needs
+`baseline_days` + 1 days), then fed every mention that comes in. After each batch and each
+minute the desk asks it for spikes; a new spike raises the banner in the header.
+
+Crisis mode is shared by every desk on the data directory through the crisis log
+(store/crisis.py): one operator starts it, all desks show it within a second.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from store import Store
+from store.crisis import CrisisEntry, CrisisLog
+from webcare.config import Config
+from webcare.mention import Mention
+from webcare.trends import Observation, Spike, TrendBook
+
+
+def observation(m: Mention) -> Observation:
+    """What trends need of a mention: said when published, never later than first seen (so a
+    source catching up on old posts does not look like a burst)."""
+    at = m.first_seen_at if m.published_at is None else min(m.published_at, m.first_seen_at)
+    return Observation(
+        at=at,
+        themes=m.themes,
+        rules=m.rules,
+        negative=m.sentiment == "negative",
+        text=f"{m.title}\n{m.text}" if m.title else m.text,
+        id=m.id,
+    )
+
+
+class Monitor:
+    def __init__(self, config: Config, store: Store, clock: Callable[[], datetime]) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.book: TrendBook | None = None  # None until built (a thread, after the first paint)
+        self.spikes: list[Spike] = []
+        self._announced: set[tuple] = set()  # spikes already told about: (subject, what)
+        self._lock = threading.Lock()  # the book is built in a thread, fed in the UI thread
+        self._early: list[Mention] = []  # mentions that came in while the book was being built
+        self.crisis_log = CrisisLog(config.data_dir)
+        self.crisis: list[CrisisEntry] = []  # the crisis under way, from its start; [] = none
+        self._crisis_sig: tuple[int, int] | None = None
+        self.poll_crisis()
+
+    # --- trends ---------------------------------------------------------------------------
+
+    def build(self) -> None:
+        """Read the segments the baseline needs, newest first, into a new trend book."""
+        params = self.config.trends
+        now = self.clock()
+        horizon = now - timedelta(days=params.baseline_days + 1) - params.window
+        segments = self.store._segments()
+        mentions: list[Mention] = []
+        complete = True
+        for seg in reversed(segments):
+            batch = self.store.load_segment(seg)
+            mentions += batch
+            if batch and max(m.first_seen_at for m in batch) < horizon:
+                complete = seg == segments[0]
+                break
+        # Days before the first stored mention were not watched: they are no baseline.
+        since = min((m.first_seen_at for m in mentions), default=now) if complete else None
+        book = TrendBook(params, tz=self.config.timezone, since=since)
+        book.extend(observation(m) for m in mentions if m.first_seen_at >= horizon)
+        with self._lock:
+            book.extend(observation(m) for m in self._early)
+            self._early = []
+            self.book = book
+
+    def add(self, mentions: Iterable[Mention]) -> None:
+        with self._lock:
+            if self.book is None:
+                self._early.extend(mentions)
+                return
+            self.book.extend(observation(m) for m in mentions)
+
+    def check(self) -> list[Spike]:
+        """Recompute the spikes; returns those not told about before (for a notice)."""
+        with self._lock:
+            if self.book is None:
+                return []
+            now = self.clock()
+            self.book.prune(now)
+            self.spikes = self.book.spikes(now)
+        current = {(s.subject, s.what) for s in self.spikes}
+        fresh = [s for s in self.spikes if (s.subject, s.what) not in self._announced]
+        self._announced = current  # a spike that ends and comes back is news again
+        return fresh
+
+    # --- crisis mode ----------------------------------------------------------------------
+
+    def poll_crisis(self) -> bool:
+        """Re-read the crisis log when another desk wrote to it; True when it changed."""
+        sig = self.crisis_log.signature()
+        if sig == self._crisis_sig:
+            return False
+        self._crisis_sig = sig
+        self.crisis = self.crisis_log.current()
+        return True
+
+    @property
+    def in_crisis(self) -> bool:
+        return bool(self.crisis)
+
+    def start_crisis(self, who: str, reason: str) -> None:
+        self.crisis_log.add(self.clock(), who, "start", reason)
+        self.poll_crisis()
+
+    def log_decision(self, who: str, text: str) -> None:
+        self.crisis_log.add(self.clock(), who, "decision", text)
+        self.poll_crisis()
+
+    def end_crisis(self, who: str, text: str = "") -> None:
+        self.crisis_log.add(self.clock(), who, "end", text)
+        self.poll_crisis()
