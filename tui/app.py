@@ -68,6 +68,8 @@ class WebcareApp(App[None]):
         Binding("q", "quit", "quit", id="app.quit"),
         Binding("u", "undo", "undo", id="app.undo"),
         Binding("c", "calendar", "calendar", id="app.calendar"),
+        Binding("w", "trends", "trends", id="app.trends"),
+        Binding("K", "crisis", "crisis", id="app.crisis"),
         Binding("question_mark", "help", "help", id="app.help"),
     ]
 
@@ -319,6 +321,18 @@ class WebcareApp(App[None]):
             return
 
     # --- the content plan ---------------------------------------------------------------
+
+    def action_trends(self) -> None:
+        from tui.screens.trends import TrendsScreen
+
+        if not isinstance(self.screen, TrendsScreen):
+            self.push_screen(TrendsScreen())
+
+    def action_crisis(self) -> None:
+        from tui.screens.crisis import CrisisScreen
+
+        if not isinstance(self.screen, CrisisScreen):
+            self.push_screen(CrisisScreen())
 
     def action_calendar(self) -> None:
         from tui.screens.calendar import CalendarScreen

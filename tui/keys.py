@@ -37,6 +37,8 @@ DUTCH: dict[str, str] = {
     "stream.direct.L14": "→ L14 laten staan",
     "composer.sent": "verzonden markeren",
     "app.calendar": "kalender",
+    "app.trends": "trends",
+    "app.crisis": "crisis",
     "app.stream": "stroom",
     "cal.prev": "vorige periode",
     "cal.next": "volgende periode",
