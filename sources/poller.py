@@ -77,6 +77,7 @@ class Poller:
         clock: Callable[[], datetime] = utcnow,
         rng: Callable[[], float] = random.random,
         on_new: Callable[[int], Any] | None = None,
+        chores: Callable[[], Any] | None = None,
     ) -> None:
         self.sources = sources
         self.intake = intake
@@ -125,6 +126,8 @@ class Poller:
                 if getattr(s, "can_live", False)
             ]
             tasks.append(asyncio.create_task(self._write_health_loop(), name="health"))
+            if self.chores is not None:
+                tasks.append(asyncio.create_task(self.chores(), name="housekeeping"))
             try:
                 await asyncio.gather(*tasks)
             finally:

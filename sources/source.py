@@ -58,8 +58,9 @@ class Source(Protocol):
 #       ends or fails, the poller reconnects with backoff, and polling goes on meanwhile (a
 #       live source may poll less often: its `interval` is the catch-up interval).
 #
-#   can_reply: bool
-#   async def reply(self, client, mention, text, *, dry_run) -> str
+#   replies: str  ("send" | "dry-run" | "off", the entry's `replies` key)
+#   can_reply: bool  (replies is not "off" and the credentials allow posting)
+#   async def reply(self, client, mention, text) -> str
 #       Post `text` as a reply to `mention` on the platform (a reply post, a reply e-mail);
-#       returns the reply's id or link for the audit trail. With dry_run, checks what it can
-#       and returns what it would have sent, sending nothing. Raises SourceError.
+#       returns the reply's link or id for the audit trail. In "dry-run", builds the request
+#       and returns "dry run: " and what it would have sent, sending nothing. Raises SourceError.

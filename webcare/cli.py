@@ -89,12 +89,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--output", "-o", metavar="FILE", help="write here instead of standard output"
     )
+    export.add_argument("--author", metavar="AUTHOR", help="only this person's mentions (an access request; logged)")
     importing = sub.add_parser("import", parents=[common], help="import data")
     importing.add_argument("what", choices=["plan"])
     importing.add_argument(
         "file", metavar="FILE.csv", help="columns: " + ", ".join(PLAN_CSV_COLUMNS)
     )
     sub.add_parser("check", parents=[common], help="validate the configuration")
+    forget = sub.add_parser("forget", parents=[common], help="erase a person's data on request (logged)")
+    forget.add_argument("author", metavar="AUTHOR", help="handle or e-mail address, as the mentions show it")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    sub.add_parser("housekeeping", parents=[common], help="anonymise past the retention period and back up, now")
     report = sub.add_parser("report", parents=[common], help="figures for management")
     report.add_argument("--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD (default: 6 days before --to)")
     report.add_argument("--to", dest="end", metavar="DATE", help="last day, YYYY-MM-DD (default: today)")
@@ -124,9 +129,13 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                 )
                 return EXIT_CONFIG
-            return cmd_export(config, args.format, args.output)
+            return cmd_export(config, args.format, args.output, args.author)
         if args.command == "import":
             return cmd_import_plan(config, Path(args.file))
+        if args.command == "forget":
+            return cmd_forget(config, args.author, args.yes)
+        if args.command == "housekeeping":
+            return cmd_housekeeping(config)
         if args.command == "report":
             return cmd_report(config, args.start, args.end, args.format, args.output)
         if args.command == "handover":
@@ -158,8 +167,10 @@ def _open(config: Config):
 
     def make_poller(on_new=None):
         from sources.poller import Poller  # imports httpx: after the desk's first paint
+        from store.housekeeping import daily
 
-        return Poller(sources, intake, store, on_new=on_new)
+        chores = lambda: daily(config, store, lambda: datetime.now(UTC))  # noqa: E731
+        return Poller(sources, intake, store, on_new=on_new, chores=chores)
 
     return store, sources, make_poller
 
@@ -248,10 +259,18 @@ def cmd_collect(config: Config, once: bool) -> int:
     return 0
 
 
-def cmd_export(config: Config, fmt: str, output: str | None) -> int:
+def cmd_export(config: Config, fmt: str, output: str | None, author: str | None = None) -> int:
     from store import Store
 
-    mentions = Store(config.data_dir).load()
+    store = Store(config.data_dir)
+    if author is not None:  # an access request: exactly this person's records, and a log line
+        from store.retention import access_export, log_request
+
+        records = access_export(store, author)
+        log_request(config.data_dir, "access", author, config.operator, datetime.now(UTC), mentions=len(records))
+        mentions = [Mention.from_records(r, r) for r in records]
+    else:
+        mentions = store.load()
     with _output(output) as out:
         if fmt == "jsonl":
             for m in mentions:
@@ -334,6 +353,44 @@ def cmd_handover(config: Config, since: str | None, note: str | None, output: st
     h = handover(Store(config.data_dir).load(), start, now, config.timezone, notes.since(start), shift=shift.name if not since else "")
     with _output(output) as out:
         out.write(to_markdown(h, config.language))
+    return 0
+
+
+def cmd_forget(config: Config, author: str, yes: bool) -> int:
+    """Erase a person from the data directory and its backups; logged (by hash) in privacy.log."""
+    from store import Store
+    from store.housekeeping import backups_dir
+    from store.retention import forget
+
+    if not yes:
+        if not sys.stdin.isatty():
+            print("webcare forget: add --yes to confirm (no terminal to ask)", file=sys.stderr)
+            return EXIT_CONFIG
+        answer = input(f"Erase every trace of {author!r} in {config.data_dir} and its backups? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes", "j", "ja"):
+            print("nothing erased")
+            return 0
+    try:
+        result = forget(Store(config.data_dir), author, datetime.now(UTC), config.operator, backups_dir(config))
+    except ValueError as exc:
+        print(f"webcare forget: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(
+        f"erased: {result.mentions} mentions by them, their identifiers removed from {result.redacted} other records "
+        f"and {result.backups} backups; logged as {result.subject[:12]}… in privacy.log"
+    )
+    if result.remaining:
+        print("still holding a trace: " + ", ".join(result.remaining), file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+def cmd_housekeeping(config: Config) -> int:
+    from store import Store
+    from store.housekeeping import run_chores
+
+    done = run_chores(config, Store(config.data_dir), datetime.now(UTC))
+    print(f"anonymised {done.anonymised} mentions older than {config.retention.days} days; backup {done.archive}")
     return 0
 
 

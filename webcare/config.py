@@ -96,6 +96,7 @@ class Config:
     shifts: tuple[ShiftSpec, ...] = ()  # [shifts]: when each shift starts (the handover's "since")
     trends: TrendParams = field(default_factory=TrendParams)  # [trends]: when a spike is raised
     crisis: CrisisSettings = field(default_factory=lambda: CrisisSettings())  # [crisis]
+    retention: RetentionSettings = field(default_factory=lambda: RetentionSettings())  # [retention]
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
@@ -138,6 +139,36 @@ def _crisis(data: dict[str, Any]) -> CrisisSettings:
     if not isinstance(hold, bool):
         raise ConfigError(f"[crisis] hold_plan: must be true or false, not {hold!r}")
     return CrisisSettings(norm, statement, hold)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    """[retention]: after how many days mentions are anonymised (0: never), and the daily
+    backups (how many are kept, where)."""
+
+    days: int = 90
+    backups: int = 7
+    backup_dir: Path | None = None  # None: data_dir/backups
+
+
+def _retention(data: dict[str, Any], base: Path) -> RetentionSettings:
+    """Relative paths are relative to the config file, like data_dir."""
+    table = _table(data, "retention")
+    _unknown(table, "retention", {"days", "backups", "backup_dir"})
+    values: dict[str, Any] = {}
+    for key, minimum in (("days", 0), ("backups", 1)):
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ConfigError(f"[retention] {key}: must be a whole number ≥ {minimum}, not {value!r}")
+            values[key] = value
+    if "backup_dir" in table:
+        folder = _str(table, "retention", "backup_dir", "")
+        if not folder.strip():
+            raise ConfigError("[retention] backup_dir: must not be empty (leave it out for data_dir/backups)")
+        path = Path(os.path.expanduser(folder))
+        values["backup_dir"] = path if path.is_absolute() else (base / path).resolve()
+    return RetentionSettings(**values)
 
 
 # Without [shifts]: office hours, the evening and night, and the weekend.
@@ -330,6 +361,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         shifts=shifts,
         trends=trends,
         crisis=_crisis(data),
+        retention=_retention(data, path.parent),
         scheme=scheme,
         templates=tuple(templates),
         directory=directory,
