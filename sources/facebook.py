@@ -1,0 +1,536 @@
+"""Facebook: comments on a page's recent posts and its Messenger conversations; replies to both.
+
+Uses the Graph API (v21.0 by default) with a page access token, sent in the Authorization
+header (never in a URL):
+
+- comments: `GET /{page_id}/posts?fields=id,message,permalink_url,created_time&limit=N` for
+  the page's N newest posts, then for each `GET /{post_id}/comments?fields=id,message,from,
+  created_time,permalink_url,parent&filter=stream&order=reverse_chronological&since=…`
+  (filter=stream: replies to comments too, each with its `parent`);
+- messages: `GET /{page_id}/conversations?platform=messenger&fields=messages{message,from,
+  created_time,id},updated_time`, newest conversation first. Messages are private: no URL.
+
+Paged with `paging.next` (only to the API's own host, without the token it may carry).
+Incremental by time: comments since the newest `created_time` seen, conversations updated
+since the newest message seen, each with a few minutes' overlap (a comment held for review
+appears later than its time says); the ids already delivered drop the overlap's repeats. The
+first poll reaches back `backlog` (default 1 day).
+
+Graph errors are {"error": {"message", "type", "code", "error_subcode"}}: codes 4, 17, 32 and
+613 (and the page's 80001…) are rate limits, waited out for the `estimated_time_to_regain_access`
+of the `x-business-use-case-usage` / `x-app-usage` headers when they give one; code 190 is an
+expired or revoked token.
+
+Replies: to a comment `POST /{comment_id}/comments {message}` (to the thread's first comment:
+Facebook nests one level deep); to a message `POST /{page_id}/messages {recipient: {id},
+message: {text}, messaging_type: "RESPONSE"}`, which Messenger allows within 24 hours of the
+person's last message.
+
+    [[sources]]
+    type = "facebook"
+    name = "Facebook-pagina VLM"
+    page_id = "123456789012345"
+    page_token_env = "FACEBOOK_PAGE_TOKEN"
+    posts = 10              # the newest posts whose comments are read
+    messages = true         # Messenger conversations (needs pages_messaging)
+    every = "5m"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sources.http import check, pause_after
+from sources.options import Options
+from sources.source import OptionError, SourceError
+from webcare.config import Config, SourceConfig
+from webcare.intake import Item
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["FacebookSource"]
+
+API = "https://graph.facebook.com/v21.0"
+MAX_BYTES = 5 * 1024**2
+MAX_PAGES = 10  # per post or conversation list per poll
+SEEN_KEPT = 20_000  # ids remembered to drop the overlap's repeats
+OVERLAP = 600.0  # seconds read again on every poll: late-appearing comments
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})  # app, user, page and custom rate limits
+DEFAULT_WAIT = 900.0  # Facebook's windows are rolling hours: retrying every minute prolongs them
+MESSENGER_MAX = 2000  # characters in one Messenger message
+COMMENT_FIELDS = "id,message,from,created_time,permalink_url,parent"
+MESSAGE_FIELDS = "messages{message,from,created_time,id},updated_time"
+_USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
+# Headers about the body's transfer, dropped from a response whose body was already decoded.
+_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+class FacebookSource:
+    """A Facebook page's comments and Messenger conversations."""
+
+    type: ClassVar[str] = "facebook"
+
+    def __init__(
+        self,
+        name: str,
+        page_id: str,
+        *,
+        page_token: str | None,
+        page_token_env: str,
+        posts: int = 10,
+        comments: bool = True,
+        messages: bool = True,
+        backlog: float = 86400.0,
+        interval: float = 300.0,
+        timeout: float = 20.0,
+        keyword_filter: bool = False,
+        api: str = API,
+        replies: str = "send",
+    ) -> None:
+        self.name = name
+        self.page_id = page_id
+        self.page_token = page_token
+        self.page_token_env = page_token_env
+        self.posts = posts
+        self.comments = comments
+        self.messages = messages
+        self.backlog = backlog
+        self.interval = interval
+        self.timeout = timeout
+        self.keyword_filter = keyword_filter
+        self.api = api
+        self.replies = replies
+        self.pause_s: float | None = None
+        # Watermarks (epoch seconds of the newest comment / message seen), the ids delivered
+        # (oldest first) and what the last fetch changed, for rewind().
+        self._comments_since: float | None = None
+        self._messages_since: float | None = None
+        self._seen: dict[str, None] = {}
+        self._last: tuple[float | None, float | None, list[str]] = (None, None, [])
+
+    @property
+    def can_reply(self) -> bool:
+        return self.replies != "off" and bool(self.page_token)
+
+    @classmethod
+    def from_config(cls, sc: SourceConfig, config: Config) -> FacebookSource:
+        opts = Options(sc)
+        page_id = opts.str("page_id", required=True).strip()
+        if not page_id.isdigit():
+            raise OptionError(
+                f"page_id: {page_id!r} is not a page id (digits; the page's About → Page transparency)"
+            )
+        page_token_env = opts.str("page_token_env", required=True)
+        posts = opts.int("posts", 10, minimum=1)
+        if posts > 100:
+            raise OptionError("posts: Facebook gives at most 100 posts per page")
+        comments = opts.bool("comments", True)
+        messages = opts.bool("messages", True)
+        if not (comments or messages):
+            raise OptionError("comments: comments and messages are both off: nothing to read")
+        interval = opts.seconds("every", "5m")
+        timeout = opts.seconds("timeout", "20s")
+        backlog = opts.seconds("backlog", "1d")
+        for key, value in (("every", interval), ("timeout", timeout), ("backlog", backlog)):
+            if value <= 0:
+                raise OptionError(f"{key}: must be longer than 0 seconds")
+        api = opts.str("api", API).rstrip("/")
+        parts = urlsplit(api)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise OptionError(f"api: {api!r} is not an http:// or https:// address")
+        source = cls(
+            sc.name,
+            page_id,
+            page_token=opts.secret("page_token_env"),
+            page_token_env=page_token_env,
+            posts=posts,
+            comments=comments,
+            messages=messages,
+            backlog=backlog,
+            interval=interval,
+            timeout=timeout,
+            keyword_filter=opts.bool("keyword_filter", False),
+            api=api,
+            replies=opts.replies(),
+        )
+        opts.done()
+        return source
+
+    def __repr__(self) -> str:
+        return f"FacebookSource({self.name!r}, {self.page_id!r})"
+
+    # --- polling ---------------------------------------------------------------------------
+
+    def rewind(self) -> None:
+        """Put the watermarks back where they were before the last fetch."""
+        self._comments_since, self._messages_since, added = self._last
+        for key in added:
+            self._seen.pop(key, None)
+        self._last = (self._comments_since, self._messages_since, [])
+
+    async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
+        self.pause_s = None
+        if not self.page_token:
+            raise SourceError(
+                f"Facebook: the environment variable {self.page_token_env} is not set"
+            )
+        first = time.time() - self.backlog
+        fresh: dict[str, None] = {}
+        items: list[Item] = []
+        comments_since, messages_since = self._comments_since, self._messages_since
+        # All or nothing: a failure leaves both watermarks, so the next poll brings it all.
+        if self.comments:
+            found, comments_since = await self._read_comments(
+                client, comments_since or first, fresh
+            )
+            items += found
+        if self.messages and not self.pause_s:
+            found, messages_since = await self._read_messages(
+                client, messages_since or first, fresh
+            )
+            items += found
+        self._last = (self._comments_since, self._messages_since, list(fresh))
+        self._comments_since, self._messages_since = comments_since, messages_since
+        self._seen.update(fresh)
+        while len(self._seen) > SEEN_KEPT:
+            del self._seen[next(iter(self._seen))]
+        return items
+
+    async def _read_comments(
+        self, client: httpx.AsyncClient, since: float, fresh: dict[str, None]
+    ) -> tuple[list[Item], float]:
+        """New comments on the newest posts, and the new watermark."""
+        posts = await self._get(
+            client,
+            f"/{self.page_id}/posts",
+            {"fields": "id,message,permalink_url,created_time", "limit": self.posts},
+            "Facebook posts",
+        )
+        items: list[Item] = []
+        newest = since
+        for post in posts.get("data") or []:
+            if not isinstance(post, dict) or not post.get("id"):
+                continue
+            params = {
+                "fields": COMMENT_FIELDS,
+                "filter": "stream",
+                "order": "reverse_chronological",
+                "since": int(since - OVERLAP),
+                "limit": 100,
+            }
+            pages = self._pages(client, f"/{post['id']}/comments", params, "Facebook comments")
+            async with aclosing(pages) as comments:
+                async for comment in comments:
+                    created = _epoch(comment.get("created_time"))
+                    if created is not None and created < since - OVERLAP:
+                        break  # newest first: the rest is older still
+                    newest = max(newest, created or newest)
+                    item = self._comment(comment, post)
+                    if item is not None and self._is_new(item.ref, fresh):
+                        items.append(item)
+            if self.pause_s:
+                break
+        return items, newest
+
+    async def _read_messages(
+        self, client: httpx.AsyncClient, since: float, fresh: dict[str, None]
+    ) -> tuple[list[Item], float]:
+        """New Messenger messages from people (not the page's own), and the new watermark."""
+        params = {"platform": "messenger", "fields": MESSAGE_FIELDS, "limit": 25}
+        items: list[Item] = []
+        newest = since
+        pages = self._pages(client, f"/{self.page_id}/conversations", params, "Facebook messages")
+        async with aclosing(pages) as conversations:
+            async for conversation in conversations:
+                found, newest = self._from_conversation(conversation, since, newest, fresh)
+                if found is None:
+                    break  # conversations come newest first: the rest is older still
+                items += found
+        return items, newest
+
+    def _from_conversation(
+        self, conversation: dict[str, Any], since: float, newest: float, fresh: dict[str, None]
+    ) -> tuple[list[Item] | None, float]:
+        """The new messages of one conversation (None: it is older than `since`)."""
+        items: list[Item] = []
+        updated = _epoch(conversation.get("updated_time"))
+        if updated is not None and updated < since - OVERLAP:
+            return None, newest
+        for message in (conversation.get("messages") or {}).get("data") or []:
+            if not isinstance(message, dict):
+                continue
+            created = _epoch(message.get("created_time"))
+            if created is not None and created < since - OVERLAP:
+                break  # messages come newest first
+            newest = max(newest, created or newest)
+            sender = message.get("from") or {}
+            if str(sender.get("id") or "") == self.page_id:
+                continue  # the page's own answer
+            key = str(message.get("id") or "")
+            if key and self._is_new(key, fresh):
+                items.append(self._message(message, str(conversation.get("id") or "")))
+        return items, newest
+
+    def _is_new(self, key: str, fresh: dict[str, None]) -> bool:
+        if not key or key in self._seen or key in fresh:
+            return False
+        fresh[key] = None
+        return True
+
+    def _comment(self, comment: dict[str, Any], post: dict[str, Any]) -> Item | None:
+        comment_id = str(comment.get("id") or "")
+        if not comment_id:
+            return None
+        sender = comment.get("from") or {}
+        parent = str((comment.get("parent") or {}).get("id") or "")
+        post_text = str(post.get("message") or "").strip()
+        return Item(
+            key=comment_id,
+            channel="facebook",
+            author=str(sender.get("name") or "Facebook user"),  # `from` is withheld for some
+            text=str(comment.get("message") or ""),
+            url=str(comment.get("permalink_url") or post.get("permalink_url") or ""),
+            title=post_text.split("\n", 1)[0][:100],  # which post it is about
+            published_at=_datetime(comment.get("created_time")),
+            ref=comment_id,
+            in_reply_to=parent or str(post["id"]),
+            reply_meta={
+                "kind": "comment",
+                "comment_id": comment_id,
+                # Facebook nests one level: a reply to a reply goes to the thread's first comment.
+                "target": parent or comment_id,
+                "post_id": str(post["id"]),
+                "from_id": str(sender.get("id") or ""),
+            },
+        )
+
+    def _message(self, message: dict[str, Any], conversation_id: str) -> Item:
+        sender = message.get("from") or {}
+        return Item(
+            key=str(message["id"]),
+            channel="facebook",
+            author=str(sender.get("name") or "Messenger user"),
+            # A sticker, photo or file has no text; say so rather than show nothing.
+            text=str(
+                message.get("message") or "(a message without text: a photo, sticker or file)"
+            ),
+            url="",  # private: there is no link to a Messenger message
+            title="Messenger",
+            published_at=_datetime(message.get("created_time")),
+            ref=str(message["id"]),
+            reply_meta={
+                "kind": "message",
+                "recipient_id": str(sender.get("id") or ""),
+                "conversation_id": conversation_id,
+            },
+        )
+
+    # --- replying --------------------------------------------------------------------------
+
+    async def reply(
+        self, client: httpx.AsyncClient, mention: Any, text: str, *, dry_run: bool | None = None
+    ) -> str:
+        """Answer a comment (a reply comment) or a message (a Messenger message); returns the
+        new comment's or message's id."""
+        if self.replies == "off":
+            raise SourceError('Facebook: replies are off for this source (replies = "off")')
+        meta = mention.reply_meta or {}
+        kind = meta.get("kind")
+        if kind == "comment" and meta.get("target"):
+            path, what = f"/{meta['target']}/comments", "comment"
+            request: dict[str, Any] = {"data": {"message": text}}
+        elif kind == "message" and meta.get("recipient_id"):
+            if len(text) > MESSENGER_MAX:
+                raise SourceError(
+                    f"Facebook: a Messenger message holds at most {MESSENGER_MAX} characters, this one has {len(text)}"
+                )
+            path, what = f"/{self.page_id}/messages", "message"
+            request = {
+                "json": {
+                    "recipient": {"id": meta["recipient_id"]},
+                    "message": {"text": text},
+                    "messaging_type": "RESPONSE",
+                }
+            }
+        else:
+            raise SourceError(
+                "Facebook: this mention lacks what a reply needs (no comment or recipient id)"
+            )
+        if self.replies == "dry-run" or dry_run:
+            target = meta.get("target") if kind == "comment" else f"person {meta['recipient_id']}"
+            return f"dry run: POST {path}, a reply {what} to {target} ({len(text)} characters)"
+        if not self.page_token:
+            raise SourceError(
+                f"Facebook: the environment variable {self.page_token_env} is not set"
+            )
+        response = await self._request(client, "POST", self.api + path, "Facebook reply", **request)
+        answer = self._answer(response, f"Facebook refused the {what}")
+        new_id = answer.get("id") or answer.get("message_id")
+        if not new_id:
+            raise SourceError(f"Facebook {what}: the answer has no id of what was sent")
+        return str(new_id)
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    async def _get(
+        self, client: httpx.AsyncClient, path: str, params: dict[str, Any], what: str
+    ) -> dict[str, Any]:
+        response = await self._request(client, "GET", self.api + path, what, params=params)
+        return self._answer(response, what)
+
+    async def _pages(
+        self, client: httpx.AsyncClient, path: str, params: dict[str, Any], what: str
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every entry of a Graph list, page after page (paging.next), up to MAX_PAGES."""
+        page = await self._get(client, path, params, what)
+        for _ in range(MAX_PAGES):
+            for entry in page.get("data") or []:
+                if isinstance(entry, dict):
+                    yield entry
+            following = self._next(page)
+            if following is None or self.pause_s:
+                return
+            response = await self._request(client, "GET", following, what)
+            page = self._answer(response, what)
+
+    def _next(self, page: dict[str, Any]) -> str | None:
+        """paging.next, if it points at the API's own host; without the token it repeats."""
+        link = (page.get("paging") or {}).get("next")
+        if not isinstance(link, str):
+            return None
+        parts, api = urlsplit(link), urlsplit(self.api)
+        if (parts.scheme, parts.netloc) != (api.scheme, api.netloc):
+            return None  # never send the page's token to another host
+        query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "access_token"])
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+    def _answer(self, response: httpx.Response, what: str) -> dict[str, Any]:
+        """The JSON of a Graph response, or a SourceError in Facebook's own words."""
+        try:
+            data = response.json()
+        except ValueError:
+            check(response, what)
+            raise SourceError(f"{what}: the server did not answer with JSON") from None
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict):
+            raise self._error(response, error, what)
+        check(response, what)
+        if not isinstance(data, dict):
+            raise SourceError(f"{what}: the answer is not a Graph object")
+        self.pause_s = _usage_pause(response) or pause_after(response)
+        return data
+
+    def _error(self, response: httpx.Response, error: dict[str, Any], what: str) -> SourceError:
+        code = error.get("code")
+        subcode = error.get("error_subcode")
+        message = " ".join(str(error.get("message") or "").split())[:200]
+        if code in RATE_LIMIT_CODES or (isinstance(code, int) and 80000 <= code <= 80099):
+            wait = _regain(response) or DEFAULT_WAIT
+            return SourceError(
+                f"{what}: rate-limited by Facebook (code {code}) for {round(wait)} s",
+                retry_after=wait,
+            )
+        if code == 190:
+            return SourceError(
+                f"{what}: the page access token has expired or was revoked (code 190): "
+                f"make a new one and put it in {self.page_token_env}"
+            )
+        hint = ""
+        if subcode == 2018278 or "outside of allowed window" in message:
+            hint = ": Messenger allows a reply only within 24 hours of the person's last message"
+        elif code in (10, 200) or (isinstance(code, int) and 200 <= code <= 299):
+            hint = ": the page token lacks a permission this needs"
+        return SourceError(f"{what}: {message} (code {code}, HTTP {response.status_code}){hint}")
+
+    async def _request(
+        self, client: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: Any
+    ) -> httpx.Response:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.page_token}"}
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with client.stream(
+                    method, url, headers=headers, timeout=self.timeout, **kwargs
+                ) as r:
+                    body = bytearray()
+                    async for chunk in r.aiter_bytes():
+                        body += chunk
+                        if len(body) > MAX_BYTES:
+                            raise SourceError(
+                                f"{what}: the answer is larger than {MAX_BYTES // 1024**2} MB"
+                            )
+                    kept = [(k, v) for k, v in r.headers.items() if k.lower() not in _FRAMING]
+                    return httpx.Response(
+                        r.status_code, headers=kept, content=bytes(body), request=r.request
+                    )
+        except (TimeoutError, httpx.TimeoutException):
+            raise SourceError(f"{what}: timed out after {self.timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise SourceError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+
+
+def _usages(response: httpx.Response) -> list[dict[str, Any]]:
+    """The usage reports in Facebook's usage headers (JSON: one object, or lists per id)."""
+    found: list[dict[str, Any]] = []
+    for name in _USAGE_HEADERS:
+        try:
+            value = json.loads(response.headers.get(name) or "null")
+        except ValueError:
+            continue
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if any(k in node for k in ("call_count", "estimated_time_to_regain_access")):
+                    found.append(node)
+                else:
+                    stack += node.values()
+            elif isinstance(node, list):
+                stack += node
+    return found
+
+
+def _regain(response: httpx.Response) -> float | None:
+    """Seconds until Facebook lets us in again, from `estimated_time_to_regain_access` (minutes)."""
+    minutes = [u.get("estimated_time_to_regain_access") for u in _usages(response)]
+    waits = [m * 60.0 for m in minutes if isinstance(m, int | float) and m > 0]
+    return max(waits) if waits else None
+
+
+def _usage_pause(response: httpx.Response) -> float | None:
+    """A pause before the limit bites: when a usage report says to wait, or is at 100 %."""
+    wait = _regain(response)
+    if wait:
+        return wait
+    for usage in _usages(response):
+        shares = [usage.get(k) for k in ("call_count", "total_cputime", "total_time")]
+        if any(isinstance(s, int | float) and s >= 100 for s in shares):
+            return DEFAULT_WAIT
+    return None
+
+
+def _datetime(value: Any) -> datetime | None:
+    """Graph's times: '2026-03-02T09:15:00+0000'."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+
+
+def _epoch(value: Any) -> float | None:
+    moment = _datetime(value)
+    return None if moment is None else moment.timestamp()

@@ -1,0 +1,361 @@
+"""Reddit: posts that match a search, site-wide or in chosen subreddits.
+
+Uses Reddit's listing JSON: `GET {api}/search.json?q=…&sort=new&limit=…` (site-wide) or
+`GET {api}/r/{sub}/search.json?…&restrict_sr=1` per subreddit, paged with `after`. Without
+credentials it reads anonymously from https://www.reddit.com (a low, unannounced quota); with
+an app's client id and secret it takes an app-only OAuth token (`POST {api}/api/v1/access_token`,
+grant_type=client_credentials) and reads from https://oauth.reddit.com (100 queries a minute
+on the free tier). Either way with a descriptive User-Agent, as Reddit asks.
+
+Incremental by the posts already seen: each poll reads the newest page and pages on only until
+it meets a post it delivered before (Reddit's `before` cursor gives nothing at all once that
+post is deleted or drops out of the search index, so it is not used). The first poll reads one
+page. Search lags behind: a post indexed late still turns up while it is in the newest page.
+
+Reading only: replies are not sent from the desk (that would need a Reddit user account's
+OAuth token and Reddit's approval for a bot), so `can_reply` is false.
+
+    [[sources]]
+    type = "reddit"
+    name = "Reddit: VLM"
+    query = "VLM OR \\"Vlaamse Landmaatschappij\\""   # required; Reddit search syntax
+    subreddits = ["belgium", "Vlaanderen"]           # optional; default: all of Reddit
+    limit = 25                                       # posts per page (1–100)
+    every = "5m"
+    client_id_env = "REDDIT_CLIENT_ID"               # optional: app-only OAuth
+    client_secret_env = "REDDIT_CLIENT_SECRET"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote, urlsplit
+
+from sources.http import json_of, pause_after
+from sources.options import Options
+from sources.source import OptionError, SourceError
+from webcare import __version__
+from webcare.config import Config, SourceConfig
+from webcare.intake import Item
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["RedditSource"]
+
+API = "https://www.reddit.com"
+OAUTH_API = "https://oauth.reddit.com"
+SITE = "https://www.reddit.com"  # permalinks always point here, whichever API was read
+MAX_BYTES = 5 * 1024**2  # a page of 100 posts is well under 1 MB
+MAX_PAGES = 10  # per subreddit per poll: 1,000 posts since the last poll is a flood, not a gap
+SEEN_KEPT = 5000  # fullnames remembered to stop paging and to drop repeats
+# Headers about the body's transfer, dropped from a response whose body was already decoded.
+_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def _url(base: str, option: str) -> str:
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OptionError(f"{option}: {base!r} is not an http:// or https:// address")
+    return base.rstrip("/")
+
+
+class RedditSource:
+    """Reddit search results, newest first."""
+
+    type: ClassVar[str] = "reddit"
+    can_reply: ClassVar[bool] = False  # reading only (see the module's docstring)
+
+    def __init__(
+        self,
+        name: str,
+        query: str,
+        *,
+        subreddits: list[str] | None = None,
+        limit: int = 25,
+        interval: float = 300.0,
+        timeout: float = 20.0,
+        keyword_filter: bool = True,
+        api: str = API,
+        oauth_api: str = OAUTH_API,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        credentials_env: tuple[str, str] = ("", ""),
+        user_agent: str = "",
+    ) -> None:
+        self.name = name
+        self.query = query
+        self.subreddits = subreddits or []
+        self.limit = limit
+        self.interval = interval
+        self.timeout = timeout
+        self.keyword_filter = keyword_filter
+        self.api = api
+        self.oauth_api = oauth_api
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.credentials_env = credentials_env  # the variables' names, for error messages
+        self.user_agent = user_agent or (
+            f"python:webcare:{__version__} (government webcare desk; read-only search)"
+        )
+        self.pause_s: float | None = None
+        self._token: str | None = None
+        self._token_expires = 0.0
+        # Fullnames delivered so far, oldest first (a dict keeps insertion order), and those
+        # the last fetch added, for rewind().
+        self._seen: dict[str, None] = {}
+        self._last_added: list[str] = []
+        self._started: set[str] = set()  # targets polled before: paging beyond page one is allowed
+        self._last_started: list[str] = []
+
+    @classmethod
+    def from_config(cls, sc: SourceConfig, config: Config) -> RedditSource:
+        opts = Options(sc)
+        query = opts.str("query", required=True).strip()
+        if not query:
+            raise OptionError("query: must not be empty")
+        subreddits = [s.removeprefix("/").removeprefix("r/") for s in opts.strs("subreddits")]
+        for sub in subreddits:
+            if not sub.replace("_", "").isalnum():
+                raise OptionError(f"subreddits: {sub!r} is not a subreddit name")
+        limit = opts.int("limit", 25, minimum=1)
+        if limit > 100:
+            raise OptionError("limit: Reddit gives at most 100 posts per page")
+        interval = opts.seconds("every", "5m")
+        timeout = opts.seconds("timeout", "20s")
+        for key, value in (("every", interval), ("timeout", timeout)):
+            if value <= 0:
+                raise OptionError(f"{key}: must be longer than 0 seconds")
+        keyword_filter = opts.bool("keyword_filter", True)
+        api = _url(opts.str("api", API), "api")
+        oauth_api = _url(opts.str("oauth_api", OAUTH_API), "oauth_api")
+        id_env = opts.str("client_id_env")
+        secret_env = opts.str("client_secret_env")
+        if bool(id_env) != bool(secret_env):
+            missing = "client_secret_env" if id_env else "client_id_env"
+            raise OptionError(f"{missing}: OAuth needs both client_id_env and client_secret_env")
+        client_id = opts.secret("client_id_env")
+        client_secret = opts.secret("client_secret_env")
+        user_agent = opts.str("user_agent")
+        opts.done()
+        return cls(
+            sc.name,
+            query,
+            subreddits=subreddits,
+            limit=limit,
+            interval=interval,
+            timeout=timeout,
+            keyword_filter=keyword_filter,
+            api=api,
+            oauth_api=oauth_api,
+            client_id=client_id,
+            client_secret=client_secret,
+            credentials_env=(id_env, secret_env),
+            user_agent=user_agent,
+        )
+
+    def __repr__(self) -> str:
+        return f"RedditSource({self.name!r}, {self.query!r})"
+
+    # --- polling ---------------------------------------------------------------------------
+
+    def rewind(self) -> None:
+        """Forget what the last fetch delivered, so the next one delivers it again."""
+        for fullname in self._last_added:
+            self._seen.pop(fullname, None)
+        self._started.difference_update(self._last_started)
+        self._last_added, self._last_started = [], []
+
+    async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
+        self.pause_s = None
+        headers = {"User-Agent": self.user_agent}
+        base = self.api
+        if self._oauth:
+            headers["Authorization"] = f"bearer {await self._access_token(client)}"
+            base = self.oauth_api
+        items: list[Item] = []
+        fresh: dict[str, None] = {}
+        started: list[str] = []
+        # All or nothing: a failure in one subreddit leaves every cursor where it was, so the
+        # next poll delivers what this one fetched (nothing lost, nothing twice).
+        for target in self.subreddits or [""]:
+            items += await self._search(client, base, headers, target, fresh)
+            if target not in self._started:
+                started.append(target)
+            if self.pause_s:  # quota spent: the other subreddits wait for the next poll
+                break
+        self._seen.update(fresh)
+        self._last_added = list(fresh)
+        self._started.update(started)
+        self._last_started = started
+        while len(self._seen) > SEEN_KEPT:
+            del self._seen[next(iter(self._seen))]
+        return items
+
+    async def _search(
+        self,
+        client: httpx.AsyncClient,
+        base: str,
+        headers: dict[str, str],
+        target: str,
+        fresh: dict[str, None],
+    ) -> list[Item]:
+        path = f"/r/{quote(target)}/search.json" if target else "/search.json"
+        params: dict[str, Any] = {
+            "q": self.query,
+            "sort": "new",
+            "limit": self.limit,
+            "raw_json": 1,
+        }
+        if target:
+            params["restrict_sr"] = 1
+        where = f"Reddit search in r/{target}" if target else "Reddit search"
+        items: list[Item] = []
+        pages = MAX_PAGES if target in self._started else 1  # the first poll: one page
+        for _ in range(pages):
+            response = await self._get(client, base + path, params, headers, where)
+            data = json_of(response, where)
+            self.pause_s = pause_after(response)
+            listing = data.get("data") if isinstance(data, dict) else None
+            if not isinstance(listing, dict):
+                raise SourceError(f"{where}: the answer is not a Reddit listing")
+            known = False
+            for child in listing.get("children") or []:
+                post = child.get("data") if isinstance(child, dict) else None
+                if not isinstance(post, dict) or child.get("kind") != "t3":
+                    continue
+                fullname = str(post.get("name") or "")
+                if not fullname or fullname in fresh:
+                    continue
+                if fullname in self._seen:
+                    known = True  # caught up; later posts on this page were indexed late
+                    continue
+                fresh[fullname] = None
+                items.append(self._item(post))
+            after = listing.get("after")
+            if known or not after or self.pause_s:
+                break
+            params["after"] = after
+        return items
+
+    def _item(self, post: dict[str, Any]) -> Item:
+        author = str(post.get("author") or "")
+        created = post.get("created_utc")
+        subreddit = str(post.get("subreddit") or "")
+        subscribers = post.get("subreddit_subscribers")
+        return Item(
+            key=str(post["name"]),
+            channel="reddit",
+            author=f"u/{author}" if author and author != "[deleted]" else author or "?",
+            # A link post has no text of its own: what it links to is what it says.
+            text=str(post.get("selftext") or post.get("url") or ""),
+            url=SITE + str(post.get("permalink") or ""),
+            title=str(post.get("title") or ""),
+            published_at=(
+                datetime.fromtimestamp(created, UTC) if isinstance(created, int | float) else None
+            ),
+            # Reddit shows no follower counts on posts: the audience is the subreddit's.
+            reach=subscribers if isinstance(subscribers, int) else None,
+            ref=str(post["name"]),
+            extra={"subreddit": f"r/{subreddit}"} if subreddit else {},
+        )
+
+    # --- OAuth -----------------------------------------------------------------------------
+
+    @property
+    def _oauth(self) -> bool:
+        return any(self.credentials_env)
+
+    async def _access_token(self, client: httpx.AsyncClient) -> str:
+        """An app-only token, asked for again a minute before it expires."""
+        if self._token and time.monotonic() < self._token_expires:
+            return self._token
+        if not (self.client_id and self.client_secret):
+            unset = [
+                n
+                for n, v in zip(self.credentials_env, (self.client_id, self.client_secret))
+                if not v
+            ]
+            raise SourceError(f"Reddit OAuth: the environment variable {unset[0]} is not set")
+        import httpx
+
+        what = "Reddit OAuth token"
+        response = await self._get(
+            client,
+            self.api + "/api/v1/access_token",
+            None,
+            {"User-Agent": self.user_agent},
+            what,
+            method="POST",
+            data={"grant_type": "client_credentials"},
+            auth=httpx.BasicAuth(self.client_id, self.client_secret),
+        )
+        answer = json_of(response, what)
+        # Reddit answers a bad client id or secret with 200 and {"error": "invalid_grant"}.
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not isinstance(token, str) or not token:
+            said = answer.get("error") if isinstance(answer, dict) else None
+            raise SourceError(
+                f"{what}: refused ({said or 'no access_token in the answer'}): check the client id and secret"
+            )
+        expires = answer.get("expires_in")
+        lifetime = float(expires) if isinstance(expires, int | float) else 3600.0
+        self._token, self._token_expires = token, time.monotonic() + max(lifetime - 60, 0)
+        return token
+
+    async def _get(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+        what: str,
+        method: str = "GET",
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One request with the time limit and a cap on the body's size; an expired token is
+        renewed once."""
+        response = await _request(
+            client, method, url, what, self.timeout, params=params, headers=headers, **kwargs
+        )
+        if response.status_code == 401 and self._token and "Authorization" in headers:
+            self._token = None  # revoked or expired early: one new token, one more try
+            headers = {**headers, "Authorization": f"bearer {await self._access_token(client)}"}
+            response = await _request(
+                client, method, url, what, self.timeout, params=params, headers=headers, **kwargs
+            )
+        return response
+
+    async def reply(self, client: httpx.AsyncClient, mention: Any, text: str, **_: Any) -> str:
+        raise SourceError("Reddit: replies are not sent from the desk; answer on reddit.com")
+
+
+async def _request(
+    client: httpx.AsyncClient, method: str, url: str, what: str, timeout: float, **kwargs: Any
+) -> httpx.Response:
+    """The response with its body read up to MAX_BYTES, as a plain httpx.Response for
+    sources.http; network failures as a SourceError naming `what`."""
+    import httpx
+
+    try:
+        async with asyncio.timeout(timeout):
+            async with client.stream(method, url, timeout=timeout, **kwargs) as r:
+                body = bytearray()
+                async for chunk in r.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_BYTES:
+                        raise SourceError(
+                            f"{what}: the answer is larger than {MAX_BYTES // 1024**2} MB"
+                        )
+                # Already decoded: the copy must not claim a Content-Encoding any more.
+                headers = [(k, v) for k, v in r.headers.items() if k.lower() not in _FRAMING]
+                return httpx.Response(
+                    r.status_code, headers=headers, content=bytes(body), request=r.request
+                )
+    except (TimeoutError, httpx.TimeoutException):
+        raise SourceError(f"{what}: timed out after {timeout:g} s") from None
+    except httpx.HTTPError as exc:
+        raise SourceError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from None

@@ -1,0 +1,330 @@
+"""X (Twitter): posts that match a search, through the X API v2, and replies to them.
+
+Reads `GET {api}/2/tweets/search/recent` (the last seven days) with an app's bearer token,
+asking for the author's username, name and follower count in the same call
+(`expansions=author_id`). Paged with `meta.next_token`; incremental with `since_id` = the
+newest id of the previous poll (`meta.newest_id`). The first poll reads one page. Should a
+flood outlast `max_pages` pages in one poll, the next poll goes on with the same page token
+(and the same since_id) before it moves since_id on, so nothing in between is lost.
+
+Search needs a paid access level (Basic or higher): the free level cannot read search at all.
+Rate limits come as `x-rate-limit-remaining` / `x-rate-limit-reset` (an epoch) and as 429.
+
+Replies are `POST {api}/2/tweets {"text", "reply": {"in_reply_to_tweet_id"}}`, which needs a
+user-context OAuth 2.0 token of the organisation's account (`user_token_env`, scopes
+tweet.read tweet.write users.read); with only the bearer token `can_reply` is false.
+
+    [[sources]]
+    type = "x"
+    name = "X: VLM"
+    query = "(VLM OR mestbank) -is:retweet lang:nl"   # required; X search syntax
+    bearer_token_env = "X_BEARER_TOKEN"               # required
+    user_token_env = "X_USER_TOKEN"                   # optional: replies from the desk
+    max_results = 100                                 # per page, 10–100
+    every = "5m"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+from sources.http import check, json_of, pause_after
+from sources.options import Options
+from sources.source import OptionError, SourceError
+from webcare.config import Config, SourceConfig
+from webcare.intake import Item
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["XSource"]
+
+API = "https://api.x.com"
+SITE = "https://x.com"
+MAX_BYTES = 5 * 1024**2  # a page of 100 posts with their authors is a few hundred kB
+MAX_PAGES = 10  # per poll; the rest of a flood comes in the next poll
+TWEET_FIELDS = (
+    "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,"
+    "public_metrics,lang,note_tweet"  # note_tweet: the whole text of a post over 280 characters
+)
+USER_FIELDS = "username,name,public_metrics"
+# Headers about the body's transfer, dropped from a response whose body was already decoded.
+_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+class XSource:
+    """X recent search, newest first; replies with a user token."""
+
+    type: ClassVar[str] = "x"
+
+    def __init__(
+        self,
+        name: str,
+        query: str,
+        *,
+        bearer_token: str | None,
+        bearer_token_env: str,
+        user_token: str | None = None,
+        user_token_env: str = "",
+        max_results: int = 100,
+        interval: float = 300.0,
+        timeout: float = 20.0,
+        keyword_filter: bool = True,
+        api: str = API,
+        replies: str = "send",
+    ) -> None:
+        self.name = name
+        self.query = query
+        self.bearer_token = bearer_token
+        self.bearer_token_env = bearer_token_env
+        self.user_token = user_token
+        self.user_token_env = user_token_env
+        self.max_results = max_results
+        self.interval = interval
+        self.timeout = timeout
+        self.keyword_filter = keyword_filter
+        self.api = api
+        self.replies = replies
+        self.pause_s: float | None = None
+        # The cursor: posts newer than since_id are still to come. While a flood is read over
+        # several polls, next_token is where the previous poll stopped and newest the id
+        # since_id becomes once the flood is read to its end.
+        self._since_id: str | None = None
+        self._next_token: str | None = None
+        self._newest: str | None = None
+        self._previous: tuple[str | None, str | None, str | None] = (None, None, None)
+
+    @property
+    def can_reply(self) -> bool:
+        return self.replies != "off" and bool(self.user_token)
+
+    @classmethod
+    def from_config(cls, sc: SourceConfig, config: Config) -> XSource:
+        opts = Options(sc)
+        query = opts.str("query", required=True).strip()
+        if not query:
+            raise OptionError("query: must not be empty")
+        if len(query) > 512:  # Basic's limit; Pro allows 4096, but the API says which
+            raise OptionError("query: X allows at most 512 characters in a search (Basic)")
+        bearer_env = opts.str("bearer_token_env", required=True)
+        max_results = opts.int("max_results", 100, minimum=10)
+        if max_results > 100:
+            raise OptionError("max_results: X gives at most 100 posts per page")
+        interval = opts.seconds("every", "5m")
+        timeout = opts.seconds("timeout", "20s")
+        for key, value in (("every", interval), ("timeout", timeout)):
+            if value <= 0:
+                raise OptionError(f"{key}: must be longer than 0 seconds")
+        api = opts.str("api", API).rstrip("/")
+        parts = urlsplit(api)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise OptionError(f"api: {api!r} is not an http:// or https:// address")
+        source = cls(
+            sc.name,
+            query,
+            bearer_token=opts.secret("bearer_token_env"),
+            bearer_token_env=bearer_env,
+            user_token=opts.secret("user_token_env"),
+            user_token_env=opts.str("user_token_env"),
+            max_results=max_results,
+            interval=interval,
+            timeout=timeout,
+            keyword_filter=opts.bool("keyword_filter", True),
+            api=api,
+            replies=opts.replies(),
+        )
+        opts.done()
+        return source
+
+    def __repr__(self) -> str:
+        return f"XSource({self.name!r}, {self.query!r})"
+
+    # --- polling ---------------------------------------------------------------------------
+
+    def rewind(self) -> None:
+        """Put the cursor back where it was before the last fetch."""
+        self._since_id, self._next_token, self._newest = self._previous
+
+    async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
+        self.pause_s = None
+        if not self.bearer_token:
+            raise SourceError(f"X: the environment variable {self.bearer_token_env} is not set")
+        since_id, next_token, newest = self._since_id, self._next_token, self._newest
+        params: dict[str, Any] = {
+            "query": self.query,
+            "max_results": self.max_results,
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
+        if since_id:
+            params["since_id"] = since_id
+        items: list[Item] = []
+        pages = MAX_PAGES if since_id else 1  # the first poll: one page
+        for _ in range(pages):
+            if next_token:
+                params["next_token"] = next_token
+            response = await self._call(
+                client, "GET", "/2/tweets/search/recent", "X search", params=params
+            )
+            page = json_of(response, "X search")
+            if not isinstance(page, dict):
+                raise SourceError("X search: the answer is not a search result")
+            self.pause_s = pause_after(response)
+            meta = page.get("meta") or {}
+            newest = newest or meta.get("newest_id")  # the first page of a read has the newest
+            users = {u.get("id"): u for u in (page.get("includes") or {}).get("users") or []}
+            items += [self._item(t, users) for t in page.get("data") or [] if isinstance(t, dict)]
+            next_token = meta.get("next_token") if since_id else None
+            if not next_token or self.pause_s:
+                break
+        self._previous = (self._since_id, self._next_token, self._newest)
+        if next_token:  # more to read: go on from here next time, since_id unchanged
+            self._next_token, self._newest = next_token, newest
+        else:
+            self._since_id = newest or since_id
+            self._next_token = self._newest = None
+        return items
+
+    def _item(self, tweet: dict[str, Any], users: dict[Any, dict[str, Any]]) -> Item:
+        tweet_id = str(tweet.get("id") or "")
+        user = users.get(tweet.get("author_id")) or {}
+        username = str(user.get("username") or "")
+        followers = (user.get("public_metrics") or {}).get("followers_count")
+        replied_to = next(
+            (
+                str(r.get("id"))
+                for r in tweet.get("referenced_tweets") or []
+                if r.get("type") == "replied_to"
+            ),
+            "",
+        )
+        note = tweet.get("note_tweet") or {}
+        # X sends text with &amp; &lt; &gt; escaped; the desk wants the characters.
+        text = html.unescape(str(note.get("text") or tweet.get("text") or ""))
+        created = tweet.get("created_at")
+        return Item(
+            key=tweet_id,
+            channel="x",
+            author=f"@{username}" if username else str(tweet.get("author_id") or "?"),
+            author_name=str(user.get("name") or ""),
+            text=text,
+            url=f"{SITE}/{username or 'i'}/status/{tweet_id}",
+            published_at=_datetime(created),
+            reach=followers if isinstance(followers, int) else None,
+            ref=tweet_id,
+            in_reply_to=replied_to,
+            reply_meta={"conversation_id": str(tweet.get("conversation_id") or "")},
+        )
+
+    # --- replying --------------------------------------------------------------------------
+
+    async def reply(
+        self, client: httpx.AsyncClient, mention: Any, text: str, *, dry_run: bool | None = None
+    ) -> str:
+        """Post `text` as a reply to `mention`; returns the reply's link."""
+        if self.replies == "off":
+            raise SourceError('X: replies are off for this source (replies = "off")')
+        if not mention.ref:
+            raise SourceError("X: this mention has no post id to reply to")
+        body = {"text": text, "reply": {"in_reply_to_tweet_id": mention.ref}}
+        if self.replies == "dry-run" or dry_run:
+            return (
+                f"dry run: POST /2/tweets, a reply to post {mention.ref} ({len(text)} characters)"
+            )
+        if not self.user_token:
+            raise SourceError(
+                f"X: replying needs a user-context token in {self.user_token_env or 'user_token_env'}"
+            )
+        response = await self._call(
+            client, "POST", "/2/tweets", "X reply", json=body, token=self.user_token
+        )
+        if response.status_code >= 400 and response.status_code not in (429, 503):
+            raise SourceError(
+                f"X refused the reply: HTTP {response.status_code}: {_said(response)}"
+            )
+        answer = json_of(response, "X reply")
+        new_id = (answer.get("data") or {}).get("id") if isinstance(answer, dict) else None
+        if not new_id:
+            raise SourceError("X reply: the answer has no id of the new post")
+        return f"{SITE}/i/status/{new_id}"
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        token: str | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One request with the time limit, the token and a cap on the body's size. X's own
+        words in an error body (`errors[].message`, `detail`) make the SourceError's message."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {token or self.bearer_token}"}
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with client.stream(
+                    method, self.api + path, headers=headers, timeout=self.timeout, **kwargs
+                ) as r:
+                    body = bytearray()
+                    async for chunk in r.aiter_bytes():
+                        body += chunk
+                        if len(body) > MAX_BYTES:
+                            raise SourceError(
+                                f"{what}: the answer is larger than {MAX_BYTES // 1024**2} MB"
+                            )
+                    kept = [(k, v) for k, v in r.headers.items() if k.lower() not in _FRAMING]
+                    response = httpx.Response(
+                        r.status_code, headers=kept, content=bytes(body), request=r.request
+                    )
+        except (TimeoutError, httpx.TimeoutException):
+            raise SourceError(f"{what}: timed out after {self.timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise SourceError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        status = response.status_code
+        if method == "GET" and status >= 400 and status not in (429, 503, 420):
+            hint = ""
+            if status == 403 or status == 402:  # not enrolled, or the access level lacks search
+                hint = ": search needs X API access at the Basic level or higher"
+            elif status == 401:
+                hint = f": check the bearer token in {self.bearer_token_env}"
+            raise SourceError(f"{what}: HTTP {status} {_said(response)}{hint}")
+        if method == "GET":
+            check(response, what)  # 429: rate-limited until x-rate-limit-reset
+        return response
+
+
+def _said(response: httpx.Response) -> str:
+    """X's explanation: the first of `errors[].message`, `detail`, `title`."""
+    try:
+        data = response.json()
+    except ValueError:
+        return " ".join(response.text.split())[:160]
+    if isinstance(data, dict):
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            message = errors[0].get("message") or errors[0].get("detail")
+            if message:
+                return str(message)[:200]
+        for key in ("detail", "title"):
+            if data.get(key):
+                return str(data[key])[:200]
+    return ""
+
+
+def _datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

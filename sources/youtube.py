@@ -1,0 +1,429 @@
+"""YouTube: new videos on channels (no key needed) and comments on them (with an API key).
+
+Videos come from each channel's Atom feed, `{site}/feeds/videos.xml?channel_id=UC…`, read by
+an `RSSSource` per channel: the same conditional GET, size cap and parser as every other feed.
+A video's `ref` is its video id, so the comments on it thread under it on the desk.
+
+Comments come from the YouTube Data API v3, `GET {api}/commentThreads?part=snippet,replies`
+with `allThreadsRelatedToChannelId` (every video of a channel) or `videoId`, `order=time`,
+paged with `pageToken`; the key goes in the `X-goog-api-key` header, never in a URL. A poll
+reads the newest page and pages on only until it meets a thread it has seen (the first poll
+reads one page). A thread brings up to five replies with it; when a thread has more replies
+than that and its count changed, `GET {api}/comments?parentId=…` reads them. Each call costs
+one unit of the project's daily quota (10,000 by default); a spent quota is a 403 with reason
+"quotaExceeded" and lasts until midnight Pacific time, when Google resets it: the source waits
+until then.
+
+Reading only: posting a comment (`comments.insert`) needs OAuth consent of the channel's owner
+(a Google account), not an API key, and is not supported: `can_reply` is false.
+
+    [[sources]]
+    type = "youtube"
+    name = "YouTube VLM"
+    channel_ids = ["UCxxxxxxxxxxxxxxxxxxxxxx"]          # new videos (no key needed)
+    comment_channel_ids = ["UCxxxxxxxxxxxxxxxxxxxxxx"]  # comments on every video of these
+    comment_video_ids = ["dQw4w9WgXcQ"]                 # comments on these videos
+    api_key_env = "YOUTUBE_API_KEY"                     # needed for comments
+    every = "15m"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from datetime import datetime, timedelta
+from datetime import time as clock_time
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from sources.http import check, json_of, pause_after
+from sources.options import Options
+from sources.rss import RSSSource, html_to_text
+from sources.source import OptionError, SourceError
+from webcare.config import Config, SourceConfig
+from webcare.intake import Item
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["YouTubeSource", "until_quota_reset"]
+
+API = "https://www.googleapis.com/youtube/v3"
+SITE = "https://www.youtube.com"
+MAX_BYTES = 5 * 1024**2  # a page of 100 threads with replies is a few hundred kB
+MAX_PAGES = 10  # per channel or video per poll
+SEEN_KEPT = 20_000  # comment ids remembered to stop paging and to drop repeats
+PACIFIC = ZoneInfo("America/Los_Angeles")  # where Google's quota day ends
+_CHANNEL_ID = re.compile(r"^UC[\w-]{22}$")
+_VIDEO_ID = re.compile(r"^[\w-]{11}$")
+# Headers about the body's transfer, dropped from a response whose body was already decoded.
+_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+# Google's reasons for a refused key: a wrong key, or the API not enabled for its project.
+_KEY_REASONS = frozenset({"keyInvalid", "forbidden", "accessNotConfigured", "keyExpired"})
+
+
+def until_quota_reset(now: datetime | None = None) -> float:
+    """Seconds until the next midnight in California, when the Data API's quota resets."""
+    now = (now or datetime.now(PACIFIC)).astimezone(PACIFIC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), clock_time(0), PACIFIC)
+    return max(midnight.timestamp() - now.timestamp(), 60.0)
+
+
+class YouTubeSource:
+    """Videos of channels (feeds) and comments (Data API v3)."""
+
+    type: ClassVar[str] = "youtube"
+    can_reply: ClassVar[bool] = False  # comments.insert needs a user's OAuth consent
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        channel_ids: list[str] | None = None,
+        comment_channel_ids: list[str] | None = None,
+        comment_video_ids: list[str] | None = None,
+        api_key: str | None = None,
+        api_key_env: str = "",
+        max_results: int = 50,
+        interval: float = 900.0,
+        timeout: float = 20.0,
+        keyword_filter: bool = True,
+        api: str = API,
+        site: str = SITE,
+    ) -> None:
+        self.name = name
+        self.channel_ids = channel_ids or []
+        self.api_key = api_key
+        self.api_key_env = api_key_env
+        self.max_results = max_results
+        self.interval = interval
+        self.timeout = timeout
+        self.keyword_filter = keyword_filter
+        self.api = api
+        self.site = site
+        self.pause_s: float | None = None
+        self.feeds = [
+            RSSSource(
+                f"{name} ({cid})",
+                f"{site}/feeds/videos.xml?channel_id={cid}",
+                channel="youtube",
+                interval=interval,
+                timeout=timeout,
+                max_bytes=MAX_BYTES,
+                keyword_filter=keyword_filter,
+            )
+            for cid in self.channel_ids
+        ]
+        # Where comments are read: ("allThreadsRelatedToChannelId" | "videoId", id).
+        self.targets = [("allThreadsRelatedToChannelId", c) for c in comment_channel_ids or []]
+        self.targets += [("videoId", v) for v in comment_video_ids or []]
+        # Comment ids delivered (oldest first), the reply count last seen per thread, the
+        # targets read before (paging beyond page one allowed) and the last fetch's additions.
+        self._seen: dict[str, None] = {}
+        self._reply_counts: dict[str, int] = {}
+        self._started: set[tuple[str, str]] = set()
+        self._last: tuple[list[str], dict[str, int], list[tuple[str, str]]] = ([], {}, [])
+
+    @classmethod
+    def from_config(cls, sc: SourceConfig, config: Config) -> YouTubeSource:
+        opts = Options(sc)
+        channel_ids = opts.strs("channel_ids")
+        comment_channel_ids = opts.strs("comment_channel_ids")
+        comment_video_ids = opts.strs("comment_video_ids")
+        for key, ids in (
+            ("channel_ids", channel_ids),
+            ("comment_channel_ids", comment_channel_ids),
+        ):
+            for cid in ids:
+                if not _CHANNEL_ID.match(cid):
+                    raise OptionError(
+                        f"{key}: {cid!r} is not a channel id (24 characters starting with UC; "
+                        "on the channel's page: About → Share channel → Copy channel ID)"
+                    )
+        for vid in comment_video_ids:
+            if not _VIDEO_ID.match(vid):
+                raise OptionError(
+                    f"comment_video_ids: {vid!r} is not a video id (the 11 characters after watch?v=)"
+                )
+        if not (channel_ids or comment_channel_ids or comment_video_ids):
+            raise OptionError(
+                "channel_ids: give channel_ids, comment_channel_ids or comment_video_ids"
+            )
+        api_key_env = opts.str("api_key_env")
+        if (comment_channel_ids or comment_video_ids) and not api_key_env:
+            raise OptionError("api_key_env: reading comments needs a YouTube Data API key")
+        max_results = opts.int("max_results", 50, minimum=1)
+        if max_results > 100:
+            raise OptionError("max_results: YouTube gives at most 100 comment threads per page")
+        interval = opts.seconds("every", "15m")
+        timeout = opts.seconds("timeout", "20s")
+        for key, value in (("every", interval), ("timeout", timeout)):
+            if value <= 0:
+                raise OptionError(f"{key}: must be longer than 0 seconds")
+        api = _base(opts.str("api", API), "api")
+        site = _base(opts.str("site", SITE), "site")
+        source = cls(
+            sc.name,
+            channel_ids=channel_ids,
+            comment_channel_ids=comment_channel_ids,
+            comment_video_ids=comment_video_ids,
+            api_key=opts.secret("api_key_env"),
+            api_key_env=api_key_env,
+            max_results=max_results,
+            interval=interval,
+            timeout=timeout,
+            keyword_filter=opts.bool("keyword_filter", True),
+            api=api,
+            site=site,
+        )
+        opts.done()
+        return source
+
+    def __repr__(self) -> str:
+        return f"YouTubeSource({self.name!r})"
+
+    # --- polling ---------------------------------------------------------------------------
+
+    def rewind(self) -> None:
+        """Forget what the last fetch delivered, so the next one delivers it again."""
+        added, counts, started = self._last
+        for comment_id in added:
+            self._seen.pop(comment_id, None)
+        for thread_id, count in counts.items():
+            if count < 0:
+                self._reply_counts.pop(thread_id, None)
+            else:
+                self._reply_counts[thread_id] = count
+        self._started.difference_update(started)
+        self._last = ([], {}, [])
+        for feed in self.feeds:
+            feed.rewind()
+
+    async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
+        self.pause_s = None
+        if self.targets and not self.api_key:
+            raise SourceError(
+                f"YouTube comments: the environment variable {self.api_key_env} is not set"
+            )
+        items: list[Item] = []
+        fetched: list[RSSSource] = []
+        fresh: dict[str, None] = {}
+        counts: dict[str, int] = {}
+        started: list[tuple[str, str]] = []
+        # All or nothing: when one part fails, the feeds read so far are rewound and no
+        # comment cursor moves, so the next poll brings all of it (nothing lost).
+        try:
+            for feed in self.feeds:
+                items += [self._video(i) for i in await feed.fetch(client)]
+                fetched.append(feed)
+            for target in self.targets:
+                items += await self._comments(client, target, fresh, counts)
+                if target not in self._started:
+                    started.append(target)
+                if self.pause_s:  # the quota is spent: the other targets wait
+                    break
+        except BaseException:
+            for feed in fetched:
+                feed.rewind()
+            raise
+        previous = {t: self._reply_counts.get(t, -1) for t in counts}
+        self._seen.update(fresh)
+        self._reply_counts.update(counts)
+        self._started.update(started)
+        self._last = (list(fresh), previous, started)
+        while len(self._seen) > SEEN_KEPT:
+            del self._seen[next(iter(self._seen))]
+        while len(self._reply_counts) > SEEN_KEPT:
+            del self._reply_counts[next(iter(self._reply_counts))]
+        return items
+
+    def _video(self, item: Item) -> Item:
+        """A feed entry with the video id as its ref (YouTube's entry ids are yt:video:ID)."""
+        video_id = item.key.removeprefix("yt:video:") if item.key.startswith("yt:video:") else ""
+        return dataclasses.replace(item, ref=video_id)
+
+    async def _comments(
+        self,
+        client: httpx.AsyncClient,
+        target: tuple[str, str],
+        fresh: dict[str, None],
+        counts: dict[str, int],
+    ) -> list[Item]:
+        kind, target_id = target
+        what = f"YouTube comments on {'channel' if kind != 'videoId' else 'video'} {target_id}"
+        params: dict[str, Any] = {
+            "part": "snippet,replies",
+            kind: target_id,
+            "order": "time",
+            "maxResults": self.max_results,
+        }
+        items: list[Item] = []
+        pages = MAX_PAGES if target in self._started else 1  # the first poll: one page
+        for _ in range(pages):
+            page = await self._get(client, "/commentThreads", params, what)
+            if page is None:  # comments are turned off on this video
+                break
+            known = False
+            for thread in page.get("items") or []:
+                snippet = thread.get("snippet") if isinstance(thread, dict) else None
+                top = (snippet or {}).get("topLevelComment")
+                if not isinstance(top, dict):
+                    continue
+                thread_id = str(thread.get("id") or top.get("id") or "")
+                if thread_id in self._seen:
+                    known = True
+                else:
+                    items += self._new(top, fresh)
+                replies = (thread.get("replies") or {}).get("comments") or []
+                items += [c for r in replies for c in self._new(r, fresh)]
+                total = snippet.get("totalReplyCount")
+                if isinstance(total, int) and total > len(replies):
+                    if total != self._reply_counts.get(thread_id) and thread_id not in counts:
+                        items += await self._all_replies(client, thread_id, fresh)
+                        counts[thread_id] = total
+            token = page.get("nextPageToken")
+            if known or not token or self.pause_s:
+                break
+            params["pageToken"] = token
+        return items
+
+    async def _all_replies(
+        self, client: httpx.AsyncClient, thread_id: str, fresh: dict[str, None]
+    ) -> list[Item]:
+        """The replies of a thread with more than the five that come with it (one page: 100)."""
+        params = {"part": "snippet", "parentId": thread_id, "maxResults": 100, "textFormat": "html"}
+        page = await self._get(client, "/comments", params, f"YouTube replies to {thread_id}")
+        if page is None:
+            return []
+        return [c for r in page.get("items") or [] for c in self._new(r, fresh)]
+
+    def _new(self, comment: dict[str, Any], fresh: dict[str, None]) -> list[Item]:
+        """The comment as an Item, or nothing when it was delivered before."""
+        comment_id = str(comment.get("id") or "")
+        snippet = comment.get("snippet")
+        if (
+            not comment_id
+            or comment_id in self._seen
+            or comment_id in fresh
+            or not isinstance(snippet, dict)
+        ):
+            return []
+        fresh[comment_id] = None
+        video_id = str(snippet.get("videoId") or "")
+        parent = str(snippet.get("parentId") or "")
+        # textOriginal only reaches the comment's author; others get textDisplay, in HTML.
+        text = snippet.get("textOriginal")
+        if not isinstance(text, str):
+            text = html_to_text(str(snippet.get("textDisplay") or ""), self.site)
+        return [
+            Item(
+                key=comment_id,
+                channel="youtube",
+                author=str(snippet.get("authorDisplayName") or "?"),
+                text=text,
+                url=f"{SITE}/watch?v={quote(video_id)}&lc={quote(comment_id)}" if video_id else "",
+                published_at=_datetime(snippet.get("publishedAt")),
+                ref=comment_id,
+                # A reply answers its thread's first comment; a first comment, the video.
+                in_reply_to=parent or video_id,
+                extra={"video": video_id} if video_id else {},
+            )
+        ]
+
+    async def reply(self, client: httpx.AsyncClient, mention: Any, text: str, **_: Any) -> str:
+        raise SourceError("YouTube: replies are not sent from the desk; answer in YouTube Studio")
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    async def _get(
+        self, client: httpx.AsyncClient, path: str, params: dict[str, Any], what: str
+    ) -> dict[str, Any] | None:
+        """One Data API call; None when comments are turned off there. Errors as SourceError
+        in Google's own words, a spent quota with a wait until it resets."""
+        response = await self._request(client, path, params, what)
+        if response.status_code >= 400 and response.status_code not in (429, 503):
+            reason, message = _google_error(response)
+            if reason == "commentsDisabled":
+                return None
+            if reason in ("quotaExceeded", "dailyLimitExceeded"):
+                wait = until_quota_reset()
+                raise SourceError(
+                    f"{what}: the project's daily YouTube API quota is spent; it resets at "
+                    f"midnight Pacific time (in {wait / 3600:.1f} h)",
+                    retry_after=wait,
+                )
+            if reason in ("rateLimitExceeded", "userRateLimitExceeded"):
+                raise SourceError(f"{what}: rate-limited ({message})", retry_after=60.0)
+            hint = ": check the API key" if reason in _KEY_REASONS else ""
+            detail = " ".join(part for part in (reason, message) if part)
+            raise SourceError(f"{what}: HTTP {response.status_code} {detail}".rstrip() + hint)
+        data = json_of(response, what)
+        self.pause_s = pause_after(response)
+        if not isinstance(data, dict):
+            raise SourceError(f"{what}: the answer is not a YouTube list")
+        return data
+
+    async def _request(
+        self, client: httpx.AsyncClient, path: str, params: dict[str, Any], what: str
+    ) -> httpx.Response:
+        import httpx
+
+        headers = {"X-goog-api-key": self.api_key or ""}
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with client.stream(
+                    "GET", self.api + path, params=params, headers=headers, timeout=self.timeout
+                ) as r:
+                    body = bytearray()
+                    async for chunk in r.aiter_bytes():
+                        body += chunk
+                        if len(body) > MAX_BYTES:
+                            raise SourceError(
+                                f"{what}: the answer is larger than {MAX_BYTES // 1024**2} MB"
+                            )
+                    kept = [(k, v) for k, v in r.headers.items() if k.lower() not in _FRAMING]
+                    response = httpx.Response(
+                        r.status_code, headers=kept, content=bytes(body), request=r.request
+                    )
+        except (TimeoutError, httpx.TimeoutException):
+            raise SourceError(f"{what}: timed out after {self.timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise SourceError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        if response.status_code in (429, 503):
+            check(response, what)
+        return response
+
+
+def _google_error(response: httpx.Response) -> tuple[str, str]:
+    """(reason, message) of a Google API error body: {"error": {"code", "message", "errors":
+    [{"reason", "message", "domain"}]}}. Messages may hold HTML links: made plain."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return "", " ".join(html_to_text(response.text[:2000]).split())[:160]
+    if not isinstance(error, dict):
+        return "", ""
+    errors = error.get("errors")
+    reason = ""
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        reason = str(errors[0].get("reason") or "")
+    message = html_to_text(str(error.get("message") or ""))
+    return reason, message[:200]
+
+
+def _base(url: str, option: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OptionError(f"{option}: {url!r} is not an http:// or https:// address")
+    return url.rstrip("/")
+
+
+def _datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
