@@ -70,6 +70,8 @@ class WebcareApp(App[None]):
         Binding("c", "calendar", "calendar", id="app.calendar"),
         Binding("w", "trends", "trends", id="app.trends"),
         Binding("K", "crisis", "crisis", id="app.crisis"),
+        Binding("R", "dashboard", "dashboard", id="app.dashboard"),
+        Binding("o", "handover", "handover", id="app.handover"),
         Binding("question_mark", "help", "help", id="app.help"),
     ]
 
@@ -333,6 +335,18 @@ class WebcareApp(App[None]):
 
         if not isinstance(self.screen, CrisisScreen):
             self.push_screen(CrisisScreen())
+
+    def action_dashboard(self) -> None:
+        from tui.screens.dashboard import DashboardScreen
+
+        if not isinstance(self.screen, DashboardScreen):
+            self.push_screen(DashboardScreen())
+
+    def action_handover(self) -> None:
+        from tui.screens.handover import HandoverScreen
+
+        if not isinstance(self.screen, HandoverScreen):
+            self.push_screen(HandoverScreen())
 
     def action_calendar(self) -> None:
         from tui.screens.calendar import CalendarScreen

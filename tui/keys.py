@@ -39,6 +39,8 @@ DUTCH: dict[str, str] = {
     "app.calendar": "kalender",
     "app.trends": "trends",
     "app.crisis": "crisis",
+    "app.dashboard": "dashboard",
+    "app.handover": "overdracht",
     "app.stream": "stroom",
     "cal.prev": "vorige periode",
     "cal.next": "volgende periode",
