@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from store import Store, StoreChanges
 from store.plan import PlanStore
+from store.presence import HEARTBEAT, Desk, Presence
 from store.store import StoreError
 from tui.keys import localize
 from tui.monitoring import Monitor
@@ -105,6 +106,12 @@ class WebcareApp(App[None]):
         self.plan = PlanStore(config.data_dir)
         self._plan_cache: list | None = None
         self.monitor = Monitor(config, store, clock)  # trends, spikes and crisis mode
+        # Several operators: what this desk shows and claims, and what the others do.
+        self.presence = Presence(config.data_dir, config.operator)
+        self.viewing: str | None = None
+        self.claim: tuple[str, datetime] | None = None  # (mention id, since): "replying"
+        self.others: list[Desk] = []
+        self.presence_by_mention: dict[str, str] = {}  # mention id → "An ✎" for its row
         self.max_norm = max(
             (n.allowed for n in config.norms.values() if n.allowed), default=timedelta(hours=8)
         )
@@ -120,6 +127,7 @@ class WebcareApp(App[None]):
         self.set_interval(STORE_POLL, self.poll_store)
         self._schedule_tick()
         self.call_after_refresh(self._build_trends)
+        self.set_interval(HEARTBEAT, self.publish_presence)
 
     @work(thread=True, exclusive=True, group="trends", exit_on_error=False)
     def _build_trends(self) -> None:
@@ -169,8 +177,52 @@ class WebcareApp(App[None]):
     @work(thread=True, exclusive=True, group="store", exit_on_error=False)
     def _read_changes(self) -> None:
         changes = self.store.changes()
-        if changes and not get_current_worker().is_cancelled:
+        others = self.presence.others(self.clock())
+        if get_current_worker().is_cancelled:
+            return
+        if changes:
             self.call_from_thread(self.apply_changes, changes)
+        if others != self.others:
+            self.call_from_thread(self.apply_presence, others)
+
+    # --- several operators ------------------------------------------------------------
+
+    def viewing_changed(self, m: Mention | None) -> None:
+        """The cursor moved: tell the other desks (in a thread: a key press never waits)."""
+        self.viewing = m.id if m is not None else None
+        self.publish_presence()
+
+    @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
+    def publish_presence(self) -> None:
+        claim = self.claim
+        try:
+            self.presence.publish(self.clock(), self.viewing, claim[0] if claim else None, claim[1] if claim else None)
+        except OSError:
+            pass  # a full disk shows in the store's writes; presence is best effort
+
+    def apply_presence(self, others: list[Desk]) -> None:
+        """Other desks moved, claimed or left: mark their mentions, and say when a claim of
+        ours was taken over."""
+        self.others = others
+        marks: dict[str, list[str]] = {}
+        for d in others:
+            if d.claim:
+                marks.setdefault(d.claim, []).append(f"{d.operator} ✎")
+            if d.viewing and d.viewing != d.claim:
+                marks.setdefault(d.viewing, []).append(d.operator)
+        self.presence_by_mention = {k: ", ".join(dict.fromkeys(v)) for k, v in marks.items()}
+        if self.claim is not None:
+            mine, since = self.claim
+            taker = next((d for d in others if d.claim == mine and d.claim_since and d.claim_since > since), None)
+            if taker is not None:
+                self.claim = None
+                self.notify(word("claim_taken", self.config.language).format(who=taker.operator), severity="warning", markup=False, timeout=15)
+        for screen in self.screen_stack:
+            if hasattr(screen, "presence_changed"):
+                screen.presence_changed()
+
+    def others_on(self, mention_id: str) -> list[Desk]:
+        return [d for d in self.others if mention_id in (d.viewing, d.claim)]
 
     def apply_changes(self, changes: StoreChanges) -> None:
         """Merge what the store reported into the queue and repaint what shows it."""
@@ -189,6 +241,8 @@ class WebcareApp(App[None]):
                 screen.mentions_changed()
             else:
                 screen.update_header()
+        elif (changes.new or changes.states) and hasattr(screen, "mentions_changed"):
+            screen.mentions_changed()  # e.g. the crisis screen: another desk answered one
 
     def _ring_for_urgent(self, added: list[Mention]) -> None:
         """An urgent rule matched a new mention: ring the terminal bell and say what came in."""
@@ -375,6 +429,7 @@ class WebcareApp(App[None]):
 
         items = self.plan.all()
         today = self.clock().astimezone(self.config.timezone).date()
+        self._plan_cache = None  # our own write: plan.changed() will not say so
         if is_holding(items, today):
             return -len(self.plan.update_many(release_held(items, today)))
         return len(self.plan.update_many(hold_today_and_tomorrow(items, today)))
@@ -393,9 +448,30 @@ class WebcareApp(App[None]):
         return parent, replies
 
     def open_composer(self, m: Mention) -> None:
+        """The composer, with a soft claim ("An is replying") the other desks see. When another
+        operator already claims the mention, ask before taking it over."""
+        holder = next((d for d in self.others if d.claim == m.id), None)
+        if holder is None or (self.claim and self.claim[0] == m.id):
+            self._compose(m)
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        since = holder.claim_since.astimezone(self.config.timezone).strftime("%H:%M") if holder.claim_since else "?"
+        question = word("claim_held", self.config.language).format(who=holder.operator, since=since)
+        self.push_screen(ConfirmScreen(question), lambda yes: self._compose(m) if yes else None)
+
+    def _compose(self, m: Mention) -> None:
         from tui.screens.composer import ComposerScreen
 
-        self.push_screen(ComposerScreen(m))
+        self.claim = (m.id, self.clock())
+        self.publish_presence()
+
+        def closed(_result: object) -> None:
+            if self.claim and self.claim[0] == m.id:
+                self.claim = None
+                self.publish_presence()
+
+        self.push_screen(ComposerScreen(m), closed)
 
     def refresh_stream(self) -> None:
         for screen in self.screen_stack:
@@ -454,5 +530,6 @@ class WebcareApp(App[None]):
         self.push_screen(HelpScreen(key_rows(bindings, self), self.config.language))
 
     def on_unmount(self) -> None:
+        self.presence.leave()
         self.store.release_collector_lease()
         gc.unfreeze()  # an app run in-process (tests) leaves nothing immortal behind

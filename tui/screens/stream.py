@@ -77,8 +77,17 @@ class StreamScreen(Screen):
         self.set_class(not self.app.directory, "-no-experts")
         mention_list = self.query_one(MentionList)
         mention_list.selection_changed.subscribe(self, self._selection_changed, immediate=True)
+        self.app.viewing_changed(mention_list.selected)
         mention_list.focus()
         self._layout_for(self.size.width)
+        self.update_header()
+
+    def presence_changed(self) -> None:
+        """Another desk moved, claimed or left: repaint the rows and the detail that show it."""
+        self.query_one(MentionList).refresh()
+        detail = self.query_one(MentionDetail)
+        if detail.mention is not None:
+            detail.show(detail.mention, force=True)
         self.update_header()
 
     def on_screen_resume(self) -> None:
@@ -126,6 +135,7 @@ class StreamScreen(Screen):
                 health=app.health,
                 banner=banner(app.monitor.spikes, app.config.language),
                 crisis=app.monitor.crisis[0] if app.monitor.crisis else None,
+                others=sorted({d.operator for d in app.others}),
                 **app.plan_facts(),
             )
         )
@@ -134,6 +144,7 @@ class StreamScreen(Screen):
 
     def _selection_changed(self, mention: Mention | None) -> None:
         """The cursor moved (called at once, not by message: see MentionList.selection_changed)."""
+        self.app.viewing_changed(mention)
         if self.has_class("-wide") or self.has_class("-detail-open"):
             self.query_one(MentionDetail).show(mention)
         if self.has_class("-wide") or self.has_class("-experts-open"):

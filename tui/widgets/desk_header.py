@@ -30,6 +30,7 @@ class HeaderFacts:
     next_planned: str = ""  # HH:MM of the next planned item today
     held: int = 0
     health: dict[str, Any] = field(default_factory=dict)
+    others: list[str] = field(default_factory=list)  # the other operators on the desk now
     banner: str = ""  # "Mogelijke crisis — …" when something spiked (webcare.trends.banner)
     crisis: Any = None  # the start entry of the crisis under way (store.crisis.CrisisEntry)
 
@@ -109,9 +110,15 @@ class DeskHeader(Widget):
         sources = health.get("sources", {})
         collector = health.get("collector", {})
         beat = from_iso(collector.get("heartbeat_at")) if collector else None
-        if not self.facts.collecting and (beat is None or now - beat > COLLECTOR_STALE):
-            since = f" {beat.astimezone(self.timezone):%H:%M}" if beat else ""
+        if self.facts.collecting:
+            out.append(f"{word('collecting_here', lang)} ", style="dim")
+        elif beat is None or now - beat > COLLECTOR_STALE:
+            since = f" {word('since', lang)} {beat.astimezone(self.timezone):%H:%M}" if beat else ""
             out.append(f"{word('collector_stopped', lang)}{since} ", style="bold red")
+        else:
+            out.append(f"{word('collector_running', lang)} ", style="dim")
+        if self.facts.others:
+            out.append(f"· {word('on_desk', lang)}: {', '.join(self.facts.others)} ", style="bold")
         ok = [n for n, h in sources.items() if h.get("state") == "ok"]
         bad = [(n, h) for n, h in sources.items() if h.get("state") in ("failing", "rate-limited")]
         if len(ok) == len(sources):

@@ -56,9 +56,10 @@ class MentionDetail(ScrollView, can_focus=False):
         self._strips: dict[int, Strip] = {}  # rendered lines, by line number
         self._base: tuple[Style, int] | None = None  # the pane's style and text width, for them
 
-    def show(self, mention: Mention | None) -> None:
+    def show(self, mention: Mention | None, force: bool = False) -> None:
         if (
-            mention is self.mention
+            not force
+            and mention is self.mention
             and mention is not None
             and self._shown == self._version(mention)
         ):
@@ -165,6 +166,17 @@ class MentionDetail(ScrollView, can_focus=False):
         who = m.author if not m.author_name else f"{m.author_name} ({m.author})"
         out.append(who, style="bold")
         out.append(f"  {SHORT.get(m.channel, m.channel)} · {m.channel}\n", style="dim")
+        others = getattr(self.app, "others_on", lambda _id: [])(m.id)
+        if others:  # other operators on this mention: never answer one person twice
+            out.append(f"{word('others_here', lang)}: ", style="bold yellow")
+            parts = []
+            for d in others:
+                if d.claim == m.id:
+                    since = f" {word('since', lang)} {d.claim_since.astimezone(self.timezone):%H:%M}" if d.claim_since else ""
+                    parts.append(f"{d.operator} ({word('replying', lang)}{since})")
+                else:
+                    parts.append(f"{d.operator} ({word('viewing', lang)})")
+            out.append(", ".join(parts) + "\n", style="yellow")
         parent, replies = self.thread(m)
         if parent is not None:
             out.append(f"↳ {word('in_reply_to', lang)} {parent.author}: ", style="dim")

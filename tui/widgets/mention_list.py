@@ -254,14 +254,15 @@ class MentionList(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         m = self.queue[index]
         selected = index == self.cursor
-        cache_key = (m.id, m.status, len(m.history), selected, width, self._minute, self.has_focus)
+        others = getattr(self.app, "presence_by_mention", {}).get(m.id, "")
+        cache_key = (m.id, m.status, len(m.history), selected, width, self._minute, self.has_focus, others)
         strip = self._rows.get(cache_key)
         if strip is None:
-            strip = self._render_row(m, selected, width)
+            strip = self._render_row(m, selected, width, others)
             self._rows[cache_key] = strip
         return strip
 
-    def _render_row(self, m: Mention, selected: bool, width: int) -> Strip:
+    def _render_row(self, m: Mention, selected: bool, width: int, others: str = "") -> Strip:
         now = self.clock()
         level = m.urgency(now)
         base = self.rich_style
@@ -291,6 +292,8 @@ class MentionList(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("mention-list--overdue" if late else "mention-list--author")
             routed = [Segment(f"→{m.routed_to.split(' ')[0]} {countdown(m.routed_due - now, self.language)} · ", style)]
         marks: list[Segment] = []
+        if others:  # other operators on it (✎: replying)
+            marks.append(Segment(f"«{others}» ", base + self.get_component_rich_style("mention-list--due-soon")))
         if m.priority == "urgent":
             marks.append(Segment(word("badge_urgent", self.language) + " ", base + self.get_component_rich_style("mention-list--urgent")))
         if m.watchlist:
