@@ -38,7 +38,6 @@ person's last message.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -47,7 +46,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sources.http import check, pause_after
+from sources.http import check, pause_after, request
 from sources.options import Options
 from sources.source import OptionError, SourceError
 from webcare.config import Config, SourceConfig
@@ -69,8 +68,6 @@ MESSENGER_MAX = 2000  # characters in one Messenger message
 COMMENT_FIELDS = "id,message,from,created_time,permalink_url,parent"
 MESSAGE_FIELDS = "messages{message,from,created_time,id},updated_time"
 _USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
-# Headers about the body's transfer, dropped from a response whose body was already decoded.
-_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 class FacebookSource:
@@ -453,29 +450,9 @@ class FacebookSource:
     async def _request(
         self, client: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: Any
     ) -> httpx.Response:
-        import httpx
 
         headers = {"Authorization": f"Bearer {self.page_token}"}
-        try:
-            async with asyncio.timeout(self.timeout):
-                async with client.stream(
-                    method, url, headers=headers, timeout=self.timeout, **kwargs
-                ) as r:
-                    body = bytearray()
-                    async for chunk in r.aiter_bytes():
-                        body += chunk
-                        if len(body) > MAX_BYTES:
-                            raise SourceError(
-                                f"{what}: the answer is larger than {MAX_BYTES // 1024**2} MB"
-                            )
-                    kept = [(k, v) for k, v in r.headers.items() if k.lower() not in _FRAMING]
-                    return httpx.Response(
-                        r.status_code, headers=kept, content=bytes(body), request=r.request
-                    )
-        except (TimeoutError, httpx.TimeoutException):
-            raise SourceError(f"{what}: timed out after {self.timeout:g} s") from None
-        except httpx.HTTPError as exc:
-            raise SourceError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        return await request(client, method, url, what, timeout=self.timeout, max_bytes=MAX_BYTES, headers=headers, **kwargs)
 
 
 def _usages(response: httpx.Response) -> list[dict[str, Any]]:

@@ -134,3 +134,41 @@ def json_of(response: httpx.Response, what: str) -> object:
         return response.json()
     except ValueError:
         raise SourceError(f"{what}: the server did not answer with JSON") from None
+
+
+MAX_BYTES = 5 * 1024**2  # one API answer: a page of 100 posts is a few hundred kB
+# Headers that describe the body as it came over the wire, not the decoded copy we keep.
+_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+async def request(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    what: str,
+    *,
+    timeout: float,
+    max_bytes: int = MAX_BYTES,
+    **kwargs: object,
+) -> httpx.Response:
+    """One request with a time limit for the whole of it and a cap on the body's size, as a
+    plain httpx.Response (for check/json_of). Network failures become a SourceError naming
+    `what`; a body over `max_bytes` is refused, not read to the end."""
+    import asyncio
+
+    import httpx
+
+    try:
+        async with asyncio.timeout(timeout):
+            async with client.stream(method, url, timeout=timeout, **kwargs) as r:  # type: ignore[arg-type]
+                body = bytearray()
+                async for chunk in r.aiter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise SourceError(f"{what}: the answer is larger than {max_bytes // 1024**2} MB")
+                kept = [(k, v) for k, v in r.headers.items() if k.lower() not in _FRAMING]
+                return httpx.Response(r.status_code, headers=kept, content=bytes(body), request=r.request)
+    except (TimeoutError, httpx.TimeoutException):
+        raise SourceError(f"{what}: timed out after {timeout:g} s") from None
+    except httpx.HTTPError as exc:
+        raise SourceError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from None

@@ -28,13 +28,12 @@ OAuth token and Reddit's approval for a bot), so `can_reply` is false.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from sources.http import json_of, pause_after
+from sources.http import json_of, pause_after, request
 from sources.options import Options
 from sources.source import OptionError, SourceError
 from webcare import __version__
@@ -52,8 +51,6 @@ SITE = "https://www.reddit.com"  # permalinks always point here, whichever API w
 MAX_BYTES = 5 * 1024**2  # a page of 100 posts is well under 1 MB
 MAX_PAGES = 10  # per subreddit per poll: 1,000 posts since the last poll is a flood, not a gap
 SEEN_KEPT = 5000  # fullnames remembered to stop paging and to drop repeats
-# Headers about the body's transfer, dropped from a response whose body was already decoded.
-_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 def _url(base: str, option: str) -> str:
@@ -318,14 +315,14 @@ class RedditSource:
     ) -> httpx.Response:
         """One request with the time limit and a cap on the body's size; an expired token is
         renewed once."""
-        response = await _request(
-            client, method, url, what, self.timeout, params=params, headers=headers, **kwargs
+        response = await request(
+            client, method, url, what, timeout=self.timeout, max_bytes=MAX_BYTES, params=params, headers=headers, **kwargs
         )
         if response.status_code == 401 and self._token and "Authorization" in headers:
             self._token = None  # revoked or expired early: one new token, one more try
             headers = {**headers, "Authorization": f"bearer {await self._access_token(client)}"}
-            response = await _request(
-                client, method, url, what, self.timeout, params=params, headers=headers, **kwargs
+            response = await request(
+                client, method, url, what, timeout=self.timeout, max_bytes=MAX_BYTES, params=params, headers=headers, **kwargs
             )
         return response
 
@@ -333,29 +330,4 @@ class RedditSource:
         raise SourceError("Reddit: replies are not sent from the desk; answer on reddit.com")
 
 
-async def _request(
-    client: httpx.AsyncClient, method: str, url: str, what: str, timeout: float, **kwargs: Any
-) -> httpx.Response:
-    """The response with its body read up to MAX_BYTES, as a plain httpx.Response for
-    sources.http; network failures as a SourceError naming `what`."""
-    import httpx
 
-    try:
-        async with asyncio.timeout(timeout):
-            async with client.stream(method, url, timeout=timeout, **kwargs) as r:
-                body = bytearray()
-                async for chunk in r.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_BYTES:
-                        raise SourceError(
-                            f"{what}: the answer is larger than {MAX_BYTES // 1024**2} MB"
-                        )
-                # Already decoded: the copy must not claim a Content-Encoding any more.
-                headers = [(k, v) for k, v in r.headers.items() if k.lower() not in _FRAMING]
-                return httpx.Response(
-                    r.status_code, headers=headers, content=bytes(body), request=r.request
-                )
-    except (TimeoutError, httpx.TimeoutException):
-        raise SourceError(f"{what}: timed out after {timeout:g} s") from None
-    except httpx.HTTPError as exc:
-        raise SourceError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from None

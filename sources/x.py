@@ -26,13 +26,12 @@ tweet.read tweet.write users.read); with only the bearer token `can_reply` is fa
 
 from __future__ import annotations
 
-import asyncio
 import html
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from sources.http import check, json_of, pause_after
+from sources.http import check, json_of, pause_after, request
 from sources.options import Options
 from sources.source import OptionError, SourceError
 from webcare.config import Config, SourceConfig
@@ -52,8 +51,6 @@ TWEET_FIELDS = (
     "public_metrics,lang,note_tweet"  # note_tweet: the whole text of a post over 280 characters
 )
 USER_FIELDS = "username,name,public_metrics"
-# Headers about the body's transfer, dropped from a response whose body was already decoded.
-_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 class XSource:
@@ -267,29 +264,11 @@ class XSource:
     ) -> httpx.Response:
         """One request with the time limit, the token and a cap on the body's size. X's own
         words in an error body (`errors[].message`, `detail`) make the SourceError's message."""
-        import httpx
 
         headers = {"Authorization": f"Bearer {token or self.bearer_token}"}
-        try:
-            async with asyncio.timeout(self.timeout):
-                async with client.stream(
-                    method, self.api + path, headers=headers, timeout=self.timeout, **kwargs
-                ) as r:
-                    body = bytearray()
-                    async for chunk in r.aiter_bytes():
-                        body += chunk
-                        if len(body) > MAX_BYTES:
-                            raise SourceError(
-                                f"{what}: the answer is larger than {MAX_BYTES // 1024**2} MB"
-                            )
-                    kept = [(k, v) for k, v in r.headers.items() if k.lower() not in _FRAMING]
-                    response = httpx.Response(
-                        r.status_code, headers=kept, content=bytes(body), request=r.request
-                    )
-        except (TimeoutError, httpx.TimeoutException):
-            raise SourceError(f"{what}: timed out after {self.timeout:g} s") from None
-        except httpx.HTTPError as exc:
-            raise SourceError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        response = await request(
+            client, method, self.api + path, what, timeout=self.timeout, max_bytes=MAX_BYTES, headers=headers, **kwargs
+        )
         status = response.status_code
         if method == "GET" and status >= 400 and status not in (429, 503, 420):
             hint = ""

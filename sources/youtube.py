@@ -29,7 +29,6 @@ Reading only: posting a comment (`comments.insert`) needs OAuth consent of the c
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
 from datetime import datetime, timedelta
@@ -38,7 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-from sources.http import check, json_of, pause_after
+from sources.http import check, json_of, pause_after, request
 from sources.options import Options
 from sources.rss import RSSSource, html_to_text
 from sources.source import OptionError, SourceError
@@ -58,8 +57,6 @@ SEEN_KEPT = 20_000  # comment ids remembered to stop paging and to drop repeats
 PACIFIC = ZoneInfo("America/Los_Angeles")  # where Google's quota day ends
 _CHANNEL_ID = re.compile(r"^UC[\w-]{22}$")
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
-# Headers about the body's transfer, dropped from a response whose body was already decoded.
-_FRAMING = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 # Google's reasons for a refused key: a wrong key, or the API not enabled for its project.
 _KEY_REASONS = frozenset({"keyInvalid", "forbidden", "accessNotConfigured", "keyExpired"})
 
@@ -368,29 +365,11 @@ class YouTubeSource:
     async def _request(
         self, client: httpx.AsyncClient, path: str, params: dict[str, Any], what: str
     ) -> httpx.Response:
-        import httpx
 
         headers = {"X-goog-api-key": self.api_key or ""}
-        try:
-            async with asyncio.timeout(self.timeout):
-                async with client.stream(
-                    "GET", self.api + path, params=params, headers=headers, timeout=self.timeout
-                ) as r:
-                    body = bytearray()
-                    async for chunk in r.aiter_bytes():
-                        body += chunk
-                        if len(body) > MAX_BYTES:
-                            raise SourceError(
-                                f"{what}: the answer is larger than {MAX_BYTES // 1024**2} MB"
-                            )
-                    kept = [(k, v) for k, v in r.headers.items() if k.lower() not in _FRAMING]
-                    response = httpx.Response(
-                        r.status_code, headers=kept, content=bytes(body), request=r.request
-                    )
-        except (TimeoutError, httpx.TimeoutException):
-            raise SourceError(f"{what}: timed out after {self.timeout:g} s") from None
-        except httpx.HTTPError as exc:
-            raise SourceError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        response = await request(
+            client, "GET", self.api + path, what, timeout=self.timeout, max_bytes=MAX_BYTES, params=params, headers=headers
+        )
         if response.status_code in (429, 503):
             check(response, what)
         return response
