@@ -91,8 +91,9 @@ class StreamScreen(Screen):
         self.update_header()
 
     def on_screen_resume(self) -> None:
-        """Back from the calendar, the composer or a prompt: today's plan may have changed."""
-        self.update_header()
+        """Back from another screen: mentions may have come in meanwhile (only the screen on top
+        is told), and today's plan may have changed."""
+        self.mentions_changed()
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width)
