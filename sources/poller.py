@@ -84,9 +84,8 @@ class Poller:
         self.store = store
         self.clock = clock
         self.rng = rng
-        self.on_new = (
-            on_new  # told how many new mentions were stored (the in-process desk refreshes)
-        )
+        self.on_new = on_new  # told how many new mentions were stored (the in-process desk refreshes)
+        self.chores = chores  # the collector's daily housekeeping (store/housekeeping.py)
         self.health = {s.name: SourceHealth(s.name) for s in sources}
         self.started_at = clock()
         self._health_dirty = asyncio.Event()
@@ -148,8 +147,9 @@ class Poller:
         health = self.health[source.name]
         failures = 0
         while True:
+            stream = source.live(client)  # type: ignore[attr-defined]
             try:
-                async for items in source.live(client):  # type: ignore[attr-defined]
+                async for items in stream:
                     if not health.live:  # connected (a source yields [] once it is)
                         health.live, health.live_error, failures = True, "", 0
                         self._health_dirty.set()
@@ -159,6 +159,10 @@ class Poller:
                 raise
             except Exception as exc:  # the connection failed: say so, poll, try again later
                 health.live_error = describe(exc)
+            finally:
+                # Close it now (not when the garbage collector gets to it): a source rewinds
+                # what it yielded but could not be stored, and its connection is let go.
+                await stream.aclose()
             failures += 1
             if health.live:
                 health.live = False
