@@ -1,0 +1,772 @@
+"""Mastodon: hashtags, searches and mentions of the organisation's account, polled and live.
+
+Endpoints (Mastodon's REST API v1/v2, as in Mastodon 4.x; they also work on the servers that
+copy it closely):
+
+    GET  /api/v1/timelines/tag/:hashtag              hashtags; no token needed
+    GET  /api/v2/search?type=statuses&q=…&resolve=false
+                                                     searches; token needed
+    GET  /api/v1/notifications?types[]=mention       statuses that mention our account; token
+    GET  /api/v2/instance                            where the streaming server lives
+    GET  /api/v1/streaming/user/notification         live mentions (server-sent events)
+    GET  /api/v1/streaming/hashtag?tag=…             live hashtags (server-sent events)
+    POST /api/v1/statuses                            a reply (with an Idempotency-Key)
+
+Incremental polling. Each endpoint keeps its own cursor. The first poll takes one page of
+recent posts (`max_backlog`). After that, timelines and notifications are walked forward with
+`min_id` (the page right after the cursor, then the page its `Link: rel="prev"` names, up to
+MAX_PAGES a poll), so a burst of several pages between two polls is fetched in full, oldest
+first, and a burst larger than that continues at the next poll. Search answers newest first
+with no Link header: it is walked down with `max_id` within (cursor, newest], and a range it
+could not finish is remembered and finished first at the next poll. Either way no post is lost
+and none is fetched twice; `rewind()` goes back to the cursors before the last fetch.
+
+Live: with a token and `stream = true`, `live()` holds a server-sent event stream per hashtag
+and one for notifications; the poller keeps polling beside it as catch-up. Mastodon sends a
+heartbeat comment every 10-15 s, so a stream silent for `stream_timeout` (60 s) is dropped.
+
+    [[sources]]
+    type = "mastodon"
+    name = "Mastodon #vlm"
+    instance = "https://mastodon.social"   # required; the server the token belongs to
+    hashtags = ["vlm", "mestbank"]          # tag timelines, no token needed
+    search = ["Vlaamse Landmaatschappij"]   # full-text search; needs a token
+    mentions = true                         # default: true when the token is set
+    token_env = "MASTODON_TOKEN"            # the variable that holds the access token
+    every = "2m"                            # poll interval (the catch-up interval when live)
+    stream = true                           # live streams when the token allows
+    keyword_filter = true                   # default: false when only mentions are watched
+    max_backlog = 40                        # posts per endpoint on the very first poll (1-40)
+    replies = "send"                        # send | dry-run | off
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qs, quote, urlsplit
+
+from sources.http import check, json_of, pause_after
+from sources.options import Options
+from sources.rss import html_to_text
+from sources.source import OptionError, SourceError
+from webcare.config import Config, SourceConfig
+from webcare.intake import Item
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["MastodonSource", "SSEParser", "status_item"]
+
+PAGE = 40  # Mastodon's largest page of statuses
+MAX_PAGES = 5  # pages per endpoint per poll: a burst beyond that continues at the next poll
+MAX_BYTES = 8 * 1024**2  # one API answer (40 statuses are ~100-300 kB)
+MAX_EVENT = 1024**2  # one server-sent event
+STREAM_SILENCE = 60.0  # seconds without a byte (not even a heartbeat) before a stream is dead
+TIMEOUT = 20.0
+VISIBILITIES = ("public", "unlisted", "private", "direct")  # most public first
+_MENTION_LINK = re.compile(r"""<a\s[^>]*class\s*=\s*["'][^"']*\bmention\b[^>]*>""", re.IGNORECASE)
+_HASHTAG = re.compile(r"[^\s#/?&]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where one endpoint stands. `low`: every post up to this id is fetched. For search,
+    `high`/`top`: the range (low, high) is still to fetch, and [high, top] was fetched."""
+
+    low: str | None = None
+    high: str | None = None
+    top: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    what: str  # for messages: "#vlm", "search 'VLM'", "mentions"
+    path: str
+    params: tuple[tuple[str, str], ...]
+    kind: str  # "timeline" | "notifications" | "search"
+
+
+def _newer(a: str, b: str) -> bool:
+    """Whether id `a` is newer than `b`. Mastodon ids are numeric strings of growing length;
+    other servers' (ULIDs, flake ids) sort as strings of one length: both by (length, text)."""
+    return (len(a), a) > (len(b), b)
+
+
+def _newest(ids: list[str]) -> str:
+    return max(ids, key=lambda i: (len(i), i))
+
+
+def _oldest(ids: list[str]) -> str:
+    return min(ids, key=lambda i: (len(i), i))
+
+
+class MastodonSource:
+    """Hashtags, searches and mentions on one Mastodon server."""
+
+    type: ClassVar[str] = "mastodon"
+    channel: ClassVar[str] = "mastodon"
+
+    def __init__(
+        self,
+        name: str,
+        instance: str,
+        *,
+        hashtags: list[str] = (),  # type: ignore[assignment]
+        search: list[str] = (),  # type: ignore[assignment]
+        mentions: bool = False,
+        token: str | None = None,
+        token_env: str = "",
+        interval: float = 120.0,
+        stream: bool = True,
+        keyword_filter: bool = True,
+        replies: str = "send",
+        max_backlog: int = PAGE,
+    ) -> None:
+        self.name = name
+        self.instance = instance.rstrip("/")
+        self.host = urlsplit(self.instance).netloc.lower()
+        self.hashtags = list(hashtags)
+        self.search = list(search)
+        self.mentions = mentions
+        self._token = token or None  # never shown: not in repr, messages or Items
+        self.token_env = token_env
+        self.interval = interval
+        self.stream = stream
+        self.keyword_filter = keyword_filter
+        self.replies = replies
+        self.max_backlog = max_backlog
+        self.timeout = TIMEOUT
+        self.stream_timeout = STREAM_SILENCE
+        self.pause_s: float | None = None
+        self._cursors: dict[str, Cursor] = {}
+        self._previous: dict[str, Cursor] = {}
+        self._stream_base: str | None = None
+
+    @classmethod
+    def from_config(cls, sc: SourceConfig, config: Config) -> MastodonSource:
+        opts = Options(sc)
+        instance = opts.str("instance", required=True).strip()
+        parts = urlsplit(instance)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise OptionError(
+                f"instance: {instance!r} is not an address like https://mastodon.social"
+            )
+        if parts.path.strip("/") or parts.query:
+            raise OptionError(
+                f"instance: {instance!r}: give the server only, like https://{parts.netloc}"
+            )
+        hashtags = [t.lstrip("#") for t in opts.strs("hashtags")]
+        for tag in hashtags:
+            if not _HASHTAG.fullmatch(tag):
+                raise OptionError(f"hashtags: {tag!r} is not a hashtag")
+        search = opts.strs("search")
+        token_env = opts.str("token_env").strip()
+        token = opts.secret("token_env")
+        mentions_said = sc.options.get("mentions")
+        mentions = opts.bool("mentions", bool(token))
+        interval = opts.seconds("every", "2m")
+        if interval <= 0:
+            raise OptionError("every: must be longer than 0 seconds")
+        stream = opts.bool("stream", True)
+        max_backlog = opts.int("max_backlog", PAGE, minimum=1)
+        if max_backlog > PAGE:
+            raise OptionError(
+                f"max_backlog: at most {PAGE} (Mastodon's largest page), not {max_backlog}"
+            )
+        replies = opts.replies()
+        if search and not token_env:
+            raise OptionError("search: needs an access token: name its variable in token_env")
+        if mentions_said is True and not token_env:
+            raise OptionError("mentions: needs an access token: name its variable in token_env")
+        # Whether mentions will be watched when the token is there (at run time it may be).
+        watches_mentions = mentions_said is True or (mentions_said is None and bool(token_env))
+        if not hashtags and not search and not watches_mentions:
+            raise OptionError(
+                "hashtags: nothing to watch: give hashtags, search, or a token_env for mentions"
+            )
+        # Posts that mention our own account are for us whatever words they use; hashtags and
+        # searches bring strangers' posts, which must name a [watch] keyword.
+        keyword_filter = opts.bool("keyword_filter", bool(hashtags or search))
+        opts.done()
+        return cls(
+            sc.name,
+            instance,
+            hashtags=hashtags,
+            search=search,
+            mentions=mentions,
+            token=token,
+            token_env=token_env,
+            interval=interval,
+            stream=stream,
+            keyword_filter=keyword_filter,
+            replies=replies,
+            max_backlog=max_backlog,
+        )
+
+    def __repr__(self) -> str:
+        return f"MastodonSource({self.name!r}, {self.instance!r})"
+
+    @property
+    def can_live(self) -> bool:
+        return bool(self._token and self.stream and (self.hashtags or self.mentions))
+
+    @property
+    def can_reply(self) -> bool:
+        return bool(self._token) and self.replies != "off"
+
+    # --- polling ---------------------------------------------------------------------
+
+    def _endpoints(self) -> list[Endpoint]:
+        out = [
+            Endpoint(f"#{tag}", f"/api/v1/timelines/tag/{quote(tag, safe='')}", (), "timeline")
+            for tag in self.hashtags
+        ]
+        out += [
+            Endpoint(
+                f"search {q!r}",
+                "/api/v2/search",
+                (("type", "statuses"), ("q", q), ("resolve", "false")),
+                "search",
+            )
+            for q in self.search
+        ]
+        if self.mentions:
+            out.append(
+                Endpoint(
+                    "mentions", "/api/v1/notifications", (("types[]", "mention"),), "notifications"
+                )
+            )
+        return out
+
+    def rewind(self) -> None:
+        """Go back to the cursors before the last fetch (the poller could not store it)."""
+        self._cursors = dict(self._previous)
+
+    async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
+        self.pause_s = None
+        cursors = dict(self._cursors)
+        items: list[Item] = []
+        for endpoint in self._endpoints():
+            if self.pause_s:  # the quota is spent: the other endpoints wait for the next poll
+                break
+            if endpoint.kind != "timeline" and not self._token:
+                raise SourceError(
+                    f"{self._what(endpoint)}: needs an access token: {self._token_hint()}"
+                )
+            walk = self._walk_down if endpoint.kind == "search" else self._walk_forward
+            found, cursors[endpoint.what] = await walk(
+                client, endpoint, cursors.get(endpoint.what, Cursor())
+            )
+            items += found
+        # Only now, with every endpoint fetched: a failed fetch leaves every cursor where it was.
+        self._previous, self._cursors = self._cursors, cursors
+        return items
+
+    async def _walk_forward(
+        self, client: httpx.AsyncClient, endpoint: Endpoint, cursor: Cursor
+    ) -> tuple[list[Item], Cursor]:
+        """Timelines and notifications: with `min_id` Mastodon answers the page right after the
+        cursor, so walking forward page by page leaves no gap, however long the burst."""
+        if cursor.low is None:  # the very first poll: only the recent backlog
+            entries, _ = await self._page(client, endpoint, {"limit": self.max_backlog})
+            ids = [e["id"] for e in entries]
+            return self._items(endpoint, entries), Cursor(_newest(ids) if ids else None)
+        found: list[dict[str, Any]] = []
+        low = cursor.low
+        for _ in range(MAX_PAGES):
+            entries, response = await self._page(client, endpoint, {"limit": PAGE, "min_id": low})
+            if not entries:
+                break
+            found += entries
+            low = _newest([low] + [e["id"] for e in entries])
+            # The next page is the one Link rel="prev" names (its min_id); our own min_id when
+            # the server sends no Link header.
+            prev = response.links.get("prev", {}).get("url", "")
+            nxt = parse_qs(urlsplit(prev).query).get("min_id", [""])[0]
+            if nxt and _newer(nxt, low):
+                low = nxt
+            if len(entries) < PAGE or self.pause_s:
+                break
+        return self._items(endpoint, found), Cursor(low)
+
+    async def _walk_down(
+        self, client: httpx.AsyncClient, endpoint: Endpoint, cursor: Cursor
+    ) -> tuple[list[Item], Cursor]:
+        """Search: the newest results first and no Link header, so walk down with `max_id`
+        from the newest to the cursor; a range not finished in MAX_PAGES is finished next time."""
+        if cursor.low is None:
+            entries, _ = await self._page(client, endpoint, {"limit": self.max_backlog})
+            ids = [e["id"] for e in entries]
+            return self._items(endpoint, entries), Cursor(_newest(ids) if ids else None)
+        found: list[dict[str, Any]] = []
+        max_id, done = cursor.high, False
+        for _ in range(MAX_PAGES):
+            params: dict[str, Any] = {"limit": PAGE, "min_id": cursor.low}
+            if max_id is not None:
+                params["max_id"] = max_id
+            entries, _ = await self._page(client, endpoint, params)
+            found += entries
+            if len(entries) < PAGE:
+                done = True
+                break
+            max_id = _oldest([e["id"] for e in entries])
+            if self.pause_s:
+                break
+        ids = [e["id"] for e in found]
+        top = cursor.top if cursor.high is not None else (_newest(ids) if ids else None)
+        if done:  # all of (low, high or the newest) is fetched, and [high, top] was before
+            new = Cursor(top or cursor.low)
+        else:
+            new = Cursor(cursor.low, max_id, top)
+        return self._items(endpoint, found), new
+
+    async def _page(
+        self, client: httpx.AsyncClient, endpoint: Endpoint, params: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], httpx.Response]:
+        """One page of an endpoint: its entries (statuses or notifications) and the response."""
+        what = self._what(endpoint)
+        response = await self._send(
+            client,
+            "GET",
+            self.instance + endpoint.path,
+            what,
+            params=[*endpoint.params, *params.items()],
+        )
+        data = self._json(response, what)
+        if endpoint.kind == "search":
+            data = data.get("statuses") if isinstance(data, dict) else None
+        if not isinstance(data, list):
+            raise SourceError(f"{what}: the answer is not a list of posts")
+        self.pause_s = pause_after(response)
+        entries = [
+            e for e in data if isinstance(e, dict) and isinstance(e.get("id"), str) and e["id"]
+        ]
+        return entries, response
+
+    def _items(self, endpoint: Endpoint, entries: list[dict[str, Any]]) -> list[Item]:
+        entries = sorted(entries, key=lambda e: (len(e["id"]), e["id"]))  # oldest first
+        items = []
+        for entry in entries:
+            status = entry.get("status") if endpoint.kind == "notifications" else entry
+            if isinstance(status, dict):  # a notification's status is null once it is deleted
+                item = status_item(status, self.host, self.channel, via=endpoint.what)
+                if item is not None:
+                    items.append(item)
+        return items
+
+    # --- HTTP ------------------------------------------------------------------------
+
+    def _what(self, endpoint: Endpoint | str) -> str:
+        return f"{self.host} {endpoint.what if isinstance(endpoint, Endpoint) else endpoint}"
+
+    def _token_hint(self) -> str:
+        if self.token_env:
+            return f"the environment variable {self.token_env} is not set"
+        return "name its environment variable in token_env"
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        what: str,
+        *,
+        params: Any = None,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One API request with its answer read (at most MAX_BYTES); failures as SourceError."""
+        import httpx
+
+        try:
+            async with client.stream(
+                method,
+                url,
+                params=params,
+                json=body,
+                headers={**self._headers(), **(headers or {})},
+                timeout=self.timeout,
+                follow_redirects=False,  # the token goes to our server and nowhere else
+            ) as r:
+                content = await _read_capped(r, MAX_BYTES, what)
+        except httpx.TimeoutException:
+            raise SourceError(f"{what}: timed out after {self.timeout:g} s") from None
+        except httpx.ConnectError as exc:
+            raise SourceError(
+                f"{what}: cannot connect ({exc})" if str(exc) else f"{what}: cannot connect"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise SourceError(f"{what}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        return _buffered(r, content)
+
+    def _json(self, response: httpx.Response, what: str) -> Any:
+        try:
+            return json_of(response, what)
+        except SourceError as exc:
+            raise self._explained(exc, response) from None
+
+    def _explained(self, exc: SourceError, response: httpx.Response) -> SourceError:
+        """A refused token's error, saying which variable it came from."""
+        if response.status_code in (401, 403) and self._token and self.token_env:
+            return SourceError(f"{exc}; the token comes from {self.token_env}", exc.retry_after)
+        if response.status_code == 401 and not self._token:
+            return SourceError(f"{exc}; this server wants a token: set token_env", exc.retry_after)
+        return exc
+
+    # --- live ------------------------------------------------------------------------
+
+    async def live(self, client: httpx.AsyncClient) -> AsyncIterator[list[Item]]:
+        """Hold one event stream per hashtag and one for mentions: yields [] once all are
+        connected, then the Items of each event. Raises SourceError when any stream drops."""
+        if not self.can_live:
+            return
+        base = await self._streaming_base(client)
+        paths = [(f"#{tag}", "/api/v1/streaming/hashtag", {"tag": tag}) for tag in self.hashtags]
+        if self.mentions:
+            paths.append(("mentions", "/api/v1/streaming/user/notification", {}))
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        tasks = [
+            asyncio.create_task(
+                self._stream(client, base + path, params, what, queue), name=f"stream:{what}"
+            )
+            for what, path, params in paths
+        ]
+        try:
+            connected = 0
+            while True:
+                kind, value = await queue.get()
+                if kind == "error":
+                    raise value
+                if kind == "connected":
+                    connected += 1
+                    if connected == len(tasks):
+                        yield []
+                elif value:
+                    yield value
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _streaming_base(self, client: httpx.AsyncClient) -> str:
+        """Where the streaming server is: a server may run it on a host of its own
+        (configuration.urls.streaming in /api/v2/instance); else the instance itself."""
+        if self._stream_base is None:
+            base = self.instance
+            try:
+                response = await self._send(
+                    client, "GET", self.instance + "/api/v2/instance", self._what("instance")
+                )
+                data = json_of(response, "instance") if response.status_code == 200 else {}
+                url = (
+                    ((data.get("configuration") or {}).get("urls") or {}).get("streaming")
+                    if isinstance(data, dict)
+                    else None
+                )
+                if isinstance(url, str) and url:
+                    scheme, _, rest = url.partition("://")
+                    scheme = {"wss": "https", "ws": "http"}.get(scheme.lower(), scheme.lower())
+                    # The token goes along: only to https, or to the instance's own scheme.
+                    if rest and scheme in ("https", urlsplit(self.instance).scheme):
+                        base = f"{scheme}://{rest}".rstrip("/")
+            except SourceError:
+                pass  # an older server: its streaming API is under the instance's own address
+            self._stream_base = base
+        return self._stream_base
+
+    async def _stream(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        params: dict[str, str],
+        what: str,
+        queue: asyncio.Queue[tuple[str, Any]],
+    ) -> None:
+        """One event stream: its batches (and its end) onto `queue`."""
+        import httpx
+
+        what = self._what(f"stream {what}")
+        timeout = httpx.Timeout(self.stream_timeout, connect=TIMEOUT)
+        try:
+            async with client.stream(
+                "GET",
+                url,
+                params=params,
+                headers={**self._headers(), "Accept": "text/event-stream"},
+                timeout=timeout,
+                follow_redirects=False,
+            ) as r:
+                if r.status_code != 200:
+                    content = await _read_capped(r, 64 * 1024, what)
+                    response = _buffered(r, content)
+                    try:
+                        check(response, what)
+                    except SourceError as exc:
+                        raise self._explained(exc, response) from None
+                    raise SourceError(f"{what}: HTTP {r.status_code}, not an event stream")
+                await queue.put(("connected", None))
+                parser = SSEParser()
+                async for chunk in r.aiter_bytes():
+                    batch = []
+                    for event, data in parser.feed(chunk):
+                        batch += self._event_items(event, data)
+                    await queue.put(("items", batch))
+            raise SourceError(f"{what}: the server closed the stream")
+        except asyncio.CancelledError:
+            raise
+        except httpx.ReadTimeout:
+            error = SourceError(
+                f"{what}: silent for {self.stream_timeout:g} s (no heartbeat): reconnecting"
+            )
+        except httpx.TimeoutException:
+            error = SourceError(f"{what}: timed out connecting")
+        except httpx.HTTPError as exc:
+            said = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            error = SourceError(f"{what}: dropped ({said})")
+        except SourceError as exc:
+            error = exc
+        await queue.put(("error", error))
+
+    def _event_items(self, event: str, data: str) -> list[Item]:
+        """`update`: a status (hashtag streams); `notification`: a mention's status. Others
+        (delete, status.update, filters_changed…) say nothing new to the desk."""
+        if event not in ("update", "notification"):
+            return []
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            return []  # one garbled event must not end the stream
+        if not isinstance(payload, dict):
+            return []
+        if event == "notification":
+            if payload.get("type") != "mention" or not isinstance(payload.get("status"), dict):
+                return []
+            payload, via = payload["status"], "mentions"
+        else:
+            via = "stream"
+        item = status_item(payload, self.host, self.channel, via=via)
+        return [item] if item is not None else []
+
+    # --- replies ---------------------------------------------------------------------
+
+    async def reply(
+        self, client: httpx.AsyncClient, mention: Any, text: str, *, dry_run: bool | None = None
+    ) -> str:
+        """Post `text` as a reply to `mention`; returns the new post's link. Dry run (the
+        `dry_run` argument or replies = "dry-run"): returns what it would send, sends nothing."""
+        if self.replies == "off":
+            raise SourceError(f'{self.name}: replies are off for this source (replies = "off")')
+        if not self._token:
+            raise SourceError(f"{self.host}: replying needs an access token: {self._token_hint()}")
+        host, _, status_id = (mention.ref or "").rpartition(":")
+        meta = mention.reply_meta or {}
+        status_id = str(meta.get("status_id") or status_id)
+        if not status_id:
+            raise SourceError(f"{self.host}: this mention has no Mastodon status id to reply to")
+        if host.lower() != self.host:
+            raise SourceError(
+                f"this post was read through {host or 'another source'}, not {self.host}: its status id "
+                f"is not one {self.host} knows, so it cannot be replied to from here; "
+                f"open it on {self.host} ({mention.url}) and reply there"
+            )
+        acct = str(meta.get("acct") or mention.author or "").lstrip("@")
+        if acct and not re.search(
+            rf"(?<![\w@])@{re.escape(acct)}(?![\w@]|[.-]\w)", text, re.IGNORECASE
+        ):
+            text = f"@{acct} {text}"
+        visibility = str(meta.get("visibility") or "")
+        if (
+            visibility not in VISIBILITIES
+        ):  # "limited", "local"…: the least public that reaches them
+            visibility = "direct"
+        body = {"status": text, "in_reply_to_id": status_id, "visibility": visibility}
+        # The same reply to the same post gets the same key: a retried send never posts twice
+        # (Mastodon remembers keys for an hour and answers a repeat with the first post).
+        key = hashlib.blake2b(
+            f"{self.host}\x1f{status_id}\x1f{text}".encode(), digest_size=16
+        ).hexdigest()
+        if dry_run or self.replies == "dry-run":
+            short = text if len(text) <= 80 else text[:79] + "…"
+            return f"dry run: would post a {visibility} reply to status {status_id} on {self.host}: {short}"
+        what = self._what("reply")
+        response = await self._send(
+            client,
+            "POST",
+            self.instance + "/api/v1/statuses",
+            what,
+            body=body,
+            headers={"Idempotency-Key": key},
+        )
+        data = self._json(response, what)
+        if not isinstance(data, dict):
+            raise SourceError(f"{what}: the server did not answer with the new post")
+        return str(data.get("url") or data.get("uri") or data.get("id") or "")
+
+
+# --- statuses ------------------------------------------------------------------------
+
+
+def status_item(
+    status: dict[str, Any], host: str, channel: str = "mastodon", *, via: str = ""
+) -> Item | None:
+    """A Mastodon status as an Item; None when it is not a usable status.
+
+    A boost is the boosted post itself (its author, link, id and reach: that is who spoke,
+    what a reply goes to, and the same mention as the post seen directly), with who boosted
+    it noted at the end of the text; the booster is in `extra` as well."""
+    booster = None
+    if isinstance(status.get("reblog"), dict):
+        booster = status.get("account") if isinstance(status.get("account"), dict) else {}
+        status = status["reblog"]
+    sid = status.get("id")
+    account = status.get("account")
+    if not isinstance(sid, str) or not sid or not isinstance(account, dict):
+        return None
+    acct = str(account.get("acct") or account.get("username") or "?")
+    url = str(status.get("url") or status.get("uri") or "")
+    text = status_text(status, url)
+    extra: dict[str, Any] = {"via": via} if via else {}
+    if booster is not None:
+        by = str(booster.get("acct") or "?")
+        text += f"\n\n(boosted by @{by})"
+        extra["boosted_by"] = "@" + by
+    followers = account.get("followers_count")
+    reply_to = status.get("in_reply_to_id")
+    return Item(
+        key=f"{host}:{sid}",
+        channel=channel,
+        author="@" + acct,
+        author_name=str(account.get("display_name") or ""),
+        text=text,
+        url=url,
+        published_at=_when(status.get("created_at")),
+        reach=followers if isinstance(followers, int) and not isinstance(followers, bool) else None,
+        ref=f"{host}:{sid}",
+        in_reply_to=f"{host}:{reply_to}" if isinstance(reply_to, str) and reply_to else "",
+        reply_meta={
+            "status_id": sid,
+            "acct": acct,
+            "visibility": str(status.get("visibility") or ""),
+        },
+        extra=extra,
+    )
+
+
+def status_text(status: dict[str, Any], base: str = "") -> str:
+    """A status as plain text: its content warning first, links as addresses, mentions and
+    hashtags as written ("@vlm", "#mestbank", without their profile and tag links), and the
+    descriptions of its pictures and videos at the end."""
+    content = str(status.get("content") or "")
+    text = html_to_text(_MENTION_LINK.sub("<a>", content), base)
+    spoiler = str(status.get("spoiler_text") or "").strip()
+    if spoiler:
+        text = f"CW: {spoiler}\n\n{text}"
+    media = []
+    for attachment in (status.get("media_attachments") or [])[:10]:
+        if not isinstance(attachment, dict):
+            continue
+        kind = str(attachment.get("type") or "media")
+        description = " ".join(str(attachment.get("description") or "").split())
+        if len(description) > 300:
+            description = description[:299] + "…"
+        media.append(f"[{kind}: {description}]" if description else f"[{kind}]")
+    if media:
+        text = (text + "\n\n" + " ".join(media)).strip()
+    return text
+
+
+def _when(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+# --- server-sent events --------------------------------------------------------------
+
+
+class SSEParser:
+    """Server-sent events from a byte stream: `feed(chunk)` returns the (event, data) pairs it
+    completes. Lines are `field: value`; `data` lines add up; a blank line ends an event; a
+    line starting with ":" is a comment (Mastodon's heartbeat)."""
+
+    def __init__(self, max_event: int = MAX_EVENT) -> None:
+        self.max_event = max_event
+        self._buffer = b""
+        self._event = ""
+        self._data: list[str] = []
+        self._size = 0
+
+    def feed(self, chunk: bytes) -> list[tuple[str, str]]:
+        data = self._buffer + chunk
+        hold = b""
+        if data.endswith(b"\r"):  # perhaps half of a "\r\n": wait for the next byte
+            data, hold = data[:-1], b"\r"
+        lines = re.split(rb"\r\n|\r|\n", data)
+        self._buffer = lines.pop() + hold  # a line not ended yet
+        out = []
+        for raw in lines:
+            event = self._line(raw.decode("utf-8", "replace"))
+            if event is not None:
+                out.append(event)
+        if len(self._buffer) + self._size > self.max_event:
+            raise SourceError(
+                f"an event of more than {self.max_event // 1024} kB: not Mastodon's stream"
+            )
+        return out
+
+    def _line(self, line: str) -> tuple[str, str] | None:
+        if not line:  # the end of an event
+            event, data = self._event or "message", "\n".join(self._data)
+            had = bool(self._data)
+            self._event, self._data, self._size = "", [], 0
+            return (event, data) if had else None
+        if line.startswith(":"):
+            return None  # a heartbeat
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "event":
+            self._event = value
+        elif name == "data":
+            self._data.append(value)
+            self._size += len(value)
+        return None
+
+
+async def _read_capped(r: httpx.Response, limit: int, what: str) -> bytes:
+    chunks, size = [], 0
+    async for chunk in r.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise SourceError(f"{what}: an answer larger than {limit // 1024**2 or 1} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _buffered(r: httpx.Response, content: bytes) -> httpx.Response:
+    """A read response as an ordinary one (for sources.http): the decoded body, its headers
+    minus those that described the encoding on the wire."""
+    import httpx
+
+    headers = [
+        (k, v)
+        for k, v in r.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(r.status_code, headers=headers, content=content, request=r.request)
