@@ -661,6 +661,7 @@ def post_item(view: dict[str, Any]) -> tuple[Item, datetime | None] | None:
             "root_cid": _s(root.get("cid")) or cid,
         },
         extra={"did": did, "reason": reason, "wanted": not reason or reason in REASONS},
+        addressed=bool(reason),  # a notification: it mentions, answers or quotes our account
     )
     return item, published
 

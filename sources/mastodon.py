@@ -35,7 +35,8 @@ heartbeat comment every 10-15 s, so a stream silent for `stream_timeout` (60 s) 
     token_env = "MASTODON_TOKEN"            # the variable that holds the access token
     every = "2m"                            # poll interval (the catch-up interval when live)
     stream = true                           # live streams when the token allows
-    keyword_filter = true                   # default: false when only mentions are watched
+    keyword_filter = true                   # hashtag/search posts must name a [watch] keyword
+                                            # (mentions of our account are always kept)
     max_backlog = 40                        # posts per endpoint on the very first poll (1-40)
     replies = "send"                        # send | dry-run | off
 """
@@ -662,6 +663,7 @@ def status_item(
             "visibility": str(status.get("visibility") or ""),
         },
         extra=extra,
+        addressed=via == "mentions",  # it names our account: no keyword needed
     )
 
 

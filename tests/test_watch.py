@@ -230,3 +230,12 @@ async def test_badges_filters_and_the_bell_on_the_desk(make_config, clock) -> No
         await pilot.pause(1.5)
         assert rings and stream.queue[0].id == "m5"
         assert "DRINGEND" in screen_text(app)
+
+
+def test_a_post_addressed_to_us_needs_no_keyword(make_config) -> None:
+    """A mention of our account (a notification) is kept even when it names no keyword; a
+    hashtag or search hit without one is not."""
+    intake = Intake(make_config())
+    to_us = Item(key="1", channel="mastodon", author="@jan", text="@vlm waarom duurt dit zo lang?", addressed=True)
+    found = Item(key="2", channel="mastodon", author="@piet", text="mooi weer vandaag")
+    assert [m.author for m in intake.admit_all([to_us, found], "mast", True, NOW)] == ["@jan"]

@@ -45,6 +45,9 @@ class Item:
     # What a reply needs that the mention does not otherwise hold (a Bluesky cid and thread
     # root, an e-mail's References and Reply-To). Stored with the mention; small, plain JSON.
     reply_meta: dict[str, Any] = field(default_factory=dict)
+    # Addressed to us (a mention of our account, a direct message): kept whatever the keyword
+    # filter, as the organisation's own mailbox is. A search hit or a hashtag post is not.
+    addressed: bool = False
 
 
 # How many (channel, ref) → mention id pairs intake remembers to link replies to their post.
@@ -108,7 +111,8 @@ class Intake:
             channel = "other"
         seen = self.watch.read(title, text, author, channel)
         # A rule describes what we watch as much as a keyword does: either lets a mention in.
-        if keyword_filter and (self.watch.keywords or self.watch.rules) and not (seen.keywords or seen.rules):
+        filtered = keyword_filter and not item.addressed and (self.watch.keywords or self.watch.rules)
+        if filtered and not (seen.keywords or seen.rules):
             return None
         published = item.published_at
         if published is not None and published.tzinfo is None:  # naive: take it as UTC
