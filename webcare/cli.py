@@ -109,6 +109,15 @@ def _parser() -> argparse.ArgumentParser:
     handover.add_argument("--since", metavar="TIME", help="HH:MM or YYYY-MM-DDTHH:MM (default: the start of the current shift)")
     handover.add_argument("--note", metavar="TEXT", help="leave a note for the next shift (and print the handover)")
     handover.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+    serve = sub.add_parser("serve", parents=[common], help="the desk in a browser (no authentication: loopback by default)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: reach it through an SSH tunnel); any other "
+        "address lets whoever reaches the port use the desk, without authentication",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--public-url", metavar="URL", help="the address browsers use, behind a reverse proxy (e.g. https://desk.example.org)")
     return parser
 
 
@@ -140,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_report(config, args.start, args.end, args.format, args.output)
         if args.command == "handover":
             return cmd_handover(config, args.since, args.note, args.output)
+        if args.command == "serve":
+            from tui.serve import serve
+
+            return serve(config.path, host=args.host, port=args.port, public_url=args.public_url)
         return cmd_desk(config)
     except ConfigError as exc:
         print(f"webcare: configuration error: {exc}", file=sys.stderr)
