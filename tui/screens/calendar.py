@@ -131,7 +131,9 @@ class CalendarScreen(Screen[None]):
                 style = "reverse" if chosen else ""
                 when = item.time.strftime("%H:%M ") if item.time else ""
                 text.append(f"{STATUS_MARK.get(item.status, '?')}{when}{item.title}\n", style=style)
-                text.append(f"  {','.join(SHORT.get(ch, ch) for ch in item.channels)}\n", style="dim")
+                text.append(
+                    f"  {','.join(SHORT.get(ch, ch) for ch in item.channels)}\n", style="dim"
+                )
             cell.update(text)
             cell.set_class(day == self.today, "-today")
             cell.set_class(day == self.selected, "-selected")
@@ -146,12 +148,20 @@ class CalendarScreen(Screen[None]):
         if self.moving is not None:
             head.append(f"  {word('move_pick_day', lang)}: {self.moving.title}", style="bold green")
         head.append("\n")
-        per_channel = " ".join(f"{SHORT.get(ch, ch)}:{n}" for ch, n in sorted(b.per_channel.items()))
+        per_channel = " ".join(
+            f"{SHORT.get(ch, ch)}:{n}" for ch, n in sorted(b.per_channel.items())
+        )
         per_theme = " ".join(f"{t}:{n}" for t, n in sorted(b.per_theme.items()))
         head.append(f"{per_channel or '-'} │ {per_theme or '-'} │ ", style="dim")
-        head.append(f"{word('empty_days', lang)}: {len(b.empty_days)}", style="yellow" if b.empty_days else "dim")
+        head.append(
+            f"{word('empty_days', lang)}: {len(b.empty_days)}",
+            style="yellow" if b.empty_days else "dim",
+        )
         if b.unused_channels:
-            head.append(f" │ {word('unused', lang)}: {', '.join(SHORT.get(c, c) for c in b.unused_channels)}", style="yellow")
+            head.append(
+                f" │ {word('unused', lang)}: {', '.join(SHORT.get(c, c) for c in b.unused_channels)}",
+                style="yellow",
+            )
         self.query_one("#cal-head", Static).update(head)
 
     # --- selection --------------------------------------------------------------------
@@ -186,7 +196,9 @@ class CalendarScreen(Screen[None]):
     def action_new(self) -> None:
         def saved(fields: dict | None) -> None:
             if fields:
-                self.app.plan.add(PlanItem.new(date=self.selected, owner=self.app.config.operator, **fields))
+                self.app.plan.add(
+                    PlanItem.new(date=self.selected, owner=self.app.config.operator, **fields)
+                )
                 self.draw()
 
         self.app.push_screen(PlanEditor(self.app.config.language), saved)
@@ -240,7 +252,10 @@ class CalendarScreen(Screen[None]):
 
     def action_hold(self) -> None:
         changed = self.app.toggle_hold()
-        self.notify(f"{word('held' if changed > 0 else 'released', self.app.config.language)}: {abs(changed)}", markup=False)
+        self.notify(
+            f"{word('held' if changed > 0 else 'released', self.app.config.language)}: {abs(changed)}",
+            markup=False,
+        )
         self.draw()
 
     def action_backlog(self) -> None:
@@ -259,9 +274,18 @@ class CalendarScreen(Screen[None]):
                 self.draw()
 
         def accept(text: str) -> int | None:
-            return int(text) - 1 if text.strip().isdigit() and 0 < int(text) <= len(ideas[:9]) else None
+            return (
+                int(text) - 1
+                if text.strip().isdigit() and 0 < int(text) <= len(ideas[:9])
+                else None
+            )
 
-        self.app.push_screen(PromptScreen(f"{word('backlog', lang)} → {self.selected:%d/%m}: {listing}", accept=accept), picked)
+        self.app.push_screen(
+            PromptScreen(
+                f"{word('backlog', lang)} → {self.selected:%d/%m}: {listing}", accept=accept
+            ),
+            picked,
+        )
 
     def action_leave(self) -> None:
         if self.moving is not None:

@@ -61,11 +61,23 @@ class PlanEditor(ModalScreen[dict | None]):
             return
         try:
             at = time.fromisoformat(values["time"]) if values["time"] else None
-            channels = tuple(normalize_channel(c) for c in values["channels"].replace(";", ",").split(",") if c.strip())
+            channels = tuple(
+                normalize_channel(c)
+                for c in values["channels"].replace(";", ",").split(",")
+                if c.strip()
+            )
         except ValueError as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
-        self.dismiss({"title": values["title"], "time": at, "channels": channels, "theme": values["theme"], "text": values["text"]})
+        self.dismiss(
+            {
+                "title": values["title"],
+                "time": at,
+                "channels": channels,
+                "theme": values["theme"],
+                "text": values["text"],
+            }
+        )
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -23,8 +23,13 @@ class PromptScreen(ModalScreen[Any]):
     """
     BINDINGS = [Binding("escape", "cancel", "cancel", id="prompt.cancel")]
 
-    def __init__(self, label: str, value: str = "", accept: Callable[[str], Any] = lambda s: s,
-                 invalid: str = "") -> None:
+    def __init__(
+        self,
+        label: str,
+        value: str = "",
+        accept: Callable[[str], Any] = lambda s: s,
+        invalid: str = "",
+    ) -> None:
         super().__init__()
         self.label, self.value, self.accept, self.invalid = label, value, accept, invalid
 
