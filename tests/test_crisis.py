@@ -200,5 +200,5 @@ def test_crisis_due_is_the_earlier_of_deadline_and_norm(clock):
     assert crisis_due(m, norm) == now + timedelta(minutes=25)
     m = mention(2, now, 10)
     assert crisis_due(m, norm) == now + timedelta(minutes=10)
-    m = mention(3, now, None, channel="news")  # no norm of its own: the crisis norm
-    assert crisis_due(m, norm) == now + timedelta(minutes=25)
+    m = mention(3, now, None, channel="news")  # no norm (monitor only): no countdown in a crisis either
+    assert crisis_due(m, norm) is None

@@ -64,9 +64,12 @@ def matters(m: Mention) -> bool:
     )
 
 
-def crisis_due(m: Mention, norm: timedelta) -> datetime:
+def crisis_due(m: Mention, norm: timedelta) -> datetime | None:
     """When it must be answered in a crisis: its own deadline, or the crisis norm from when its
-    clock started, whichever is earlier."""
+    clock started, whichever is earlier. None for what has no norm (news: monitor only; a
+    crisis does not make an article from this morning nine hours late)."""
+    if m.norm_s is None:
+        return None
     due = clock_start(m.published_at, m.first_seen_at) + norm
     return due if m.deadline is None else min(m.deadline, due)
 
@@ -103,13 +106,16 @@ def candidates(queue: MentionQueue, since: datetime) -> Iterable[Mention]:
 
 def what_matters(
     queue: MentionQueue, norm: timedelta, since: datetime
-) -> list[tuple[Mention, datetime]]:
-    """(mention, crisis due) for what matters, the nearest due first, then the widest reach."""
+) -> list[tuple[Mention, datetime | None]]:
+    """(mention, crisis due) for what matters, the nearest due first, then the widest reach;
+    what has no norm last, newest first."""
     rows = [(m, crisis_due(m, norm)) for m in candidates(queue, since) if matters(m)]
-    rows.sort(
+    timed = [r for r in rows if r[1] is not None]
+    timed.sort(
         key=lambda r: (r[1].replace(second=0, microsecond=0), -(r[0].reach or 0), r[1], r[0].id)
     )
-    return rows
+    untimed = sorted((r for r in rows if r[1] is None), key=lambda r: r[0].first_seen_at, reverse=True)
+    return timed + untimed
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -185,8 +191,10 @@ class CrisisList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         m, due = self.rows[index]
         now = self.now or due
-        left = due - now
-        if left < timedelta(0):
+        left = None if due is None or now is None else due - now
+        if left is None:
+            urgency = Style(dim=True)
+        elif left < timedelta(0):
             urgency = Style(color="red", bold=True)
         elif left <= self.norm / 4:
             urgency = Style(color="yellow", bold=True)
@@ -208,7 +216,8 @@ class CrisisList(ScrollView, can_focus=True):
         text = first_line(m.title + " — " + m.text if m.title else m.text, max(1, width))
         segments = [
             Segment(
-                countdown(left, self.language)[:WHEN_CELLS].ljust(WHEN_CELLS) + " ", base + urgency
+                (word("no_norm", self.language) if left is None else countdown(left, self.language))[:WHEN_CELLS].ljust(WHEN_CELLS) + " ",
+                base + urgency,
             ),
             Segment(SHORT.get(m.channel, "?").ljust(4) + " ", base + Style(dim=True)),
             Segment(set_cell_size(clean_line(author), AUTHOR_CELLS) + " ", base + Style(bold=True)),
