@@ -136,9 +136,6 @@ class FacebookSource:
         interval = opts.seconds("every", "5m")
         timeout = opts.seconds("timeout", "20s")
         backlog = opts.seconds("backlog", "1d")
-        for key, value in (("every", interval), ("timeout", timeout), ("backlog", backlog)):
-            if value <= 0:
-                raise OptionError(f"{key}: must be longer than 0 seconds")
         api = opts.str("api", API).rstrip("/")
         parts = urlsplit(api)
         if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -197,9 +197,6 @@ class ImapSource:
         mailbox = opts.str("mailbox", "INBOX").strip() or "INBOX"
         interval = opts.seconds("every", "1m")
         timeout = opts.seconds("timeout", "30s")
-        for key, value in (("every", interval), ("timeout", timeout)):
-            if value <= 0:
-                raise OptionError(f"{key}: must be longer than 0 seconds")
         ca_file = opts.str("ca_file", "").strip()
         if ca_file:
             path = Path(ca_file).expanduser()

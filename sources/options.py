@@ -57,10 +57,13 @@ class Options:
         return value
 
     def seconds(self, key: str, default: str) -> float:
-        """A duration like '5m', '30s', '2h' in seconds."""
+        """A duration like '5m', '30s', '2h' in seconds; never 0 or less (an interval, a
+        timeout or a look-back of nothing is a mistake)."""
         text = self.str(key, default)
         m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*s(?:ec)?\s*$", text)
         if m:
+            if float(m[1]) <= 0:
+                raise OptionError(f"{key}: must be longer than 0 seconds")
             return float(m[1])
         try:
             value = parse_duration(text)
@@ -68,6 +71,8 @@ class Options:
             value = None
         if value is None:
             raise OptionError(f"{key}: {text!r} is not a duration like '30s', '5m' or '1h'")
+        if value.total_seconds() <= 0:
+            raise OptionError(f"{key}: must be longer than 0 seconds")
         return value.total_seconds()
 
     def rate(self, key: str, default: str) -> float:

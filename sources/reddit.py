@@ -123,9 +123,6 @@ class RedditSource:
             raise OptionError("limit: Reddit gives at most 100 posts per page")
         interval = opts.seconds("every", "5m")
         timeout = opts.seconds("timeout", "20s")
-        for key, value in (("every", interval), ("timeout", timeout)):
-            if value <= 0:
-                raise OptionError(f"{key}: must be longer than 0 seconds")
         keyword_filter = opts.bool("keyword_filter", True)
         api = _url(opts.str("api", API), "api")
         oauth_api = _url(opts.str("oauth_api", OAUTH_API), "oauth_api")

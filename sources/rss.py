@@ -117,9 +117,6 @@ class RSSSource:
         channel = opts.channel("channel", "news")
         interval = opts.seconds("every", "5m")
         timeout = opts.seconds("timeout", "20s")
-        for key, value in (("every", interval), ("timeout", timeout)):
-            if value <= 0:
-                raise OptionError(f"{key}: must be longer than 0 seconds")
         max_bytes = opts.size("max_bytes", "10MB")
         keyword_filter = opts.bool("keyword_filter", True)
         opts.done()

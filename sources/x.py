@@ -113,9 +113,6 @@ class XSource:
             raise OptionError("max_results: X gives at most 100 posts per page")
         interval = opts.seconds("every", "5m")
         timeout = opts.seconds("timeout", "20s")
-        for key, value in (("every", interval), ("timeout", timeout)):
-            if value <= 0:
-                raise OptionError(f"{key}: must be longer than 0 seconds")
         api = opts.str("api", API).rstrip("/")
         parts = urlsplit(api)
         if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -156,9 +156,6 @@ class YouTubeSource:
             raise OptionError("max_results: YouTube gives at most 100 comment threads per page")
         interval = opts.seconds("every", "15m")
         timeout = opts.seconds("timeout", "20s")
-        for key, value in (("every", interval), ("timeout", timeout)):
-            if value <= 0:
-                raise OptionError(f"{key}: must be longer than 0 seconds")
         api = _base(opts.str("api", API), "api")
         site = _base(opts.str("site", SITE), "site")
         source = cls(
