@@ -49,7 +49,7 @@ from store.jsonstorage import (
     write_atomically,
 )
 from webcare.mention import Mention, owes_reply
-from webcare.queue import SegmentIndex, boost_of
+from webcare.queue import SegmentIndex, boost_of, rank
 
 SEGMENT_SIZE = 2000
 TABLE = "_default"  # TinyDB's default table: the files stay plain TinyDB databases
@@ -95,12 +95,12 @@ def _index_of(table: dict[str, dict[str, Any]], content: bool) -> dict[str, Any]
             "first_seen": [_ts(r["first_seen_at"]) for r in records],
             "norm": [r.get("norm_s") for r in records],
             "parents": {r["id"]: r["parent"] for r in records if r.get("parent")},  # threads
-            # Urgent rules and wide reach move a mention up (webcare.queue); few have either.
-            "boosts": {
-                str(n): b
-                for n, r in enumerate(records)
-                if (b := boost_of(r.get("priority") or "normal", r.get("reach")))
-            },
+            # Its place in the queue while it owes a reply (webcare.queue.rank: the deadline,
+            # moved up by an urgent rule or a wide reach), so a desk starts without computing it.
+            "owed_rank": [
+                rank(True, _ts(r.get("deadline")), _ts(r["first_seen_at"]), boost_of(r.get("priority") or "normal", r.get("reach")))
+                for r in records
+            ],
         }
     return {
         "status": {
@@ -371,7 +371,10 @@ class Store:
                 self._state_seen[seg] = state["version"]
                 self._state_seen_sig[seg] = file_signature(self._storage(seg, False).path)
                 docs, ids = content["docs"], content["ids"]
-                columns = [ids, content["deadline"], content["first_seen"], content["norm"]]
+                owed = content.get("owed_rank")
+                if not isinstance(owed, list) or len(owed) != len(ids):  # an index from before it
+                    owed = [rank(True, d, f) for d, f in zip(content["deadline"], content["first_seen"])]
+                columns = [ids, content["deadline"], content["first_seen"], content["norm"], owed]
                 if len(set(ids)) != len(ids) or not self._where.keys().isdisjoint(ids):
                     # An id stored twice (add() never does this): the first one stands.
                     keep = [
@@ -388,10 +391,7 @@ class Store:
                 statuses = {
                     doc_ids[d]: tuple(s) for d, s in state["status"].items() if d in doc_ids
                 }
-                boosts = (content.get("boosts") or {}) if len(docs) == len(content["docs"]) else {}
-                out.append(
-                    SegmentIndex(seg, *columns, statuses, boosts, content.get("parents") or {})
-                )
+                out.append(SegmentIndex(seg, *columns, statuses, content.get("parents") or {}))
             return out
 
     def _index_from_segment(self, seg: int, content: bool) -> dict[str, Any]:

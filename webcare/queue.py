@@ -54,8 +54,8 @@ class SegmentIndex:
     deadlines: list[float | None]  # timestamps
     first_seen: list[float]
     norms: list[int | None]  # seconds
+    owed_rank: list[float]  # each one's rank while it owes a reply (see rank)
     statuses: dict[str, tuple[str, bool]]  # id → (status, owes a reply) where not plain "new"
-    boosts: dict[str, int] = field(default_factory=dict)  # position (as text) → boost bits, where any
     parents: dict[str, str] = field(default_factory=dict)  # reply id → the post it answers
 
 
@@ -183,19 +183,13 @@ class MentionQueue:
         so it is written as whole-column operations."""
         for ix in index:
             ids, statuses = ix.ids, ix.statuses
-            if statuses:
+            if statuses:  # the handled ones rank by arrival, the owed ones as the index says
                 ranks = [
-                    rank(statuses.get(i, _NEW)[1], d, f)
-                    for i, d, f in zip(ids, ix.deadlines, ix.first_seen)
+                    o if statuses.get(i, _NEW)[1] else HANDLED_BASE - f
+                    for i, o, f in zip(ids, ix.owed_rank, ix.first_seen)
                 ]
             else:  # all new, so all owed
-                ranks = [
-                    NO_NORM_BASE - f if d is None else d
-                    for d, f in zip(ix.deadlines, ix.first_seen)
-                ]
-            for pos, boost in ix.boosts.items():  # the few urgent or widely followed ones
-                n = int(pos)
-                ranks[n] = rank(statuses.get(ids[n], _NEW)[1], ix.deadlines[n], ix.first_seen[n], boost)
+                ranks = ix.owed_rank
             # One dict insert per mention (each costs as much as the rest of the row's work).
             self._by_id.update(zip(ids, zip(repeat(ix.segment), ranks, ix.norms)))
             self._pending_status.update((i, s[0]) for i, s in statuses.items())
