@@ -15,16 +15,22 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
+from typing import TYPE_CHECKING
+
 from store import Store
 from store.crisis import CrisisEntry, CrisisLog
 from webcare.config import Config
 from webcare.mention import Mention
-from webcare.trends import Observation, Spike, TrendBook
+
+if TYPE_CHECKING:  # imported when the book is built, in a thread after the first paint
+    from webcare.trends import Observation, Spike, TrendBook
 
 
 def observation(m: Mention) -> Observation:
     """What trends need of a mention: said when published, never later than first seen (so a
     source catching up on old posts does not look like a burst)."""
+    from webcare.trends import Observation
+
     at = m.first_seen_at if m.published_at is None else min(m.published_at, m.first_seen_at)
     return Observation(
         at=at,
@@ -67,6 +73,8 @@ class Monitor:
             if batch and max(m.first_seen_at for m in batch) < horizon:
                 complete = seg == segments[0]
                 break
+        from webcare.trends import TrendBook
+
         # Days before the first stored mention were not watched: they are no baseline.
         since = min((m.first_seen_at for m in mentions), default=now) if complete else None
         book = TrendBook(params, tz=self.config.timezone, since=since)

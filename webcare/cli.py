@@ -172,18 +172,19 @@ def _open(config: Config):
     """The store, the sources and the poller factory for `config`."""
     from sources.registry import build_sources
     from store import Store
-    from webcare.intake import Intake
 
     sources = build_sources(config)
     store = Store(config.data_dir)
-    intake = Intake(config)
 
     def make_poller(on_new=None):
-        from sources.poller import Poller  # imports httpx: after the desk's first paint
+        # Imported here, not above: httpx, the tone word lists and the housekeeping come after
+        # the desk's first paint.
+        from sources.poller import Poller
         from store.housekeeping import daily
+        from webcare.intake import Intake
 
         chores = lambda: daily(config, store, lambda: datetime.now(UTC))  # noqa: E731
-        return Poller(sources, intake, store, on_new=on_new, chores=chores)
+        return Poller(sources, Intake(config), store, on_new=on_new, chores=chores)
 
     return store, sources, make_poller
 

@@ -17,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from webcare.channels import CHANNELS, normalize_channel
-from webcare.handover import ShiftSpec, parse_shifts
 from webcare.hours import WeeklyHours
 from webcare.norms import Norm, parse_duration
 from webcare.planning import (
@@ -33,6 +32,7 @@ from webcare.routing import Directory, load_directory
 from webcare.scheme import DEFAULT as DEFAULT_SCHEME
 from webcare.scheme import Scheme, SchemeError
 from webcare.scheme import parse as parse_scheme
+from webcare.shifts import ShiftSpec, parse_shifts
 from webcare.templates import Template, load_templates
 from webcare.trends import TrendParams
 from webcare.watch import Watch, parse_watch

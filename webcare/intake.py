@@ -16,7 +16,6 @@ from webcare.config import Config
 from webcare.links import canonical_url
 from webcare.mention import Mention, stable_id
 from webcare.norms import clock_start
-from webcare.tone import read_tone
 from webcare.untrusted import clean_line, clean_text
 
 
@@ -59,6 +58,11 @@ class Intake:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.watch = config.watch
+        # Imported here: sources import this module for Item at the desk's start, and the tone
+        # word lists are only needed once something is collected.
+        from webcare.tone import read_tone
+
+        self._read_tone = read_tone
         self.refs: dict[tuple[str, str], str] = {}  # (channel, ref) → mention id, oldest first
 
     def remember(self, mentions: list[Mention]) -> None:
@@ -119,7 +123,7 @@ class Intake:
             published = published.replace(tzinfo=now.tzinfo)
         norm = self.config.norm(channel)
         start = clock_start(published, now)
-        tone = read_tone(text, title)
+        tone = self._read_tone(text, title)
         ref = clean_line(item.ref, 1000)
         in_reply_to = clean_line(item.in_reply_to, 1000)
         return Mention(
