@@ -403,6 +403,19 @@ class Store:
             self._forget_if_full(seg, table)
         return _index_of(table, content)
 
+    def content_records(self, seg: int) -> list[dict[str, Any]]:
+        """Segment `seg`'s content records as stored (shared: read, never change them), for a
+        reader that needs neither state nor Mention objects (the trend book reads days of them)."""
+        with self._mutex:
+            content = self._table(seg, True)
+            out = list(content.values())
+            self._forget_if_full(seg, content)
+            return out
+
+    def segments(self) -> list[int]:
+        """The segment numbers, oldest first."""
+        return self._segments()
+
     def load_segment(self, seg: int) -> list[Mention]:
         """The mentions stored in segment `seg`, with their current state."""
         with self._mutex, _gc_paused():

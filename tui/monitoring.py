@@ -59,25 +59,48 @@ class Monitor:
     # --- trends ---------------------------------------------------------------------------
 
     def build(self) -> None:
-        """Read the segments the baseline needs, newest first, into a new trend book."""
+        """Read the segments the baseline needs, newest first, into a new trend book. With a
+        store handle of its own (the desk's is not held up) and from the raw records (100,000
+        Mention objects would cost seconds of CPU and a full garbage collection or two)."""
+        from webcare.trends import Observation, TrendBook
+
         params = self.config.trends
         now = self.clock()
         horizon = now - timedelta(days=params.baseline_days + 1) - params.window
-        segments = self.store._segments()
-        mentions: list[Mention] = []
+        store = Store(self.config.data_dir)
+        segments = store.segments()
+        observations: list[Observation] = []
+        earliest = now
         complete = True
         for seg in reversed(segments):
-            batch = self.store.load_segment(seg)
-            mentions += batch
-            if batch and max(m.first_seen_at for m in batch) < horizon:
+            newest = None
+            for r in store.content_records(seg):
+                try:
+                    seen = datetime.fromisoformat(r["first_seen_at"])
+                    published = datetime.fromisoformat(r["published_at"]) if r.get("published_at") else seen
+                except (KeyError, TypeError, ValueError):
+                    continue
+                earliest = min(earliest, seen)
+                newest = seen if newest is None else max(newest, seen)
+                if seen < horizon:
+                    continue
+                title, text = r.get("title") or "", r.get("text") or ""
+                observations.append(
+                    Observation(
+                        at=min(published, seen),
+                        themes=tuple(r.get("themes") or ()),
+                        rules=tuple(r.get("rules") or ()),
+                        negative=r.get("sentiment") == "negative",
+                        text=f"{title}\n{text}" if title else text,
+                        id=r["id"],
+                    )
+                )
+            if newest is not None and newest < horizon:
                 complete = seg == segments[0]
                 break
-        from webcare.trends import TrendBook
-
         # Days before the first stored mention were not watched: they are no baseline.
-        since = min((m.first_seen_at for m in mentions), default=now) if complete else None
-        book = TrendBook(params, tz=self.config.timezone, since=since)
-        book.extend(observation(m) for m in mentions if m.first_seen_at >= horizon)
+        book = TrendBook(params, tz=self.config.timezone, since=earliest if complete else None)
+        book.extend(observations)
         with self._lock:
             book.extend(observation(m) for m in self._early)
             self._early = []
