@@ -1,13 +1,15 @@
 """The collector's daily chores: anonymise what is past the retention period, then back up.
 
 Whoever collects for a data directory (`webcare collect`, or the desk that holds the collector
-lease) runs them once a day, retention first so the backup never keeps what retention removed.
+lease) has them run once a day, in a process of their own, retention first so the backup never
+keeps what retention removed.
 `webcare housekeeping` runs them at once (for cron, or before a restore is handed over).
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +21,7 @@ from store.store import Store
 from webcare.config import Config
 
 CHECK_EVERY = 3600.0  # seconds: a day's chores are noticed within the hour after midnight
+FIRST_CHECK = 300.0  # seconds after the collector starts: a desk opened for a minute does none
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +49,18 @@ def run_chores(config: Config, store: Store, now: datetime) -> ChoresDone:
 
 
 async def daily(config: Config, store: Store, clock: Callable[[], datetime]) -> None:
-    """Run the chores when they are due, for as long as the collector runs."""
+    """Run the chores when they are due, for as long as the collector runs. In a process of
+    their own (`webcare housekeeping`): compressing a large store takes seconds of CPU, which
+    in the desk's process would hold up its key presses."""
+    await asyncio.sleep(FIRST_CHECK)
     while True:
         if due(config, clock()):
             try:
-                await asyncio.to_thread(run_chores, config, store, clock())
-            except Exception:  # a full disk must not stop collecting; the next hour tries again
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "webcare.cli", "housekeeping", "--config", str(config.path),
+                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                )
+                await process.wait()
+            except OSError:  # cannot start a process now; the next hour tries again
                 pass
         await asyncio.sleep(CHECK_EVERY)

@@ -82,3 +82,24 @@ def test_retention_config_errors(tmp_path: Path) -> None:
     config = write_config(tmp_path, "\n[retention]\ndays = -1\n")
     result = webcare("check", "--config", str(config))
     assert result.returncode == 2 and "[retention] days: must be a whole number ≥ 0" in result.stderr
+
+
+async def test_the_collector_runs_the_chores_once_a_day_in_a_process_of_their_own(tmp_path: Path, monkeypatch) -> None:
+    import asyncio
+
+    import store.housekeeping as housekeeping
+    from tests.test_cli import ROOT
+    from webcare.config import load
+
+    config = load(_seed(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setattr(housekeeping, "FIRST_CHECK", 0.0)
+    assert housekeeping.due(config, NOW)
+    task = asyncio.create_task(housekeeping.daily(config, Store(config.data_dir), lambda: NOW))
+    try:
+        async with asyncio.timeout(30):
+            while housekeeping.due(config, NOW):
+                await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+    assert len(list((tmp_path / "data" / "backups").glob("webcare-*.tar.gz"))) == 1

@@ -62,6 +62,20 @@ class Monitor:
         """Read the segments the baseline needs, newest first, into a new trend book. With a
         store handle of its own (the desk's is not held up) and from the raw records (100,000
         Mention objects would cost seconds of CPU and a full garbage collection or two)."""
+        import gc
+
+        # No cyclic collection while hundreds of thousands of records and observations are
+        # made (none of them in a cycle): a full collection over that heap stalled the desk's
+        # key presses for up to two seconds. The book then lives as long as the desk: frozen,
+        # later collections skip it.
+        gc.disable()
+        try:
+            self._build()
+        finally:
+            gc.freeze()
+            gc.enable()
+
+    def _build(self) -> None:
         from webcare.trends import Observation, TrendBook
 
         params = self.config.trends
