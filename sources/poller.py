@@ -106,7 +106,7 @@ class Poller:
     async def poll_once(self) -> int:
         """Poll every source once, concurrently; returns how many new mentions were stored."""
         await asyncio.to_thread(self._seed_refs)
-        async with self._client() as client:
+        async with await asyncio.to_thread(self._client) as client:
             results = await asyncio.gather(*(self._poll(s, client) for s in self.sources))
         await asyncio.to_thread(self.store.write_health, self.health_record())
         return sum(new for new, _ in results)
@@ -114,7 +114,9 @@ class Poller:
     async def run(self) -> None:
         """Poll every source forever (until cancelled), each on its own schedule."""
         await asyncio.to_thread(self._seed_refs)
-        async with self._client() as client:
+        # Made in a thread: importing httpx (and httpcore, anyio, trio) and loading the TLS
+        # certificates in the desk's UI thread held up its key presses.
+        async with await asyncio.to_thread(self._client) as client:
             tasks = [
                 asyncio.create_task(self._loop(s, client), name=f"source:{s.name}")
                 for s in self.sources

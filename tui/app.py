@@ -158,7 +158,10 @@ class WebcareApp(App[None]):
 
     @work(exclusive=True, group="poller", exit_on_error=False)
     async def _run_poller(self) -> None:
-        poller = self.make_poller(lambda _count: self.poll_store())
+        # Made in a thread: it imports the poller and the intake's word lists, and an import in
+        # the UI thread while another thread computes (the trend book) waits for the GIL at
+        # every file it opens — seconds in which no key is answered.
+        poller = await asyncio.to_thread(self.make_poller, lambda _count: self.poll_store())
         await poller.run()
 
     # --- the store --------------------------------------------------------------------
