@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import get_current_worker
@@ -37,6 +37,7 @@ from webcare.routing import (
 )
 from webcare.untrusted import first_line
 
+INPUT_QUIET = 0.5  # seconds without a key before background work goes on
 STORE_POLL = 1.0  # seconds: another process's writes show within this (plus a repaint)
 LEASE_RETRY = 15.0  # seconds: an attached desk takes over collecting when the collector stops
 
@@ -106,6 +107,7 @@ class WebcareApp(App[None]):
         self.plan = PlanStore(config.data_dir)
         self._plan_cache: list | None = None
         self.monitor = Monitor(config, store, clock)  # trends, spikes and crisis mode
+        self.last_input = 0.0  # time.monotonic() of the last key: background work yields to it
         # Several operators: what this desk shows and claims, and what the others do.
         self.presence = Presence(config.data_dir, config.operator)
         self.viewing: str | None = None
@@ -131,8 +133,19 @@ class WebcareApp(App[None]):
 
     @work(thread=True, exclusive=True, group="trends", exit_on_error=False)
     def _build_trends(self) -> None:
-        self.monitor.build()
+        self.monitor.build(pause=self._while_typing)
         self.call_from_thread(self.check_spikes)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _while_typing(self) -> None:
+        """Called by a background thread between chunks of work: wait while the operator is
+        pressing keys, so the work never makes a key press wait for the GIL."""
+        while time.monotonic() - self.last_input < INPUT_QUIET:
+            time.sleep(0.05)
 
     def check_spikes(self) -> None:
         """Spikes raise the banner (every desk) and a notice (once per spike)."""

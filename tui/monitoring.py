@@ -58,7 +58,7 @@ class Monitor:
 
     # --- trends ---------------------------------------------------------------------------
 
-    def build(self) -> None:
+    def build(self, pause: Callable[[], None] = lambda: None) -> None:
         """Read the segments the baseline needs, newest first, into a new trend book. With a
         store handle of its own (the desk's is not held up) and from the raw records (100,000
         Mention objects would cost seconds of CPU and a full garbage collection or two)."""
@@ -70,12 +70,12 @@ class Monitor:
         # later collections skip it.
         gc.disable()
         try:
-            self._build()
+            self._build(pause)
         finally:
             gc.freeze()
             gc.enable()
 
-    def _build(self) -> None:
+    def _build(self, pause: Callable[[], None]) -> None:
         from webcare.trends import Observation, TrendBook
 
         params = self.config.trends
@@ -87,6 +87,7 @@ class Monitor:
         earliest = now
         complete = True
         for seg in reversed(segments):
+            pause()  # between segments: the operator's keys come first
             newest = None
             for r in store.content_records(seg):
                 try:
@@ -114,7 +115,9 @@ class Monitor:
                 break
         # Days before the first stored mention were not watched: they are no baseline.
         book = TrendBook(params, tz=self.config.timezone, since=earliest if complete else None)
-        book.extend(observations)
+        for start in range(0, len(observations), 2000):
+            pause()
+            book.extend(observations[start : start + 2000])
         with self._lock:
             book.extend(observation(m) for m in self._early)
             self._early = []
