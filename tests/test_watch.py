@@ -239,3 +239,20 @@ def test_a_post_addressed_to_us_needs_no_keyword(make_config) -> None:
     to_us = Item(key="1", channel="mastodon", author="@jan", text="@vlm waarom duurt dit zo lang?", addressed=True)
     found = Item(key="2", channel="mastodon", author="@piet", text="mooi weer vandaag")
     assert [m.author for m in intake.admit_all([to_us, found], "mast", True, NOW)] == ["@jan"]
+
+
+async def test_the_detail_shows_rules_themes_watchlist_and_tone(make_config, clock) -> None:
+    from tests.tui_helpers import make_app, mention
+    from tui.widgets.mention_detail import MentionDetail
+
+    m = mention(
+        1, clock(), 60, author="@journalist_an", rules=("mestlek",), themes=("mest",), priority="urgent",
+        watchlist="journalist", language="nl", sentiment="negative", register="informal", anger=("capitals",),
+    )
+    app = make_app(make_config(), clock, [m])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        text = app.screen.query_one(MentionDetail).describe(app.queue.get("m1")).plain
+    assert "Regels" in text and "mestlek (urgent)" in text and "Thema's" in text and "mest" in text
+    assert "Watchlist" in text and "pers" in text
+    assert "nl · negatief · informal · boos: capitals" in text

@@ -232,6 +232,17 @@ class MentionDetail(ScrollView, can_focus=False):
             rows.append((word("reply_link", lang), m.reply_ref))
         if m.keywords:
             rows.append((word("keywords", lang), ", ".join(m.keywords)))
+        if m.rules:
+            rows.append((word("rules", lang), ", ".join(m.rules) + ("" if m.priority == "normal" else f" ({m.priority})")))
+        if m.themes:
+            rows.append((word("themes", lang), ", ".join(m.themes)))
+        if m.watchlist:
+            rows.append((word("watchlist", lang), word(f"badge_{m.watchlist}", lang).lower()))
+        if m.language or m.sentiment:
+            tone = [m.language, word(f"sentiment_{m.sentiment}", lang) if m.sentiment else "", m.register]
+            if m.anger:
+                tone.append(word("angry", lang) + ": " + ", ".join(m.anger))
+            rows.append((word("tone", lang), " · ".join(t for t in tone if t)))
         if m.reach is not None:
             rows.append(
                 (
