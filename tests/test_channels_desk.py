@@ -135,6 +135,7 @@ every = "30s"
         imap.append(mail(subject="Nog een vraag over de VLM", msgid="<tweede@example.net>", date=now))
         waited = await until(pilot, lambda: any(m.title == "Nog een vraag over de VLM" for m in app.queue), 10)
         assert waited < 8
+        print(f"a new e-mail was on the desk {waited:.2f} s after it arrived")
         # A reply from the composer reaches the Mastodon server, after the confirmation.
         toot = by_channel["mastodon"]
         await reply_to(app, pilot, toot.id, "Dag, we bekijken uw vraag over de mestbank. ^T")
