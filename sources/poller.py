@@ -92,6 +92,7 @@ class Poller:
         self._pending: list[tuple[list[Mention], asyncio.Future[list[Mention]]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._seeded = False
+        self._checkpoints: dict[str, dict[str, Any]] = {}  # the last saved, by source name
 
     def _client(self) -> httpx.AsyncClient:
         import httpx  # here, not at the top: the desk paints before it starts polling
@@ -157,6 +158,7 @@ class Poller:
                         self._health_dirty.set()
                     if items:
                         await self._ingest(source, items, health)
+                        await self._checkpoint(source)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the connection failed: say so, poll, try again later
@@ -208,6 +210,7 @@ class Poller:
             if rewind is not None:
                 rewind()
             return 0, self._failed(health, exc)
+        await self._checkpoint(source)
         health.state, health.failures, health.last_error = "ok", 0, ""
         health.last_success = now
         health.fetched, health.new = len(items), len(new)
@@ -225,12 +228,41 @@ class Poller:
     def _admit(self, source: Source, items: list[Item], now: datetime) -> list[Mention]:
         return self.intake.admit_all(items, source.name, source.keyword_filter, now)
 
+    def _resume(self) -> None:
+        """Give each source the checkpoint it saved when the collector last ran."""
+        for source in self.sources:
+            resume = getattr(source, "resume", None)
+            if resume is None:
+                continue
+            state = self.store.read_checkpoint(source.name)
+            if state is not None:
+                try:
+                    resume(state)
+                except Exception:  # a checkpoint it cannot use: it starts fresh, as on day one
+                    pass
+                self._checkpoints[source.name] = state
+
+    async def _checkpoint(self, source: Source) -> None:
+        """Save where the source is, now that what it fetched is stored (only when it moved)."""
+        checkpoint = getattr(source, "checkpoint", None)
+        if checkpoint is None:
+            return
+        state = checkpoint()
+        if state == self._checkpoints.get(source.name):
+            return
+        try:
+            await asyncio.to_thread(self.store.write_checkpoint, source.name, state)
+        except OSError:
+            return  # a full disk: the next fetch tries again; a restart re-reads the backlog
+        self._checkpoints[source.name] = state
+
     def _seed_refs(self) -> None:
         """Teach intake the refs of the newest stored mentions, so a reply that arrives after a
-        restart still links to the post it answers."""
+        restart still links to the post it answers; and give the sources their checkpoints."""
         if self._seeded:
             return
         self._seeded = True
+        self._resume()
         segments = self.store._segments()
         for seg in segments[-3:]:
             self.intake.remember(self.store.load_segment(seg))

@@ -58,6 +58,15 @@ class Source(Protocol):
 #       ends or fails, the poller reconnects with backoff, and polling goes on meanwhile (a
 #       live source may poll less often: its `interval` is the catch-up interval).
 #
+#   def checkpoint(self) -> dict
+#   def resume(self, state: dict) -> None
+#       Where the source is (since_id, cursors, UIDVALIDITY and the last UID, ETags), as plain
+#       JSON. The poller saves a checkpoint after what a fetch brought is stored, and gives it
+#       back to `resume` when the collector starts again, so a restart does not lose what came
+#       in while it was down (beyond the first poll's backlog). A checkpoint names what it is
+#       for (the server, the query): `resume` ignores one that does not fit the entry as it is
+#       configured now, or that it cannot read, and starts fresh.
+#
 #   replies: str  ("send" | "dry-run" | "off", the entry's `replies` key)
 #   can_reply: bool  (replies is not "off" and the credentials allow posting)
 #   async def reply(self, client, mention, text) -> str

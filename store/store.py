@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import hashlib
 import os
 import re
 import socket
@@ -402,6 +403,27 @@ class Store:
                 self._id_of(seg, doc_id, record)  # a document without an id is a StoreError
             self._forget_if_full(seg, table)
         return _index_of(table, content)
+
+    # --- the sources' checkpoints (sources/source.py) ---------------------------------------
+
+    def _checkpoint_path(self, source: str) -> Path:
+        slug = "".join(c if c.isalnum() else "-" for c in source)[:40]
+        digest = hashlib.blake2b(source.encode(), digest_size=4).hexdigest()
+        return self.data_dir / "checkpoints" / f"{slug}-{digest}.json"
+
+    def read_checkpoint(self, source: str) -> dict[str, Any] | None:
+        """What source `source` saved last time, or None (none yet, or unreadable)."""
+        try:
+            data = orjson.loads(self._checkpoint_path(source).read_bytes())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def write_checkpoint(self, source: str, state: dict[str, Any]) -> None:
+        """Only the collector writes these (it holds the lease): no lock, an atomic replace."""
+        path = self._checkpoint_path(source)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, orjson.dumps(state))
 
     def content_records(self, seg: int) -> list[dict[str, Any]]:
         """Segment `seg`'s content records as stored (shared: read, never change them), for a

@@ -253,3 +253,32 @@ async def test_an_rss_item_and_its_google_alert_are_one_mention(
     poller = Poller(sources, Intake(config), store)  # type: ignore[arg-type]
     assert await poller.poll_once() == 1
     assert len(Store(config.data_dir).load()) == 1
+
+
+async def test_a_restarted_collector_resumes_where_it_was(make_config, feed_server: FeedServer) -> None:
+    """The poller saves each source's checkpoint once what it fetched is stored, and gives it
+    back after a restart: an unchanged feed is then a 304, not the whole feed again."""
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>HLN</title>
+    <item><title>VLM breidt mestbank uit</title><link>https://www.hln.be/a</link><guid>hln-1</guid></item>
+    </channel></rss>"""
+    config = make_config(
+        f"""
+        [[sources]]
+        type = "rss"
+        name = "hln"
+        url = "{feed_server.serve('/hln.xml', rss, etag='"v1"')}"
+        """
+    )
+
+    def poller() -> Poller:
+        sources = [RSSSource.from_config(sc, config) for sc in config.sources]
+        return Poller(sources, Intake(config), Store(config.data_dir))  # type: ignore[arg-type]
+
+    assert await poller().poll_once() == 1
+    assert Store(config.data_dir).read_checkpoint("hln")["etag"] == '"v1"'
+    assert await poller().poll_once() == 0  # a new process, as after a restart
+    assert [r.status for r in feed_server.requests_for("/hln.xml")] == [200, 304]
+    # A checkpoint for another feed (the entry was changed) is not used.
+    Store(config.data_dir).write_checkpoint("hln", {"url": "https://elsewhere.example/x", "etag": '"v1"', "last_modified": None, "digest": None})
+    await poller().poll_once()
+    assert feed_server.requests_for("/hln.xml")[-1].status == 200
