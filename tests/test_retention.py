@@ -26,6 +26,7 @@ from store.jsonstorage import StoreError
 from store.plan import PlanStore
 from store.retention import (
     ERASED,
+    _read_progress,
     access_export,
     anonymise_older_than,
     forget,
@@ -299,7 +300,13 @@ def test_a_retention_run_killed_midway_leaves_a_readable_store_and_the_next_run_
     while kills < 12:
         child = spawn("child_anonymise", tmp_path, cutoff.isoformat(), 500)
         assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.05, 0.6))
+        # Kill it once it has finished a segment or two (whatever the machine's load), at a
+        # random moment after: somewhere in the middle of the run, maybe mid-write.
+        before = len(_read_progress(tmp_path))
+        deadline = time.monotonic() + 30
+        while len(_read_progress(tmp_path)) <= before and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=10)
         kills += 1
