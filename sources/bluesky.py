@@ -27,7 +27,9 @@ they delivered and the time of the newest. A poll pages back (cursor) until it m
 has delivered or one older than the newest, at most MAX_PAGES pages; the first poll reads one
 page of `max_backlog`, and nothing older than that first page is ever delivered. What a poll
 found is only remembered once the whole fetch succeeded, so a failing poll loses nothing, and
-`rewind()` forgets the last fetch's advance. Notifications are never marked as read
+`rewind()` forgets the last fetch's advance. `checkpoint()` and `resume()` carry what each stream
+delivered over a restart of the collector, so its first poll pages back to known ground (within
+MAX_PAGES) instead of reading a fresh backlog. Notifications are never marked as read
 (app.bsky.notification.updateSeen is not called): the team's own Bluesky app keeps its badges.
 
 Reach: search results and notifications carry no follower counts, so the authors of new posts
@@ -89,6 +91,7 @@ REASONS = ("mention", "reply", "quote")  # notifications that are someone talkin
 PAGE = 100  # posts per page when catching up (the maximum both methods allow)
 MAX_PAGES = 5  # pages per stream per poll: 500 posts in one interval is a crisis, not a backlog
 SEEN_KEPT = 2000  # at-uris remembered per stream (far more than a poll's pages reach back)
+CHECKPOINT_SEEN = 500  # of those, the newest kept in a checkpoint (a poll's pages at most)
 MAX_BYTES = 5 * 1024**2  # one XRPC answer; a page of 100 posts is ~300 kB
 PROFILE_BATCH = 25  # app.bsky.actor.getProfiles takes at most 25 actors
 PROFILE_CALLS = 4  # per poll: 100 new authors' follower counts
@@ -149,6 +152,7 @@ class BlueskySource:
         self.name = name
         self.service = service.rstrip("/")
         self.handle = handle.lstrip("@")
+        self._account = self.handle.lower()  # as configured (a login may correct the handle)
         self.logged_in = bool(self.handle and password_env)
         self.appview = (appview or (self.service if self.logged_in else PUBLIC_APPVIEW)).rstrip("/")
         self._password = password
@@ -269,6 +273,40 @@ class BlueskySource:
                 advance.stream.seen.pop(uri, None)
             advance.stream.newest, advance.stream.floor = advance.before
         self._last = []
+
+    def checkpoint(self) -> dict[str, Any]:
+        """What each stream delivered (its newest at-uris, the newest and first poll's oldest
+        post times), for the AppView and account they were read from: after a restart the first
+        poll pages back to known ground instead of taking a fresh backlog."""
+        streams = {}
+        for key, stream in self._streams.items():
+            seen = list(stream.seen)[-CHECKPOINT_SEEN:]
+            streams[key] = {
+                "seen": seen,
+                "newest": _iso(stream.newest),
+                "floor": _iso(stream.floor),
+            }
+        return {"appview": self.appview, "account": self._account, "streams": streams}
+
+    def resume(self, state: dict[str, Any]) -> None:
+        """Take back the streams of a checkpoint of this AppView (notifications: of this
+        account) that are configured now; anything else, or a malformed state, is ignored."""
+        if not isinstance(state, dict) or not isinstance(state.get("appview"), str):
+            return
+        if state["appview"].rstrip("/").lower() != self.appview.lower():
+            return
+        saved = state.get("streams")
+        if not isinstance(saved, dict):
+            return
+        keys = [f"search:{query}" for query in self.search]
+        if self.notifications and state.get("account") == self._account:
+            keys.append("notifications")  # another account's notifications are not ours
+        streams = {}
+        for key in keys:
+            stream = _stream_of(saved.get(key))
+            if stream is not None:
+                streams[key] = stream
+        self._streams, self._last = streams, []
 
     def _commit(self, advances: list[_Advance]) -> None:
         for advance in advances:
@@ -766,6 +804,27 @@ def _base_url(opts: Options, key: str, default: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise OptionError(f"{key}: {url!r} is not an http:// or https:// address")
     return url
+
+
+def _stream_of(value: object) -> _Stream | None:
+    """A checkpoint's stream, or None when it is not one (or holds nothing: a fresh start)."""
+    if not isinstance(value, dict):
+        return None
+    seen, newest, floor = value.get("seen"), value.get("newest"), value.get("floor")
+    if not isinstance(seen, list) or not seen:
+        return None
+    if not all(isinstance(u, str) and u.startswith("at://") and len(u) <= 1000 for u in seen):
+        return None
+    times = []
+    for moment in (newest, floor):
+        if moment is not None and (not isinstance(moment, str) or _time(moment) is None):
+            return None
+        times.append(_time(moment))
+    return _Stream(dict.fromkeys(seen[-SEEN_KEPT:]), times[0], times[1])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def _s(value: object) -> str:

@@ -20,6 +20,9 @@ first, and a burst larger than that continues at the next poll. Search answers n
 with no Link header: it is walked down with `max_id` within (cursor, newest], and a range it
 could not finish is remembered and finished first at the next poll. Either way no post is lost
 and none is fetched twice; `rewind()` goes back to the cursors before the last fetch.
+`checkpoint()` and `resume()` carry the cursors over a restart of the collector: its first poll
+walks on from them (the backlog rule is for the very first poll only), so what came in while
+it was down is fetched, within the same page limits.
 
 Live: with a token and `stream = true`, `live()` holds a server-sent event stream per hashtag
 and one for notifications; the poller keeps polling beside it as catch-up. Mastodon sends a
@@ -98,6 +101,19 @@ def _newer(a: str, b: str) -> bool:
     """Whether id `a` is newer than `b`. Mastodon ids are numeric strings of growing length;
     other servers' (ULIDs, flake ids) sort as strings of one length: both by (length, text)."""
     return (len(a), a) > (len(b), b)
+
+
+def _cursor_of(value: Any) -> Cursor | None:
+    """A checkpoint's cursor ({"low", "high", "top"}), or None when it is not one."""
+    if not isinstance(value, dict):
+        return None
+    parts = [value.get(k) for k in ("low", "high", "top")]
+    if not all(p is None or (isinstance(p, str) and 0 < len(p) <= 64) for p in parts):
+        return None
+    low, high, top = parts
+    if low is None and (high is not None or top is not None):
+        return None
+    return Cursor(low, high, top)
 
 
 def _newest(ids: list[str]) -> str:
@@ -249,6 +265,34 @@ class MastodonSource:
     def rewind(self) -> None:
         """Go back to the cursors before the last fetch (the poller could not store it)."""
         self._cursors = dict(self._previous)
+
+    def checkpoint(self) -> dict[str, Any]:
+        """Every endpoint's cursor (and search's unfinished range), for the server they are on:
+        after a restart the first poll walks on from them instead of taking a fresh backlog."""
+        return {
+            "instance": self.instance,
+            "cursors": {
+                what: {"low": c.low, "high": c.high, "top": c.top}
+                for what, c in self._cursors.items()
+            },
+        }
+
+    def resume(self, state: dict[str, Any]) -> None:
+        """Take back the cursors of a checkpoint of this server, for the endpoints configured
+        now; anything else (another server, a malformed state) is ignored: a fresh start."""
+        if not isinstance(state, dict) or not isinstance(state.get("instance"), str):
+            return
+        if state["instance"].rstrip("/").lower() != self.instance.lower():
+            return  # ids of another server mean nothing here
+        saved = state.get("cursors")
+        if not isinstance(saved, dict):
+            return
+        cursors: dict[str, Cursor] = {}
+        for endpoint in self._endpoints():
+            cursor = _cursor_of(saved.get(endpoint.what))
+            if cursor is not None and (endpoint.kind == "search" or cursor.high is None):
+                cursors[endpoint.what] = cursor
+        self._cursors, self._previous = cursors, dict(cursors)
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         self.pause_s = None

@@ -739,6 +739,116 @@ async def test_ratelimit_headers_pause_and_retry_after(
     assert error.retry_after is not None and 100 < error.retry_after <= 120
 
 
+# --- checkpoints -------------------------------------------------------------------------------
+
+
+def restarted(
+    tmp_path: Path, server: FeedServer, state: dict[str, Any], **options: object
+) -> BlueskySource:
+    """A new source, as after a restart of the collector, given the saved checkpoint."""
+    src = source(tmp_path, server, **options)
+    src.resume(json.loads(json.dumps(state)))  # as the poller saves and reads it
+    return src
+
+
+async def test_a_restart_resumes_where_each_stream_was(
+    tmp_path: Path, feed_server: FeedServer, bsky: FakeBluesky, client: httpx.AsyncClient
+) -> None:
+    """What came in while the collector was down comes after the restart, all of it, once,
+    far beyond max_backlog."""
+    bsky.posts = [post_view(n) for n in range(20, 0, -1)]
+    bsky.notifications = [notification(n, "mention") for n in range(5020, 5000, -1)]
+    first = source(tmp_path, feed_server, search=["mestbank"], max_backlog=10)
+    got = keys(await fetch(first, client))
+    assert len(got) == 20  # one backlog page of each
+    state = first.checkpoint()
+    assert json.loads(json.dumps(state)) == state
+    assert (state["appview"], state["account"]) == (feed_server.base, HANDLE)
+    assert sorted(state["streams"]) == ["notifications", "search:mestbank"]
+    # Down: 150 posts and 150 notifications, more than a page of each.
+    bsky.posts = [post_view(n) for n in range(170, 20, -1)] + bsky.posts
+    bsky.notifications = [
+        notification(n, "mention") for n in range(5170, 5020, -1)
+    ] + bsky.notifications
+    second = restarted(tmp_path, feed_server, state, search=["mestbank"], max_backlog=10)
+    assert second.checkpoint() == state
+    got += keys(await fetch(second, client))
+    expected = [post_view(n)["uri"] for n in range(11, 171)]
+    expected += [notification(n, "mention")["uri"] for n in range(5011, 5171)]
+    assert sorted(got) == sorted(expected) and len(got) == len(set(got))
+    assert await fetch(second, client) == []
+    # Restarted again with nothing new: nothing comes twice.
+    third = restarted(tmp_path, feed_server, second.checkpoint(), search=["mestbank"])
+    assert await fetch(third, client) == []
+    # What a checkpoint remembers per stream is bounded: the newest 500 at-uris delivered.
+    third._streams["search:mestbank"].seen.update(
+        dict.fromkeys(f"at://x/p/{i}" for i in range(999))
+    )
+    seen = third.checkpoint()["streams"]["search:mestbank"]["seen"]
+    assert len(seen) == 500 and seen[-1] == "at://x/p/998"
+
+
+async def test_a_checkpoint_for_another_appview_account_or_query_is_ignored(
+    tmp_path: Path, feed_server: FeedServer, bsky: FakeBluesky, client: httpx.AsyncClient
+) -> None:
+    bsky.posts = [post_view(n) for n in range(5, 0, -1)]
+    bsky.notifications = [notification(n, "mention") for n in range(5005, 5000, -1)]
+    src = source(tmp_path, feed_server, search=["mestbank"])
+    await fetch(src, client)
+    state = src.checkpoint()
+    # Another AppView: nothing of it is taken.
+    elsewhere = restarted(tmp_path, feed_server, {**state, "appview": "https://other.example"})
+    assert elsewhere.checkpoint()["streams"] == {}
+    # Another account: its notifications are not ours, its searches still are.
+    other = restarted(
+        tmp_path, feed_server, {**state, "account": "iemand.bsky.social"}, search=["mestbank"]
+    )
+    assert list(other.checkpoint()["streams"]) == ["search:mestbank"]
+    # Another query: its own first poll, a backlog.
+    bsky.posts.insert(0, post_view(6))
+    vlm = restarted(tmp_path, feed_server, state, search=["VLM"], notifications=False)
+    assert vlm.checkpoint()["streams"] == {}
+    assert len(await fetch(vlm, client)) == 6
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        {"appview": 1, "streams": {}},
+        {"appview": "BASE", "streams": []},
+        {"appview": "BASE", "account": HANDLE, "streams": {"search:mestbank": "x"}},
+        {"appview": "BASE", "account": HANDLE, "streams": {"search:mestbank": {"seen": "at://"}}},
+        {"appview": "BASE", "account": HANDLE, "streams": {"notifications": {"seen": [1, 2]}}},
+        {"appview": "BASE", "account": HANDLE, "streams": {"notifications": {"seen": ["x"]}}},
+        {
+            "appview": "BASE",
+            "account": HANDLE,
+            "streams": {"notifications": {"seen": ["at://x/y/z"], "newest": "gisteren"}},
+        },
+        {
+            "appview": "BASE",
+            "account": HANDLE,
+            "streams": {"search:mestbank": {"seen": ["at://x/y/z"], "floor": 1764000000}},
+        },
+    ],
+)
+async def test_a_garbled_checkpoint_is_a_fresh_start(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    bsky: FakeBluesky,
+    client: httpx.AsyncClient,
+    state: dict[str, Any],
+) -> None:
+    bsky.posts = [post_view(n) for n in range(40, 0, -1)]
+    if state.get("appview") == "BASE":
+        state = {**state, "appview": feed_server.base}
+    src = restarted(tmp_path, feed_server, state, search=["mestbank"], notifications=True)
+    assert src.checkpoint()["streams"] == {}
+    src.resume(None)  # type: ignore[arg-type]  # not even a dict
+    assert len(await fetch(src, client)) == 25  # a fresh start: one page of max_backlog
+
+
 # --- replying ----------------------------------------------------------------------------------
 
 

@@ -498,6 +498,110 @@ async def test_a_failed_fetch_moves_no_cursor(
     assert numbers(await fetch(source)) == [3]
 
 
+# --- checkpoints -------------------------------------------------------------------------
+
+
+def restarted(make_config, state: dict[str, Any], **options: object) -> MastodonSource:
+    """A new source, as after a restart of the collector, given the saved checkpoint."""
+    source = make_source(make_config, **options)
+    source.resume(json.loads(json.dumps(state)))  # as the poller saves and reads it
+    return source
+
+
+async def test_a_restart_resumes_every_cursor(
+    make_config, feed_server: FeedServer, monkeypatch
+) -> None:
+    """What came in while the collector was down comes after the restart, all of it, once:
+    beyond max_backlog, and a burst beyond the page limit carries on (across a restart too)."""
+    monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
+    monkeypatch.setattr(mastodon, "MAX_PAGES", 2)
+    tag = Paged(feed_server, TAG_PATH, [status(n) for n in range(1, 6)])
+    search = Search(feed_server, "/api/v2/search", [status(n) for n in range(1001, 1006)])
+    notes = Paged(
+        feed_server, "/api/v1/notifications", [notification(n) for n in range(2001, 2006)]
+    )
+    options: dict[str, object] = {
+        "instance": feed_server.base,
+        "hashtags": ["vlm"],
+        "search": ["VLM"],
+        "token_env": "MASTODON_TOKEN",
+        "max_backlog": 3,
+    }
+    first = make_source(make_config, **options)
+    got = numbers(await fetch(first))
+    assert got == [3, 4, 5, 1003, 1004, 1005, 2003, 2004, 2005]
+    state = first.checkpoint()
+    assert json.loads(json.dumps(state)) == state
+    assert state["instance"] == feed_server.base
+    # Down: 100 posts on each endpoint, more than two pages of 40 a poll.
+    tag.entries += [status(n) for n in range(6, 106)]
+    search.entries += [status(n) for n in range(1006, 1106)]
+    notes.entries += [notification(n) for n in range(2006, 2106)]
+    second = restarted(make_config, state, **options)
+    assert second.checkpoint() == state
+    burst = numbers(await fetch(second))
+    assert len(burst) == 240  # two pages of each endpoint
+    assert feed_server.requests_for(TAG_PATH)[1].params["min_id"] == [str(BASE_ID + 5)]
+    # Down again, in the middle of the burst (search has a range left to finish).
+    assert second.checkpoint()["cursors"]["search 'VLM'"]["high"] is not None
+    third = restarted(make_config, second.checkpoint(), **options)
+    rest = numbers(await fetch(third))
+    got += burst + rest
+    expected = [*range(3, 106), *range(1003, 1106), *range(2003, 2106)]
+    assert sorted(got) == expected and len(got) == len(set(got))
+    assert await fetch(third) == []
+
+
+async def test_a_checkpoint_of_another_server_or_endpoint_is_ignored(
+    make_config, feed_server: FeedServer
+) -> None:
+    tag = Paged(feed_server, TAG_PATH, [status(n) for n in range(1, 6)])
+    Paged(feed_server, "/api/v1/timelines/tag/mestbank", [status(n) for n in range(11, 16)])
+    options: dict[str, object] = {"instance": feed_server.base, "hashtags": ["vlm"]}
+    source = make_source(make_config, max_backlog=3, **options)
+    await fetch(source)
+    state = source.checkpoint()
+    tag.entries += [status(n) for n in range(6, 10)]
+    # The entry points at another server now: its ids mean nothing here.
+    elsewhere = restarted(make_config, state, instance="https://mastodon.social", hashtags=["vlm"])
+    assert elsewhere.checkpoint()["cursors"] == {}
+    moved = {**state, "instance": "https://mastodon.social"}
+    fresh = restarted(make_config, moved, max_backlog=3, **options)
+    assert numbers(await fetch(fresh)) == [7, 8, 9]  # a fresh start: only the backlog
+    # Another hashtag: its own first poll; the one configured still resumes.
+    both = restarted(
+        make_config, state, instance=feed_server.base, hashtags=["mestbank", "vlm"], max_backlog=3
+    )
+    assert list(both.checkpoint()["cursors"]) == ["#vlm"]
+    assert numbers(await fetch(both)) == [13, 14, 15, 6, 7, 8, 9]
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        {"instance": 5, "cursors": {}},
+        {"instance": "BASE", "cursors": []},
+        {"instance": "BASE", "cursors": {"#vlm": "113500000000000005"}},
+        {"instance": "BASE", "cursors": {"#vlm": {"low": 113500000000000005}}},
+        {"instance": "BASE", "cursors": {"#vlm": {"low": ""}}},
+        {"instance": "BASE", "cursors": {"#vlm": {"low": None, "high": "1", "top": "2"}}},
+        {"instance": "BASE", "cursors": {"#vlm": {"low": "1", "high": "2", "top": "3"}}},
+        {"instance": "BASE", "cursors": {"#vlm": {"low": ["1"]}}},
+    ],
+)
+async def test_a_garbled_checkpoint_is_a_fresh_start(
+    make_config, feed_server: FeedServer, state: dict[str, Any]
+) -> None:
+    Paged(feed_server, TAG_PATH, [status(n) for n in range(1, 6)])
+    if state.get("instance") == "BASE":
+        state = {**state, "instance": feed_server.base}
+    source = restarted(make_config, state, instance=feed_server.base, hashtags=["vlm"])
+    assert source.checkpoint() == {"instance": feed_server.base, "cursors": {}}
+    source.resume(None)  # type: ignore[arg-type]  # not even a dict
+    assert numbers(await fetch(source)) == [1, 2, 3, 4, 5]
+
+
 # --- streaming --------------------------------------------------------------------------
 
 
