@@ -14,7 +14,8 @@ Paged with `paging.next` (only to the API's own host, without the token it may c
 Incremental by time: comments since the newest `created_time` seen, conversations updated
 since the newest message seen, each with a few minutes' overlap (a comment held for review
 appears later than its time says); the ids already delivered drop the overlap's repeats. The
-first poll reaches back `backlog` (default 1 day).
+first poll reaches back `backlog` (default 1 day); after a restart, the checkpoint's watermarks
+and newest ids take over from where the collector stopped (however long it was down).
 
 Graph errors are {"error": {"message", "type", "code", "error_subcode"}}: codes 4, 17, 32 and
 613 (and the page's 80001…) are rate limits, waited out for the `estimated_time_to_regain_access`
@@ -39,6 +40,7 @@ person's last message.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -61,6 +63,7 @@ API = "https://graph.facebook.com/v21.0"
 MAX_BYTES = 5 * 1024**2
 MAX_PAGES = 10  # per post or conversation list per poll
 SEEN_KEPT = 20_000  # ids remembered to drop the overlap's repeats
+RESUME_KEPT = 1000  # the newest ids a checkpoint keeps (the overlap's few minutes need far fewer)
 OVERLAP = 600.0  # seconds read again on every poll: late-appearing comments
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})  # app, user, page and custom rate limits
 DEFAULT_WAIT = 900.0  # Facebook's windows are rolling hours: retrying every minute prolongs them
@@ -168,6 +171,40 @@ class FacebookSource:
         self._comments_since, self._messages_since, added = self._last
         for key in added:
             self._seen.pop(key, None)
+        self._last = (self._comments_since, self._messages_since, [])
+
+    def checkpoint(self) -> dict[str, Any]:
+        """The page, both watermarks and the newest ids delivered: after a restart the first
+        poll reads on from the watermarks (not just `backlog`), the overlap without repeats."""
+        newest = []
+        for key in reversed(self._seen):
+            if len(newest) == RESUME_KEPT:
+                break
+            newest.append(key)
+        return {
+            "page_id": self.page_id,
+            "comments_since": self._comments_since,
+            "messages_since": self._messages_since,
+            "seen": newest,
+        }
+
+    def resume(self, state: dict[str, Any]) -> None:
+        """Take up a checkpoint of the same page; anything else is ignored (the first poll
+        then reaches back `backlog`, as on day one)."""
+        if not isinstance(state, dict) or state.get("page_id") != self.page_id:
+            return
+        comments_since, messages_since = state.get("comments_since"), state.get("messages_since")
+        seen = state.get("seen")
+        if not (
+            _watermark(comments_since)
+            and _watermark(messages_since)
+            and isinstance(seen, list)
+            and all(isinstance(key, str) and key for key in seen)
+        ):
+            return
+        self._comments_since = None if comments_since is None else float(comments_since)
+        self._messages_since = None if messages_since is None else float(messages_since)
+        self._seen = dict.fromkeys(reversed(seen[:RESUME_KEPT]))  # oldest first
         self._last = (self._comments_since, self._messages_since, [])
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
@@ -449,7 +486,16 @@ class FacebookSource:
     ) -> httpx.Response:
 
         headers = {"Authorization": f"Bearer {self.page_token}"}
-        return await request(client, method, url, what, timeout=self.timeout, max_bytes=MAX_BYTES, headers=headers, **kwargs)
+        return await request(
+            client,
+            method,
+            url,
+            what,
+            timeout=self.timeout,
+            max_bytes=MAX_BYTES,
+            headers=headers,
+            **kwargs,
+        )
 
 
 def _usages(response: httpx.Response) -> list[dict[str, Any]]:
@@ -490,6 +536,13 @@ def _usage_pause(response: httpx.Response) -> float | None:
         if any(isinstance(s, int | float) and s >= 100 for s in shares):
             return DEFAULT_WAIT
     return None
+
+
+def _watermark(value: Any) -> bool:
+    """Whether a checkpoint's watermark is one: epoch seconds (finite), or None (not read yet)."""
+    if value is None:
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _datetime(value: Any) -> datetime | None:

@@ -11,6 +11,8 @@ Incremental by the posts already seen: each poll reads the newest page and pages
 it meets a post it delivered before (Reddit's `before` cursor gives nothing at all once that
 post is deleted or drops out of the search index, so it is not used). The first poll reads one
 page. Search lags behind: a post indexed late still turns up while it is in the newest page.
+The checkpoint keeps, per subreddit, the newest posts delivered: after a restart the first poll
+pages on from those, as any later poll does, instead of reading one page.
 
 Reading only: replies are not sent from the desk (that would need a Reddit user account's
 OAuth token and Reddit's approval for a bot), so `can_reply` is false.
@@ -51,6 +53,7 @@ SITE = "https://www.reddit.com"  # permalinks always point here, whichever API w
 MAX_BYTES = 5 * 1024**2  # a page of 100 posts is well under 1 MB
 MAX_PAGES = 10  # per subreddit per poll: 1,000 posts since the last poll is a flood, not a gap
 SEEN_KEPT = 5000  # fullnames remembered to stop paging and to drop repeats
+RESUME_KEPT = 500  # per subreddit (or site-wide): the newest fullnames a checkpoint keeps
 
 
 def _url(base: str, option: str) -> str:
@@ -107,6 +110,10 @@ class RedditSource:
         self._last_added: list[str] = []
         self._started: set[str] = set()  # targets polled before: paging beyond page one is allowed
         self._last_started: list[str] = []
+        # Per target ("" is site-wide), the newest fullnames it delivered, newest first: what a
+        # checkpoint keeps; and their values before the last fetch, for rewind().
+        self._recent: dict[str, list[str]] = {}
+        self._last_recent: dict[str, list[str] | None] = {}
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> RedditSource:
@@ -161,7 +168,40 @@ class RedditSource:
         for fullname in self._last_added:
             self._seen.pop(fullname, None)
         self._started.difference_update(self._last_started)
-        self._last_added, self._last_started = [], []
+        for target, fullnames in self._last_recent.items():
+            if fullnames is None:
+                self._recent.pop(target, None)
+            else:
+                self._recent[target] = fullnames
+        self._last_added, self._last_started, self._last_recent = [], [], {}
+
+    def checkpoint(self) -> dict[str, Any]:
+        """The query and, per subreddit ("" for site-wide), the newest posts delivered (at most
+        RESUME_KEPT): after a restart the first poll pages on until it meets one of them."""
+        return {
+            "query": self.query,
+            "targets": {t: list(self._recent.get(t, ())) for t in sorted(self._started)},
+        }
+
+    def resume(self, state: dict[str, Any]) -> None:
+        """Take up a checkpoint of the same query, for the subreddits still configured; any
+        other state is ignored (the first poll then reads one page, as on day one)."""
+        if not isinstance(state, dict) or state.get("query") != self.query:
+            return
+        targets = state.get("targets")
+        if not isinstance(targets, dict) or not all(
+            isinstance(names, list) and all(isinstance(n, str) and n for n in names)
+            for names in targets.values()
+        ):
+            return
+        for target in self.subreddits or [""]:
+            names = targets.get(target)
+            if names is None:
+                continue
+            names = list(dict.fromkeys(names))[:RESUME_KEPT]
+            self._recent[target] = names
+            self._started.add(target)
+            self._seen.update(dict.fromkeys(reversed(names)))  # oldest first
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         self.pause_s = None
@@ -173,10 +213,13 @@ class RedditSource:
         items: list[Item] = []
         fresh: dict[str, None] = {}
         started: list[str] = []
+        delivered: dict[str, list[str]] = {}
         # All or nothing: a failure in one subreddit leaves every cursor where it was, so the
         # next poll delivers what this one fetched (nothing lost, nothing twice).
         for target in self.subreddits or [""]:
-            items += await self._search(client, base, headers, target, fresh)
+            found = await self._search(client, base, headers, target, fresh)
+            items += found
+            delivered[target] = [i.key for i in found]
             if target not in self._started:
                 started.append(target)
             if self.pause_s:  # quota spent: the other subreddits wait for the next poll
@@ -185,6 +228,13 @@ class RedditSource:
         self._last_added = list(fresh)
         self._started.update(started)
         self._last_started = started
+        self._last_recent = {}
+        for target, fullnames in delivered.items():
+            if fullnames:
+                old = self._recent.get(target)
+                self._last_recent[target] = old
+                merged = dict.fromkeys(fullnames + (old or []))
+                self._recent[target] = list(merged)[:RESUME_KEPT]
         while len(self._seen) > SEEN_KEPT:
             del self._seen[next(iter(self._seen))]
         return items
@@ -313,18 +363,31 @@ class RedditSource:
         """One request with the time limit and a cap on the body's size; an expired token is
         renewed once."""
         response = await request(
-            client, method, url, what, timeout=self.timeout, max_bytes=MAX_BYTES, params=params, headers=headers, **kwargs
+            client,
+            method,
+            url,
+            what,
+            timeout=self.timeout,
+            max_bytes=MAX_BYTES,
+            params=params,
+            headers=headers,
+            **kwargs,
         )
         if response.status_code == 401 and self._token and "Authorization" in headers:
             self._token = None  # revoked or expired early: one new token, one more try
             headers = {**headers, "Authorization": f"bearer {await self._access_token(client)}"}
             response = await request(
-                client, method, url, what, timeout=self.timeout, max_bytes=MAX_BYTES, params=params, headers=headers, **kwargs
+                client,
+                method,
+                url,
+                what,
+                timeout=self.timeout,
+                max_bytes=MAX_BYTES,
+                params=params,
+                headers=headers,
+                **kwargs,
             )
         return response
 
     async def reply(self, client: httpx.AsyncClient, mention: Any, text: str, **_: Any) -> str:
         raise SourceError("Reddit: replies are not sent from the desk; answer on reddit.com")
-
-
-

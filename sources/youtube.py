@@ -8,7 +8,8 @@ Comments come from the YouTube Data API v3, `GET {api}/commentThreads?part=snipp
 with `allThreadsRelatedToChannelId` (every video of a channel) or `videoId`, `order=time`,
 paged with `pageToken`; the key goes in the `X-goog-api-key` header, never in a URL. A poll
 reads the newest page and pages on only until it meets a thread it has seen (the first poll
-reads one page). A thread brings up to five replies with it; when a thread has more replies
+reads one page; after a restart, the checkpoint's newest comment ids take over from where the
+collector stopped). A thread brings up to five replies with it; when a thread has more replies
 than that and its count changed, `GET {api}/comments?parentId=…` reads them. Each call costs
 one unit of the project's daily quota (10,000 by default); a spent quota is a 403 with reason
 "quotaExceeded" and lasts until midnight Pacific time, when Google resets it: the source waits
@@ -54,6 +55,7 @@ SITE = "https://www.youtube.com"
 MAX_BYTES = 5 * 1024**2  # a page of 100 threads with replies is a few hundred kB
 MAX_PAGES = 10  # per channel or video per poll
 SEEN_KEPT = 20_000  # comment ids remembered to stop paging and to drop repeats
+RESUME_KEPT = 500  # per channel or video: the newest comment ids a checkpoint keeps
 PACIFIC = ZoneInfo("America/Los_Angeles")  # where Google's quota day ends
 _CHANNEL_ID = re.compile(r"^UC[\w-]{22}$")
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
@@ -122,6 +124,10 @@ class YouTubeSource:
         self._reply_counts: dict[str, int] = {}
         self._started: set[tuple[str, str]] = set()
         self._last: tuple[list[str], dict[str, int], list[tuple[str, str]]] = ([], {}, [])
+        # Per target, the newest comment ids it delivered, newest first: what a checkpoint
+        # keeps; and their values before the last fetch, for rewind().
+        self._recent: dict[tuple[str, str], list[str]] = {}
+        self._last_recent: dict[tuple[str, str], list[str] | None] = {}
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> YouTubeSource:
@@ -191,9 +197,62 @@ class YouTubeSource:
             else:
                 self._reply_counts[thread_id] = count
         self._started.difference_update(started)
-        self._last = ([], {}, [])
+        for target, ids in self._last_recent.items():
+            if ids is None:
+                self._recent.pop(target, None)
+            else:
+                self._recent[target] = ids
+        self._last, self._last_recent = ([], {}, []), {}
         for feed in self.feeds:
             feed.rewind()
+
+    def checkpoint(self) -> dict[str, Any]:
+        """Each channel feed's own checkpoint (by its URL) and, per comment target ("videoId=…"
+        or "allThreadsRelatedToChannelId=…"), the newest comment ids delivered and the reply
+        counts of their threads: after a restart the first poll pages on until it meets one of
+        them, instead of reading one page."""
+        targets = {}
+        for target in self.targets:
+            if target not in self._started:
+                continue
+            ids = list(self._recent.get(target, ()))
+            counts = {i: self._reply_counts[i] for i in ids if i in self._reply_counts}
+            targets[_target_key(target)] = {"seen": ids, "reply_counts": counts}
+        return {"feeds": {f.url: f.checkpoint() for f in self.feeds}, "targets": targets}
+
+    def resume(self, state: dict[str, Any]) -> None:
+        """Take up what of a checkpoint still fits the entry: the feeds of the channels and the
+        comment targets still configured. Anything unreadable is ignored (a fresh start)."""
+        if not isinstance(state, dict):
+            return
+        feeds, targets = state.get("feeds"), state.get("targets")
+        if isinstance(feeds, dict):
+            for feed in self.feeds:
+                feed_state = feeds.get(feed.url)
+                if isinstance(feed_state, dict):
+                    try:
+                        feed.resume(feed_state)
+                    except Exception:  # a feed that cannot use it starts fresh
+                        feed.rewind()
+        if not isinstance(targets, dict):
+            return
+        for target in self.targets:
+            saved = targets.get(_target_key(target))
+            if not isinstance(saved, dict):
+                continue
+            ids, counts = saved.get("seen"), saved.get("reply_counts")
+            if not (
+                isinstance(ids, list)
+                and all(isinstance(i, str) and i for i in ids)
+                and isinstance(counts, dict)
+                and all(type(n) is int and n >= 0 for n in counts.values())
+            ):
+                continue
+            ids = list(dict.fromkeys(ids))[:RESUME_KEPT]
+            self._recent[target] = ids
+            self._started.add(target)
+            self._seen.update(dict.fromkeys(reversed(ids)))  # oldest first
+            self._reply_counts.update({i: counts[i] for i in ids if i in counts})
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         self.pause_s = None
@@ -206,6 +265,7 @@ class YouTubeSource:
         fresh: dict[str, None] = {}
         counts: dict[str, int] = {}
         started: list[tuple[str, str]] = []
+        delivered: dict[tuple[str, str], list[str]] = {}
         # All or nothing: when one part fails, the feeds read so far are rewound and no
         # comment cursor moves, so the next poll brings all of it (nothing lost).
         try:
@@ -213,7 +273,9 @@ class YouTubeSource:
                 items += [self._video(i) for i in await feed.fetch(client)]
                 fetched.append(feed)
             for target in self.targets:
-                items += await self._comments(client, target, fresh, counts)
+                found = await self._comments(client, target, fresh, counts)
+                items += found
+                delivered[target] = [i.key for i in found]
                 if target not in self._started:
                     started.append(target)
                 if self.pause_s:  # the quota is spent: the other targets wait
@@ -227,6 +289,12 @@ class YouTubeSource:
         self._reply_counts.update(counts)
         self._started.update(started)
         self._last = (list(fresh), previous, started)
+        self._last_recent = {}
+        for target, ids in delivered.items():
+            if ids:
+                old = self._recent.get(target)
+                self._last_recent[target] = old
+                self._recent[target] = list(dict.fromkeys(ids + (old or [])))[:RESUME_KEPT]
         while len(self._seen) > SEEN_KEPT:
             del self._seen[next(iter(self._seen))]
         while len(self._reply_counts) > SEEN_KEPT:
@@ -365,7 +433,14 @@ class YouTubeSource:
 
         headers = {"X-goog-api-key": self.api_key or ""}
         response = await request(
-            client, "GET", self.api + path, what, timeout=self.timeout, max_bytes=MAX_BYTES, params=params, headers=headers
+            client,
+            "GET",
+            self.api + path,
+            what,
+            timeout=self.timeout,
+            max_bytes=MAX_BYTES,
+            params=params,
+            headers=headers,
         )
         if response.status_code in (429, 503):
             check(response, what)
@@ -387,6 +462,11 @@ def _google_error(response: httpx.Response) -> tuple[str, str]:
         reason = str(errors[0].get("reason") or "")
     message = html_to_text(str(error.get("message") or ""))
     return reason, message[:200]
+
+
+def _target_key(target: tuple[str, str]) -> str:
+    """A comment target as a checkpoint names it: "videoId=…" or "allThreadsRelatedToChannelId=…"."""
+    return f"{target[0]}={target[1]}"
 
 
 def _base(url: str, option: str) -> str:

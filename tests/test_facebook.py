@@ -494,3 +494,89 @@ async def test_dry_run_and_off_send_nothing(make_config, feed_server: FeedServer
             await sender.reply(client, mention(kind="comment"), "Dag")
     assert feed_server.requests_for(f"{V}/555_1/comments") == []
     assert feed_server.requests_for(f"{V}/{PAGE}/messages") == []
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+async def test_a_restart_resumes_from_the_checkpoint(
+    make_config, feed_server: FeedServer, monkeypatch
+) -> None:
+    import sources.facebook as facebook
+
+    serve_posts(feed_server)
+    comments = [fb_comment(n, 3000 - 60 * n) for n in range(3, 0, -1)]
+    feed_server.route(f"{V}/555/comments", Comments(feed_server, comments))
+    feed_server.serve(
+        f"{V}/{PAGE}/conversations",
+        conversations(("t_1", 2000, [("m_1", "7001", 2000, "Hallo?")])),
+        content_type=JSON,
+    )
+    options = {"api": feed_server.base + V, "backlog": "1h"}
+    source = make_source(make_config, **options)
+    assert [i.ref for i in await fetch(source)] == ["555_3", "555_2", "555_1", "m_1"]
+    state = json.loads(json.dumps(source.checkpoint()))  # plain JSON, as the poller saves it
+    assert state["page_id"] == PAGE and state["seen"] == ["m_1", "555_1", "555_2", "555_3"]
+    assert abs(state["comments_since"] - (time.time() - 2820)) < 30
+    assert abs(state["messages_since"] - (time.time() - 2000)) < 30
+    # While the collector was down: new comments and a message. It starts again two hours on
+    # (the clock moved), so with a backlog of one hour a fresh start would not reach them.
+    comments[:0] = [fb_comment(n, 2500 - 60 * n) for n in range(9, 3, -1)]
+    feed_server.serve(
+        f"{V}/{PAGE}/conversations",
+        conversations(
+            ("t_1", 1500, [("m_2", "7001", 1500, "Nog iets"), ("m_1", "7001", 2000, "Hallo?")])
+        ),
+        content_type=JSON,
+    )
+    later = time.time() + 7200
+    monkeypatch.setattr(facebook, "time", SimpleNamespace(time=lambda: later))
+    restarted = make_source(make_config, **options)
+    restarted.resume(state)
+    got = [i.ref for i in await fetch(restarted)]
+    assert got == [f"555_{n}" for n in range(9, 3, -1)] + ["m_2"]  # all of them, none twice
+    assert await fetch(restarted) == []
+    # Without the checkpoint, the backlog rule would have cut them.
+    fresh = make_source(make_config, **options)
+    assert await fetch(fresh) == []
+
+
+async def test_a_checkpoint_of_another_page_or_garbage_is_ignored(
+    make_config, feed_server: FeedServer
+) -> None:
+    serve_posts(feed_server)
+    feed_server.route(f"{V}/555/comments", Comments(feed_server, [fb_comment(1, 60)]))
+    source = make_source(make_config, api=feed_server.base + V, messages=False)
+    await fetch(source)
+    state = source.checkpoint()
+    day_one = {"page_id": PAGE, "comments_since": None, "messages_since": None, "seen": []}
+    garbage = [
+        {},
+        {"page_id": PAGE},
+        {**state, "comments_since": "yesterday"},
+        {**state, "comments_since": True},
+        {**state, "messages_since": float("nan")},
+        {**state, "seen": "555_1"},
+        {**state, "seen": [1, 2]},
+        {**state, "page_id": 1234567890},
+        {**state, "page_id": "999"},  # the entry reads another page now
+    ]
+    for bad in garbage:
+        fresh = make_source(make_config, api=feed_server.base + V, messages=False)
+        fresh.resume(bad)
+        assert fresh.checkpoint() == day_one
+        assert [i.ref for i in await fetch(fresh)] == ["555_1"]  # as on day one
+
+
+async def test_rewind_puts_the_checkpoint_back(make_config, feed_server: FeedServer) -> None:
+    serve_posts(feed_server)
+    comments = [fb_comment(1, 60)]
+    feed_server.route(f"{V}/555/comments", Comments(feed_server, comments))
+    source = make_source(make_config, api=feed_server.base + V, messages=False)
+    await fetch(source)
+    saved = source.checkpoint()
+    comments.insert(0, fb_comment(2, 5))
+    assert len(await fetch(source)) == 1
+    assert source.checkpoint() != saved
+    source.rewind()
+    assert source.checkpoint() == saved

@@ -319,3 +319,71 @@ async def test_replies_are_not_sent(make_config) -> None:
     source = make_source(make_config, query="VLM")
     with pytest.raises(SourceError, match="not sent from the desk"):
         await source.reply(None, None, "hallo")
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+async def test_a_restart_resumes_from_the_checkpoint(make_config, feed_server: FeedServer) -> None:
+    posts = [post(n) for n in range(5, 0, -1)]
+    feed_server.route("/r/belgium/search.json", pages(posts, 3))
+    feed_server.route("/r/Vlaanderen/search.json", pages([post(100)], 3))
+    options = {"query": "VLM", "subreddits": ["belgium", "Vlaanderen"], "limit": 3}
+    source = make_source(make_config, api=feed_server.base, **options)
+    assert [i.ref for i in await fetch(source)] == ["t3_p5", "t3_p4", "t3_p3", "t3_p100"]
+    state = json.loads(json.dumps(source.checkpoint()))  # plain JSON, as the poller saves it
+    assert state == {
+        "query": "VLM",
+        "targets": {"Vlaanderen": ["t3_p100"], "belgium": ["t3_p5", "t3_p4", "t3_p3"]},
+    }
+    # While the collector was down: eight new posts, more than the first poll's one page.
+    posts[:0] = [post(n) for n in range(13, 5, -1)]
+    restarted = make_source(make_config, api=feed_server.base, **options)
+    restarted.resume(state)
+    got = [i.ref for i in await fetch(restarted)]
+    assert got == [f"t3_p{n}" for n in range(13, 5, -1)]  # all of them, none twice
+    assert await fetch(restarted) == []
+    assert restarted.checkpoint()["targets"]["belgium"][:2] == ["t3_p13", "t3_p12"]
+
+
+async def test_a_checkpoint_of_another_query_or_garbage_is_ignored(
+    make_config, feed_server: FeedServer
+) -> None:
+    posts = [post(n) for n in range(6, 0, -1)]
+    feed_server.route("/search.json", pages(posts, 2))
+    source = make_source(make_config, query="VLM", api=feed_server.base, limit=2)
+    await fetch(source)
+    state = source.checkpoint()
+    garbage = [
+        {},
+        {"query": "VLM"},
+        {"query": "VLM", "targets": ["t3_p6"]},
+        {"query": "VLM", "targets": {"": "t3_p6"}},
+        {"query": "VLM", "targets": {"": [6, None]}},
+        {"query": ["VLM"], "targets": {}},
+        {**state, "query": "mestbank"},  # the entry searches something else now
+    ]
+    for bad in garbage:
+        fresh = make_source(make_config, query="VLM", api=feed_server.base, limit=2)
+        fresh.resume(bad)
+        assert fresh.checkpoint() == {"query": "VLM", "targets": {}}
+        # As on day one: one page only.
+        assert [i.ref for i in await fetch(fresh)] == ["t3_p6", "t3_p5"]
+    # A checkpoint of site-wide search does not apply to a subreddit.
+    other = make_source(
+        make_config, query="VLM", subreddits=["belgium"], api=feed_server.base, limit=2
+    )
+    other.resume(state)
+    assert other.checkpoint() == {"query": "VLM", "targets": {}}
+
+
+async def test_rewind_puts_the_checkpoint_back(make_config, feed_server: FeedServer) -> None:
+    posts = [post(2), post(1)]
+    feed_server.route("/search.json", pages(posts, 25))
+    source = make_source(make_config, query="VLM", api=feed_server.base)
+    await fetch(source)
+    saved = source.checkpoint()
+    posts.insert(0, post(3))
+    assert len(await fetch(source)) == 1
+    source.rewind()
+    assert source.checkpoint() == saved

@@ -387,3 +387,101 @@ async def test_replies_are_not_sent(make_config) -> None:
     source = make_source(make_config, channel_ids=[CHANNEL])
     with pytest.raises(SourceError, match="not sent from the desk"):
         await source.reply(None, None, "Dag")
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+async def test_a_restart_resumes_from_the_checkpoint(make_config, feed_server: FeedServer) -> None:
+    feed_server.serve("/feeds/videos.xml", FEED, content_type="application/atom+xml", etag='"v1"')
+    many = [comment(f"T3.r{n}", parent="T3") for n in range(7)]
+    threads = [thread("T3", many[:5], total=7), thread("T2"), thread("T1")]
+    feed_server.route(THREADS, Threads(threads))
+    feed_server.serve(
+        "/youtube/v3/comments",
+        json.dumps({"kind": "youtube#commentListResponse", "items": many}).encode(),
+        content_type=JSON,
+    )
+    options = {
+        "channel_ids": [CHANNEL],
+        "comment_video_ids": [VIDEO],
+        "api_key_env": "YT_KEY",
+        "api": api(feed_server),
+        "site": feed_server.base,
+        "max_results": 3,
+    }
+    source = make_source(make_config, **options)
+    assert len(await fetch(source)) == 11  # the video, three threads, seven replies
+    state = json.loads(json.dumps(source.checkpoint()))  # plain JSON, as the poller saves it
+    feed_url = source.feeds[0].url
+    assert state["feeds"] == {feed_url: source.feeds[0].checkpoint()}
+    assert state["feeds"][feed_url]["etag"] == '"v1"'
+    saved = state["targets"][f"videoId={VIDEO}"]
+    assert saved["seen"][:2] == ["T3", "T3.r0"] and len(saved["seen"]) == 10
+    assert saved["reply_counts"] == {"T3": 7}
+    # While the collector was down: eight new threads, more than the first poll's one page.
+    threads[:0] = [thread(f"T{n}") for n in range(11, 3, -1)]
+    restarted = make_source(make_config, **options)
+    restarted.resume(state)
+    got = [i.ref for i in await fetch(restarted)]
+    assert got == [f"T{n}" for n in range(11, 3, -1)]  # all of them, none twice
+    # The feed was unchanged (a 304, no video again); T3's replies were not read again.
+    assert feed_server.requests_for("/feeds/videos.xml")[-1].headers["if-none-match"] == '"v1"'
+    assert len(feed_server.requests_for("/youtube/v3/comments")) == 1
+    assert await fetch(restarted) == []
+
+
+async def test_a_checkpoint_of_other_channels_or_garbage_is_ignored(
+    make_config, feed_server: FeedServer
+) -> None:
+    feed_server.serve("/feeds/videos.xml", FEED, content_type="application/atom+xml", etag='"v1"')
+    feed_server.route(THREADS, Threads([thread(f"T{n}") for n in range(4, 0, -1)]))
+    options = {
+        "channel_ids": [CHANNEL],
+        "comment_video_ids": [VIDEO],
+        "api_key_env": "YT_KEY",
+        "api": api(feed_server),
+        "site": feed_server.base,
+        "max_results": 2,
+    }
+    source = make_source(make_config, **options)
+    await fetch(source)
+    state = source.checkpoint()
+    ((feed_url, feed_state),) = state["feeds"].items()
+    (target_state,) = state["targets"].values()
+    other_feed = feed_server.base + "/feeds/videos.xml?channel_id=UCzzzzzzzzzzzzzzzzzzzzzz"
+    garbage = [
+        {},
+        [],
+        {"feeds": [], "targets": []},
+        {"feeds": {feed_server.base: "x"}, "targets": {f"videoId={VIDEO}": ["T4"]}},
+        {"targets": {f"videoId={VIDEO}": {"seen": "T4", "reply_counts": {}}}},
+        {"targets": {f"videoId={VIDEO}": {"seen": [4], "reply_counts": {}}}},
+        {"targets": {f"videoId={VIDEO}": {"seen": ["T4"], "reply_counts": {"T4": "7"}}}},
+        {"feeds": {feed_url: {**feed_state, "digest": "not hex"}}},
+        # Another channel's feed and another video's comments: the entry was changed.
+        {"feeds": {other_feed: feed_state}, "targets": {"videoId=zzzzzzzzzzz": target_state}},
+        {"targets": {f"allThreadsRelatedToChannelId={VIDEO}": target_state}},
+    ]
+    for bad in garbage:
+        fresh = make_source(make_config, **options)
+        fresh.resume(bad)  # type: ignore[arg-type]
+        assert fresh.checkpoint()["targets"] == {}
+        before = len(feed_server.requests_for("/feeds/videos.xml"))
+        # As on day one: the whole feed, and one page of comments.
+        assert [i.ref for i in await fetch(fresh)] == [VIDEO, "T4", "T3"]
+        assert "if-none-match" not in feed_server.requests_for("/feeds/videos.xml")[before].headers
+
+
+async def test_rewind_puts_the_checkpoint_back(make_config, feed_server: FeedServer) -> None:
+    threads = [thread("T1")]
+    feed_server.route(THREADS, Threads(threads))
+    options = {"comment_video_ids": [VIDEO], "api_key_env": "YT_KEY", "api": api(feed_server)}
+    source = make_source(make_config, **options)
+    await fetch(source)
+    saved = source.checkpoint()
+    threads.insert(0, thread("T2"))
+    assert len(await fetch(source)) == 1
+    assert source.checkpoint() != saved
+    source.rewind()
+    assert source.checkpoint() == saved
