@@ -10,6 +10,12 @@ conversation runs in a worker thread, never on the event loop that draws the des
   messages; after that `UID SEARCH UID n:*` brings only what arrived since the highest UID
   seen. When the mailbox's UIDVALIDITY changes (it was rebuilt or restored), the source starts
   over with the backlog rule; mention ids come from Message-IDs, so nothing is shown twice.
+- Restarts (`checkpoint` / `resume`): the checkpoint names host, mailbox and username, and
+  holds the UIDVALIDITY and the highest UID whose messages are stored — by the poll or by
+  IDLE, whichever brought them; a batch one of them has fetched but the poller has not stored
+  yet keeps the checkpoint below it. After a restart with the same UIDVALIDITY the first poll
+  goes on above that UID (up to MAX_PER_POLL a poll, the rest the next); with another, or
+  with a checkpoint of another mailbox, the source starts over with the backlog rule.
 - Live (`live`): a second connection in a thread of its own sits in IDLE, wakes within a
   second to see whether it must stop (a thread blocked in a read cannot be cancelled), leaves
   and re-enters IDLE every 25 minutes (servers drop an IDLE after 30), and on EXISTS fetches
@@ -163,12 +169,19 @@ class ImapSource:
             own.add(smtp.sender.lower())
         self.own_addresses = frozenset(own)
         self.notice = ""  # the last thing worth telling the person on duty (UIDVALIDITY reset)
-        # The cursor, shared by the poll and the IDLE connection (under _cursor_lock): the
-        # mailbox's UIDVALIDITY and the highest UID handed to the desk.
+        # The cursor, shared by the poll and the IDLE connection (under _cursor_lock, held for
+        # a whole fetch): the mailbox's UIDVALIDITY and the highest UID handed to the desk.
+        # Written (and read by `checkpoint`, on the event loop) under _mark_lock too, which is
+        # only ever held for a moment; _cursor_lock is always taken first.
         self._cursor_lock = threading.Lock()
+        self._mark_lock = threading.Lock()
         self._uidvalidity: int | None = None
         self._last_uid: int | None = None
         self._before_poll: tuple[int | None, int | None] = (None, None)
+        # Batches handed over (by a poll or by IDLE) that are not known to be stored yet: the
+        # checkpoint stays below them, and one that is not stored after all is rolled back.
+        self._pending: list[_Batch] = []
+        self._poll_batch: _Batch | None = None
         self._poll_lock = threading.Lock()
         self._conn: IMAPClient | None = None
         self._server_lacks_idle = False
@@ -243,13 +256,61 @@ class ImapSource:
     # --- polling -------------------------------------------------------------------------
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
-        return await asyncio.to_thread(self._poll)
+        items = await asyncio.to_thread(self._poll)
+        with self._mark_lock:  # handed to this task: it stores them, then asks for a checkpoint
+            if self._poll_batch is not None:
+                self._poll_batch.consumer = _current_task() or _NO_LOOP
+        return items
 
     def rewind(self) -> None:
         """Forget how far the last poll got, so the next one brings its messages again (the
         poller calls this when it could not store them)."""
-        with self._cursor_lock:
-            self._uidvalidity, self._last_uid = self._before_poll
+        with self._cursor_lock, self._mark_lock:
+            validity, last = self._before_poll
+            if validity == self._uidvalidity:  # back to before the poll, never forward
+                last = _lower(last, self._last_uid)
+            self._uidvalidity, self._last_uid = validity, last
+            if self._poll_batch in self._pending:
+                self._pending.remove(self._poll_batch)
+            self._poll_batch = None
+
+    def checkpoint(self) -> dict[str, Any]:
+        """Where the mailbox is read up to: its UIDVALIDITY and the highest UID below which
+        everything handed over is stored (the poller asks after storing a poll's or an IDLE
+        batch's messages; a batch another task is still storing keeps it below that batch)."""
+        task = _current_task()
+        with self._mark_lock:
+            for batch in list(self._pending):
+                if batch.consumer is not None and (task is None or batch.consumer is task):
+                    self._pending.remove(batch)  # the caller has stored it
+            validity, last = self._uidvalidity, self._last_uid
+            for batch in self._pending:
+                if batch.validity == validity:
+                    last = _lower(last, batch.floor)
+        return {
+            "host": self.host.lower(),
+            "username": self.username,
+            "mailbox": self.mailbox,
+            "uidvalidity": validity,
+            "last_uid": last if validity is not None else None,
+        }
+
+    def resume(self, state: dict[str, Any]) -> None:
+        """Go on from a checkpoint of this mailbox (same host, username and mailbox): the first
+        poll fetches what arrived above its UID, or starts over if UIDVALIDITY changed."""
+        if not isinstance(state, dict):
+            return
+        host, username, mailbox = state.get("host"), state.get("username"), state.get("mailbox")
+        if not (isinstance(host, str) and isinstance(username, str) and isinstance(mailbox, str)):
+            return
+        if (host.lower(), username, mailbox) != (self.host.lower(), self.username, self.mailbox):
+            return  # the entry reads another mailbox now
+        validity, last = state.get("uidvalidity"), state.get("last_uid")
+        if not (_is_uint(validity) and _is_uint(last)):
+            return  # nothing to go on from (never read, or unreadable): as on day one
+        with self._cursor_lock, self._mark_lock:
+            self._uidvalidity, self._last_uid = validity, last
+            self._before_poll = (validity, last)
 
     def close(self) -> None:
         """Log out of the polling connection (the next poll opens a new one)."""
@@ -260,12 +321,13 @@ class ImapSource:
 
     def _poll(self) -> list[Item]:
         with self._poll_lock:
+            self._settle_poll()
             for attempt in (1, 2):
                 reused = self._conn is not None
                 if self._conn is None:
                     self._conn = self._connect()
                 try:
-                    return self._fetch_new(self._conn, polling=True)
+                    return self._fetch_new(self._conn, polling=True)[0]
                 except Exception as exc:
                     conn, self._conn = self._conn, None
                     _close(conn)
@@ -275,6 +337,24 @@ class ImapSource:
                     if not (reused and dropped and attempt == 1):
                         raise self._error(exc, "reading the mailbox") from None
             raise AssertionError("unreachable")
+
+    def _settle_poll(self) -> None:
+        """Before a poll: the previous poll's batch was stored (or rewound) by the task it was
+        handed to; one that never reached a task (its fetch was cancelled) comes again."""
+        with self._mark_lock:
+            batch, self._poll_batch = self._poll_batch, None
+            if batch is not None and batch in self._pending:
+                if batch.consumer is None:
+                    self._roll_back(batch)
+                else:
+                    self._pending.remove(batch)
+
+    def _roll_back(self, batch: _Batch) -> None:
+        """`batch` was not stored: put the cursor back below it (under _mark_lock)."""
+        if batch in self._pending:
+            self._pending.remove(batch)
+        if self._uidvalidity == batch.validity:
+            self._last_uid = _lower(self._last_uid, batch.floor)
 
     def _connect(self) -> IMAPClient:
         """A logged-in connection; raises SourceError saying what went wrong."""
@@ -354,8 +434,11 @@ class ImapSource:
             return SourceError(f"{where}: {doing} failed: {_said(exc)}")
         return SourceError(f"{where}: {doing} failed: {type(exc).__name__}: {exc}")
 
-    def _fetch_new(self, conn: IMAPClient, *, polling: bool = False) -> list[Item]:
-        """The messages that arrived since the cursor, as Items; advances the cursor."""
+    def _fetch_new(
+        self, conn: IMAPClient, *, polling: bool = False, idler: _Idler | None = None
+    ) -> tuple[list[Item], _Batch | None]:
+        """The messages that arrived since the cursor, as Items, and the batch that stands for
+        them until they are stored (None when there are none); advances the cursor."""
         with self._cursor_lock:
             try:
                 info = conn.select_folder(self.mailbox, readonly=not self.mark_seen)
@@ -368,14 +451,15 @@ class ImapSource:
             validity = int(info.get(b"UIDVALIDITY") or 0)
             if polling:
                 self._before_poll = (self._uidvalidity, self._last_uid)
-            if self._uidvalidity is not None and validity != self._uidvalidity:
-                self.notice = (
-                    f"mailbox {self.mailbox!r} has a new UIDVALIDITY (rebuilt or restored on the "
-                    f"server): starting again from its newest {self.max_backlog} messages"
-                )
-                log.warning("%s: %s", self.name, self.notice)
-                self._last_uid = None
-            self._uidvalidity = validity
+            with self._mark_lock:
+                if self._uidvalidity is not None and validity != self._uidvalidity:
+                    self.notice = (
+                        f"mailbox {self.mailbox!r} has a new UIDVALIDITY (rebuilt or restored on "
+                        f"the server): starting again from its newest {self.max_backlog} messages"
+                    )
+                    log.warning("%s: %s", self.name, self.notice)
+                    self._last_uid = None
+                self._uidvalidity = validity
 
             last = self._last_uid
             if last is None:  # the first look: the newest max_backlog, and remember the top
@@ -393,8 +477,18 @@ class ImapSource:
             items, delivered = self._download(conn, uids, validity)
             if self.mark_seen and delivered:
                 conn.add_flags(delivered, [b"\\Seen"], silent=True)
-            self._last_uid = top
-            return items
+            with self._mark_lock:
+                if idler is not None and idler.abandoned:
+                    return [], None  # its live() is gone: the next poll brings them
+                if self._last_uid != last:  # a batch was rolled back meanwhile: stay below it
+                    top = _lower(top, self._last_uid)
+                self._last_uid = top
+                batch = _Batch(validity, last, idler) if items else None
+                if batch is not None:
+                    self._pending.append(batch)
+                if polling:
+                    self._poll_batch = batch
+            return items, batch
 
     def _download(
         self, conn: IMAPClient, uids: list[int], validity: int
@@ -535,25 +629,28 @@ class ImapSource:
                 if kind == "ready":
                     yield []
                 elif kind == "items":
-                    items, before = value
+                    items, batch = value
+                    with self._mark_lock:
+                        batch.consumer = _current_task() or _NO_LOOP
                     try:
                         yield items
                     except BaseException:  # not stored: the next poll brings them again
-                        with self._cursor_lock:
-                            if self._uidvalidity == before[0]:
-                                last = self._last_uid
-                                self._last_uid = (
-                                    None
-                                    if before[1] is None or last is None
-                                    else min(last, before[1])
-                                )
+                        with self._mark_lock:
+                            self._roll_back(batch)
                         raise
+                    with self._mark_lock:  # stored: the poller asks for the next only then
+                        if batch in self._pending:
+                            self._pending.remove(batch)
                 elif kind == "error":
                     raise value
                 else:  # "end"
                     return
         finally:
             idler.stop()
+            with self._mark_lock:  # batches it fetched that were never yielded come again
+                idler.abandoned = True
+                for batch in [b for b in self._pending if b.owner is idler]:
+                    self._roll_back(batch)
 
     def _no_idle_message(self) -> str:
         return f"{self.where} does not offer IDLE: new mail comes with the poll every {self.interval:g} s"
@@ -596,14 +693,48 @@ class ImapSource:
             raise SourceError(str(exc)) from None
 
 
+class _Batch:
+    """Messages handed over by a poll or by IDLE, until they are known to be stored: the
+    UIDVALIDITY they were read under, the cursor below them (None: a first look, the backlog),
+    the _Idler that fetched them (None: a poll) and the task they were handed to."""
+
+    __slots__ = ("consumer", "floor", "owner", "validity")
+
+    def __init__(self, validity: int, floor: int | None, owner: _Idler | None) -> None:
+        self.validity = validity
+        self.floor = floor
+        self.owner = owner
+        self.consumer: object | None = None
+
+
+_NO_LOOP = object()  # a batch handed over outside an event loop
+
+
+def _current_task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running event loop
+        return None
+
+
+def _lower(a: int | None, b: int | None) -> int | None:
+    """The lower of two cursors, where None (nothing read yet) is the lowest."""
+    return None if a is None or b is None else min(a, b)
+
+
+def _is_uint(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**32
+
+
 class _Idler:
-    """The IDLE connection in a thread of its own: reports "ready", ("items", (items, cursor
-    before them)), ("error", SourceError) and finally "end" through `put`."""
+    """The IDLE connection in a thread of its own: reports "ready", ("items", (items, batch)),
+    ("error", SourceError) and finally "end" through `put`."""
 
     def __init__(self, source: ImapSource, put: Callable[..., None]) -> None:
         self.source = source
         self.put = put
         self.stopping = threading.Event()
+        self.abandoned = False  # live() has ended: what it fetches now is left to the poll
         self._lock = threading.Lock()
         self._conn: IMAPClient | None = None
         self.thread = threading.Thread(
@@ -653,11 +784,9 @@ class _Idler:
                     if any(r[:1] == (b"BYE",) for r in responses):
                         raise imaplib.IMAP4.abort("the server ended the IDLE connection")
                     if any(len(r) >= 2 and r[1] == b"EXISTS" for r in responses):
-                        with source._cursor_lock:
-                            before = (source._uidvalidity, source._last_uid)
-                        items = source._fetch_new(conn)
+                        items, batch = source._fetch_new(conn, idler=self)
                         if items:
-                            self.put("items", (items, before))
+                            self.put("items", (items, batch))
                     if self.stopping.is_set():
                         break
                     conn.idle()

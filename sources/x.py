@@ -7,6 +7,13 @@ newest id of the previous poll (`meta.newest_id`). The first poll reads one page
 flood outlast `max_pages` pages in one poll, the next poll goes on with the same page token
 (and the same since_id) before it moves since_id on, so nothing in between is lost.
 
+Restarts: `checkpoint` holds that cursor (since_id, and while a flood is being read the page
+token and the newest id) with the API address and the query it is for; after a restart the
+first poll goes on from it, every page of it (up to `max_pages`), not just the newest page.
+X takes a since_id of the last seven days only: when it refuses one (a collector that was down
+longer), the source starts over as on its first poll; when it refuses a page token, the poll
+reads the flood again from since_id.
+
 Search needs a paid access level (Basic or higher): the free level cannot read search at all.
 Rate limits come as `x-rate-limit-remaining` / `x-rate-limit-reset` (an epoch) and as 429.
 
@@ -143,6 +150,36 @@ class XSource:
         """Put the cursor back where it was before the last fetch."""
         self._since_id, self._next_token, self._newest = self._previous
 
+    def checkpoint(self) -> dict[str, Any]:
+        """The cursor after the last fetch, and the search it belongs to."""
+        return {
+            "api": self.api,
+            "query": self.query,
+            "since_id": self._since_id,
+            "next_token": self._next_token,
+            "newest": self._newest,
+        }
+
+    def resume(self, state: dict[str, Any]) -> None:
+        """Go on from a checkpoint of the same search (API address and query); ignore any other."""
+        if not isinstance(state, dict):
+            return
+        if state.get("api") != self.api or state.get("query") != self.query:
+            return  # the entry searches for something else now
+        since_id, next_token, newest = (
+            state.get("since_id"),
+            state.get("next_token"),
+            state.get("newest"),
+        )
+        if not (_is_id(since_id) and _is_id(newest)):
+            return
+        if not (next_token is None or (isinstance(next_token, str) and next_token)):
+            return
+        if since_id is None and (next_token is not None or newest is not None):
+            return  # a flood is only ever read past the first poll
+        self._since_id, self._next_token, self._newest = since_id, next_token, newest
+        self._previous = (since_id, next_token, newest)
+
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         self.pause_s = None
         if not self.bearer_token:
@@ -159,12 +196,33 @@ class XSource:
             params["since_id"] = since_id
         items: list[Item] = []
         pages = MAX_PAGES if since_id else 1  # the first poll: one page
-        for _ in range(pages):
+        page_no = 0
+        while page_no < pages:
+            page_no += 1
             if next_token:
                 params["next_token"] = next_token
-            response = await self._call(
-                client, "GET", "/2/tweets/search/recent", "X search", params=params
-            )
+            try:
+                response = await self._call(
+                    client, "GET", "/2/tweets/search/recent", "X search", params=params
+                )
+            except _StaleCursor as exc:
+                if items:  # X refused a later page's token: the next poll goes on from here
+                    raise
+                if next_token and "since_id" not in exc.parameters:
+                    # A page token X no longer takes: read the flood again from the top.
+                    next_token = newest = None
+                    params.pop("next_token", None)
+                elif since_id:
+                    # A since_id older than X's seven days (the collector was down that long):
+                    # what came before cannot be read any more; start over as on day one.
+                    since_id = next_token = newest = None
+                    params.pop("since_id", None)
+                    params.pop("next_token", None)
+                    pages = 1
+                else:
+                    raise
+                page_no = 0
+                continue
             page = json_of(response, "X search")
             if not isinstance(page, dict):
                 raise SourceError("X search: the answer is not a search result")
@@ -264,9 +322,19 @@ class XSource:
 
         headers = {"Authorization": f"Bearer {token or self.bearer_token}"}
         response = await request(
-            client, method, self.api + path, what, timeout=self.timeout, max_bytes=MAX_BYTES, headers=headers, **kwargs
+            client,
+            method,
+            self.api + path,
+            what,
+            timeout=self.timeout,
+            max_bytes=MAX_BYTES,
+            headers=headers,
+            **kwargs,
         )
         status = response.status_code
+        refused = _refused_cursor(response) if method == "GET" and status == 400 else set()
+        if refused:
+            raise _StaleCursor(f"{what}: HTTP 400 {_said(response)}", refused)
         if method == "GET" and status >= 400 and status not in (429, 503, 420):
             hint = ""
             if status == 403 or status == 402:  # not enrolled, or the access level lacks search
@@ -277,6 +345,34 @@ class XSource:
         if method == "GET":
             check(response, what)  # 429: rate-limited until x-rate-limit-reset
         return response
+
+
+class _StaleCursor(SourceError):
+    """X refused the since_id or the page token (too old): the cursor cannot be used."""
+
+    def __init__(self, message: str, parameters: set[str]) -> None:
+        super().__init__(message)
+        self.parameters = parameters
+
+
+def _refused_cursor(response: httpx.Response) -> set[str]:
+    """Which of since_id and next_token a 400 names among the parameters it refuses."""
+    try:
+        data = response.json()
+    except ValueError:
+        return set()
+    errors = data.get("errors") if isinstance(data, dict) else None
+    refused: set[str] = set()
+    for error in errors if isinstance(errors, list) else []:
+        parameters = error.get("parameters") if isinstance(error, dict) else None
+        if isinstance(parameters, dict):
+            refused |= {"since_id", "next_token"} & parameters.keys()
+    return refused
+
+
+def _is_id(value: Any) -> bool:
+    """None or a post id as X writes it (a string of digits)."""
+    return value is None or (isinstance(value, str) and value.isascii() and value.isdigit())
 
 
 def _said(response: httpx.Response) -> str:

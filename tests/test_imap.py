@@ -599,3 +599,209 @@ async def test_a_refused_send_is_a_source_error(imap_server, make_source, make_c
     mention = await mention_for(source, server, make_config, mail(subject="Mestlek"))
     with pytest.raises(SourceError, match="cannot connect to SMTP 127.0.0.1:1"):
         await source.reply(None, mention, "Dank u.")
+
+
+# --- restarts: checkpoint and resume ----------------------------------------------------
+
+
+async def restarted(make_source, server: ImapTestServer, state: dict, **options) -> ImapSource:
+    """A new source for the same entry (as after a restart), given the saved checkpoint."""
+    source = make_source(server, **options)
+    source.resume(json.loads(json.dumps(state)))  # as the poller saves and reads it
+    return source
+
+
+async def test_a_restart_goes_on_from_the_checkpoint(imap_server, make_source, monkeypatch):
+    monkeypatch.setattr("sources.imap.MAX_PER_POLL", 4)
+    server = imap_server()
+    for n in range(3):
+        server.append(mail(subject=f"oud {n}"))
+    before = make_source(server, max_backlog=2)
+    first = await poll(before)
+    assert [i.title for i in first] == ["oud 1", "oud 2"]
+    state = before.checkpoint()
+    assert state["uidvalidity"] and state["last_uid"] == max(server.flags())
+    assert (state["host"], state["username"], state["mailbox"]) == (
+        "127.0.0.1",
+        server.user,
+        "INBOX",
+    )
+    before.close()
+
+    for n in range(6):  # while the collector was down: more than max_backlog and a poll's share
+        server.append(mail(subject=f"tijdens {n}"))
+    after = await restarted(make_source, server, state, max_backlog=2)
+    assert after.checkpoint() == state
+    got = await poll(after) + await poll(after)
+    assert [i.title for i in got] == [f"tijdens {n}" for n in range(6)]
+    assert await poll(after) == []
+    keys = [i.key for i in first + got]
+    assert len(set(keys)) == len(keys) == 8  # every one, none twice
+    assert after.checkpoint()["last_uid"] == max(server.flags()) == state["last_uid"] + 6
+
+
+async def test_a_new_uidvalidity_after_a_restart_starts_over(imap_server, make_source):
+    server = imap_server()
+    server.create("Webcare")
+    server.append(mail(subject="voor"), mailbox="Webcare")
+    before = make_source(server, mailbox="Webcare", max_backlog=2)
+    assert len(await poll(before)) == 1
+    state = before.checkpoint()
+    server.recreate("Webcare")
+    for n in range(3):
+        server.append(mail(subject=f"na {n}"), mailbox="Webcare")
+    after = await restarted(make_source, server, state, mailbox="Webcare", max_backlog=2)
+    assert [i.title for i in await poll(after)] == ["na 1", "na 2"]
+    assert "UIDVALIDITY" in after.notice
+    assert after.checkpoint()["uidvalidity"] != state["uidvalidity"]
+
+
+async def test_a_checkpoint_of_another_mailbox_is_ignored(imap_server, make_source):
+    server = imap_server()
+    server.create("Webcare")
+    for n in range(3):
+        server.append(mail(subject=f"oud {n}"))
+    state = make_source(server).checkpoint()
+    assert state["last_uid"] is None  # nothing read yet
+    await poll(source := make_source(server))
+    state = source.checkpoint()
+    for other in ({"mailbox": "Webcare"}, {"username": "ander@example.org"}, {"host": "imap.elders.org"}):  # fmt: skip
+        fresh = await restarted(make_source, server, state | other, max_backlog=1)
+        assert fresh.checkpoint()["last_uid"] is None
+        assert [i.title for i in await poll(fresh)] == ["oud 2"]  # the backlog, as on day one
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        {"host": "127.0.0.1"},
+        {"uidvalidity": 1, "last_uid": 1},
+        "INBOX",
+        None,
+        [1, 2],
+        {"host": 1, "username": None, "mailbox": ["INBOX"], "uidvalidity": 1, "last_uid": 1},
+    ],
+)
+async def test_an_unreadable_checkpoint_is_ignored(imap_server, make_source, state):
+    server = imap_server()
+    for n in range(3):
+        server.append(mail(subject=f"oud {n}"))
+    source = make_source(server, max_backlog=1)
+    source.resume(state)  # type: ignore[arg-type]
+    assert [i.title for i in await poll(source)] == ["oud 2"]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"uidvalidity": "1", "last_uid": 1},
+        {"uidvalidity": 1, "last_uid": "2"},
+        {"uidvalidity": 1, "last_uid": -1},
+        {"uidvalidity": 1, "last_uid": True},
+        {"uidvalidity": 1.5, "last_uid": 1},
+        {"uidvalidity": 1, "last_uid": 2**40},
+        {"uidvalidity": None, "last_uid": 1},
+    ],
+)
+async def test_a_checkpoint_with_wrong_types_is_ignored(imap_server, make_source, values):
+    server = imap_server()
+    server.append(mail(subject="oud"))
+    source = make_source(server)
+    state = source.checkpoint() | values
+    source.resume(state)
+    assert source.checkpoint()["last_uid"] is None
+    json.dumps(source.checkpoint())
+
+
+async def test_idle_batches_move_the_checkpoint_once_stored(imap_server, make_source):
+    server = imap_server()
+    server.append(mail(subject="oud"))
+    source = make_source(server)
+    assert len(await poll(source)) == 1
+    [old] = server.flags()
+    assert source.checkpoint()["last_uid"] == old
+    batches: asyncio.Queue[list[Item]] = asyncio.Queue()
+    stored = asyncio.Event()
+
+    async def run() -> None:  # the poller's live loop: a batch is stored, then the next asked
+        async for items in source.live(None):  # type: ignore[arg-type]
+            await batches.put(items)
+            if items:
+                await stored.wait()
+                stored.clear()
+
+    task = asyncio.create_task(run())
+    try:
+        assert await asyncio.wait_for(batches.get(), 5) == []
+        await asyncio.to_thread(server.append, mail(subject="live"))
+        assert [i.title for i in await asyncio.wait_for(batches.get(), 5)] == ["live"]
+        # Still being stored by the live task: a checkpoint the poll asks for stays below it.
+        assert await poll(source) == []
+        state = source.checkpoint()
+        assert state["last_uid"] == old
+        stored.set()  # stored: the live task asks for the next batch
+        new = max(server.flags())
+        for _ in range(100):
+            if source.checkpoint()["last_uid"] == new:
+                break
+            await asyncio.sleep(0.01)
+        assert source.checkpoint()["last_uid"] == new
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    await idle_threads_end(within=1.5)
+
+    # A restart from the checkpoint taken while the batch was being stored brings it again
+    # (the store keeps it once); one taken after it does not.
+    early = await restarted(make_source, server, state)
+    assert [i.title for i in await poll(early)] == ["live"]
+    late = await restarted(make_source, server, source.checkpoint())
+    assert await poll(late) == []
+
+
+async def next_batch(live) -> list[Item]:
+    async with asyncio.timeout(5):  # in this task, as the poller's live loop reads it
+        return await anext(live)
+
+
+async def test_an_idle_batch_that_is_not_stored_is_not_checkpointed(imap_server, make_source):
+    server = imap_server()
+    source = make_source(server)
+    assert await poll(source) == []
+    live = source.live(None)  # type: ignore[arg-type]
+    assert await next_batch(live) == []
+    await asyncio.to_thread(server.append, mail(subject="live"))
+    assert len(await next_batch(live)) == 1
+    [first] = server.flags()
+    assert source.checkpoint()["last_uid"] == first  # asked by the task that got it: stored
+    await asyncio.to_thread(server.append, mail(subject="live 2"))
+    assert len(await next_batch(live)) == 1
+    await live.aclose()  # the poller could not store it
+    await idle_threads_end(within=1.5)
+    assert source.checkpoint()["last_uid"] == first
+    assert [i.title for i in await poll(source)] == ["live 2"]
+
+
+async def test_the_poller_saves_the_checkpoint_and_a_restart_resumes_it(
+    imap_server, make_source, make_config
+):
+    from sources.poller import Poller
+    from store import Store
+
+    server = imap_server()
+    for n in range(3):
+        server.append(mail(subject=f"oud {n}"))
+    config = make_config()
+
+    def collector() -> Poller:  # a collector starting on the data directory
+        source = make_source(server, max_backlog=1, idle=False)
+        return Poller([source], Intake(config), Store(config.data_dir))
+
+    assert await collector().poll_once() == 1
+    for n in range(4):
+        server.append(mail(subject=f"tijdens {n}"))
+    assert await collector().poll_once() == 4
+    titles = sorted(m.title for m in Store(config.data_dir).load())
+    assert titles == ["oud 2"] + [f"tijdens {n}" for n in range(4)]

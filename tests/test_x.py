@@ -369,3 +369,131 @@ async def test_dry_run_and_off_send_nothing(
         with pytest.raises(SourceError, match="replies are off"):
             await off.reply(client, mention(), "Dag")
     assert feed_server.requests_for("/2/tweets") == []
+
+
+# --- restarts: checkpoint and resume ---------------------------------------------------------
+
+
+def restarted(make_config, state: dict, **options: object) -> XSource:
+    """A new source for the same entry (as after a restart), given the saved checkpoint."""
+    source = make_source(make_config, **options)
+    source.resume(json.loads(json.dumps(state)))  # as the poller saves and reads it
+    return source
+
+
+async def test_a_restart_goes_on_from_the_checkpoint(make_config, feed_server: FeedServer) -> None:
+    posts = [tweet(n) for n in range(1, 4)]
+    feed_server.route(SEARCH, Search(posts))
+    before = make_source(make_config, api=feed_server.base, max_results=10)
+    first = await fetch(before)
+    state = before.checkpoint()
+    assert state == {"api": feed_server.base, "query": "VLM -is:retweet", "since_id": "1003",
+                     "next_token": None, "newest": None}  # fmt: skip
+
+    posts += [tweet(n) for n in range(4, 29)]  # while the collector was down: three pages
+    after = restarted(make_config, state, api=feed_server.base, max_results=10)
+    assert after.checkpoint() == state
+    got = await fetch(after)
+    assert feed_server.requests_for(SEARCH)[1].params["since_id"] == ["1003"]
+    assert sorted(i.ref for i in got) == [str(1000 + n) for n in range(4, 29)]
+    assert await fetch(after) == []
+    refs = [i.ref for i in first + got]
+    assert len(set(refs)) == len(refs) == 28  # every one, none twice
+
+
+async def test_a_restart_in_the_middle_of_a_flood_reads_the_rest(
+    make_config, feed_server: FeedServer, monkeypatch
+) -> None:
+    monkeypatch.setattr(sources.x, "MAX_PAGES", 2)
+    posts = [tweet(1)]
+    feed_server.route(SEARCH, Search(posts))
+    before = make_source(make_config, api=feed_server.base, max_results=10)
+    await fetch(before)
+    posts += [tweet(n) for n in range(2, 32)]  # three pages: two now, one after the restart
+    first = await fetch(before)
+    state = before.checkpoint()
+    assert (state["since_id"], state["next_token"], state["newest"]) == (
+        "1001",
+        "below-1012",
+        "1031",
+    )
+    after = restarted(make_config, state, api=feed_server.base, max_results=10)
+    rest = await fetch(after)
+    assert sorted(i.ref for i in first + rest) == sorted(t["id"] for t in posts[1:])
+    assert after.checkpoint()["since_id"] == "1031"
+
+
+def test_a_checkpoint_of_another_search_is_ignored(make_config) -> None:
+    source = make_source(make_config)
+    state = {**source.checkpoint(), "since_id": "1005"}
+    for other in ({"query": "mestbank"}, {"api": "https://api.elders.example"}):
+        fresh = restarted(make_config, state | other)
+        assert fresh.checkpoint()["since_id"] is None
+    assert restarted(make_config, state).checkpoint()["since_id"] == "1005"
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {},
+        None,
+        "since_id",
+        {"since_id": "1005"},
+        {"api": "https://api.x.com", "query": "VLM -is:retweet", "since_id": 1005},
+        {"api": "https://api.x.com", "query": "VLM -is:retweet", "since_id": "10x5"},
+        {
+            "api": "https://api.x.com",
+            "query": "VLM -is:retweet",
+            "since_id": "1005",
+            "next_token": 7,
+        },
+        {
+            "api": "https://api.x.com",
+            "query": "VLM -is:retweet",
+            "since_id": "1005",
+            "newest": ["1"],
+        },
+        {
+            "api": "https://api.x.com",
+            "query": "VLM -is:retweet",
+            "since_id": None,
+            "next_token": "t",
+        },
+    ],
+)
+async def test_an_unreadable_checkpoint_is_ignored(
+    make_config, feed_server: FeedServer, state: object
+) -> None:
+    source = make_source(make_config)
+    source.resume(state)  # type: ignore[arg-type]
+    assert source.checkpoint()["since_id"] is None
+    source.api = feed_server.base
+    feed_server.route(SEARCH, Search([tweet(n) for n in range(1, 30)]))
+    assert len(await fetch(source)) == 29  # the first poll, as on day one
+    assert "since_id" not in feed_server.requests_for(SEARCH)[0].params
+
+
+async def test_a_since_id_older_than_a_week_starts_over(
+    make_config, feed_server: FeedServer
+) -> None:
+    posts = [tweet(n) for n in range(1, 30)]
+    search = Search(posts)
+
+    def recent(request: Request) -> Response:
+        since = request.params.get("since_id")
+        if since and int(since[0]) < 1020:  # X: since_id must be of the last seven days
+            body = {"errors": [{"parameters": {"since_id": since},
+                                "message": f"Invalid 'since_id':'{since[0]}'. 'since_id' must be a tweet id created after 2026-02-23T09:00Z."}],  # fmt: skip
+                    "title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                    "type": "https://api.twitter.com/2/problems/invalid-request"}  # fmt: skip
+            return Response(body=json.dumps(body).encode(), status=400, content_type=JSON)
+        return search(request)
+
+    feed_server.route(SEARCH, recent)
+    state = make_source(make_config, api=feed_server.base).checkpoint() | {"since_id": "1003"}
+    source = restarted(make_config, state, api=feed_server.base, max_results=10)
+    got = await fetch(source)
+    assert [i.ref for i in got] == [str(1000 + n) for n in range(29, 19, -1)]  # the first page
+    assert source.checkpoint()["since_id"] == "1029"
+    posts.append(tweet(30))
+    assert [i.ref for i in await fetch(source)] == ["1030"]
