@@ -272,3 +272,16 @@ async def test_a_reply_is_shown_with_the_post_it_answers(make_config, clock):
         Store(app.config.data_dir).add([late])
         await pilot.pause(1.5)
         assert "Antwoorden (2)" in detail.describe(app.queue.get("m1")).plain
+
+
+async def test_help_at_80x24_pages_down_to_the_desk_wide_keys(make_config, clock):
+    app = make_app(make_config(), clock, [mention(1, clock(), 30)])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "crisis" not in screen_text(app)  # below the fold
+        for _ in range(4):
+            await pilot.press("space")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "crisis" in text and "dashboard" in text and "overdracht" in text

@@ -41,6 +41,8 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "dismiss", "close", id="help.close"),
         Binding("j,down", "scroll_down", show=False),
         Binding("k,up", "scroll_up", show=False),
+        Binding("space,pagedown", "page_down", show=False),  # at 80x24 the list is longer than the screen
+        Binding("pageup", "page_up", show=False),
     ]
 
     def __init__(self, rows: list[tuple[str, str]], language: str) -> None:
@@ -64,6 +66,12 @@ class HelpScreen(ModalScreen[None]):
 
     def action_scroll_up(self) -> None:
         self.query_one(VerticalScroll).scroll_up()
+
+    def action_page_down(self) -> None:
+        self.query_one(VerticalScroll).scroll_page_down()
+
+    def action_page_up(self) -> None:
+        self.query_one(VerticalScroll).scroll_page_up()
 
     async def action_dismiss(self, result=None) -> None:
         self.dismiss(None)
