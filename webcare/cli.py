@@ -339,16 +339,12 @@ def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, out
 
 def _since(text: str, config: Config, now: datetime) -> datetime:
     """--since as HH:MM (the last such time, in the desk's timezone) or a date and time."""
-    local = now.astimezone(config.timezone)
+    from webcare.shifts import moment_since
+
     try:
-        if len(text) <= 5 and ":" in text:
-            hour, minute = (int(p) for p in text.split(":"))
-            moment = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-            return moment - timedelta(days=1) if moment > local else moment
-        moment = datetime.fromisoformat(text)
+        return moment_since(text, now, config.timezone)
     except ValueError:
-        raise ConfigError(f"--since: {text!r} is not a time like 17:00 or 2026-11-20T17:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=config.timezone)
+        raise ConfigError(f"--since: {text!r} is not a past time like 17:00 or 2026-11-20T17:00") from None
 
 
 def cmd_handover(config: Config, since: str | None, note: str | None, output: str | None) -> int:

@@ -186,3 +186,20 @@ def shift_start(
 ) -> datetime:
     """When the shift on duty at `now` began (see current_shift), in UTC."""
     return current_shift(shifts, now, tz).start
+
+
+def moment_since(text: str, now: datetime, tz: tzinfo) -> datetime:
+    """A handover's "since" as the operator types it: HH:MM (the last such time, in the desk's
+    timezone) or a date and time (2026-11-20 17:00). ValueError for anything else, or a moment
+    after `now`."""
+    text = text.strip()
+    local = now.astimezone(tz)
+    if len(text) <= 5 and ":" in text:
+        hour, minute = (int(p) for p in text.split(":"))
+        moment = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        return moment - timedelta(days=1) if moment > local else moment
+    moment = datetime.fromisoformat(text)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    if moment > now:
+        raise ValueError(f"{text!r} is in the future")
+    return moment

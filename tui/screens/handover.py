@@ -19,8 +19,6 @@ rich Text as plain strings (cleaned of control characters), never parsed as mark
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -34,11 +32,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from store.jsonstorage import write_atomically
 from tui.keys import localize
 from tui.screens.prompt import PromptScreen
 from webcare import handover as H
 from webcare.i18n import countdown, status_word, when, word
 from webcare.mention import Mention
+from webcare.shifts import moment_since
 from webcare.untrusted import clean_line
 
 SHOWN = 40  # rows per list on screen; the Markdown has them all
@@ -48,32 +48,12 @@ RESET = object()  # the "since" prompt's answer for "the start of the shift"
 def parse_since(text: str, now: datetime, tz) -> datetime | object | None:
     """The `S` prompt's answer: HH:MM (the last such time, in the desk's timezone), a date and
     time (YYYY-MM-DD HH:MM), empty (RESET: the start of the shift), or None (not a time)."""
-    text = text.strip()
-    if not text:
+    if not text.strip():
         return RESET
-    local = now.astimezone(tz)
     try:
-        if len(text) <= 5 and ":" in text:
-            hour, minute = (int(p) for p in text.split(":"))
-            moment = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-            return moment - timedelta(days=1) if moment > local else moment
-        moment = datetime.fromisoformat(text)
+        return moment_since(text, now, tz)
     except ValueError:
         return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
-    return moment if moment <= now else None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file: a crash leaves no half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class HandoverScreen(Screen[None]):
@@ -357,7 +337,7 @@ class HandoverScreen(Screen[None]):
     @work(thread=True, group="handover-save", exit_on_error=False)
     def _save(self, path: Path, text: str) -> None:
         try:
-            write_atomic(path, text)
+            write_atomically(path, text.encode("utf-8"))
         except OSError as exc:
             self.post_message(self.Saved(None, str(exc)))
             return
