@@ -23,7 +23,9 @@ conversation runs in a worker thread, never on the event loop that draws the des
 - Messages are read with BODY.PEEK[] (never marking them read) up to `max_bytes`; a larger one
   comes as its headers and a note. `sources.mailparse` turns a message into text. Left out:
   auto-replies, bounces and read receipts, bulk mail, and the desk's own messages (from an
-  address in `own_addresses` or [smtp] from, or a hand-off with its subject tag).
+  address in `own_addresses` or [smtp] from). An expert's reply to a hand-off (it keeps the
+  "[webcare m:<id>]" subject tag) is no new mention: the poller puts its text on the routed
+  mention as the expert's answer.
 - Replies go out as e-mail over [smtp] (`sources.handoff` sends them): To the Reply-To (else
   From), "Re: " + subject, In-Reply-To and References set so the person's mail program threads
   it.
@@ -558,8 +560,7 @@ class ImapSource:
         subject = mailparse.header(msg, "Subject")
         if not reason and address.lower() in self.own_addresses:
             reason = "the desk's own address"
-        if not reason and mention_id_in(subject):
-            reason = "a hand-off of the desk"
+        answered = mention_id_in(subject) if not reason else None  # an expert's reply to a hand-off
         if reason:
             log.debug("%s: left out UID %s (%s)", self.name, uid, reason)
             return None
@@ -578,6 +579,9 @@ class ImapSource:
                 "only its headers were fetched; open it in the mail program]"
             )
         reply_to = (mailparse.addresses(msg, "Reply-To") or [address])[0]
+        if answered:
+            return Item(key=message_id or f"{self.host}/{self.mailbox}:{validity}:{uid}", channel=self.channel,
+                        author=address or "?", author_name=name, text=text, title=subject, answers=answered)  # fmt: skip
         return Item(
             key=message_id or f"{self.host}/{self.mailbox}:{validity}:{uid}",
             channel=self.channel,

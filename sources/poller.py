@@ -226,7 +226,27 @@ class Poller:
         return len(new), delay
 
     def _admit(self, source: Source, items: list[Item], now: datetime) -> list[Mention]:
+        answers = [i for i in items if i.answers]
+        if answers:
+            self._record_answers(answers, now)
+            items = [i for i in items if not i.answers]
         return self.intake.admit_all(items, source.name, source.keyword_filter, now)
+
+    def _record_answers(self, answers: list[Item], now: datetime) -> None:
+        """An expert answered a hand-off by e-mail: the answer goes on the routed mention (as
+        `a` does on the desk), once; a second mail on the same question is left in the mailbox."""
+        from webcare.triage import expert_answered
+        from webcare.untrusted import clean_line, clean_text
+
+        for item in answers:
+            changes, action = expert_answered(clean_text(item.text), now)
+            who = clean_line(item.author_name or item.author)
+            try:
+                self.store.update_state(
+                    item.answers, changes, f"{action} (by e-mail)", who, at=now, expect={"answered_at": None}
+                )
+            except KeyError:
+                pass  # a tag for a mention this store does not have (another desk's hand-off)
 
     def _resume(self) -> None:
         """Give each source the checkpoint it saved when the collector last ran."""

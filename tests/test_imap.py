@@ -314,16 +314,17 @@ async def test_auto_replies_bounces_and_the_desks_own_mail_are_left_out(imap_ser
         "--r\nContent-Type: text/plain\n\nThe mail could not be delivered.\n--r--\n",
         mail(subject="Ons antwoord", sender="Webcare VLM <webcare@example.org>"),  # [smtp] from
         mail(subject="Nieuws", sender="nieuwsbrief@example.org"),  # own_addresses
-        mail(
-            subject=f"{subject_tag('f00dfeed01')} Vraag voor Water: mestlek",
-            sender="chris@example.org",
-        ),
     ]
     for raw in left_out:
         server.append(raw)
     server.append(mail(subject="Echte vraag", headers="Auto-Submitted: no\nPrecedence: list\n"))
+    # An expert's answer to a hand-off (it keeps the subject tag) is no new mention: it comes
+    # as the answer to the routed mention (test_an_experts_reply_by_mail_…).
+    server.append(mail(subject=f"Re: {subject_tag('f00dfeed01')} Vraag voor Water: mestlek", sender="chris@example.org"))
     source = make_source(server, own_addresses=["Nieuwsbrief@example.org"], smtp=SMTP_CONFIG)
-    assert [i.title for i in await poll(source)] == ["Echte vraag"]
+    items = await poll(source)
+    assert [(i.title, i.answers) for i in items if i.answers] == [("Re: [webcare m:f00dfeed01] Vraag voor Water: mestlek", "f00dfeed01")]
+    assert [i.title for i in items if not i.answers] == ["Echte vraag"]
 
 
 async def test_incremental_polls_and_the_first_backlog(imap_server, make_source):
@@ -805,3 +806,35 @@ async def test_the_poller_saves_the_checkpoint_and_a_restart_resumes_it(
     assert await collector().poll_once() == 4
     titles = sorted(m.title for m in Store(config.data_dir).load())
     assert titles == ["oud 2"] + [f"tijdens {n}" for n in range(4)]
+
+
+async def test_an_experts_reply_by_mail_becomes_the_routed_mentions_answer(
+    imap_server, make_source, make_config
+):
+    """The hand-off went out with "[webcare m:<id>]" in its subject; the expert's reply keeps it.
+    It is not a new mention: its text is the expert's answer on the routed mention, as `a` on
+    the desk would put it, once."""
+    from datetime import timedelta
+
+    from sources.poller import Poller
+    from store import Store
+    from tests.tui_helpers import mention as make_mention
+    from webcare.routing import subject_tag
+
+    config = make_config()
+    store = Store(config.data_dir)
+    routed = make_mention(1, ARRIVED, 60)
+    store.add([routed])
+    store.update_state("m1", {"status": "routed", "routed_to": "An Peeters", "routed_at": ARRIVED.isoformat()}, "routed to An Peeters", "tester")
+    server = imap_server()
+    tag = subject_tag("m1")
+    server.append(mail(subject=f"Re: {tag} Vraag over de mestbank", sender="An Peeters <an.peeters@example.org>",
+                       body="De aangifte kan nog tot 31 maart.\n\nOp ma 24 nov schreef webcare:\n> Kan je helpen?\n"))  # fmt: skip
+    server.append(mail(subject=f"Re: {tag} nog iets", sender="An Peeters <an.peeters@example.org>", body="En nog dit."))
+    poller = Poller([make_source(server, idle=False)], Intake(config), Store(config.data_dir), clock=lambda: ARRIVED + timedelta(hours=1))
+    assert await poller.poll_once() == 0  # no new mention
+    m = Store(config.data_dir).get("m1")
+    assert m.status == "responding" and m.expert_answer.startswith("De aangifte kan nog tot 31 maart.")
+    assert "> Kan je helpen?" not in m.expert_answer  # the quoted hand-off is cut
+    assert m.history[-1]["what"] == "expert answered (by e-mail)" and m.history[-1]["who"] == "An Peeters"
+    assert "En nog dit." not in m.expert_answer  # the first answer stands; the second stays in the mailbox

@@ -248,7 +248,12 @@ class WebcareApp(App[None]):
             self.monitor.add(added)
             self.check_spikes()
         for mention_id, state in changes.states.items():
-            self.queue.update(mention_id, lambda m, s=state: m.apply_state(s))
+            m = self.queue.update(mention_id, lambda m, s=state: m.apply_state(s))
+            last = (state.get("history") or [{}])[-1]
+            if m is not None and last.get("what") == "expert answered (by e-mail)":
+                # The collector read the expert's reply to the hand-off: the reply can go out.
+                self.notify(f"{last.get('who', '?')} → {m.author}: {first_line(m.expert_answer, 120)}",
+                            title=word("expert_answered_mail", self.config.language), markup=False, timeout=20)  # fmt: skip
         if changes.health is not None:
             self.health = changes.health
         screen = self.screen

@@ -47,6 +47,9 @@ class Item:
     # Addressed to us (a mention of our account, a direct message): kept whatever the keyword
     # filter, as the organisation's own mailbox is. A search hit or a hashtag post is not.
     addressed: bool = False
+    # An expert's reply to a hand-off (it keeps the "[webcare m:<id>]" subject tag): not a new
+    # mention but the answer to the routed question of mention `answers`.
+    answers: str = ""
 
 
 # How many (channel, ref) → mention id pairs intake remembers to link replies to their post.
