@@ -186,3 +186,21 @@ text = "Beste {first_name}, we zoeken het voor u uit en komen erop terug. ^{init
         await pilot.press("escape", "r")
         await pilot.pause()
         assert app.screen.text.startswith("Beste author1, we zoeken het voor u uit")
+
+
+async def test_an_answer_by_e_mail_shows_on_every_desk(make_config, clock):
+    """The collector put an expert's e-mailed answer on a routed mention: the desk says so."""
+    from store import Store
+    from tests.tui_helpers import make_app, mention
+    from webcare.triage import expert_answered
+
+    config = make_config()
+    app = make_app(config, clock, [mention(1, clock(), 60, status="routed", routed_to="An Peeters")])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        changes, action = expert_answered("De aangifte kan nog tot 31 maart.", clock())
+        Store(config.data_dir).update_state("m1", changes, f"{action} (by e-mail)", "An Peeters", at=clock())
+        await pilot.pause(1.5)
+        notes = [(n.title, n.message) for n in app._notifications]
+        assert ("Antwoord van de expert (e-mail)", "An Peeters → @author1: De aangifte kan nog tot 31 maart.") in notes
+        assert app.queue.get("m1").status == "responding"
