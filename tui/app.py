@@ -37,6 +37,7 @@ from webcare.routing import (
 )
 from webcare.untrusted import first_line
 
+PRESENCE_SETTLE = 0.3  # seconds after the cursor moved before the other desks are told
 INPUT_QUIET = 0.5  # seconds without a key before background work goes on
 STORE_POLL = 1.0  # seconds: another process's writes show within this (plus a repaint)
 LEASE_RETRY = 15.0  # seconds: an attached desk takes over collecting when the collector stops
@@ -113,6 +114,7 @@ class WebcareApp(App[None]):
         self.viewing: str | None = None
         self.claim: tuple[str, datetime] | None = None  # (mention id, since): "replying"
         self.others: list[Desk] = []
+        self._presence_timer = None  # a pending publish after the cursor moved
         self.presence_by_mention: dict[str, str] = {}  # mention id → "An ✎" for its row
         self.max_norm = max(
             (n.allowed for n in config.norms.values() if n.allowed), default=timedelta(hours=8)
@@ -204,8 +206,14 @@ class WebcareApp(App[None]):
     # --- several operators ------------------------------------------------------------
 
     def viewing_changed(self, m: Mention | None) -> None:
-        """The cursor moved: tell the other desks (in a thread: a key press never waits)."""
+        """The cursor moved: tell the other desks, once it rests a moment (holding `j` down
+        writes one presence file, not thirty a second), in a thread: a key press never waits."""
         self.viewing = m.id if m is not None else None
+        if self._presence_timer is None:
+            self._presence_timer = self.set_timer(PRESENCE_SETTLE, self._publish_settled)
+
+    def _publish_settled(self) -> None:
+        self._presence_timer = None
         self.publish_presence()
 
     @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
