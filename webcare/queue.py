@@ -340,6 +340,17 @@ class MentionQueue:
 
     # --- counting --------------------------------------------------------------------
 
+    def owed_ids_since(self, since: datetime) -> list[str]:
+        """Ids of owed mentions placed by `since`, without reading them: the urgent block, those
+        due from a minute before `since` on, and those without a norm first seen from `since` on
+        (the blocks of the order above). For a crisis: what is open now and came in for it."""
+        keys, since_s = self._keys, since.timestamp()
+        end_urgent = bisect.bisect_left(keys, (0.0, ""))
+        start = bisect.bisect_left(keys, (since_s - 60.0, ""), end_urgent)
+        end_no_norm = bisect.bisect_right(keys, (NO_NORM_BASE - since_s, "\U0010ffff"))
+        # The deadlines from `since` and the newest no-norm ones are one run of the order.
+        return [k[1] for k in keys[:end_urgent]] + [k[1] for k in keys[start:end_no_norm]]
+
     def counts(self, now: datetime, max_norm: timedelta) -> dict[Urgency, int]:
         """How many owed mentions are overdue and due soon, without looking at all of them:
         owed mentions with a deadline are the first block of the order, sorted by deadline."""

@@ -20,7 +20,6 @@ Everything from outside (texts, names, the reason, decisions) is shown as plain 
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -44,7 +43,7 @@ from webcare.channels import SHORT
 from webcare.i18n import countdown, word
 from webcare.mention import Mention
 from webcare.norms import clock_start
-from webcare.queue import END_OF_DEADLINES, NO_NORM_BASE, MentionQueue
+from webcare.queue import MentionQueue
 from webcare.trends import EVERYTHING, HOUR, sparkline
 from webcare.untrusted import clean_line, first_line
 
@@ -77,19 +76,8 @@ def crisis_due(m: Mention, norm: timedelta) -> datetime | None:
 def candidates(queue: MentionQueue, since: datetime) -> Iterable[Mention]:
     """The owed mentions worth looking at, without reading 100,000 of them: the urgent block,
     those due from `since` on, those without a norm first seen from `since` on (the queue keeps
-    them in that order: webcare/queue.py), and every escalated one however old.
-
-    The queue has no public range query, so its sorted keys are read here (a
-    MentionQueue.owed_since() would be the better home for this)."""
-    keys = queue._keys
-    since_s = since.timestamp()
-    end_urgent = bisect.bisect_left(keys, (0.0, ""))
-    start = bisect.bisect_left(keys, (since_s - 60.0, ""), end_urgent)
-    end_deadlines = bisect.bisect_left(keys, END_OF_DEADLINES)
-    end_no_norm = bisect.bisect_right(keys, (NO_NORM_BASE - since_s, "\U0010ffff"))
-    ids = [k[1] for k in keys[:end_urgent]]
-    ids += [k[1] for k in keys[start:end_deadlines]]
-    ids += [k[1] for k in keys[end_deadlines:end_no_norm]]
+    them in that order: webcare/queue.py), and every escalated one however old."""
+    ids = queue.owed_ids_since(since)
     seen: set[str] = set()
     for mention_id in ids:
         try:
