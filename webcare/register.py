@@ -116,7 +116,7 @@ _EMOJI = re.compile(
 )
 _EXCLAIM = re.compile(r"[!?]\s*!|\?\s*\?")
 _HANDLES = re.compile(r"^(?:\s*@[\w.@-]+[\s,:]*)+")
-_URLS = re.compile(r"https?://\S+|www\.\S+")
+URLS = re.compile(r"https?://\S+|www\.\S+")
 
 
 def _style_cues(text: str) -> list[tuple[str, float]]:
@@ -125,7 +125,7 @@ def _style_cues(text: str) -> list[tuple[str, float]]:
         found.append(("emoji", EMOJI))
     if _EXCLAIM.search(text):
         found.append(("!!", EXCLAIM))
-    letters = [c for c in _URLS.sub("", _HANDLES.sub("", text)) if c.isalpha()]
+    letters = [c for c in URLS.sub("", _HANDLES.sub("", text)) if c.isalpha()]
     if len(letters) >= 12:
         upper = sum(c.isupper() for c in letters)
         if upper == 0:
@@ -160,24 +160,71 @@ def detect_register(text: str, language: str | None = None) -> str:
 
 # --- language ----------------------------------------------------------------------------
 
+# Frequent short words per language. es/it/pt/pl/tr only vote to say "other" with confidence.
 STOPWORDS: dict[str, frozenset[str]] = {
     "nl": frozenset(
-        "de het een en van ik je jij u uw is niet dat die wat met voor op mijn zijn wij we jullie hoe"
-        " waarom wanneer waar kan kunt graag ook nog maar of er al naar bij dank bedankt hoi dag"
-        " beste geachte groeten groetjes heb hebben wordt moet weet iemand deze dit om te zo nu wel"
-        " geen ge gij da nie mij me ons onze als dan aan over uit zal zou merci mevrouw meneer".split()
+        "de het een en van ik je jij u uw is niet dat die wat met voor op mijn zijn wij we jullie"
+        " hoe waarom wanneer waar kan kunt graag ook nog maar of er al naar bij dank bedankt hoi"
+        " dag beste geachte groeten groetjes heb hebben wordt moet weet iemand deze dit om te zo"
+        " nu wel geen ge gij da nie mij me ons onze als dan aan over uit zal zou merci mevrouw"
+        " meneer hier heel echt weer alweer weeral nooit niemand zeer ben zijt werd hij zij"
+        " waren kunnen moeten gaan gaat welke wie wat goed".split()
     ),
     "en": frozenset(
         "the a an and of to is are i you your we our it this that for on with my not do does can"
-        " could would please thank thanks when where why how what who hi hey dear regards have has"
-        " be from at in about there just still me yet u ur guys was will any anyone".split()
+        " could would please thank thanks when where why how what who hi hey dear regards have"
+        " has be from at in about there just still me yet ur guys was will any anyone been"
+        " i'm i've it's don't can't didn't doesn't won't you're they their them no nobody never"
+        " again another which should very really so within we're they're u".split()
     ),
     "fr": frozenset(
         "le la les un une des du et est je tu vous nous il elle pour pas ne que qui sur avec dans"
-        " mon ma mes votre vos merci bonjour salut cordialement madame monsieur ce c au aux en de"
-        " se on y quoi ou pourquoi quand comment d l j m qu".split()
+        " mon ma mes votre vos merci bonjour salut cordialement madame monsieur ce c au aux de"
+        " se on y quoi ou pourquoi quand comment d l j m qu c'est"
+        " depuis tres encore".split()
     ),
+    "de": frozenset(
+        "der die das und ist ich sie wir nicht ein eine einen dem den zu mit auf fur von bei"
+        " wie wo was wann warum bitte danke vielen guten tag ihre ihr mein meine sehr seit"
+        " schon wieder auch noch niemand geht am im ans herren damen grussen mit freundlichen"
+        " konnten mir uns es hallo".split()
+    ),
+    "es": frozenset(
+        "el los las y es por para con del al una que donde puedo hola gracias estoy desde".split()
+    ),
+    "it": frozenset("il di che e per non una sono grazie buongiorno ciao dove".split()),
+    "pt": frozenset("o os as e em um uma nao obrigado bom dia onde posso".split()),
+    "pl": frozenset("i w na nie z jest do sie dzien dobry gdzie moge o dla".split()),
+    "tr": frozenset("ve bir bu icin ne nerede merhaba tesekkurler nasil".split()),
 }
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
+TAGS = re.compile(r"[@#][\w.]+")  # handles and hashtags: names, not language
+VOTED = ("nl", "en", "fr", "de")  # the languages a vote can name; the rest is "other"
+MAX_CHARS = 5_000  # the start of a message says its language
+
+_VOTES: dict[str, tuple[str, ...]] = {}  # word → the languages it is a stopword of
+for _lang, _stop in STOPWORDS.items():
+    for _w in _stop:
+        _VOTES[_w] = (*_VOTES.get(_w, ()), _lang)
+
+
+def vote_language(words: list[str]) -> str:
+    """The language most of `words` are stopwords of (folded words): nl, en, fr, de, or
+    "other" for a tie, no stopword at all ("👍", "Top!") or another language."""
+    votes = dict.fromkeys(STOPWORDS, 0)
+    for w in words:
+        for lang in _VOTES.get(w, ()):
+            votes[lang] += 1
+    best = max(votes, key=votes.__getitem__)
+    top = votes.pop(best)
+    if top == 0 or top == max(votes.values()):
+        return "other"
+    return best if best in VOTED else "other"
+
+
+def language_of(text: str) -> str:
+    """ "nl", "en", "fr", "de" or "other", by a stopword vote (webcare.tone stores it)."""
+    return vote_language(WORD.findall(fold(TAGS.sub(" ", URLS.sub(" ", (text or "")[:MAX_CHARS])))))
 
 
 def _language(language: str | None) -> str | None:
@@ -186,11 +233,6 @@ def _language(language: str | None) -> str | None:
 
 
 def detect_language(text: str) -> str | None:
-    """ "nl", "en" or "fr" by counting stopwords; None when no language clearly wins."""
-    words = re.findall(r"[a-z]+", fold(_URLS.sub(" ", _HANDLES.sub("", text or ""))))
-    if not words:
-        return None
-    votes = {lang: sum(w in stop for w in words) for lang, stop in STOPWORDS.items()}
-    ranked = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
-    (best, top), (_, second) = ranked[0], ranked[1]
-    return best if top > second else None
+    """ "nl", "en" or "fr" (the languages with register cues and templates); None otherwise."""
+    language = language_of(text)
+    return language if language in LANGUAGES else None

@@ -48,7 +48,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from webcare.register import TAGS as _HANDLES
+from webcare.register import URLS as _URLS
+from webcare.register import WORD as _WORD
 from webcare.register import detect_register
+from webcare.register import language_of as detect_language  # noqa: F401 (tone's language, as callers know it)
+from webcare.register import vote_language as _vote
 from webcare.watch import fold
 
 LANGUAGES = ("nl", "en", "fr", "de", "other")
@@ -79,76 +84,7 @@ class Tone:
 
 
 # --- language ----------------------------------------------------------------------------
-
-# Frequent short words per language. es/it/pt/pl/tr only vote to say "other" with confidence.
-_STOPWORDS: dict[str, frozenset[str]] = {
-    "nl": frozenset(
-        "de het een en van ik je jij u uw is niet dat die wat met voor op mijn zijn wij we jullie"
-        " hoe waarom wanneer waar kan kunt graag ook nog maar of er al naar bij dank bedankt hoi"
-        " dag beste geachte groeten groetjes heb hebben wordt moet weet iemand deze dit om te zo"
-        " nu wel geen ge gij da nie mij me ons onze als dan aan over uit zal zou merci mevrouw"
-        " meneer hier heel echt weer alweer weeral nooit niemand zeer ben zijt werd hij zij"
-        " waren kunnen moeten gaan gaat welke wie wat goed".split()
-    ),
-    "en": frozenset(
-        "the a an and of to is are i you your we our it this that for on with my not do does can"
-        " could would please thank thanks when where why how what who hi hey dear regards have"
-        " has be from at in about there just still me yet ur guys was will any anyone been"
-        " i'm i've it's don't can't didn't doesn't won't you're they their them no nobody never"
-        " again another which should very really so within we're they're".split()
-    ),
-    "fr": frozenset(
-        "le la les un une des du et est je tu vous nous il elle pour pas ne que qui sur avec dans"
-        " mon ma mes votre vos merci bonjour salut cordialement madame monsieur ce c au aux de"
-        " se on y quoi ou pourquoi quand comment d l j m qu c'est"
-        " depuis tres encore".split()
-    ),
-    "de": frozenset(
-        "der die das und ist ich sie wir nicht ein eine einen dem den zu mit auf fur von bei"
-        " wie wo was wann warum bitte danke vielen guten tag ihre ihr mein meine sehr seit"
-        " schon wieder auch noch niemand geht am im ans herren damen grussen mit freundlichen"
-        " konnten mir uns es hallo".split()
-    ),
-    "es": frozenset(
-        "el los las y es por para con del al una que donde puedo hola gracias estoy desde".split()
-    ),
-    "it": frozenset("il di che e per non una sono grazie buongiorno ciao dove".split()),
-    "pt": frozenset("o os as e em um uma nao obrigado bom dia onde posso".split()),
-    "pl": frozenset("i w na nie z jest do sie dzien dobry gdzie moge o dla".split()),
-    "tr": frozenset("ve bir bu icin ne nerede merhaba tesekkurler nasil".split()),
-}
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
-_URLS = re.compile(r"https?://\S+|www\.\S+")
-_HANDLES = re.compile(r"[@#][\w.]+")
-
-
-def detect_language(text: str) -> str:
-    """ "nl", "en", "fr", "de" or "other": which language's stopwords the message uses most.
-
-    A tie, or no stopword at all ("👍", "Top!"), gives "other": the caller knows the desk's
-    language and may fall back to it.
-    """
-    words = _WORD.findall(fold(_HANDLES.sub(" ", _URLS.sub(" ", (text or "")[:MAX_CHARS]))))
-    return _vote(words)
-
-
-_VOTES: dict[str, tuple[str, ...]] = {}  # word → the languages it is a stopword of
-for _lang, _stop in _STOPWORDS.items():
-    for _w in _stop:
-        _VOTES[_w] = (*_VOTES.get(_w, ()), _lang)
-
-
-def _vote(words: list[str]) -> str:
-    votes = dict.fromkeys(_STOPWORDS, 0)
-    for w in words:
-        for lang in _VOTES.get(w, ()):
-            votes[lang] += 1
-    best = max(votes, key=votes.__getitem__)
-    top = votes.pop(best)
-    if top == 0 or top == max(votes.values()):  # nothing, or a tie
-        return "other"
-    return best if best in LANGUAGES else "other"
-
+# The stopword vote lives in webcare.register (language_of): one table for both.
 
 # --- sentiment: the lexicon ----------------------------------------------------------------
 #
