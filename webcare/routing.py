@@ -275,10 +275,10 @@ class Directory:
                      language: str | None = None, only_matching: bool = False) -> list[Ranked]:
         """`rank` for a mention: its title and text, its keywords and `themes`; the language is
         detected from the text when not given."""
-        if language is None:
+        if language is None:  # as intake read it; read again for a mention stored before it did
             from webcare.register import detect_language
 
-            language = detect_language(mention.text)
+            language = mention.language or detect_language(mention.text)
         text = "\n".join(t for t in (mention.title, mention.text) if t)
         return self.rank(text, (*mention.keywords, *themes), language, now=now, tz=tz, only_matching=only_matching)
 

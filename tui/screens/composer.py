@@ -24,7 +24,7 @@ from webcare import triage
 from webcare.epo import check_reply
 from webcare.i18n import word
 from webcare.mention import Mention
-from webcare.register import detect_language, detect_register
+from webcare.register import LANGUAGES, detect_language, detect_register
 from webcare.templates import fill, pick
 from webcare.untrusted import first_line
 
@@ -32,8 +32,11 @@ from webcare.untrusted import first_line
 def draft_for(app, m: Mention) -> tuple[str, str, str]:
     """(draft, language, register): the template for the mention's leaf or category, filled."""
     cfg = app.config
-    language = detect_language(m.text) or cfg.language
-    register = detect_register(m.text, language)
+    # As intake read them (webcare.tone); read again only for a mention stored before it did.
+    language = m.language or detect_language(m.text) or cfg.language
+    if language not in LANGUAGES:  # German, other: the desk's own language
+        language = cfg.language
+    register = m.register or detect_register(m.text, language)
     leaf = triage.reply_leaf(m)
     template = pick(
         app.templates, leaf=leaf, category=m.category, language=language, register=register
