@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
+from webcare import i18n
 from webcare.i18n import countdown, status_word, when
 from webcare.mention import Mention
 from webcare.report import md_escape
@@ -227,8 +228,7 @@ WORDS: dict[str, dict[str, str]] = {
 
 
 def word(key: str, language: str) -> str:
-    entry = WORDS.get(key)
-    return key if entry is None else entry.get(language, entry["en"])
+    return i18n.word(key, language, WORDS)
 
 
 def _line(item: Item, language: str) -> str:

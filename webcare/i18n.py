@@ -310,8 +310,9 @@ STATUS_WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def word(key: str, language: str) -> str:
-    entry = WORDS.get(key)
+def word(key: str, language: str, table: dict[str, dict[str, str]] | None = None) -> str:
+    """`key` in `language` from WORDS (or a module's own `table`), else English, else the key."""
+    entry = (WORDS if table is None else table).get(key)
     return key if entry is None else entry.get(language, entry["en"])
 
 

@@ -62,6 +62,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
+from webcare import i18n
 from webcare.i18n import DAY_NAMES, when
 from webcare.mention import Mention
 from webcare.norms import clock_start
@@ -568,8 +569,7 @@ LEAF_WORDS: dict[str, dict[str, str]] = {
 
 
 def word(key: str, language: str) -> str:
-    entry = WORDS.get(key)
-    return key if entry is None else entry.get(language, entry["en"])
+    return i18n.word(key, language, WORDS)
 
 
 def leaf_word(leaf: str, language: str) -> str:
