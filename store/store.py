@@ -89,18 +89,20 @@ def _index_of(table: dict[str, dict[str, Any]], content: bool) -> dict[str, Any]
     state, the statuses other than "new" and every state's version."""
     if content:
         records = table.values()
+        deadlines = [_ts(r.get("deadline")) for r in records]
+        first_seen = [_ts(r["first_seen_at"]) for r in records]
         return {
             "docs": list(table),
             "ids": [r["id"] for r in records],
-            "deadline": [_ts(r.get("deadline")) for r in records],
-            "first_seen": [_ts(r["first_seen_at"]) for r in records],
+            "deadline": deadlines,
+            "first_seen": first_seen,
             "norm": [r.get("norm_s") for r in records],
             "parents": {r["id"]: r["parent"] for r in records if r.get("parent")},  # threads
             # Its place in the queue while it owes a reply (webcare.queue.rank: the deadline,
             # moved up by an urgent rule or a wide reach), so a desk starts without computing it.
             "owed_rank": [
-                rank(True, _ts(r.get("deadline")), _ts(r["first_seen_at"]), boost_of(r.get("priority") or "normal", r.get("reach")))
-                for r in records
+                rank(True, d, f, boost_of(r.get("priority") or "normal", r.get("reach")))
+                for d, f, r in zip(deadlines, first_seen, records)
             ],
         }
     return {
