@@ -283,9 +283,9 @@ class Poller:
             return
         self._seeded = True
         self._resume()
-        segments = self.store._segments()
-        for seg in segments[-3:]:
-            self.intake.remember(self.store.load_segment(seg))
+        for seg in self.store.segments()[-3:]:  # the stored records: three fields, no Mentions
+            records = self.store.content_records(seg)
+            self.intake.remember((r.get("channel", ""), r.get("ref") or "", r["id"]) for r in records)
 
     async def _store(self, mentions: list[Mention]) -> list[Mention]:
         """Store `mentions`; returns those that were new. Sources finishing while a write is

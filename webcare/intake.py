@@ -7,6 +7,7 @@ source asks for the filter), and the deadline is set from the channel's norm.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -68,11 +69,11 @@ class Intake:
         self._read_tone = read_tone
         self.refs: dict[tuple[str, str], str] = {}  # (channel, ref) → mention id, oldest first
 
-    def remember(self, mentions: list[Mention]) -> None:
-        """Learn the refs of `mentions` (stored earlier), so replies to them link up."""
-        for m in mentions:
-            if m.ref:
-                self.refs[(m.channel, m.ref)] = m.id
+    def remember(self, posts: Iterable[tuple[str, str, str]]) -> None:
+        """Learn (channel, ref, mention id) of posts the desk has, so replies to them link up."""
+        for channel, ref, mention_id in posts:
+            if ref:
+                self.refs[(channel, ref)] = mention_id
         if len(self.refs) > REFS_KEPT:
             for key in list(self.refs)[: len(self.refs) - REFS_KEPT]:
                 del self.refs[key]
@@ -98,7 +99,7 @@ class Intake:
             )
             if m is not None:
                 out.append(m)
-        self.remember(out)
+        self.remember((m.channel, m.ref, m.id) for m in out)
         for m in out:  # a reply that came in the same fetch as its post
             if m.in_reply_to and not m.parent:
                 m.parent = self.refs.get((m.channel, m.in_reply_to), "")
