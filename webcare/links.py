@@ -36,7 +36,6 @@ _TRACKING = frozenset(
         "ref_src",
         "cmpid",
         "ocid",
-        "s",
         "si",
     }
 )
