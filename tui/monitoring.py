@@ -26,18 +26,33 @@ if TYPE_CHECKING:  # imported when the book is built, in a thread after the firs
 
 
 def observation(m: Mention) -> Observation:
-    """What trends need of a mention: said when published, never later than first seen (so a
-    source catching up on old posts does not look like a burst)."""
+    """What trends need of a mention."""
+    return observation_of(
+        m.id, m.published_at, m.first_seen_at, m.themes, m.rules, m.sentiment, m.title, m.text
+    )
+
+
+def observation_of(
+    mention_id: str,
+    published: datetime | None,
+    seen: datetime,
+    themes: Iterable[str],
+    rules: Iterable[str],
+    sentiment: str,
+    title: str,
+    text: str,
+) -> Observation:
+    """Said when published, never later than first seen (so a source catching up on old posts
+    does not look like a burst); from a Mention or from a stored record alike."""
     from webcare.trends import Observation
 
-    at = m.first_seen_at if m.published_at is None else min(m.published_at, m.first_seen_at)
     return Observation(
-        at=at,
-        themes=m.themes,
-        rules=m.rules,
-        negative=m.sentiment == "negative",
-        text=f"{m.title}\n{m.text}" if m.title else m.text,
-        id=m.id,
+        at=seen if published is None else min(published, seen),
+        themes=tuple(themes),
+        rules=tuple(rules),
+        negative=sentiment == "negative",
+        text=f"{title}\n{text}" if title else text,
+        id=mention_id,
     )
 
 
@@ -76,7 +91,7 @@ class Monitor:
             gc.enable()
 
     def _build(self, pause: Callable[[], None]) -> None:
-        from webcare.trends import Observation, TrendBook
+        from webcare.trends import TrendBook
 
         params = self.config.trends
         now = self.clock()
@@ -92,23 +107,18 @@ class Monitor:
             for r in store.content_records(seg):
                 try:
                     seen = datetime.fromisoformat(r["first_seen_at"])
-                    published = datetime.fromisoformat(r["published_at"]) if r.get("published_at") else seen
+                    published = datetime.fromisoformat(r["published_at"]) if r.get("published_at") else None
                 except (KeyError, TypeError, ValueError):
                     continue
                 earliest = min(earliest, seen)
                 newest = seen if newest is None else max(newest, seen)
                 if seen < horizon:
                     continue
-                title, text = r.get("title") or "", r.get("text") or ""
                 observations.append(
-                    Observation(
-                        at=min(published, seen),
-                        themes=tuple(r.get("themes") or ()),
-                        rules=tuple(r.get("rules") or ()),
-                        negative=r.get("sentiment") == "negative",
-                        text=f"{title}\n{text}" if title else text,
-                        id=r["id"],
-                    )
+                    observation_of(
+                        r["id"], published, seen, r.get("themes") or (), r.get("rules") or (),
+                        r.get("sentiment") or "", r.get("title") or "", r.get("text") or "",
+                    )  # fmt: skip
                 )
             if newest is not None and newest < horizon:
                 complete = seg == segments[0]
