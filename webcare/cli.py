@@ -7,6 +7,7 @@ to its adapters (sources, store, tui).
     webcare export [--config PATH] plan --format ics|jsonl|csv
     webcare import [--config PATH] plan FILE.csv   all rows or none (exit 2, every bad row named)
     webcare check [--config PATH]            validate the configuration (exit 2 on error)
+    webcare serve [--config PATH] [--max-desks N] [--token-env NAME]   the desk in a browser
     webcare --version
 """
 
@@ -109,15 +110,22 @@ def _parser() -> argparse.ArgumentParser:
     handover.add_argument("--since", metavar="TIME", help="HH:MM or YYYY-MM-DDTHH:MM (default: the start of the current shift)")
     handover.add_argument("--note", metavar="TEXT", help="leave a note for the next shift (and print the handover)")
     handover.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
-    serve = sub.add_parser("serve", parents=[common], help="the desk in a browser (no authentication: loopback by default)")
+    serve = sub.add_parser("serve", parents=[common], help="the desk in a browser, behind a token (loopback by default)")
     serve.add_argument(
         "--host",
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1: reach it through an SSH tunnel); any other "
-        "address lets whoever reaches the port use the desk, without authentication",
+        "address serves the desk and its token in plain HTTP",
     )
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--public-url", metavar="URL", help="the address browsers use, behind a reverse proxy (e.g. https://desk.example.org)")
+    serve.add_argument("--max-desks", type=int, default=4, metavar="N", help="desks open in browsers at once (default 4; each is a process)")
+    serve.add_argument(
+        "--token-env",
+        metavar="NAME",
+        help="take the token from this environment variable (for a service) instead of making a "
+        "new one at each start; never put the token itself on the command line",
+    )
     return parser
 
 
@@ -152,8 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from tui.serve import serve
 
-            return serve(config.path, host=args.host, port=args.port, public_url=args.public_url)
-        return cmd_desk(config)
+            return serve(
+                config.path,
+                host=args.host,
+                port=args.port,
+                public_url=args.public_url,
+                max_desks=args.max_desks,
+                token_env=args.token_env,
+            )
+        return cmd_desk(served_operator(config))
     except ConfigError as exc:
         print(f"webcare: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -166,6 +181,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"webcare: {exc}", file=sys.stderr)
             return EXIT_FAILURE
         raise
+
+
+def served_operator(config: Config) -> Config:
+    """A desk that `webcare serve` started for a browser acts as the name its user gave there
+    (in WEBCARE_OPERATOR), whatever [desk] operator and initials say: one config.toml serves
+    every colleague who uses the browser desk."""
+    if os.environ.get("WEBCARE_SERVED") != "1":
+        return config
+    from dataclasses import replace
+
+    from webcare.config import initials_of
+    from webcare.untrusted import clean_line
+
+    name = clean_line(os.environ.get("WEBCARE_OPERATOR", ""), 40)
+    if not name:
+        return config
+    return replace(config, operator=name, initials=initials_of(name))
 
 
 def _open(config: Config):
