@@ -32,11 +32,14 @@ import multiprocessing
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -566,6 +569,7 @@ def _parse_job(body: bytes, content_type: str, base_url: str) -> dict[str, Any]:
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_start_lock = threading.Lock()  # one pool start at a time while sys.stderr stands in (below)
 _download_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
@@ -600,6 +604,37 @@ def _get_pool() -> ProcessPoolExecutor:
                 initializer=_quiet_worker,
             )
         return _pool
+
+
+@contextmanager
+def _stderr_with_a_descriptor() -> Iterator[None]:
+    """Around whatever may start the pool's processes: a sys.stderr with a real descriptor.
+
+    multiprocessing starts its resource tracker (the pool's queues and every spawned worker
+    need it) with `sys.stderr.fileno()` among the descriptors the new process keeps. While a
+    Textual app runs, sys.stderr is Textual's print capture, whose fileno() is -1: the start
+    failed with "bad value(s) in fds_to_keep", and a desk that collected itself showed every
+    feed as failing while `webcare collect` (a real stderr) parsed them. So the pool starts
+    the same way whatever sys.stderr is at that moment: when it has no descriptor, /dev/null
+    stands in for it (a helper process has nothing to write on the desk's screen; it
+    inherits the terminal's own descriptors either way). Only for that moment, and under a
+    lock: sys.stderr is the whole process's, and two threads swapping it at once could leave
+    /dev/null in place of Textual's capture."""
+    with _start_lock:
+        try:
+            usable = sys.stderr.fileno() >= 0
+        except Exception:  # no stderr, or one without a descriptor: multiprocessing leaves it out
+            usable = True
+        if usable:
+            yield
+            return
+        captured = sys.stderr
+        with open(os.devnull, "w", encoding="utf-8") as devnull:
+            sys.stderr = devnull
+            try:
+                yield
+            finally:
+                sys.stderr = captured
 
 
 def _discard_pool(pool: ProcessPoolExecutor) -> None:
@@ -651,12 +686,15 @@ async def parse_in_worker(
     """`parse_feed` in the worker pool, stopped after `time_limit` seconds; raises SourceError."""
     async with _slot():
         for attempt in (1, 2):
-            pool = _get_pool()
-            try:
-                future = pool.submit(_parse_job, body, content_type, base_url)
-            except (BrokenProcessPool, RuntimeError):  # ended by another feed's time limit
-                _discard_pool(pool)
-                continue
+            # The pool's queues start multiprocessing's resource tracker, a submit starts the
+            # workers (again, after one was ended): both as in `webcare collect`, also in the desk.
+            with _stderr_with_a_descriptor():
+                pool = _get_pool()
+                try:
+                    future = pool.submit(_parse_job, body, content_type, base_url)
+                except (BrokenProcessPool, RuntimeError):  # ended by another feed's time limit
+                    _discard_pool(pool)
+                    continue
             try:
                 result = await asyncio.wait_for(asyncio.wrap_future(future), time_limit)
             except TimeoutError:
