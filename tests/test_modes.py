@@ -134,7 +134,7 @@ def every_writer(data_dir: Path) -> None:
 # --- the store's writers, whatever the umask --------------------------------------------------
 
 
-@pytest.mark.parametrize("mask", [0o022, 0o000])
+@pytest.mark.parametrize("mask", [0o022, 0o000], ids=["umask022", "umask000"])
 def test_every_writer_makes_private_files_whatever_the_umask(tmp_path: Path, mask: int) -> None:
     data_dir = tmp_path / "srv" / "data"
     with sharing("", mask):
@@ -199,7 +199,7 @@ def test_a_restore_with_a_group_is_shared_with_it(tmp_path: Path) -> None:
 # --- the command line, started with a permissive umask ----------------------------------------
 
 
-@pytest.mark.parametrize("mask", [0o022, 0o000])
+@pytest.mark.parametrize("mask", [0o022, 0o000], ids=["umask022", "umask000"])
 def test_every_command_leaves_the_data_and_backup_directories_private(tmp_path: Path, mask: int) -> None:
     config = write_config(tmp_path, DEMO + '\n[retention]\nbackup_dir = "archives"\n')
     run = lambda *args: webcare(*args, "--config", str(config), mask=mask, cwd=tmp_path)  # noqa: E731
