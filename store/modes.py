@@ -227,12 +227,16 @@ class Exposure:
     others: bool  # other accounts may read, write or enter it
 
     def describe(self) -> str:
-        kind = "folder" if self.path.is_dir() else "file"
-        if self.others:
-            what = "readable or writable by every account on the server"
-        else:
-            what = f"open to group {self.group!r}"
-        return f"{self.path} ({kind}, mode {self.mode:04o}) is {what}"
+        folder = self.path.is_dir()
+        bits = self.mode & 0o007 if self.others else (self.mode >> 3) & 0o007
+        words = [
+            word
+            for bit, word in ((4, "readable"), (2, "writable"), (1, "enterable" if folder else "executable"))
+            if bits & bit
+        ]
+        who = "every account on the server" if self.others else f"group {self.group!r}"
+        kind = "folder" if folder else "file"
+        return f"{self.path} ({kind}, mode {self.mode:04o}) is {' and '.join(words)} by {who}"
 
 
 def _group_name(gid: int) -> str:

@@ -231,9 +231,9 @@ def test_check_names_what_is_open_and_the_desk_closes_it(tmp_path: Path) -> None
     os.chmod(data / "mentions", 0o750)
     check = webcare("check", "--config", str(config), mask=0o022, cwd=tmp_path)
     assert check.returncode == 0, check.stderr
-    assert f"warning: {data} (folder, mode 0755) is readable or writable by every account" in check.stderr
-    assert f"warning: {data / 'plan.json'} (file, mode 0644) is readable or writable by every account" in check.stderr
-    assert f"{data / 'mentions'} (folder, mode 0750) is open to group" in check.stderr
+    assert f"warning: {data} (folder, mode 0755) is readable and enterable by every account on the server" in check.stderr
+    assert f"warning: {data / 'plan.json'} (file, mode 0644) is readable by every account on the server" in check.stderr
+    assert f"{data / 'mentions'} (folder, mode 0750) is readable and enterable by group {grp.getgrgid(os.getegid()).gr_name!r}" in check.stderr
     assert f"chmod -R go-rwx {data}" in check.stderr
     assert stat.S_IMODE(data.stat().st_mode) == 0o755  # check only reports
 
@@ -259,7 +259,7 @@ def test_group_mode_from_the_command_line(tmp_path: Path) -> None:
 
     os.chmod(tmp_path / "data" / "notes.jsonl", 0o664)
     check = run("check")
-    assert "(file, mode 0664) is readable or writable by every account" in check.stderr
+    assert f"{tmp_path / 'data' / 'notes.jsonl'} (file, mode 0664) is readable by every account on the server" in check.stderr
 
 
 def test_an_unknown_group_is_a_configuration_error_naming_the_key(tmp_path: Path) -> None:
