@@ -40,6 +40,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from store import modes
 from store.jsonstorage import StoreError, holding
 
 BACKUP_LOCK = "backup.lock"
@@ -64,7 +65,7 @@ def archives(backups_dir: Path) -> list[Path]:
 
 
 def backup_lock(data_dir: Path, timeout: float = 600) -> FileLock:
-    return FileLock(str(Path(data_dir) / BACKUP_LOCK), timeout=timeout, poll_interval=0.05)
+    return modes.lock(Path(data_dir) / BACKUP_LOCK, timeout=timeout, poll_interval=0.05)
 
 
 def _files(data_dir: Path, backups_dir: Path) -> list[str]:
@@ -110,9 +111,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _tarinfo(name: str, size: int, mtime: float) -> tarfile.TarInfo:
+def _tarinfo(name: str, size: int, mtime: float, mode: int) -> tarfile.TarInfo:
+    """A member as the file was: its mode kept (0600, or 0660 shared), never widened."""
     info = tarfile.TarInfo(name)
-    info.size, info.mtime, info.mode = size, int(mtime), 0o644
+    info.size, info.mtime, info.mode = size, int(mtime), mode & 0o770
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     return info
@@ -122,7 +124,7 @@ def _write_tmp(target: Path, members: Iterator[tuple[tarfile.TarInfo, bytes | Pa
     """Write a tar.gz of `members` ((info, bytes or a file to read)) to a temporary file beside
     `target`, fsynced; returns it. Nothing is left behind on failure."""
     tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    fd = modes.create(tmp, os.O_WRONLY | os.O_EXCL)  # an archive holds what the files hold
     try:
         with os.fdopen(fd, "wb") as raw:
             with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=COMPRESSLEVEL) as tar:
@@ -168,7 +170,7 @@ def backup(data_dir: Path, backups_dir: Path | None, now: datetime, keep: int = 
     backups_dir = Path(backups_dir) if backups_dir is not None else data_dir / DEFAULT_BACKUPS
     if keep < 1:
         raise ValueError("keep: at least 1")
-    backups_dir.mkdir(parents=True, exist_ok=True)
+    modes.make_dir(backups_dir)
     target = backups_dir / archive_name(now)
     with holding(backup_lock(data_dir), data_dir):
         sweep(data_dir, backups_dir)
@@ -180,7 +182,7 @@ def backup(data_dir: Path, backups_dir: Path | None, now: datetime, keep: int = 
                 tmp = _write_tmp(
                     target,
                     (
-                        (_tarinfo(n, st.st_size, st.st_mtime), snapshot / n)
+                        (_tarinfo(n, st.st_size, st.st_mtime, st.st_mode), snapshot / n)
                         for n, st in stats.items()
                     ),
                 )
@@ -194,13 +196,13 @@ def backup(data_dir: Path, backups_dir: Path | None, now: datetime, keep: int = 
 
 def _snapshot(data_dir: Path, backups_dir: Path, snapshot: Path) -> list[str]:
     """Link (or copy) every file into `snapshot` under the write lock: a consistent moment."""
-    write_lock = FileLock(str(data_dir / "write.lock"), timeout=60, poll_interval=0.005)
-    snapshot.mkdir()
+    write_lock = modes.lock(data_dir / "write.lock", timeout=60, poll_interval=0.005)
+    modes.make_dir(snapshot)
     with holding(write_lock, data_dir):
         names = _files(data_dir, backups_dir)
         for name in names:
             dest = snapshot / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            modes.make_dir(dest.parent)
             try:
                 os.link(data_dir / name, dest)
             except FileNotFoundError:
@@ -233,7 +235,7 @@ def rewrite_archive(archive: Path, change: Callable[[str, bytes], bytes | None])
     tmp = _write_tmp(
         archive,
         (
-            (_tarinfo(info.name, 0, info.mtime), changed.get(info.name, data))
+            (_tarinfo(info.name, 0, info.mtime, info.mode), changed.get(info.name, data))
             for info, data in members(archive)
         ),
     )
@@ -241,20 +243,31 @@ def rewrite_archive(archive: Path, change: Callable[[str, bytes], bytes | None])
     return True
 
 
+def _private(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
+    """tarfile's "data" filter (no absolute paths, links out, devices), and every file gets
+    the data file mode whatever the archive says (an archive of an older version says 0644)."""
+    member = tarfile.data_filter(member, dest)
+    return member.replace(mode=modes.file_mode(), deep=False) if member.isreg() else member
+
+
 def restore(archive: Path, data_dir: Path) -> Path:
     """Unpack a backup into `data_dir` (absent or empty) and rebuild its indexes. The archive is
     unpacked beside the target first and moved into place, so a failed restore leaves nothing
-    half-restored under `data_dir`."""
+    half-restored under `data_dir`. The restored folders and files get the data directory's
+    modes (modes.apply): private, or shared with the operators' group; never open to others,
+    not even while unpacking."""
     from store.store import Store  # the indexes are the store's business
 
     data_dir = Path(data_dir)
     if data_dir.exists() and any(data_dir.iterdir()):
         raise StoreError(f"{data_dir}: not empty; restore into a new or empty directory")
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    modes.make_dir(data_dir.parent)
     tmp = data_dir.parent / f".{data_dir.name}.restore-{secrets.token_hex(6)}"
     try:
+        modes.make_dir(tmp)
         with tarfile.open(archive, mode="r:gz") as tar:
-            tar.extractall(tmp, filter="data")
+            tar.extractall(tmp, filter=_private)
+        modes.fix(tmp)  # the folders tarfile made (with the umask), and the group
         if data_dir.exists():
             data_dir.rmdir()
         os.rename(tmp, data_dir)

@@ -14,22 +14,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 from store.jsonstorage import holding
+from store.modes import create, lock, make_dir
 
 
 class Journal:
     def __init__(self, data_dir: Path, name: str) -> None:
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / name
-        self._lock = FileLock(str(self.data_dir / "write.lock"), timeout=30, poll_interval=0.005)
+        self._lock = lock(self.data_dir / "write.lock", timeout=30, poll_interval=0.005)
 
     def append(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, ensure_ascii=False, default=_iso)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_dir(self.data_dir)
         with holding(self._lock, self.data_dir):
-            with open(self.path, "a", encoding="utf-8") as f:
+            with open(create(self.path, os.O_WRONLY | os.O_APPEND), "a", encoding="utf-8") as f:
                 f.write(line + "\n")
                 f.flush()
                 os.fsync(f.fileno())

@@ -20,6 +20,8 @@ import orjson
 from filelock import FileLock, Timeout
 from tinydb.storages import Storage
 
+from store.modes import create
+
 Signature = tuple[int, int, int]
 
 
@@ -34,10 +36,12 @@ def file_signature(path: Path) -> Signature | None:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash at any point leaves old or new, never half."""
-    # Not tempfile.mkstemp: its files are 0600, and the data directory may be shared by the
-    # operators' accounts through a group. os.open with 0o666 honours the umask like open() does.
+    # Not tempfile.mkstemp: its files are always 0600, and the data directory may be shared by
+    # the operators' accounts through a group ([desk] group). modes.create gives the data
+    # file mode (0600, or 0660 shared) exactly, whatever the process umask: never readable by
+    # other accounts, and the rename keeps the mode.
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    fd = create(tmp, os.O_WRONLY | os.O_EXCL)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

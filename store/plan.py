@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 
 from store.jsonstorage import AtomicJSONStorage, Signature, file_signature, holding
+from store.modes import lock, make_dir
 from store.store import TABLE, StoreError
 from webcare.planning import Changes, PlanItem, sort_key
 
@@ -36,15 +37,13 @@ class PlanStore:
     def __init__(self, data_dir: Path, lock_timeout: float = 30) -> None:
         self.data_dir = Path(data_dir)
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            make_dir(self.data_dir)
         except OSError as exc:
             raise StoreError(f"{self.data_dir}: cannot use this data directory ({exc})") from None
         self.path = self.data_dir / PLAN_FILE
         self._storage = AtomicJSONStorage(self.path)
         # As Store's: waiters poll every 5 ms so an edit stays snappy while the collector writes.
-        self._write_lock = FileLock(
-            str(self.data_dir / WRITE_LOCK), timeout=lock_timeout, poll_interval=0.005
-        )
+        self._write_lock = lock(self.data_dir / WRITE_LOCK, timeout=lock_timeout, poll_interval=0.005)
         self._mutex = threading.RLock()
         self._seen: Signature | None = None  # plan.json as this handle last reported it
         self._sweep_leftovers()

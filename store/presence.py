@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from store.jsonstorage import file_signature, write_atomically
+from store.modes import make_dir
 
 HEARTBEAT = 10.0  # seconds between a desk's presence writes when nothing changes
 STALE = timedelta(seconds=35)  # three missed heartbeats and a bit: that desk is gone
@@ -63,7 +64,7 @@ class Presence:
             "claim_since": None if claim_since is None else claim_since.isoformat(),
             "at": now.isoformat(),
         }
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_dir(self.folder)
         write_atomically(self.path, json.dumps(record).encode())
 
     def leave(self) -> None:

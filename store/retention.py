@@ -53,6 +53,7 @@ from store.backup import (
     sweep,
 )
 from store.jsonstorage import file_signature, holding, read_json, write_atomically
+from store.modes import create
 from store.store import TABLE, Store
 from webcare.mention import Mention
 
@@ -478,7 +479,7 @@ def log_request(
         "subject": subject_hash(author),
         **figures,
     }
-    fd = os.open(Path(data_dir) / PRIVACY_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+    fd = create(Path(data_dir) / PRIVACY_LOG, os.O_WRONLY | os.O_APPEND)
     try:
         os.write(fd, orjson.dumps(line) + b"\n")
         os.fsync(fd)

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from filelock import FileLock, Timeout
+from filelock import Timeout
 
 from store.jsonstorage import (
     AtomicJSONStorage,
@@ -49,6 +49,7 @@ from store.jsonstorage import (
     read_json,
     write_atomically,
 )
+from store.modes import lock, make_dir
 from webcare.mention import Mention, owes_reply
 from webcare.queue import SegmentIndex, boost_of, rank
 
@@ -138,19 +139,15 @@ class Store:
         self._content_dir = self.data_dir / "mentions"
         self._state_dir = self.data_dir / "state"
         try:
-            for d in (self._content_dir, self._state_dir):
-                d.mkdir(parents=True, exist_ok=True)
+            for d in (self.data_dir, self._content_dir, self._state_dir):
+                make_dir(d)
         except OSError as exc:
             raise StoreError(f"{self.data_dir}: cannot use this data directory ({exc})") from None
         # Waiters poll for the lock; 5 ms (not filelock's 50) keeps a desk's write snappy while
         # the collector writes, and lets writers take turns instead of one running ahead.
-        self._write_lock = FileLock(
-            str(self.data_dir / "write.lock"), timeout=lock_timeout, poll_interval=0.005
-        )
+        self._write_lock = lock(self.data_dir / "write.lock", timeout=lock_timeout, poll_interval=0.005)
         # Not thread-local: the lease may be taken in one thread and released in another.
-        self._collector_lock = FileLock(
-            str(self.data_dir / "collector.lock"), timeout=0, thread_local=False
-        )
+        self._collector_lock = lock(self.data_dir / "collector.lock", timeout=0, thread_local=False)
         self._mutex = threading.RLock()  # in-process: the collector thread and the UI's workers
         self._content: dict[int, AtomicJSONStorage] = {}
         self._state: dict[int, AtomicJSONStorage] = {}
@@ -424,7 +421,7 @@ class Store:
     def write_checkpoint(self, source: str, state: dict[str, Any]) -> None:
         """Only the collector writes these (it holds the lease): no lock, an atomic replace."""
         path = self._checkpoint_path(source)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dir(path.parent)
         write_atomically(path, orjson.dumps(state))
 
     def content_records(self, seg: int) -> list[dict[str, Any]]:
@@ -638,7 +635,7 @@ class Store:
             self._collector_lock.acquire()
         except Timeout:
             return False
-        (self.data_dir / "collector.pid").write_text(f"{os.getpid()}@{socket.gethostname()}\n")
+        write_atomically(self.data_dir / "collector.pid", f"{os.getpid()}@{socket.gethostname()}\n".encode())
         return True
 
     def release_collector_lease(self) -> None:

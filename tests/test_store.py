@@ -261,8 +261,9 @@ def test_update_state_appends_history_and_survives_a_fresh_store(tmp_path: Path)
         store.update_state("nope", {"status": "closed"}, "close", "jan")
 
 
-def test_files_are_created_like_any_other_file_not_private(tmp_path: Path) -> None:
-    """Operators' accounts may share the data directory through a group: honour the umask."""
+def test_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    """Personal data: a permissive umask (002, 000) gives other accounts nothing, and the
+    group nothing unless [desk] group shares it (store.modes; tests/test_modes.py)."""
     old = os.umask(0o002)
     try:
         store = Store(tmp_path)
@@ -271,7 +272,8 @@ def test_files_are_created_like_any_other_file_not_private(tmp_path: Path) -> No
     finally:
         os.umask(old)
     for path in (tmp_path / "mentions" / "000001.json", tmp_path / "state" / "000001.json"):
-        assert path.stat().st_mode & 0o777 == 0o664
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "mentions").stat().st_mode & 0o777 == 0o700
 
 
 def test_threads_of_one_process_share_a_handle(tmp_path: Path) -> None:

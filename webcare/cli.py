@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = load(find_config(getattr(args, "config", None)))
+        _private(config, fix=args.command != "check")
         if args.command == "check":
             return cmd_check(config)
         if args.command == "collect":
@@ -200,6 +201,62 @@ def served_operator(config: Config) -> Config:
     return replace(config, operator=name, initials=initials_of(name))
 
 
+def _private(config: Config, fix: bool) -> None:
+    """Before anything is written: every file and folder this process makes (the desk, every
+    command, the browser desks `serve` starts) is private to the account, or shared with
+    [desk] group only, whatever umask the process was started with. Unless `fix` is false
+    (`webcare check` only reports), a data or backup directory left too open is closed."""
+    from store import modes
+
+    modes.apply(config.group)
+    if fix:
+        modes.secure(config.data_dir)
+        if config.retention.backup_dir is not None:
+            modes.secure(config.retention.backup_dir)
+
+
+def _warn_open(config: Config) -> None:
+    """`webcare check`: name every file and folder of the data and backup directories that is
+    open to other accounts (or, without [desk] group, to a group), and say how to close them."""
+    from store import modes
+
+    sharing = modes.current()
+    roots = [config.data_dir]
+    if config.retention.backup_dir is not None:
+        roots.append(config.retention.backup_dir)
+    if sharing.gid is not None and os.geteuid() != 0 and sharing.gid not in (os.getegid(), *os.getgroups()):
+        print(
+            f"webcare check: warning: [desk] group: you are not in group {sharing.group!r}; the "
+            "other operators cannot read what your desk writes (add yourself: "
+            f"`usermod -aG {sharing.group} $USER`, then log in again)",
+            file=sys.stderr,
+        )
+    for root in roots:
+        exposed = modes.too_open(root, sharing)
+        if exposed:
+            shown, more = exposed[:5], len(exposed) - 5
+            for e in shown:
+                print(f"webcare check: warning: {e.describe()}", file=sys.stderr)
+            if more > 0:
+                print(f"webcare check: warning: … and {more} more files and folders in {root}", file=sys.stderr)
+            hint = ""
+            if sharing.gid is None and not any(e.others for e in exposed):
+                hint = f"; if the operators share the desk through group {exposed[0].group!r}, set [desk] group = {exposed[0].group!r}"
+            print(
+                f"webcare check: {root} holds personal data: close it with `{modes.fix_command(root, sharing)}` "
+                f"(the desk and the collector also close it when they start){hint}",
+                file=sys.stderr,
+            )
+        foreign = modes.not_in_group(root, sharing)
+        if foreign:
+            print(
+                f"webcare check: warning: {len(foreign)} files and folders in {root} do not belong to group "
+                f"{sharing.group!r} (first: {foreign[0]}); the other operators may not read them: "
+                f"`{modes.fix_command(root, sharing)}`",
+                file=sys.stderr,
+            )
+
+
 def _open(config: Config):
     """The store, the sources and the poller factory for `config`."""
     from sources.registry import build_sources
@@ -234,7 +291,9 @@ def cmd_check(config: Config) -> int:
         except SmtpConfigError as exc:
             raise ConfigError(f"{config.path}: {exc}") from None
     try:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        from store.modes import make_dir
+
+        make_dir(config.data_dir)
         probe = config.data_dir / ".webcare-check"
         probe.write_text("ok")
         probe.unlink()
@@ -242,6 +301,7 @@ def cmd_check(config: Config) -> int:
         raise ConfigError(
             f"[desk] data_dir: {config.data_dir} is not writable ({exc.strerror or exc})"
         ) from None
+    _warn_open(config)
     names = ", ".join(f"{s.name} ({s.type})" for s in sources) or "none"
     print(
         f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}"

@@ -8,6 +8,7 @@ here and validated by their owners; [calendar] is parsed here into CalendarSetti
 from __future__ import annotations
 
 import getpass
+import grp
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -97,6 +98,7 @@ class Config:
     trends: TrendParams = field(default_factory=TrendParams)  # [trends]: when a spike is raised
     crisis: CrisisSettings = field(default_factory=lambda: CrisisSettings())  # [crisis]
     retention: RetentionSettings = field(default_factory=lambda: RetentionSettings())  # [retention]
+    group: str = ""  # [desk] group: the Unix group the operators share the data directory through
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
@@ -243,7 +245,7 @@ def load(path: Path) -> Config:
 
 def _parse(path: Path, data: dict[str, Any]) -> Config:
     desk = _table(data, "desk")
-    _unknown(desk, "desk", {"name", "language", "timezone", "data_dir", "operator", "initials", "website"})
+    _unknown(desk, "desk", {"name", "language", "timezone", "data_dir", "operator", "initials", "website", "group"})
     name = _str(desk, "desk", "name", "webcare")
     language = _str(desk, "desk", "language", "nl")
     if language not in LANGUAGES:
@@ -258,6 +260,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         data_dir = (path.parent / data_dir).resolve()
     operator = resolve_operator(_str(desk, "desk", "operator", ""))
     initials = _str(desk, "desk", "initials", "").strip() or initials_of(operator)
+    group = _group(_str(desk, "desk", "group", "").strip())
 
     clock = _table(data, "clock")
     _unknown(clock, "clock", {"office_hours", "office_hours_channels"})
@@ -369,7 +372,23 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         website=_str(desk, "desk", "website", ""),
         raw=data,
         calendar=_calendar(data),
+        group=group,
     )
+
+
+def _group(name: str) -> str:
+    """[desk] group must name a group this machine knows: the data directory is shared with it
+    (folders 2770, files 0660); "" keeps it private to the account (0700, 0600)."""
+    if name:
+        try:
+            grp.getgrnam(name)
+        except KeyError:
+            raise ConfigError(
+                f"[desk] group: {name!r} is not a group on this machine (create it with "
+                f"`groupadd {name}` and add the operators, or leave the key out to keep the data "
+                "directory private to one account)"
+            ) from None
+    return name
 
 
 def _date(value: Any, where: str) -> date:
