@@ -23,9 +23,10 @@ conversation runs in a worker thread, never on the event loop that draws the des
 - Messages are read with BODY.PEEK[] (never marking them read) up to `max_bytes`; a larger one
   comes as its headers and a note. `sources.mailparse` turns a message into text. Left out:
   auto-replies, bounces and read receipts, bulk mail, and the desk's own messages (from an
-  address in `own_addresses` or [smtp] from). An expert's reply to a hand-off (it keeps the
-  "[webcare m:<id>]" subject tag) is no new mention: the poller puts its text on the routed
-  mention as the expert's answer.
+  address in `own_addresses` or [smtp] from). A message with a hand-off's subject tag
+  ("[webcare m:<id>.<key>]", which an expert's reply keeps) comes with the tag's id and key and
+  its From addresses: the poller puts its text on the routed mention as the expert's answer
+  when webcare.answers takes it, and makes it a mention marked suspicious when not.
 - Replies go out as e-mail over [smtp] (`sources.handoff` sends them): To the Reply-To (else
   From), "Re: " + subject, In-Reply-To and References set so the person's mail program threads
   it.
@@ -73,7 +74,7 @@ from sources.options import Options
 from sources.source import OptionError, SourceError
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
-from webcare.routing import mention_id_in
+from webcare.routing import read_tag
 
 if TYPE_CHECKING:
     import httpx
@@ -560,7 +561,7 @@ class ImapSource:
         subject = mailparse.header(msg, "Subject")
         if not reason and address.lower() in self.own_addresses:
             reason = "the desk's own address"
-        answered = mention_id_in(subject) if not reason else None  # an expert's reply to a hand-off
+        tag = read_tag(subject) if not reason else None  # an expert's reply to a hand-off, or not
         if reason:
             log.debug("%s: left out UID %s (%s)", self.name, uid, reason)
             return None
@@ -579,9 +580,6 @@ class ImapSource:
                 "only its headers were fetched; open it in the mail program]"
             )
         reply_to = (mailparse.addresses(msg, "Reply-To") or [address])[0]
-        if answered:
-            return Item(key=message_id or f"{self.host}/{self.mailbox}:{validity}:{uid}", channel=self.channel,
-                        author=address or "?", author_name=name, text=text, title=subject, answers=answered)  # fmt: skip
         return Item(
             key=message_id or f"{self.host}/{self.mailbox}:{validity}:{uid}",
             channel=self.channel,
@@ -599,6 +597,11 @@ class ImapSource:
                 "reply_to": reply_to,
                 "subject": subject,
             },
+            # Every From address (a header may hold several, or come twice): an answer must
+            # have exactly one, the one the hand-off went to. A whole mention in case it is not.
+            answers=tag[0] if tag else "",
+            answer_key=tag[1] if tag else "",
+            extra={"from": mailparse.addresses(msg, "From")} if tag else {},
         )
 
     # --- live: IDLE --------------------------------------------------------------------

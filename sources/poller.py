@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sources.health import SourceHealth
 from sources.source import Source, SourceError
-from store import Store
+from store import Store, StoreError
 from webcare import __version__
 from webcare.intake import Intake, Item
 from webcare.mention import Mention
@@ -226,27 +226,50 @@ class Poller:
         return len(new), delay
 
     def _admit(self, source: Source, items: list[Item], now: datetime) -> list[Mention]:
-        answers = [i for i in items if i.answers]
-        if answers:
-            self._record_answers(answers, now)
-            items = [i for i in items if not i.answers]
+        # An answer taken is no mention; a tagged mail not taken is one (marked suspicious).
+        items = [i for i in items if not (i.answers and self._take_answer(i, now))]
         return self.intake.admit_all(items, source.name, source.keyword_filter, now)
 
-    def _record_answers(self, answers: list[Item], now: datetime) -> None:
-        """An expert answered a hand-off by e-mail: the answer goes on the routed mention (as
-        `a` does on the desk), once; a second mail on the same question is left in the mailbox."""
+    def _take_answer(self, item: Item, now: datetime) -> bool:
+        """An e-mail with a hand-off's subject tag: the expert's answer goes on the routed mention
+        (as `a` does on the desk), once, when webcare.answers takes it. Anything else keeps
+        coming in as an ordinary e-mail mention, marked suspicious with the reason: a forged
+        answer never reaches a reply, and a real mail is never lost."""
+        from store.handoffs import HandoffBook
+        from webcare.answers import judge
+        from webcare.routing import without_keys
         from webcare.triage import expert_answered
-        from webcare.untrusted import clean_line, clean_text
+        from webcare.untrusted import clean_text
 
-        for item in answers:
+        book = HandoffBook(self.store.data_dir)
+        senders = item.extra.get("from", [item.author])
+        verdict = judge(item.answers, item.answer_key, senders, self.store.get(item.answers), book.of(item.answers), item.ref)
+        if verdict.again:
+            return True  # the answer taken before, read again: no second answer, no mention
+        if verdict.taken:
+            assert verdict.handoff is not None
             changes, action = expert_answered(clean_text(item.text), now)
-            who = clean_line(item.author_name or item.author)
             try:
-                self.store.update_state(
-                    item.answers, changes, f"{action} (by e-mail)", who, at=now, expect={"answered_at": None}
-                )
+                # The name is ours (the hand-off's), not the mail's: a display name is the sender's to choose.
+                state = self.store.update_state(item.answers, changes, f"{action} (by e-mail)", verdict.handoff.name,
+                                                at=now, expect={"status": "routed", "answered_at": None})  # fmt: skip
             except KeyError:
-                pass  # a tag for a mention this store does not have (another desk's hand-off)
+                state = None
+            if state is not None:
+                try:
+                    book.answered(item.answers, verdict.handoff.key, now, item.ref)
+                except (StoreError, OSError):
+                    pass  # the mention has its answer: that alone refuses the key from now on
+                return True
+            verdict = type(verdict)(verdict.handoff, "the mention changed while the answer came in")
+        item.suspicious = f"tag of mention {item.answers}: {verdict.reason}"
+        item.addressed = True  # it answers our own mail: kept whatever the keyword filter
+        # A key, right or guessed, is not kept or sent on: not in the mention's title, not in
+        # the subject of a reply to whoever sent this.
+        item.title = without_keys(item.title)
+        if isinstance(item.reply_meta.get("subject"), str):
+            item.reply_meta = {**item.reply_meta, "subject": without_keys(item.reply_meta["subject"])}
+        return False
 
     def _resume(self) -> None:
         """Give each source the checkpoint it saved when the collector last ran."""

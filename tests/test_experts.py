@@ -90,7 +90,14 @@ async def test_e_then_1_routes_to_the_best_expert_who_gets_the_email(make_config
             await wait_for(lambda: "hand-off e-mailed" in Store(config.data_dir).get("m1").history[-1]["what"])
             message = email.message_from_bytes(inbox.envelopes[0].content, policy=email.policy.default)
             assert inbox.envelopes[0].rcpt_tos == ["an.peeters@example.org"]
-            assert "[webcare m:m1]" in message["Subject"]
+            # The subject tag carries the hand-off's secret key, kept in the store beside the
+            # mention, never in its state (exports and history would show it).
+            from store.handoffs import HandoffBook
+
+            [kept] = HandoffBook(config.data_dir).of("m1")
+            assert f"[webcare m:m1.{kept.key}]" in message["Subject"] and len(kept.key) == 20
+            assert (kept.to, kept.name, kept.kind, kept.at) == ("an.peeters@example.org", "An Peeters", "question", clock())
+            assert kept.key not in str(Store(config.data_dir).get("m1").export_record())
             body = message.get_body(("plain",)).get_content()
             assert hostile in body and "Graag voor 15u" in body and "@author1" in body
             assert "https://example.org/p/1" in body

@@ -811,13 +811,14 @@ async def test_the_poller_saves_the_checkpoint_and_a_restart_resumes_it(
 async def test_an_experts_reply_by_mail_becomes_the_routed_mentions_answer(
     imap_server, make_source, make_config
 ):
-    """The hand-off went out with "[webcare m:<id>]" in its subject; the expert's reply keeps it.
-    It is not a new mention: its text is the expert's answer on the routed mention, as `a` on
-    the desk would put it, once."""
+    """The hand-off went out with "[webcare m:<id>.<key>]" in its subject; the expert's reply
+    keeps it. It is not a new mention: its text is the expert's answer on the routed mention, as
+    `a` on the desk would put it, once (tests/test_expert_answers.py: what is refused)."""
     from datetime import timedelta
 
     from sources.poller import Poller
     from store import Store
+    from store.handoffs import HandoffBook
     from tests.tui_helpers import mention as make_mention
     from webcare.routing import subject_tag
 
@@ -826,15 +827,18 @@ async def test_an_experts_reply_by_mail_becomes_the_routed_mentions_answer(
     routed = make_mention(1, ARRIVED, 60)
     store.add([routed])
     store.update_state("m1", {"status": "routed", "routed_to": "An Peeters", "routed_at": ARRIVED.isoformat()}, "routed to An Peeters", "tester")
+    key = HandoffBook(config.data_dir).record("m1", kind="question", to="an.peeters@example.org", name="An Peeters", at=ARRIVED)
     server = imap_server()
-    tag = subject_tag("m1")
+    tag = subject_tag("m1", key)
     server.append(mail(subject=f"Re: {tag} Vraag over de mestbank", sender="An Peeters <an.peeters@example.org>",
                        body="De aangifte kan nog tot 31 maart.\n\nOp ma 24 nov schreef webcare:\n> Kan je helpen?\n"))  # fmt: skip
     server.append(mail(subject=f"Re: {tag} nog iets", sender="An Peeters <an.peeters@example.org>", body="En nog dit."))
     poller = Poller([make_source(server, idle=False)], Intake(config), Store(config.data_dir), clock=lambda: ARRIVED + timedelta(hours=1))
-    assert await poller.poll_once() == 0  # no new mention
+    assert await poller.poll_once() == 1  # the answer is no mention; the second mail is one
     m = Store(config.data_dir).get("m1")
     assert m.status == "responding" and m.expert_answer.startswith("De aangifte kan nog tot 31 maart.")
     assert "> Kan je helpen?" not in m.expert_answer  # the quoted hand-off is cut
     assert m.history[-1]["what"] == "expert answered (by e-mail)" and m.history[-1]["who"] == "An Peeters"
-    assert "En nog dit." not in m.expert_answer  # the first answer stands; the second stays in the mailbox
+    assert "En nog dit." not in m.expert_answer  # the first answer stands; the second is a mail
+    [second] = [x for x in Store(config.data_dir).load() if x.id != "m1"]
+    assert second.text == "En nog dit." and second.suspicious.endswith("this hand-off was answered already")

@@ -468,3 +468,16 @@ def test_feedback_to_a_unit_asks_no_answer(directory):
     assert h.kind == "feedback" and h.to == "mestbank@example.org"
     assert h.subject.startswith(subject_tag("a1b2c3d4e5") + " Feedback voor Klantendienst Mestbank")
     assert "niet te antwoorden" in h.body and HOSTILE in h.body and "Derde keer deze week" in h.body
+
+
+def test_the_subject_tag_carries_the_handoffs_key():
+    """'[webcare m:<id>.<key>]': the id finds the mention, the key (webcare.answers) proves the
+    mail answers this hand-off; a tag of an older desk has no key."""
+    from webcare.routing import read_tag, without_keys
+
+    assert subject_tag("a1b2c3d4e5", "9f8e7d6c5b4a39281706") == "[webcare m:a1b2c3d4e5.9f8e7d6c5b4a39281706]"
+    assert read_tag("RE: AW: [webcare m:a1b2c3d4e5.9f8e7d6c5b4a39281706] Vraag voor Mestbank") == ("a1b2c3d4e5", "9f8e7d6c5b4a39281706")
+    assert read_tag("Re: [webcare m:a1b2c3d4e5] Vraag") == ("a1b2c3d4e5", "")
+    assert read_tag("Re: Vraag over [webcare] iets") is None
+    assert mention_id_in("Re: [webcare m:a1b2c3d4e5.9f8e] x") == "a1b2c3d4e5"
+    assert without_keys("Re: [webcare m:a1b2c3d4e5.9f8e] x") == "Re: [webcare m:a1b2c3d4e5] x"

@@ -334,7 +334,11 @@ class WebcareApp(App[None]):
         """Route to an expert (their own countdown starts) and hand the question off."""
         now = self.clock()
         due = routed_due(expert, now)
+        # Asking the deputy of the expert it waits for: both may answer (store.handoffs).
+        waiting_for = m.routed_to if m.status == "routed" and m.answered_at is None else None
+        deputy_for = waiting_for if waiting_for and self.directory.deputy_of(waiting_for) == expert else ""
         if self.act(m, *triage.route(m, expert.name, due, now, note)):
+            key = self._handoff_key(m.id, "question", expert.email, expert.name, now, deputy_for)
             message = handoff_message(
                 m,
                 expert,
@@ -344,6 +348,7 @@ class WebcareApp(App[None]):
                 note=note,
                 deputy=self.directory.deputy_of(expert),
                 operator=self.config.operator,
+                key=key,
             )
             self._handoff(m.id, message)
 
@@ -351,6 +356,7 @@ class WebcareApp(App[None]):
         """Pass a complaint or suggestion on to a unit's mailbox, without waiting for an answer."""
         now = self.clock()
         if self.act(m, *triage.feedback(m, unit.name, now, note)):
+            key = self._handoff_key(m.id, "feedback", unit.email, unit.name, now)
             message = feedback_message(
                 m,
                 unit,
@@ -360,8 +366,22 @@ class WebcareApp(App[None]):
                 note=note,
                 language=self.config.language,
                 operator=self.config.operator,
+                key=key,
             )
             self._handoff(m.id, message)
+
+    def _handoff_key(self, mention_id: str, kind: str, to: str, name: str, now: datetime, deputy_for: str = "") -> str:
+        """Keep the hand-off with a new secret key for its subject tag (see webcare.answers).
+        Kept before it is sent, so an answer can never arrive before its key. When it cannot be
+        kept the hand-off goes without a key: its answer is then entered with `a`, never taken
+        from the mailbox."""
+        from store.handoffs import HandoffBook
+
+        try:
+            return HandoffBook(self.config.data_dir).record(mention_id, kind=kind, to=to, name=name, at=now, deputy_for=deputy_for)
+        except (StoreError, OSError) as exc:
+            self.notify(f"{word('store_error', self.config.language)}: {exc}", severity="error", markup=False)
+            return ""
 
     @work(group="handoff", exit_on_error=False)
     async def _handoff(self, mention_id: str, message) -> None:

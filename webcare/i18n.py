@@ -99,6 +99,10 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "ctrl+y copies; post the reply in the channel yourself, then ctrl+s",
     },
     "expert_answered_mail": {"nl": "Antwoord van de expert (e-mail)", "en": "The expert answered (e-mail)"},
+    "suspicious_answer": {
+        "nl": "Verdacht: niet aanvaard als antwoord van de expert",
+        "en": "Suspicious: not taken as the expert's answer",
+    },
     "claim_taken": {"nl": "{who} heeft dit antwoord overgenomen", "en": "{who} took this reply over"},
     "claim_held": {"nl": "{who} antwoordt hier al op (sinds {since}). Overnemen?", "en": "{who} is already replying (since {since}). Take over?"},
     "others_here": {"nl": "Ook hier", "en": "Also here"},

@@ -48,9 +48,12 @@ class Item:
     # Addressed to us (a mention of our account, a direct message): kept whatever the keyword
     # filter, as the organisation's own mailbox is. A search hit or a hashtag post is not.
     addressed: bool = False
-    # An expert's reply to a hand-off (it keeps the "[webcare m:<id>]" subject tag): not a new
-    # mention but the answer to the routed question of mention `answers`.
+    # An e-mail with a hand-off's subject tag "[webcare m:<id>.<key>]": `answers` is the mention
+    # id, `answer_key` the key. The poller takes it as that mention's expert answer only when
+    # webcare.answers says so; otherwise it becomes a mention, `suspicious` saying why.
     answers: str = ""
+    answer_key: str = ""
+    suspicious: str = ""
 
 
 # How many (channel, ref) → mention id pairs intake remembers to link replies to their post.
@@ -157,6 +160,7 @@ class Intake:
             in_reply_to=in_reply_to,
             parent=self.refs.get((channel, in_reply_to), "") if in_reply_to else "",
             reply_meta=_plain(item.reply_meta),
+            suspicious=clean_line(item.suspicious, 1000),
         )
 
 

@@ -82,6 +82,9 @@ class Mention:
     sentiment: str = ""  # negative | neutral | positive
     register: str = ""  # formal | informal
     anger: tuple[str, ...] = ()  # anger markers that fired: capitals, exclamations, insult
+    # An e-mail with a hand-off's subject tag that was not taken as the expert's answer
+    # (webcare.answers): why, shown in the detail pane. "" for everything else.
+    suspicious: str = ""
     # state, owned by the operators
     status: str = "new"
     category: str | None = None
@@ -147,6 +150,8 @@ class Mention:
             "sentiment": self.sentiment,
             "register": self.register,
             "anger": list(self.anger),
+            # Only when set: the other mentions' records (and old stores) stay as they were.
+            **({"suspicious": self.suspicious} if self.suspicious else {}),
         }
 
     def state_record(self) -> dict[str, Any]:
@@ -201,6 +206,7 @@ class Mention:
             sentiment=content.get("sentiment") or "",
             register=content.get("register") or "",
             anger=tuple(content.get("anger") or ()),
+            suspicious=content.get("suspicious") or "",
         )
         if state:
             m.apply_state(state)
@@ -237,5 +243,6 @@ class Mention:
     def export_record(self) -> dict[str, Any]:
         """The export contract of DESIGN.md (one JSON object per mention)."""
         out = self.content_record()
+        out.setdefault("suspicious", "")
         out.update(self.state_record())
         return out

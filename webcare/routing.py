@@ -56,7 +56,9 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9
 _PHONE = re.compile(r"^\+?[0-9][0-9 ./()-]{4,30}$")
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _MOMENT = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})\s*$")
-_SUBJECT_TAG = re.compile(r"\[webcare m:([A-Za-z0-9_-]+)\]")
+# "[webcare m:<mention id>.<key>]": the id is public (a hash of the post's link), the key is not
+# (see webcare.answers); a tag of an older desk has no key.
+_SUBJECT_TAG = re.compile(r"\[webcare m:([A-Za-z0-9_-]+)(?:\.([A-Za-z0-9_-]+))?\]")
 
 
 # --- the directory --------------------------------------------------------------------------
@@ -590,15 +592,30 @@ class Handoff:
     kind: Literal["question", "feedback"] = "question"
 
 
-def subject_tag(mention_id: str) -> str:
-    """'[webcare m:<id>]': in the subject, so the expert's answer can be matched to the mention."""
-    return f"[webcare m:{mention_id}]"
+def subject_tag(mention_id: str, key: str = "") -> str:
+    """'[webcare m:<id>.<key>]': in the subject, so the expert's answer can be matched to the
+    mention (by the id) and known to come from the hand-off's mailbox (by the key, which only
+    that hand-off carried; see webcare.answers)."""
+    return f"[webcare m:{mention_id}.{key}]" if key else f"[webcare m:{mention_id}]"
+
+
+def read_tag(subject: str) -> tuple[str, str] | None:
+    """(mention id, key) of the first `subject_tag` in a subject (a reply keeps it), the key
+    "" when the tag has none; None without a tag."""
+    m = _SUBJECT_TAG.search(subject or "")
+    return (m[1], m[2] or "") if m else None
+
+
+def without_keys(subject: str) -> str:
+    """`subject` with each tag's key left out ("[webcare m:<id>]"): for a mail kept as a mention,
+    whose subject the store, exports and a reply to its sender would otherwise repeat."""
+    return _SUBJECT_TAG.sub(lambda m: subject_tag(m[1]), subject or "")
 
 
 def mention_id_in(subject: str) -> str | None:
     """The mention id in a subject with a `subject_tag` (a reply keeps it), else None."""
-    m = _SUBJECT_TAG.search(subject or "")
-    return m[1] if m else None
+    tag = read_tag(subject)
+    return tag[0] if tag else None
 
 
 def handoff_message(
@@ -612,16 +629,18 @@ def handoff_message(
     language: str | None = None,
     deputy: Expert | None = None,
     operator: str = "",
+    key: str = "",
 ) -> Handoff:
     """The hand-off e-mail asking `expert` to answer `mention`: the mention (text, author,
     channel, link, time left), the note, when the answer is due and how to answer (reply to
-    this e-mail). `language` defaults to the expert's first of nl/en. All plain text."""
+    this e-mail). `language` defaults to the expert's first of nl/en. `key`: the hand-off's
+secret for the subject tag (store.handoffs makes and keeps it). All plain text."""
     lang = language or next((x for x in expert.languages if x in ("nl", "en")), "nl")
     nl = lang == "nl"
     due = routed_due(expert, now)
     assert due is not None
     about = expert.unit or expert.name
-    subject = f"{subject_tag(mention.id)} {'Vraag voor' if nl else 'Question for'} {about}: {_snippet(mention)}"
+    subject = f"{subject_tag(mention.id, key)} {'Vraag voor' if nl else 'Question for'} {about}: {_snippet(mention)}"
     lines = [
         f"{'Dag' if nl else 'Hello'} {expert.first_name},",
         "",
@@ -656,10 +675,11 @@ def feedback_message(
     note: str = "",
     language: str = "nl",
     operator: str = "",
+    key: str = "",
 ) -> Handoff:
     """Feedback (a complaint or suggestion) passed on to a unit's mailbox: no answer expected."""
     nl = language == "nl"
-    subject = f"{subject_tag(mention.id)} {'Feedback voor' if nl else 'Feedback for'} {unit.name}: {_snippet(mention)}"
+    subject = f"{subject_tag(mention.id, key)} {'Feedback voor' if nl else 'Feedback for'} {unit.name}: {_snippet(mention)}"
     lines = [
         f"{'Beste collega’s van' if nl else 'Dear colleagues of'} {unit.name},",
         "",

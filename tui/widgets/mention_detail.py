@@ -166,6 +166,9 @@ class MentionDetail(ScrollView, can_focus=False):
         who = m.author if not m.author_name else f"{m.author_name} ({m.author})"
         out.append(who, style="bold")
         out.append(f"  {SHORT.get(m.channel, m.channel)} · {m.channel}\n", style="dim")
+        if m.suspicious:  # a hand-off's tag on mail the desk did not take as the answer
+            out.append(word("suspicious_answer", lang), style="bold red")
+            out.append(f" ({m.suspicious})\n", style="red")  # plain text: it quotes a sender
         others = getattr(self.app, "others_on", lambda _id: [])(m.id)
         if others:  # other operators on this mention: never answer one person twice
             out.append(f"{word('others_here', lang)}: ", style="bold yellow")
