@@ -170,10 +170,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _open(config: Config):
     """The store, the sources and the poller factory for `config`."""
+    from sources.http import NetworkPolicy
     from sources.registry import build_sources
     from store import Store
 
     sources = build_sources(config)
+    network = NetworkPolicy.from_config(config)
     store = Store(config.data_dir)
 
     def make_poller(on_new=None):
@@ -184,15 +186,17 @@ def _open(config: Config):
         from webcare.intake import Intake
 
         chores = lambda: daily(config, store, lambda: datetime.now(UTC))  # noqa: E731
-        return Poller(sources, Intake(config), store, on_new=on_new, chores=chores)
+        return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network)
 
     return store, sources, make_poller
 
 
 def cmd_check(config: Config) -> int:
+    from sources.http import NetworkPolicy
     from sources.registry import build_sources
 
     sources = build_sources(config)
+    NetworkPolicy.from_config(config)
     check_holidays(config)
     if config.raw.get("smtp") is not None:
         from sources.handoff import SmtpConfigError, SmtpSettings
@@ -219,10 +223,12 @@ def cmd_check(config: Config) -> int:
 
 def cmd_desk(config: Config) -> int:
     store, sources, make_poller = _open(config)
+    from sources.http import NetworkPolicy
     from sources.replies import repliers
     from tui.app import WebcareApp
 
-    WebcareApp(config, store, make_poller=make_poller, senders=repliers(sources)).run()
+    senders = repliers(sources, NetworkPolicy.from_config(config))  # replies follow [network] too
+    WebcareApp(config, store, make_poller=make_poller, senders=senders).run()
     return 0
 
 
