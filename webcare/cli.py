@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import csv
 import json
+import logging
 import os
 import signal
 import sys
@@ -30,6 +31,7 @@ from webcare import __version__
 from webcare.config import Config, ConfigError, check_holidays, load
 from webcare.mention import Mention
 from webcare.planning import CSV_COLUMNS as PLAN_CSV_COLUMNS
+from webcare.untrusted import CleanFormatter
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -123,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Warnings from the sources (no logging is configured otherwise) go to standard error
+    # through logging's last-resort handler: cleaned of escape codes like all outside text.
+    logging.lastResort.setFormatter(CleanFormatter())
     try:
         config = load(find_config(getattr(args, "config", None)))
         if args.command == "check":
@@ -298,14 +303,18 @@ def cmd_export(config: Config, fmt: str, output: str | None, author: str | None 
             return 0
         # The CSV has the same columns as the JSON records (taken from the record itself, so it
         # never falls behind it); lists and tables (history, feedback, …) are JSON in their cell.
+        # Every cell is written as text a spreadsheet will not run (a post that starts with "="
+        # is outside text): see csv_cell.
+        from webcare.untrusted import csv_cell
+
         writer = csv.DictWriter(out, fieldnames=list(Mention.export_fields()))
         writer.writeheader()
         for m in mentions:
             writer.writerow(
                 {
-                    key: json.dumps(value, ensure_ascii=False)
-                    if isinstance(value, list | dict)
-                    else value
+                    key: csv_cell(
+                        json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+                    )
                     for key, value in m.export_record().items()
                 }
             )
