@@ -249,7 +249,10 @@ class NetworkPolicy:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 seconds: float | None = float(value)
             else:
-                duration = parse_duration(str(value)) if isinstance(value, str) else None
+                try:
+                    duration = parse_duration(value) if isinstance(value, str) else None
+                except ValueError:
+                    duration = None
                 seconds = duration.total_seconds() if duration is not None else None
             if seconds is None or not 1 <= seconds <= 3600:
                 raise ConfigError(
@@ -330,6 +333,17 @@ async def _check_target(url: httpx.URL, policy: NetworkPolicy, what: str) -> Non
 
 def _origin(url: httpx.URL) -> tuple[str, str, int]:
     return url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)
+
+
+def _same_server(current: httpx.URL, target: httpx.URL) -> bool:
+    """The same origin, or the same host moving from http to https on the default ports."""
+    if _origin(current) == _origin(target):
+        return True
+    return (
+        current.host == target.host
+        and _origin(current)[::2] == ("http", 80)
+        and _origin(target)[::2] == ("https", 443)
+    )
 
 
 def make_client(policy: NetworkPolicy | None = None, **kwargs: Any) -> httpx.AsyncClient:
@@ -439,7 +453,10 @@ async def _follow(
                 f"{prefix}the server redirected a {request.method} (HTTP {response.status_code}) "
                 f"to {target.host}: not sent on"
             )
-        await _check_target(target, policy, prefix)
+        if not _same_server(request.url, target):
+            # Within one server (a trailing slash, http to https) is where the operator pointed
+            # us already; anywhere else must be public, or allowed.
+            await _check_target(target, policy, prefix)
         kept = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "cookie")}
         if _origin(target) != _origin(request.url):
             # Another host (or port, or scheme): the secrets stay with the host they were for.
