@@ -11,11 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from httpserver import FeedServer, feed_server_fixture  # noqa: F401 (the feed_server fixture)
+from test_mastodon import Paged, make_source, mention_for, notification
 from tui_helpers import make_app, mention, screen_lines
 
+from sources.http import make_client
 from sources.poller import Poller
 from sources.registry import build_sources
+from sources.replies import Replier
+from sources.source import SourceError
 from store import Store
 from tests.conftest import write_config
 from webcare.config import load
@@ -131,3 +136,22 @@ def test_csv_exports_open_hostile_cells_as_text(tmp_path, clock):
     assert access.returncode == 0, access.stderr
     [row] = list(csv.DictReader(io.StringIO(access.stdout, newline="")))
     assert row["author"] == "'=evil" and row["text"] == "'" + FORMULAS[0]
+
+
+async def test_a_platforms_refusal_of_a_reply_reaches_the_desk_cleaned(
+    make_config, feed_server, monkeypatch
+):
+    """The composer shows why a reply was not sent: the platform's own words, cleaned."""
+    monkeypatch.setenv("MASTODON_TOKEN", "s3cret")
+    Paged(feed_server, "/api/v1/notifications", [notification(1)])
+    feed_server.serve(
+        "/api/v1/statuses", json.dumps({"error": HOSTILE}).encode(), status=422,
+        content_type="application/json",
+    )  # fmt: skip
+    source = make_source(make_config, instance=feed_server.base, token_env="MASTODON_TOKEN")
+    async with make_client() as client:
+        (item,) = await source.fetch(client)
+    with pytest.raises(SourceError) as info:
+        await Replier(source)(mention_for(make_config, item), "Dank voor uw vraag.")
+    assert "HTTP 422" in str(info.value) and "quota gnissim exceeded" in str(info.value)
+    assert_clean(str(info.value))
