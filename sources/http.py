@@ -223,7 +223,6 @@ class NetworkPolicy:
     def from_config(cls, config: Config) -> NetworkPolicy:
         """The [network] table, checked; raises ConfigError naming the key."""
         from webcare.config import ConfigError
-        from webcare.norms import parse_duration
 
         table = config.raw.get("network", {})
         if not isinstance(table, dict):
@@ -249,11 +248,7 @@ class NetworkPolicy:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 seconds: float | None = float(value)
             else:
-                try:
-                    duration = parse_duration(value) if isinstance(value, str) else None
-                except ValueError:
-                    duration = None
-                seconds = duration.total_seconds() if duration is not None else None
+                seconds = _seconds(value) if isinstance(value, str) else None
             if seconds is None or not 1 <= seconds <= 3600:
                 raise ConfigError(
                     f"{config.path}: [network] deadline: {value!r} is not a duration between "
@@ -268,6 +263,20 @@ class NetworkPolicy:
         if host in self.allow_hosts:
             return True
         return any(host.endswith(entry[1:]) for entry in self.allow_hosts if entry.startswith("*."))
+
+
+def _seconds(text: str) -> float | None:
+    """'30s', '2m', '1h' in seconds; None when it is not a duration."""
+    from webcare.norms import parse_duration
+
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*s(?:ec)?\s*$", text)
+    if m:
+        return float(m[1])
+    try:
+        duration = parse_duration(text)
+    except ValueError:
+        return None
+    return duration.total_seconds() if duration is not None else None
 
 
 def _host_name(value: object) -> str | None:

@@ -285,3 +285,12 @@ def test_network_settings_are_read_and_checked(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match=None) as info:
             NetworkPolicy.from_config(write_config(tmp_path, url, f"[network]\n{bad}\n"))
         assert says in str(info.value), bad
+
+
+def test_the_bundled_network_example_is_valid(tmp_path: Path) -> None:
+    shipped = (Path(__file__).resolve().parent.parent / "config.toml").read_text(encoding="utf-8")
+    start = shipped.index("# [network]")
+    block = [line.split("#", 2)[1].strip() for line in shipped[start:].splitlines()[:3]]
+    assert block[0] == "[network]"
+    policy = NetworkPolicy.from_config(write_config(tmp_path, "https://example.org/", "\n".join(block) + "\n"))
+    assert policy.allows("intranet.example") and policy.deadline == 60
