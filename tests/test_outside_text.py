@@ -155,3 +155,19 @@ async def test_a_platforms_refusal_of_a_reply_reaches_the_desk_cleaned(
         await Replier(source)(mention_for(make_config, item), "Dank voor uw vraag.")
     assert "HTTP 422" in str(info.value) and "quota gnissim exceeded" in str(info.value)
     assert_clean(str(info.value))
+
+
+def test_a_sources_warning_reaches_standard_error_cleaned(tmp_path):
+    """Sources warn through logging (no handler is configured, so its last-resort handler
+    writes to standard error): what a warning quotes from a server is cleaned there too."""
+    path = write_config(tmp_path)
+    script = (
+        "import logging, sys\n"
+        "from webcare import cli\n"
+        f"cli.main(['check', '--config', {str(path)!r}])\n"
+        f"logging.getLogger('sources.imap').warning('mailbox: %s', {HOSTILE!r})\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert "mailbox: quota gnissim exceeded" in result.stderr
+    assert_clean(result.stderr)
