@@ -466,6 +466,7 @@ async def _follow(
             # Within one server (a trailing slash, http to https) is where the operator pointed
             # us already; anywhere else must be public, or allowed.
             await _check_target(target, policy, prefix)
+        # Host comes from the new URL; cookies from the client's jar, which knows their domains.
         kept = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "cookie")}
         if _origin(target) != _origin(request.url):
             # Another host (or port, or scheme): the secrets stay with the host they were for.
