@@ -63,7 +63,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from sources.http import check, json_of, pause_after
+from sources.http import buffered, check, exchange, json_of, pause_after, read_body
 from sources.options import Options
 from sources.source import OptionError, SourceError
 from webcare.config import Config, SourceConfig
@@ -551,25 +551,11 @@ class BlueskySource:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            async with client.stream(method, url, params=params, json=body, headers=headers) as r:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in r.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_BYTES:
-                        raise SourceError(
-                            f"{what}: the answer is larger than {MAX_BYTES // 1024**2} MB"
-                        )
-                    chunks.append(chunk)
-                # the body is decoded already: drop the headers that describe its transfer
-                kept = [
-                    (k, v)
-                    for k, v in r.headers.multi_items()
-                    if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-                ]
-                return httpx.Response(
-                    r.status_code, headers=kept, content=b"".join(chunks), request=r.request
-                )
+            async with exchange(
+                client, method, url, what, params=params, json=body, headers=headers
+            ) as r:
+                too_big = f"{what}: the answer is larger than {MAX_BYTES // 1024**2} MB"
+                return buffered(r, await read_body(r, MAX_BYTES, too_big))
         except httpx.TimeoutException:
             raise SourceError(f"{what}: timed out") from None
         except httpx.ConnectError:

@@ -43,7 +43,13 @@ retry_delays: tuple[int, ...] = (30, 120, 600)
 
 
 class HandoffError(Exception):
-    """The hand-off could not be sent; the message says why, for the person on duty."""
+    """The hand-off could not be sent; the message says why, for the person on duty. It may
+    quote the mail server (its refusal), so it is cleaned like any outside text."""
+
+    def __init__(self, message: str) -> None:
+        from webcare.untrusted import clean_line
+
+        super().__init__(clean_line(message, 500))
 
 
 class SmtpConfigError(HandoffError, ValueError):

@@ -56,7 +56,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
-from sources.http import check, json_of, pause_after
+from sources.http import buffered, check, exchange, iter_decoded, json_of, pause_after, read_body
 from sources.options import Options
 from sources.rss import html_to_text
 from sources.source import OptionError, SourceError
@@ -437,13 +437,16 @@ class MastodonSource:
         import httpx
 
         try:
-            async with client.stream(
+            async with exchange(
+                client,
                 method,
                 url,
+                what,
                 params=params,
                 json=body,
                 headers={**self._headers(), **(headers or {})},
                 timeout=self.timeout,
+                deadline=self.timeout,
                 follow_redirects=False,  # the token goes to our server and nowhere else
             ) as r:
                 content = await _read_capped(r, MAX_BYTES, what)
@@ -546,12 +549,15 @@ class MastodonSource:
         what = self._what(f"stream {what}")
         timeout = httpx.Timeout(self.stream_timeout, connect=TIMEOUT)
         try:
-            async with client.stream(
+            async with exchange(
+                client,
                 "GET",
                 url,
+                what,
                 params=params,
                 headers={**self._headers(), "Accept": "text/event-stream"},
                 timeout=timeout,
+                deadline=None,  # meant to stay open: the heartbeat's read timeout watches it
                 follow_redirects=False,
             ) as r:
                 if r.status_code != 200:
@@ -564,7 +570,7 @@ class MastodonSource:
                     raise SourceError(f"{what}: HTTP {r.status_code}, not an event stream")
                 await queue.put(("connected", None))
                 parser = SSEParser()
-                async for chunk in r.aiter_bytes():
+                async for chunk in iter_decoded(r, what):
                     batch = []
                     for event, data in parser.feed(chunk):
                         batch += self._event_items(event, data)
@@ -796,23 +802,7 @@ class SSEParser:
 
 
 async def _read_capped(r: httpx.Response, limit: int, what: str) -> bytes:
-    chunks, size = [], 0
-    async for chunk in r.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise SourceError(f"{what}: an answer larger than {limit // 1024**2 or 1} MB")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_body(r, limit, f"{what}: an answer larger than {limit // 1024**2 or 1} MB")
 
 
-def _buffered(r: httpx.Response, content: bytes) -> httpx.Response:
-    """A read response as an ordinary one (for sources.http): the decoded body, its headers
-    minus those that described the encoding on the wire."""
-    import httpx
-
-    headers = [
-        (k, v)
-        for k, v in r.headers.multi_items()
-        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-    ]
-    return httpx.Response(r.status_code, headers=headers, content=content, request=r.request)
+_buffered = buffered

@@ -23,14 +23,18 @@ from store import Store, StoreError
 from webcare import __version__
 from webcare.intake import Intake, Item
 from webcare.mention import Mention
+from webcare.untrusted import clean_line
 
 if TYPE_CHECKING:
     import httpx
+
+    from sources.http import NetworkPolicy
 
 USER_AGENT = f"webcare/{__version__} (government webcare desk; feed reader)"
 BACKOFF_BASE = 15.0  # seconds before the first retry
 BACKOFF_MAX = 30 * 60.0
 HEARTBEAT_EVERY = 30.0
+MAX_ERROR = 300  # characters of an error kept for the header and health.json
 
 
 def utcnow() -> datetime:
@@ -51,17 +55,26 @@ def backoff_delay(failures: int, retry_after: float | None, rng: Callable[[], fl
 
 
 def describe(exc: BaseException) -> str:
-    """A one-line error for the header: what failed, not a traceback."""
+    """A one-line error for the header, health.json and `collect --once`: what failed, not a
+    traceback. This is where a source's failure enters the desk, and it may quote a server
+    (an API's error text, a mail server's refusal): cleaned like any outside text, so escape
+    codes never reach a terminal and it stays one short line."""
+    return clean_line(_said(exc), MAX_ERROR)
+
+
+def _said(exc: BaseException) -> str:
     if isinstance(exc, SourceError):
         return str(exc)
-    import httpx  # already imported by then: a client made the request that failed
+    import sys
 
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect: {exc}" if str(exc) else "cannot connect"
-    if isinstance(exc, httpx.HTTPError):
-        return f"{type(exc).__name__}: {exc}"
+    httpx = sys.modules.get("httpx")  # a failure before any request: httpx may not be loaded
+    if httpx is not None:
+        if isinstance(exc, httpx.TimeoutException):
+            return "timed out"
+        if isinstance(exc, httpx.ConnectError):
+            return f"cannot connect: {exc}" if str(exc) else "cannot connect"
+        if isinstance(exc, httpx.HTTPError):
+            return f"{type(exc).__name__}: {exc}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
@@ -78,6 +91,7 @@ class Poller:
         rng: Callable[[], float] = random.random,
         on_new: Callable[[int], Any] | None = None,
         chores: Callable[[], Any] | None = None,
+        network: NetworkPolicy | None = None,
     ) -> None:
         self.sources = sources
         self.intake = intake
@@ -86,6 +100,7 @@ class Poller:
         self.rng = rng
         self.on_new = on_new  # told how many new mentions were stored (the in-process desk refreshes)
         self.chores = chores  # the collector's daily housekeeping (store/housekeeping.py)
+        self.network = network  # [network]: allowed redirect hosts, the deadline per request
         self.health = {s.name: SourceHealth(s.name) for s in sources}
         self.started_at = clock()
         self._health_dirty = asyncio.Event()
@@ -97,11 +112,10 @@ class Poller:
     def _client(self) -> httpx.AsyncClient:
         import httpx  # here, not at the top: the desk paints before it starts polling
 
-        return httpx.AsyncClient(
-            headers={"User-Agent": USER_AGENT},
-            follow_redirects=True,
-            timeout=httpx.Timeout(20.0, connect=10.0),
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        from sources.http import make_client
+
+        return make_client(
+            self.network, limits=httpx.Limits(max_connections=32, max_keepalive_connections=16)
         )
 
     async def poll_once(self) -> int:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sources.source import Source
+from sources.source import Source, SourceError
 from webcare.mention import Mention
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from sources.http import NetworkPolicy
+
 
 class Replier:
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, network: NetworkPolicy | None = None) -> None:
         self.source = source
+        self.network = network
         self.dry_run = getattr(source, "replies", "send") == "dry-run"
 
     @property
@@ -27,17 +30,21 @@ class Replier:
         return self.source.name
 
     async def __call__(self, mention: Mention, text: str) -> str:
-        """Post `text` as the reply to `mention`; returns its link or id on the platform."""
+        """Post `text` as the reply to `mention`; returns its link or id on the platform.
+        A failure is a SourceError with a cleaned one-line message: it may quote the
+        platform's own error text, and the desk shows it."""
         import httpx
 
-        from sources.poller import USER_AGENT
+        from sources.http import make_client
+        from sources.poller import describe
 
-        async with httpx.AsyncClient(
-            headers={"User-Agent": USER_AGENT}, timeout=httpx.Timeout(30.0, connect=10.0)
-        ) as client:
-            return await self.source.reply(client, mention, text)  # type: ignore[attr-defined]
+        async with make_client(self.network, timeout=httpx.Timeout(30.0, connect=10.0)) as client:
+            try:
+                return await self.source.reply(client, mention, text)  # type: ignore[attr-defined]
+            except Exception as exc:
+                raise SourceError(describe(exc)) from None
 
 
-def repliers(sources: Iterable[Source]) -> dict[str, Replier]:
+def repliers(sources: Iterable[Source], network: NetworkPolicy | None = None) -> dict[str, Replier]:
     """Source name → Replier, for every source that can post replies."""
-    return {s.name: Replier(s) for s in sources if getattr(s, "can_reply", False)}
+    return {s.name: Replier(s, network) for s in sources if getattr(s, "can_reply", False)}

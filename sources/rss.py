@@ -185,31 +185,30 @@ class RSSSource:
         """The body and what to remember of a 200, or None for a 304; raises SourceError."""
         import httpx
 
+        from sources.http import exchange
+
         try:
-            async with asyncio.timeout(self.timeout):
-                async with client.stream(
-                    "GET", self.url, headers=headers, timeout=self.timeout
-                ) as r:
-                    if r.status_code == 304:
-                        return None
-                    if r.status_code in (429, 503):
-                        retry_after = parse_retry_after(r.headers.get("Retry-After"))
-                        when = "" if retry_after is None else f" (retry after {retry_after:.0f} s)"
-                        raise SourceError(
-                            f"HTTP {r.status_code} {r.reason_phrase}{when}".strip(), retry_after
-                        )
-                    if not 200 <= r.status_code < 300:
-                        raise SourceError(f"HTTP {r.status_code} {r.reason_phrase}".strip())
-                    body = await self._read_capped(r)
-                    return (
-                        body,
-                        r.headers.get("Content-Type", ""),
-                        str(r.url),
-                        r.headers.get("ETag"),
-                        r.headers.get("Last-Modified"),
+            async with exchange(
+                client, "GET", self.url, headers=headers, deadline=self.timeout, timeout=self.timeout
+            ) as r:
+                if r.status_code == 304:
+                    return None
+                if r.status_code in (429, 503):
+                    retry_after = parse_retry_after(r.headers.get("Retry-After"))
+                    when = "" if retry_after is None else f" (retry after {retry_after:.0f} s)"
+                    raise SourceError(
+                        f"HTTP {r.status_code} {r.reason_phrase}{when}".strip(), retry_after
                     )
-        except TimeoutError:
-            raise SourceError(f"timed out after {self.timeout:g} s") from None
+                if not 200 <= r.status_code < 300:
+                    raise SourceError(f"HTTP {r.status_code} {r.reason_phrase}".strip())
+                body = await self._read_capped(r)
+                return (
+                    body,
+                    r.headers.get("Content-Type", ""),
+                    str(r.url),
+                    r.headers.get("ETag"),
+                    r.headers.get("Last-Modified"),
+                )
         except httpx.TimeoutException:
             raise SourceError(f"timed out after {self.timeout:g} s") from None
         except httpx.ConnectError as exc:
@@ -220,23 +219,11 @@ class RSSSource:
             raise SourceError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
 
     async def _read_capped(self, r: httpx.Response) -> bytes:
-        """The (decoded) body, refusing past `max_bytes` without reading the rest."""
-        too_big = SourceError(f"feed larger than {describe_size(self.max_bytes)}")
-        declared = r.headers.get("Content-Length", "")
-        if (
-            declared.isdigit()
-            and "Content-Encoding" not in r.headers
-            and int(declared) > self.max_bytes
-        ):
-            raise too_big
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in r.aiter_bytes():
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise too_big
-            chunks.append(chunk)
-        body = b"".join(chunks)
+        """The (decoded) body, refusing past `max_bytes` (counted after decompression, piece
+        by piece) without reading the rest."""
+        from sources.http import read_body
+
+        body = await read_body(r, self.max_bytes, f"feed larger than {describe_size(self.max_bytes)}")
         if not body or body.isspace():
             raise SourceError("not a feed: the response is empty")
         return body

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import csv
 import json
+import logging
 import os
 import signal
 import sys
@@ -31,6 +32,7 @@ from webcare import __version__
 from webcare.config import Config, ConfigError, check_holidays, load
 from webcare.mention import Mention
 from webcare.planning import CSV_COLUMNS as PLAN_CSV_COLUMNS
+from webcare.untrusted import CleanFormatter
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -131,6 +133,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Warnings from the sources (no logging is configured otherwise) go to standard error
+    # through logging's last-resort handler: cleaned of escape codes like all outside text.
+    logging.lastResort.setFormatter(CleanFormatter())
     try:
         config = load(find_config(getattr(args, "config", None)))
         _private(config, fix=args.command != "check")
@@ -259,10 +264,12 @@ def _warn_open(config: Config) -> None:
 
 def _open(config: Config):
     """The store, the sources and the poller factory for `config`."""
+    from sources.http import NetworkPolicy
     from sources.registry import build_sources
     from store import Store
 
     sources = build_sources(config)
+    network = NetworkPolicy.from_config(config)
     store = Store(config.data_dir)
 
     def make_poller(on_new=None):
@@ -273,15 +280,17 @@ def _open(config: Config):
         from webcare.intake import Intake
 
         chores = lambda: daily(config, store, lambda: datetime.now(UTC))  # noqa: E731
-        return Poller(sources, Intake(config), store, on_new=on_new, chores=chores)
+        return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network)
 
     return store, sources, make_poller
 
 
 def cmd_check(config: Config) -> int:
+    from sources.http import NetworkPolicy
     from sources.registry import build_sources
 
     sources = build_sources(config)
+    NetworkPolicy.from_config(config)
     check_holidays(config)
     if config.raw.get("smtp") is not None:
         from sources.handoff import SmtpConfigError, SmtpSettings
@@ -311,10 +320,12 @@ def cmd_check(config: Config) -> int:
 
 def cmd_desk(config: Config) -> int:
     store, sources, make_poller = _open(config)
+    from sources.http import NetworkPolicy
     from sources.replies import repliers
     from tui.app import WebcareApp
 
-    WebcareApp(config, store, make_poller=make_poller, senders=repliers(sources)).run()
+    senders = repliers(sources, NetworkPolicy.from_config(config))  # replies follow [network] too
+    WebcareApp(config, store, make_poller=make_poller, senders=senders).run()
     return 0
 
 
@@ -384,14 +395,18 @@ def cmd_export(config: Config, fmt: str, output: str | None, author: str | None 
             return 0
         # The CSV has the same columns as the JSON records (taken from the record itself, so it
         # never falls behind it); lists and tables (history, feedback, …) are JSON in their cell.
+        # Every cell is written as text a spreadsheet will not run (a post that starts with "="
+        # is outside text): see csv_cell.
+        from webcare.untrusted import csv_cell
+
         writer = csv.DictWriter(out, fieldnames=list(Mention.export_fields()))
         writer.writeheader()
         for m in mentions:
             writer.writerow(
                 {
-                    key: json.dumps(value, ensure_ascii=False)
-                    if isinstance(value, list | dict)
-                    else value
+                    key: csv_cell(
+                        json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+                    )
                     for key, value in m.export_record().items()
                 }
             )

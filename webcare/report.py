@@ -66,6 +66,7 @@ from webcare import i18n
 from webcare.i18n import DAY_NAMES, when
 from webcare.mention import Mention
 from webcare.norms import clock_start
+from webcare.untrusted import csv_cell
 
 SENTIMENTS = ("negative", "neutral", "positive", "unknown")
 TOP = 10  # entries in the top lists (themes, rules, voices)
@@ -978,19 +979,14 @@ def csv_rows(report: Report) -> Iterable[tuple[str, str, str, Any]]:
                     )
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value: Any) -> Any:
-    """A CSV cell. Text that a spreadsheet would run as a formula (=, +, -, @ first) is
-    prefixed with a quote: names and themes come from outside (CSV injection)."""
+    """A CSV cell. Text that a spreadsheet would run as a formula is prefixed with a quote
+    (csv_cell): names and themes come from outside (CSV injection)."""
     if value is None:
         return ""
     if isinstance(value, float):
         return repr(round(value, 6))
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
+    return csv_cell(value)
 
 
 def to_csv(report: Report) -> str:

@@ -8,6 +8,7 @@ bidi override/isolate characters (the "Trojan source" trick that shows text reve
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
@@ -58,3 +59,29 @@ def first_line(text: str, limit: int = 200) -> str:
         if line.strip():
             return line.strip()[:limit]
     return ""
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and carriage
+# return, may drop them and read what follows): OWASP's list, with the full-width forms that
+# some spreadsheets fold to the ASCII ones.
+_FORMULA_START = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+
+
+def csv_cell(value: object) -> object:
+    """`value` safe as a CSV cell (OWASP, CSV injection): a text that a spreadsheet would read
+    as a formula, even after leading spaces, gets a leading single quote, so it opens as text.
+    Numbers and other non-text values are left as they are (ours, not outside text); the
+    csv module still does the quoting."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in _FORMULA_START or value.lstrip()[:1] in _FORMULA_START:
+        return "'" + value
+    return value
+
+
+class CleanFormatter(logging.Formatter):
+    """Log lines cleaned like any outside text: a source's warning may quote a server, a
+    mail's header or an exception about either, and log lines end up on a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clean_text(super().format(record))
