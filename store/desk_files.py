@@ -11,9 +11,8 @@ An erasure (store.retention.forget) passes each of them, and each member of a ba
 through `erase_in` with an eraser that knows the person (their handles, names, the ids and
 refs of their mentions, the first words of their posts). What it does per file:
 
-- journals (notes, crisis log) keep every entry; a text that names the person has the name
-  replaced by "[…]", a text that quotes their post or names one of their mentions becomes
-  "[…]" as a whole. The crisis log's start/decision/end structure stays, so crisis mode does
+- journals (notes, crisis log) keep every entry; in a text their names and their mentions'
+  ids become "[…]", and a text that quotes one of their posts becomes "[…]" as a whole. The crisis log's start/decision/end structure stays, so crisis mode does
   not change.
 - a saved handover is a document: a line about one of their mentions (its id, their words)
   becomes "- […]", other lines lose the name.

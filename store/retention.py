@@ -759,11 +759,14 @@ def forget(
         # hold the old refs in memory, takes the scrubbed checkpoint up before it writes one
         # (Store.write_checkpoint).
         with holding(store._write_lock, data_dir):
+            scrubbed = False
             for path in _other_files(data_dir, backups_dir):
                 name = path.relative_to(data_dir).as_posix()
                 if desk_files.rewrite(path, lambda data, name=name: change(name, data)):
                     result.files += 1
-            store.checkpoints_scrubbed()
+                    scrubbed |= desk_files.kind_of(name) == "checkpoint"
+            if scrubbed:
+                store.checkpoints_scrubbed()
             _sweep_tmp(data_dir)
 
         # 4. Everything else in the store: their identifiers out of other people's mentions and
