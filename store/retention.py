@@ -26,8 +26,18 @@ collector does not collect the same post again, and other desks' handles (which 
 mention's place) stay valid. What remains is no longer about an identifiable person. Besides
 their own mentions it removes their identifiers everywhere else (see `forget`).
 
-Retention leaves backups alone: an archive is rotated out after `keep` days, so a text lives
-at most that long past the retention in the backups. Run retention before the daily backup.
+Retention also covers the desk's other files (`expire_desk_files`, store/desk_files.py:
+notes, the crisis log, saved handovers, drafts, presence). It leaves backups alone: an archive
+is rotated out after `keep` days, so a text lives at most that long past the retention in the
+backups. Run retention before the daily backup.
+
+Every rewrite of a segment is counted in rewrites.json (Store.rewrite_segment): open desks
+re-read those mentions within a second or two (Store.changes), so what retention or an erasure
+removed disappears from their screens too.
+
+privacy.log keeps, instead of a name, an HMAC-SHA256 of it keyed with the data directory's own
+secret (data_dir/secret, `data_secret`): the same person has another hash on another desk, and
+nobody without the secret can confirm a guessed name against the log.
 """
 
 from __future__ import annotations
@@ -688,10 +698,15 @@ def forget(
     from those mentions (handle or address, Reply-To address, a display name that cannot be an
     ordinary word, the links and refs of their posts), are then removed from everything else:
     other people's mentions that name or answer them, our replies and notes on those, the
-    content plan, health.json, and every backup archive (each rewritten atomically). Orphaned
-    temporary files are deleted. Finally every file is searched for the identifiers: what
-    still holds one is listed in `remaining` (empty when the erasure is complete). A line goes to
-    privacy.log: when, the operator, the subject's hash and the figures, never the name.
+    content plan, health.json, the notes, the crisis log, saved handovers, drafts, presence
+    and the sources' checkpoints (store/desk_files.py says how each), and every backup archive
+    (each rewritten atomically, under the write lock). Orphaned temporary files are deleted.
+    Finally every file in the data directory and the backup folder (every member of an
+    archive, the content of a .gz) is searched for the identifiers, and outside the segments
+    for their mentions' ids and the first words of their posts: what still holds one is
+    listed in `remaining` (empty when the erasure is complete). A line goes to privacy.log:
+    when, the operator, the subject's keyed hash and the figures, never the name (their
+    lines from before the secret are re-keyed).
 
     Resumable: the person's own mentions are erased last, so a run that crashed part-way can
     be run again and still knows every identifier. Not covered: someone quoting their words
