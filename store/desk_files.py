@@ -120,8 +120,14 @@ def erase_in(name: str, data: bytes, er: Eraser) -> bytes | None:
                 value = er.redact(value)
             new = orjson.dumps(value)
         else:
-            new = "".join(er.text(line) for line in text.splitlines(keepends=True)).encode()
+            new = "".join(_line(line, er) for line in text.splitlines(keepends=True)).encode()
     return None if new == data else new
+
+
+def _line(line: str, er: Eraser) -> str:
+    """One line of a text file without the person, its line break kept."""
+    body = line.rstrip("\r\n")
+    return er.text(body) + line[len(body) :]
 
 
 def _names_id(text: str, er: Eraser) -> bool:
@@ -151,7 +157,7 @@ def _handover(text: str, er: Eraser) -> str:
             lead = re.match(r"^\s*(?:[-*]\s+)?", body)[0]
             out.append(f"{lead}{REMOVED}" + line[len(body) :])
         else:
-            out.append(er.text(body) + line[len(body) :])
+            out.append(_line(line, er))
     return "".join(out)
 
 
