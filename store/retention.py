@@ -918,7 +918,7 @@ def _remaining(
         kind = desk_files.kind_of(name)
         if kind == "segment" or name.endswith(".idx"):
             return red.found(text)
-        if name.endswith(SECRET_FILE):
+        if name == SECRET_FILE:
             return False
         if er.found(text) or legacy in text:
             return True

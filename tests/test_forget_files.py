@@ -276,3 +276,17 @@ async def test_an_open_desk_drops_the_forgotten_person_within_seconds(make_confi
         text = screen_text(app)
         assert "[…] klopt" in text and "een-gewone-vraag" in text and "Boerenzoon" not in text
         assert app.queue.get("m-0001").text == "" and app.queue.get("m-0001").author == ""
+
+
+def test_what_retention_rewrites_reaches_a_handle_that_is_open(tmp_path: Path) -> None:
+    """A desk's store handle reports mentions rewritten by another process (changes()), once."""
+    data = tmp_path / "data"
+    Store(data, segment_size=5).add([mention(i, days=i) for i in range(12)])
+    desk = Store(data, segment_size=5)
+    desk.load_index()
+    assert not desk.changes()
+    assert anonymise_older_than(Store(data, segment_size=5), datetime(2026, 6, 4, 9, tzinfo=UTC), NOW) == 3
+    changes = desk.changes()
+    assert sorted(m.id for m in changes.rewritten if not m.text) == ["m-0000", "m-0001", "m-0002"]
+    assert {m.id for m in changes.rewritten} == {f"m-{i:04d}" for i in range(5)}  # their segment
+    assert not changes.states and not desk.changes()  # reported once
