@@ -30,7 +30,7 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -470,9 +470,11 @@ class Store:
             self._forget_if_full(seg, content)
             return out
 
-    def changes(self) -> StoreChanges:
+    def changes(self, holds: Callable[[int], bool] | None = None) -> StoreChanges:
         """What other processes (and this handle's own add()) wrote since the last look, apart
-        from this handle's own state changes. Cheap when nothing changed: two stats per segment."""
+        from this handle's own state changes. Cheap when nothing changed: two stats per segment.
+        `holds(seg)`: whether the caller holds that segment's mentions (default: all); only
+        those of a rewritten segment it holds are read again and reported."""
         with self._mutex:
             out = StoreChanges()
             segments = self._segments()
@@ -492,7 +494,7 @@ class Store:
                 self._health_sig = sig
                 out.health = self.read_health()
             for seg in self._look_at_rewrites():
-                if seg in self._content_seen:  # else its mentions are new to this handle
+                if seg in self._content_seen and (holds is None or holds(seg)):
                     out.rewritten += self.load_segment(seg)
             for m in out.rewritten:
                 out.states.pop(m.id, None)  # already current in the mention

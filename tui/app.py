@@ -194,7 +194,8 @@ class WebcareApp(App[None]):
 
     @work(thread=True, exclusive=True, group="store", exit_on_error=False)
     def _read_changes(self) -> None:
-        changes = self.store.changes()
+        # A rewritten segment (retention, an erasure) is read again only if the queue has read it.
+        changes = self.store.changes(holds=self.queue.has_read)
         others = self.presence.others(self.clock())
         if get_current_worker().is_cancelled:
             return

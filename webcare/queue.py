@@ -321,6 +321,10 @@ class MentionQueue:
             self._refilter()
         return m
 
+    def has_read(self, segment: int) -> bool:
+        """Whether this queue holds segment `segment`'s mentions (read, or none pending)."""
+        return segment not in self._unread
+
     def refresh(self, mentions: Iterable[Mention]) -> int:
         """Take up mentions rewritten in place (retention, an erasure): each one this queue has
         read gets their content and state, in the same object (a screen that holds it shows the
