@@ -108,6 +108,7 @@ class Poller:
         self._writer: asyncio.Task[None] | None = None
         self._seeded = False
         self._checkpoints: dict[str, dict[str, Any]] = {}  # the last saved, by source name
+        self._scrubs = 0  # erasures of the checkpoints (Store.checkpoint_scrubs) taken up
 
     def _client(self) -> httpx.AsyncClient:
         import httpx  # here, not at the top: the desk paints before it starts polling
@@ -287,31 +288,51 @@ class Poller:
 
     def _resume(self) -> None:
         """Give each source the checkpoint it saved when the collector last ran."""
+        self._scrubs = self.store.checkpoint_scrubs()
         for source in self.sources:
-            resume = getattr(source, "resume", None)
-            if resume is None:
-                continue
-            state = self.store.read_checkpoint(source.name)
-            if state is not None:
-                try:
-                    resume(state)
-                except Exception:  # a checkpoint it cannot use: it starts fresh, as on day one
-                    pass
-                self._checkpoints[source.name] = state
+            self._resume_one(source)
+
+    def _resume_one(self, source: Source) -> None:
+        resume = getattr(source, "resume", None)
+        if resume is None:
+            return
+        state = self.store.read_checkpoint(source.name)
+        if state is not None:
+            try:
+                resume(state)
+            except Exception:  # a checkpoint it cannot use: it starts fresh, as on day one
+                pass
+            self._checkpoints[source.name] = state
+
+    def _take_up_scrubbed(self) -> None:
+        """An erasure rewrote the checkpoints (store/desk_files.py): what the sources hold in
+        memory may still name the person, so every source goes on from its rewritten
+        checkpoint. What that makes a source fetch again is known by id: nothing is stored twice."""
+        self._scrubs = self.store.checkpoint_scrubs()
+        for source in self.sources:
+            self._resume_one(source)
 
     async def _checkpoint(self, source: Source) -> None:
         """Save where the source is, now that what it fetched is stored (only when it moved)."""
         checkpoint = getattr(source, "checkpoint", None)
         if checkpoint is None:
             return
-        state = checkpoint()
-        if state == self._checkpoints.get(source.name):
-            return
-        try:
-            await asyncio.to_thread(self.store.write_checkpoint, source.name, state)
-        except OSError:
-            return  # a full disk: the next fetch tries again; a restart re-reads the backlog
-        self._checkpoints[source.name] = state
+        from store.jsonstorage import StoreError
+
+        for _attempt in range(3):
+            state = checkpoint()
+            if state == self._checkpoints.get(source.name):
+                return
+            try:
+                written = await asyncio.to_thread(
+                    self.store.write_checkpoint, source.name, state, self._scrubs
+                )
+            except (OSError, StoreError):
+                return  # a full disk, a lock timeout: the next fetch tries again
+            if written:
+                self._checkpoints[source.name] = state
+                return
+            await asyncio.to_thread(self._take_up_scrubbed)
 
     def _seed_refs(self) -> None:
         """Teach intake the refs of the newest stored mentions, so a reply that arrives after a

@@ -20,8 +20,10 @@ Restoring (stop the collector and the desks first; keep the damaged directory as
     restore(Path("backups/webcare-2026-11-23.tar.gz"), Path("data"))   # data must be absent or empty
 
 then run retention (store.retention.anonymise_older_than): a backup may be up to `keep` days
-older than the retention. Erasures (store.retention.forget) rewrite every archive here, so a
-restore never brings an erased person back; copies taken elsewhere are outside its reach.
+older than the retention. Erasures (store.retention.forget) rewrite every archive here without
+the person (rather than deleting it: it holds everyone else's data too), so a restore never
+brings an erased person back; copies taken elsewhere are outside its reach. data_dir/secret
+is never archived (see SKIP_NAMES).
 
 `backup.lock` in the data directory is held by a backup while it runs and by an erasure while it
 runs, so an archive is never made from a snapshot taken halfway through an erasure.
@@ -47,7 +49,10 @@ BACKUP_LOCK = "backup.lock"
 DEFAULT_BACKUPS = "backups"  # beside the segments, inside the data directory (never archived)
 ARCHIVE = re.compile(r"^webcare-(\d{4}-\d{2}-\d{2})\.tar\.gz$")
 SNAPSHOT_PREFIX = ".backup-"  # hidden snapshot folders in the data directory
-SKIP_NAMES = {"write.lock", "collector.lock", BACKUP_LOCK, "collector.pid"}
+# The secret keys privacy.log's hashes (store/retention.py): with it in an archive, whoever
+# holds the archive could test guessed names against the log. Keep a copy apart if the log
+# must stay checkable after a restore into a new directory.
+SKIP_NAMES = {"write.lock", "collector.lock", BACKUP_LOCK, "collector.pid", "secret"}
 COMPRESSLEVEL = 6  # see benchmarks/bench_retention.py: level 6 vs 1 costs little more time
 
 

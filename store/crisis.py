@@ -2,7 +2,9 @@
 
 Crisis mode is on for every desk on the data directory from a "start" entry until the next
 "end". In between, the team's decisions are logged with who and when, for the review after
-the crisis. The log is never rewritten.
+the crisis. The desk only appends to it; retention empties the text of entries past the
+retention period and an erasure removes a person from it (store/desk_files.py), each
+rewriting it atomically under the write lock, the start/decision/end structure kept.
 """
 
 from __future__ import annotations

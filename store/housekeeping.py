@@ -1,4 +1,6 @@
-"""The collector's daily chores: anonymise what is past the retention period, then back up.
+"""The collector's daily chores: anonymise what is past the retention period (the mentions,
+and the notes, crisis log, saved handovers, drafts and presence: store/desk_files.py), then
+back up.
 
 Whoever collects for a data directory (`webcare collect`, or the desk that holds the collector
 lease) has them run once a day, in a process of their own, retention first so the backup never
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from store.backup import archive_name, backup
-from store.retention import anonymise_older_than
+from store.retention import anonymise_older_than, expire_desk_files
 from store.store import Store
 from webcare.config import Config
 
@@ -43,7 +45,9 @@ def due(config: Config, now: datetime) -> bool:
 def run_chores(config: Config, store: Store, now: datetime) -> ChoresDone:
     anonymised = 0
     if config.retention.days:
-        anonymised = anonymise_older_than(store, now - timedelta(days=config.retention.days), now)
+        cutoff = now - timedelta(days=config.retention.days)
+        anonymised = anonymise_older_than(store, cutoff, now)
+        expire_desk_files(store, cutoff, now)  # notes, crisis log, handovers, drafts, presence
     archive = backup(config.data_dir, backups_dir(config), now.astimezone(config.timezone), keep=config.retention.backups)
     return ChoresDone(anonymised, archive)
 

@@ -1,7 +1,8 @@
 """Append-only journals in the data directory: one JSON object per line.
 
-The shift notes (notes.jsonl) and the crisis log (crisis.jsonl) are journals: lines are only
-ever appended, under the data directory's write lock (the one the mentions and the plan
+The shift notes (notes.jsonl) and the crisis log (crisis.jsonl) are journals: the desk only
+appends lines (retention and an erasure rewrite them whole, atomically: store/desk_files.py),
+under the data directory's write lock (the one the mentions and the plan
 share), so two operators' entries stay whole and in order. A line a crash cut short is
 skipped on reading; it never hides the entries before it.
 """

@@ -26,16 +26,31 @@ collector does not collect the same post again, and other desks' handles (which 
 mention's place) stay valid. What remains is no longer about an identifiable person. Besides
 their own mentions it removes their identifiers everywhere else (see `forget`).
 
-Retention leaves backups alone: an archive is rotated out after `keep` days, so a text lives
-at most that long past the retention in the backups. Run retention before the daily backup.
+Retention also covers the desk's other files (`expire_desk_files`, store/desk_files.py:
+notes, the crisis log, saved handovers, drafts, presence). It leaves backups alone: an archive
+is rotated out after `keep` days, so a text lives at most that long past the retention in the
+backups. Run retention before the daily backup.
+
+Every rewrite of a segment is counted in rewrites.json (Store.rewrite_segment): open desks
+re-read those mentions within a second or two (Store.changes), so what retention or an erasure
+removed disappears from their screens too.
+
+privacy.log keeps, instead of a name, an HMAC-SHA256 of it keyed with the data directory's own
+secret (data_dir/secret, `data_secret`): the same person has another hash on another desk, and
+nobody without the secret can confirm a guessed name against the log.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import hmac
 import os
 import re
+import secrets
+import tarfile
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +59,7 @@ from typing import Any
 
 import orjson
 
+from store import desk_files
 from store.backup import (
     DEFAULT_BACKUPS,
     archives,
@@ -52,14 +68,19 @@ from store.backup import (
     rewrite_archive,
     sweep,
 )
-from store.jsonstorage import file_signature, holding, read_json, write_atomically
+from store.jsonstorage import StoreError, file_signature, holding, read_json, write_atomically
 from store.modes import create
 from store.store import TABLE, Store
 from webcare.mention import Mention
+from webcare.report import md_escape
+from webcare.untrusted import first_line
 
 RETENTION_FILE = "retention.json"  # which segments retention has finished, up to which time
 PRIVACY_LOG = "privacy.log"  # one JSON line per erasure or access request
-REMOVED = "[…]"  # what an identifier in someone else's text is replaced by
+SECRET_FILE = "secret"  # the data directory's key for privacy.log's hashes (never archived)
+REMOVED = desk_files.REMOVED  # what an identifier in someone else's text is replaced by
+TEXT_NEEDLE = 40  # characters: the first words of a post that count as quoting it
+TEXT_NEEDLE_MIN = 20  # shorter posts ("Dank u!") are not told apart from anyone's words
 ERASED = "erased on request"
 
 CONTENT_KEEP = frozenset(
@@ -292,6 +313,19 @@ def anonymise_older_than(store: Store, cutoff: datetime, now: datetime) -> int:
     return total
 
 
+def expire_desk_files(store: Store, cutoff: datetime, now: datetime) -> dict[str, int]:
+    """Retention for the desk's files besides the mentions (store/desk_files.py: notes,
+    crisis log, saved handovers, drafts, presence), under the write lock. Returns what changed."""
+    from store.presence import STALE
+
+    def first_seen(mention_id: str) -> datetime | None:
+        m = store.get(mention_id) if isinstance(mention_id, str) else None
+        return None if m is None else m.first_seen_at
+
+    with holding(store._write_lock, store.data_dir):
+        return desk_files.expire(store.data_dir, cutoff, now, first_seen, STALE.total_seconds())
+
+
 # --- who a request is about --------------------------------------------------------------------
 
 
@@ -309,11 +343,78 @@ def normalise(author: str) -> str:
     return s.lstrip("@").strip()
 
 
-def subject_hash(author: str) -> str:
-    """The one-way hash privacy.log keeps instead of a name: an auditor who is given the name can
-    check that its request was carried out (hash it and look)."""
+def data_secret(data_dir: Path) -> bytes:
+    """The data directory's secret (32 random bytes in data_dir/secret), made on first need.
+
+    Created 0600 (0640 when the data directory is shared through its group, so every operator
+    can log a request), written to a temporary file and linked into place: two processes that
+    both make one end up using the same. Backups leave it out (store/backup.py): whoever holds
+    an archive cannot test guessed names against its privacy.log."""
+    data_dir = Path(data_dir)
+    path = data_dir / SECRET_FILE
+    try:
+        key = path.read_bytes()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read ({exc})") from None
+    try:
+        shared = data_dir.stat().st_mode & 0o070
+    except OSError:
+        shared = 0
+    key = secrets.token_bytes(32)
+    tmp = data_dir / f".{SECRET_FILE}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640 if shared else 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # never replaces a secret another process made meanwhile
+        except FileExistsError:
+            return path.read_bytes()
+        except OSError:  # no hard links here: replace (a race of two first uses is harmless
+            os.replace(tmp, path)  # then: each line is checked against the key that stays)
+            return path.read_bytes()
+    finally:
+        tmp.unlink(missing_ok=True)
+    return key
+
+
+def subject_hash(author: str, key: bytes) -> str:
+    """The keyed hash privacy.log keeps instead of a name (HMAC-SHA256 with the data
+    directory's secret): an auditor who is given the name can check that its request was
+    carried out (`logged_for`), but a name cannot be guessed from the log without the secret."""
+    digest = hmac.new(key, normalise(author).encode(), hashlib.sha256).hexdigest()
+    return f"hmac-sha256:{digest}"
+
+
+def legacy_subject_hash(author: str) -> str:
+    """The unkeyed hash of log lines written before the secret (still read; an erasure
+    re-keys the lines of the person it erases)."""
     digest = hashlib.sha256(f"webcare privacy\x1f{normalise(author)}".encode()).hexdigest()
     return f"sha256:{digest}"
+
+
+def logged_for(data_dir: Path, author: str) -> list[dict[str, Any]]:
+    """The privacy.log lines about `author` (either hash), oldest first."""
+    try:
+        lines = (Path(data_dir) / PRIVACY_LOG).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    wanted = {subject_hash(author, data_secret(data_dir)), legacy_subject_hash(author)}
+    out = []
+    for line in lines:
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("subject") in wanted:
+            out.append(entry)
+    return out
 
 
 def is_by(record: dict[str, Any], who: str) -> bool:
@@ -342,9 +443,14 @@ class _Person:
     identifiers: set[str] = field(default_factory=set)  # lower case, matched as whole words
     refs: set[str] = field(default_factory=set)  # their posts' refs and links: exact values
     ids: set[str] = field(default_factory=set)  # their mentions' ids
+    texts: set[str] = field(default_factory=set)  # the first words of their posts, lower case
 
     def learn(self, record: dict[str, Any]) -> None:
         self.ids.add(record.get("id"))
+        for key in ("text", "title"):
+            line = " ".join(first_line(str(record.get(key) or "")).split())
+            if len(line) >= TEXT_NEEDLE_MIN:
+                self.texts.add(line[:TEXT_NEEDLE].lower())
         author = normalise(record.get("author", ""))
         if len(author) >= 3:
             self.identifiers.add(author)
@@ -361,6 +467,9 @@ class _Person:
 
     def redactor(self) -> _Redactor:
         return _Redactor({self.who, *self.identifiers}, self.refs)
+
+    def eraser(self) -> _Eraser:
+        return _Eraser({self.who, *self.identifiers}, self.refs, {i for i in self.ids if i}, self.texts)
 
 
 class _Redactor:
@@ -412,6 +521,34 @@ class _Redactor:
             items = [self._redact(v) for v in value]
             return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         return value
+
+
+class _Eraser(_Redactor):
+    """For the desk's files besides the mentions (store/desk_files.py): also the ids of their
+    mentions (as whole words) and the first words of their posts (a text quoting one becomes
+    REMOVED as a whole); each also as Markdown writes it (a saved handover escapes `_`)."""
+
+    def __init__(self, identifiers: set[str], refs: set[str], ids: set[str], texts: set[str]) -> None:
+        escaped = {md_escape(i).lower() for i in identifiers} - identifiers
+        super().__init__({*identifiers, *escaped, *ids}, refs)
+        self.ids = ids
+        self.texts = {*texts, *(md_escape(t) for t in texts)}
+        self.needles += list(self.texts)
+
+    def quotes(self, text: str) -> bool:
+        low = " ".join(text.lower().split())
+        return any(t in low for t in self.texts)
+
+    def found(self, text: str) -> bool:
+        return super().found(text) or self.quotes(text)
+
+    def text(self, value: str) -> str:
+        if self.texts and self.quotes(value):
+            return REMOVED
+        return super().text(value)
+
+    def redact(self, value: Any) -> Any:
+        return self._redact(value)  # no cheap test first: JSON escapes may hide a quote
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -476,7 +613,7 @@ def log_request(
         "at": now.astimezone(UTC).isoformat(timespec="seconds"),
         "operator": operator,
         "request": kind,
-        "subject": subject_hash(author),
+        "subject": subject_hash(author, data_secret(data_dir)),
         **figures,
     }
     fd = create(Path(data_dir) / PRIVACY_LOG, os.O_WRONLY | os.O_APPEND)
@@ -497,6 +634,7 @@ class ForgetResult:
     mentions: int = 0  # their mentions anonymised (erased) now
     redacted: int = 0  # other records from which their identifiers were removed
     backups: int = 0  # archives rewritten
+    files: int = 0  # other files rewritten (notes, crisis log, handovers, drafts, checkpoints, …)
     remaining: list[str] = field(default_factory=list)  # files that still hold a trace: none
 
 
@@ -561,10 +699,15 @@ def forget(
     from those mentions (handle or address, Reply-To address, a display name that cannot be an
     ordinary word, the links and refs of their posts), are then removed from everything else:
     other people's mentions that name or answer them, our replies and notes on those, the
-    content plan, health.json, and every backup archive (each rewritten atomically). Orphaned
-    temporary files are deleted. Finally every file is searched for the identifiers: what
-    still holds one is listed in `remaining` (empty when the erasure is complete). A line goes to
-    privacy.log: when, the operator, the subject's hash and the figures, never the name.
+    content plan, health.json, the notes, the crisis log, saved handovers, drafts, presence
+    and the sources' checkpoints (store/desk_files.py says how each), and every backup archive
+    (each rewritten atomically, under the write lock). Orphaned temporary files are deleted.
+    Finally every file in the data directory and the backup folder (every member of an
+    archive, the content of a .gz) is searched for the identifiers, and outside the segments
+    for their mentions' ids and the first words of their posts: what still holds one is
+    listed in `remaining` (empty when the erasure is complete). A line goes to privacy.log:
+    when, the operator, the subject's keyed hash and the figures, never the name (their
+    lines from before the secret are re-keyed).
 
     Resumable: the person's own mentions are erased last, so a run that crashed part-way can
     be run again and still knows every identifier. Not covered: someone quoting their words
@@ -583,7 +726,7 @@ def forget(
         "before": {},
     }
     person = _Person(who)
-    result = ForgetResult(subject_hash(author))
+    result = ForgetResult(subject_hash(author, data_secret(data_dir)))
     # No backup is made while this runs (it would snapshot the person halfway erased).
     with holding(backup_lock(data_dir), data_dir):
         # 1. Learn who they are: their mentions in the store and in every backup.
@@ -601,36 +744,45 @@ def forget(
                 if info.name.startswith("mentions/") and info.name.endswith(".json"):
                     _learn_from_segment(data, person)
         red = person.redactor()
+        er = person.eraser()
+        legacy, keyed = legacy_subject_hash(author), result.subject
 
-        # 2. The backups: each archive rewritten without them.
         def change(name: str, data: bytes) -> bytes | None:
-            segment = name.startswith(("mentions/", "state/")) and name.endswith(".json")
-            text = data.decode("utf-8", "replace")
-            if not red.hit(text.lower()) and not (segment and any(i in text for i in person.ids)):
-                return None  # cheap: nothing of theirs in this member
-            if segment:
+            """One file (a member of an archive, or one in the data directory) without them."""
+            if desk_files.kind_of(name) == "segment":
+                text = data.decode("utf-8", "replace")
+                if not red.hit(text.lower()) and not any(i in text for i in person.ids):
+                    return None  # cheap: nothing of theirs in this segment
                 kind = "content" if name.startswith("mentions/") else "state"
                 table, _, _ = _scrub_table(_table_from_bytes(data), kind, person, red, mark, entry)
                 return None if table is None else orjson.dumps({TABLE: table})
-            try:
-                return orjson.dumps(red.redact(orjson.loads(data)))
-            except orjson.JSONDecodeError:  # privacy.log (JSON lines) or any other text
-                return red.text(text).encode()
+            if name == PRIVACY_LOG:
+                return _rekey(data, legacy, keyed)
+            if name == SECRET_FILE:
+                return None
+            return desk_files.erase_in(name, data, er)
 
+        # 2. The backups: each archive rewritten without them (not deleted: the other people's
+        # data in it is what a restore is for).
         for archive in kept:
             result.backups += rewrite_archive(archive, change)
         sweep(data_dir, backups_dir)  # snapshot folders and temporary archives of dead backups
 
-        # 3. The plan, health.json and orphaned temporary files.
+        # 3. Every other file the desk writes (store/desk_files.py: notes, crisis log, saved
+        # handovers, drafts, presence, checkpoints; the plan, health.json, privacy.log), each
+        # replaced atomically, and orphaned temporary files. The checkpoints' scrub is
+        # counted in the same hold of the lock, so a running collector, whose sources still
+        # hold the old refs in memory, takes the scrubbed checkpoint up before it writes one
+        # (Store.write_checkpoint).
         with holding(store._write_lock, data_dir):
-            for name in ("plan.json", "health.json"):
-                path = data_dir / name
-                try:
-                    data = read_json(path)
-                except (ValueError, OSError):
-                    continue
-                if data is not None and (new := red.redact(data)) is not data:
-                    write_atomically(path, orjson.dumps(new))
+            scrubbed = False
+            for path in _other_files(data_dir, backups_dir):
+                name = path.relative_to(data_dir).as_posix()
+                if desk_files.rewrite(path, lambda data, name=name: change(name, data)):
+                    result.files += 1
+                    scrubbed |= desk_files.kind_of(name) == "checkpoint"
+            if scrubbed:
+                store.checkpoints_scrubbed()
             _sweep_tmp(data_dir)
 
         # 4. Everything else in the store: their identifiers out of other people's mentions and
@@ -675,7 +827,7 @@ def forget(
                     store.rewrite_segment(seg, redact_others)
             for seg in sorted(theirs | set(segments[-1:])):  # the newest: a late arrival of theirs
                 store.rewrite_segment(seg, erase_theirs)
-            result.remaining = _remaining(data_dir, backups_dir, red)
+            result.remaining = _remaining(data_dir, backups_dir, red, er, legacy)
             if not result.remaining:
                 break
             theirs = set()
@@ -688,6 +840,7 @@ def forget(
             mentions=result.mentions,
             redacted=result.redacted,
             backups=result.backups,
+            files=result.files,
         )
     return result
 
@@ -724,8 +877,54 @@ def _sweep_tmp(data_dir: Path) -> None:
                 pass
 
 
-def _remaining(data_dir: Path, backups_dir: Path, red: _Redactor) -> list[str]:
-    """Every file (archives: every member) in which one of the identifiers still occurs."""
+def _other_files(data_dir: Path, backups_dir: Path) -> list[Path]:
+    """Every file in the data directory but the segments, their indexes, the backups, locks,
+    temporary files and the secret: what `forget` passes through desk_files.erase_in."""
+    skip = {"write.lock", "collector.lock", "backup.lock", "collector.pid", SECRET_FILE}
+    out = []
+    for folder, dirs, names in os.walk(data_dir):
+        here = Path(folder)
+        dirs[:] = [
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and not (here == data_dir and d in ("mentions", "state"))
+            and (here / d).resolve() != backups_dir.resolve()
+        ]
+        out += [here / n for n in sorted(names) if not n.startswith(".") and n not in skip and not n.endswith(".lock")]
+    return out
+
+
+def _rekey(data: bytes, legacy: str, keyed: str) -> bytes | None:
+    """privacy.log with the person's lines written before the secret under the keyed hash: the
+    unkeyed one can be confirmed by anyone who guesses the name."""
+    if legacy.encode() not in data:
+        return None
+    return data.replace(legacy.encode(), keyed.encode())
+
+
+def _remaining(
+    data_dir: Path, backups_dir: Path, red: _Redactor, er: _Eraser, legacy: str
+) -> list[str]:
+    """Every file (archives: every member; .gz files: their content) that still holds a trace.
+
+    In the segments (and their indexes): the person's identifiers and refs (their mentions'
+    ids stay there, anonymised: that is how the collector knows not to collect them again).
+    Everywhere else also their mentions' ids and the first words of their posts, except the
+    ids in presence files (a desk still open announces the anonymised mention it shows), and
+    the unkeyed hash of them."""
+
+    def holds(name: str, data: bytes) -> bool:
+        text = data.decode("utf-8", "replace")
+        kind = desk_files.kind_of(name)
+        if kind == "segment" or name.endswith(".idx"):
+            return red.found(text)
+        if name == SECRET_FILE:
+            return False
+        if er.found(text) or legacy in text:
+            return True
+        return kind != "presence" and any(i in text for i in er.ids)
+
     out = []
     roots = [data_dir] + (
         [] if backups_dir.resolve().is_relative_to(data_dir.resolve()) else [backups_dir]
@@ -734,15 +933,21 @@ def _remaining(data_dir: Path, backups_dir: Path, red: _Redactor) -> list[str]:
         for folder, _dirs, names in os.walk(root):
             for name in names:
                 path = Path(folder) / name
-                if path.name.endswith(".tar.gz") and path.parent.resolve() == backups_dir.resolve():
-                    for info, data in members(path):
-                        if red.found(data.decode("utf-8", "replace")):
-                            out.append(f"{path}:{info.name}")
-                    continue
+                rel = path.relative_to(root).as_posix() if root == data_dir else name
                 try:
+                    if name.endswith((".tar.gz", ".tgz")):
+                        for info, data in members(path):
+                            if holds(info.name, data):
+                                out.append(f"{path}:{info.name}")
+                        continue
                     data = path.read_bytes()
-                except OSError:
+                    if name.endswith(".gz"):
+                        data = gzip.decompress(data)
+                        rel = rel[: -len(".gz")]
+                except (OSError, EOFError, tarfile.TarError, zlib.error):
+                    if path.exists():
+                        out.append(f"{path} (unreadable: cannot be checked)")
                     continue
-                if red.found(data.decode("utf-8", "replace")):
+                if holds(rel, data):
                     out.append(str(path))
     return out

@@ -5,6 +5,7 @@ Layout of the data directory:
     mentions/000001.json   the content of up to SEGMENT_SIZE mentions (written by the collector)
     state/000001.json      the state of those same mentions (written by the desks' operators)
     health.json            the collector's heartbeat and each source's health
+    rewrites.json          what retention and erasure rewrote in place (see `rewrite_segment`)
     write.lock             the cross-process write lock
     collector.lock         held by the one process that collects (see `try_collector_lease`)
 
@@ -29,7 +30,7 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +55,7 @@ from webcare.mention import Mention, owes_reply
 from webcare.queue import SegmentIndex, boost_of, rank
 
 SEGMENT_SIZE = 2000
+REWRITES = "rewrites.json"  # {"segments": {seg: count}, "checkpoints": count}: no names, no ids
 TABLE = "_default"  # TinyDB's default table: the files stay plain TinyDB databases
 _SEGMENT_NAME = re.compile(r"^(\d{6})\.json$")
 
@@ -123,9 +125,12 @@ class StoreChanges:
     new: list[Mention] = field(default_factory=list)
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     health: dict[str, Any] | None = None
+    # Mentions rewritten in place (retention, an erasure): their content changed, so a desk
+    # replaces what it shows of them.
+    rewritten: list[Mention] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.new or self.states or self.health is not None)
+        return bool(self.new or self.states or self.health is not None or self.rewritten)
 
 
 class Store:
@@ -160,6 +165,9 @@ class Store:
         self._state_seen_sig: dict[int, Signature | None] = {}  # state file when last compared
         self._unreported: list[Key] = []  # indexed (or added here), not yet returned by changes()
         self._health_sig: Signature | None = None
+        self._rewrites_sig: Signature | None = None  # rewrites.json when last looked at
+        self._rewrites_seen: dict[str, int] = {}  # each segment's rewrite count then
+        self._look_at_rewrites()
         self._sweep_leftovers()
 
     def _sweep_leftovers(self) -> None:
@@ -301,6 +309,7 @@ class Store:
         self._state_seen_sig.clear()
         self._unreported.clear()
         self._health_sig = None
+        self._look_at_rewrites()  # what was rewritten before is read as it is now
 
     def load(self) -> list[Mention]:
         """Every stored mention with its state, in arrival order (what a desk shows at start).
@@ -418,11 +427,19 @@ class Store:
             return None
         return data if isinstance(data, dict) else None
 
-    def write_checkpoint(self, source: str, state: dict[str, Any]) -> None:
-        """Only the collector writes these (it holds the lease): no lock, an atomic replace."""
+    def write_checkpoint(self, source: str, state: dict[str, Any], scrubs: int | None = None) -> bool:
+        """Save a source's checkpoint (only the collector does: it holds the lease), atomically,
+        under the write lock. With `scrubs` (checkpoint_scrubs() as the caller last read it),
+        nothing is written if an erasure has rewritten the checkpoints since (returns False):
+        the source's memory may still hold what was erased, so it takes up the rewritten
+        checkpoint first (sources/poller.py)."""
         path = self._checkpoint_path(source)
         make_dir(path.parent)
-        write_atomically(path, orjson.dumps(state))
+        with holding(self._write_lock, self.data_dir):
+            if scrubs is not None and self.checkpoint_scrubs() != scrubs:
+                return False
+            write_atomically(path, orjson.dumps(state))
+        return True
 
     def content_records(self, seg: int) -> list[dict[str, Any]]:
         """Segment `seg`'s content records as stored (shared: read, never change them), for a
@@ -450,9 +467,11 @@ class Store:
             self._forget_if_full(seg, content)
             return out
 
-    def changes(self) -> StoreChanges:
+    def changes(self, holds: Callable[[int], bool] | None = None) -> StoreChanges:
         """What other processes (and this handle's own add()) wrote since the last look, apart
-        from this handle's own state changes. Cheap when nothing changed: two stats per segment."""
+        from this handle's own state changes. Cheap when nothing changed: two stats per segment.
+        `holds(seg)`: whether the caller holds that segment's mentions (default: all); only
+        those of a rewritten segment it holds are read again and reported."""
         with self._mutex:
             out = StoreChanges()
             segments = self._segments()
@@ -471,7 +490,55 @@ class Store:
             if sig != self._health_sig:
                 self._health_sig = sig
                 out.health = self.read_health()
+            for seg in self._look_at_rewrites():
+                if seg in self._content_seen and (holds is None or holds(seg)):
+                    out.rewritten += self.load_segment(seg)
+            for m in out.rewritten:
+                out.states.pop(m.id, None)  # already current in the mention
             return out
+
+    # --- rewrites in place: how other processes learn of them ------------------------------
+
+    def _read_rewrites(self) -> dict[str, Any]:
+        try:
+            data = read_json(self.data_dir / REWRITES)
+        except (ValueError, OSError):
+            data = None
+        data = data if isinstance(data, dict) else {}
+        segments = data.get("segments")
+        return {
+            "segments": segments if isinstance(segments, dict) else {},
+            "checkpoints": data.get("checkpoints") if isinstance(data.get("checkpoints"), int) else 0,
+        }
+
+    def _look_at_rewrites(self) -> list[int]:
+        """The segments rewritten since this handle last looked (one stat when none was)."""
+        sig = file_signature(self.data_dir / REWRITES)
+        if sig == self._rewrites_sig:
+            return []
+        self._rewrites_sig = sig
+        now = self._read_rewrites()["segments"]
+        changed = [int(k) for k, n in now.items() if self._rewrites_seen.get(k) != n and k.isdigit()]
+        self._rewrites_seen = dict(now)
+        return sorted(changed)
+
+    def _count_rewrite(self, seg: int | None = None, checkpoints: bool = False) -> None:
+        """Count a rewrite in rewrites.json (call holding the write lock): desks re-read the
+        segment's mentions, a collector takes its checkpoints up again."""
+        data = self._read_rewrites()
+        if seg is not None:
+            data["segments"][str(seg)] = data["segments"].get(str(seg), 0) + 1
+        if checkpoints:
+            data["checkpoints"] += 1
+        write_atomically(self.data_dir / REWRITES, orjson.dumps(data))
+
+    def checkpoint_scrubs(self) -> int:
+        """How often an erasure has rewritten the checkpoints (Store.write_checkpoint)."""
+        return self._read_rewrites()["checkpoints"]
+
+    def checkpoints_scrubbed(self) -> None:
+        """An erasure rewrote the checkpoints: call holding the write lock, right after."""
+        self._count_rewrite(checkpoints=True)
 
     def _state_changes(self, seg: int) -> dict[str, dict[str, Any]]:
         storage = self._storage(seg, False)
@@ -669,5 +736,7 @@ class Store:
                 self._write_table(seg, True, new_content)
             if new_content is not None or self._read_index(seg, True) is None:
                 self._write_index(seg, True, self._table(seg, True))
+            if new_content is not None or new_state is not None:
+                self._count_rewrite(seg)  # after the files: a desk that sees it reads them new
             self._forget_if_full(seg)
             return new_content is not None or new_state is not None

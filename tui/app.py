@@ -194,7 +194,8 @@ class WebcareApp(App[None]):
 
     @work(thread=True, exclusive=True, group="store", exit_on_error=False)
     def _read_changes(self) -> None:
-        changes = self.store.changes()
+        # A rewritten segment (retention, an erasure) is read again only if the queue has read it.
+        changes = self.store.changes(holds=self.queue.has_read)
         others = self.presence.others(self.clock())
         if get_current_worker().is_cancelled:
             return
@@ -251,6 +252,11 @@ class WebcareApp(App[None]):
     def apply_changes(self, changes: StoreChanges) -> None:
         """Merge what the store reported into the queue and repaint what shows it."""
         added = self.queue.extend(changes.new)
+        if changes.rewritten:  # retention or an erasure: their text is gone from the store
+            self.queue.refresh(changes.rewritten)
+            for m in changes.rewritten:
+                if not m.author and not m.text:  # anonymised: an unsent reply to them goes too
+                    self.drafts.pop(m.id, None)
         self._ring_for_urgent(added)
         if added:
             self.monitor.add(added)
@@ -265,12 +271,16 @@ class WebcareApp(App[None]):
         if changes.health is not None:
             self.health = changes.health
         screen = self.screen
+        if changes.rewritten:
+            for s in self.screen_stack:  # the detail pane shows a mention until it is moved off
+                if hasattr(s, "mentions_rewritten"):
+                    s.mentions_rewritten()
         if isinstance(screen, StreamScreen):
-            if changes.new or changes.states:
+            if changes.new or changes.states or changes.rewritten:
                 screen.mentions_changed()
             else:
                 screen.update_header()
-        elif (changes.new or changes.states) and hasattr(screen, "mentions_changed"):
+        elif (changes.new or changes.states or changes.rewritten) and hasattr(screen, "mentions_changed"):
             screen.mentions_changed()  # e.g. the crisis screen: another desk answered one
 
     def _ring_for_urgent(self, added: list[Mention]) -> None:

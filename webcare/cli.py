@@ -474,7 +474,8 @@ def cmd_handover(config: Config, since: str | None, note: str | None, output: st
 
 
 def cmd_forget(config: Config, author: str, yes: bool) -> int:
-    """Erase a person from the data directory and its backups; logged (by hash) in privacy.log."""
+    """Erase a person from every file in the data directory and its backups; logged (by keyed
+    hash) in privacy.log. Exit 0 only when the final check of every file finds no trace."""
     from store import Store
     from store.housekeeping import backups_dir
     from store.retention import forget
@@ -493,11 +494,13 @@ def cmd_forget(config: Config, author: str, yes: bool) -> int:
         print(f"webcare forget: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     print(
-        f"erased: {result.mentions} mentions by them, their identifiers removed from {result.redacted} other records "
-        f"and {result.backups} backups; logged as {result.subject[:12]}… in privacy.log"
+        f"erased: {result.mentions} mentions by them, their identifiers removed from {result.redacted} other records, "
+        f"{result.files} other files and {result.backups} backups; logged as {result.subject[:20]}… in privacy.log"
     )
-    if result.remaining:
-        print("still holding a trace: " + ", ".join(result.remaining), file=sys.stderr)
+    if result.remaining:  # the final check of every file (and backup) found something
+        print("still holding a trace (remove or rewrite by hand, then run forget again):", file=sys.stderr)
+        for path in result.remaining:
+            print(f"  {path}", file=sys.stderr)
         return EXIT_FAILURE
     return 0
 

@@ -321,6 +321,29 @@ class MentionQueue:
             self._refilter()
         return m
 
+    def has_read(self, segment: int) -> bool:
+        """Whether this queue holds segment `segment`'s mentions (read, or none pending)."""
+        return segment not in self._unread
+
+    def refresh(self, mentions: Iterable[Mention]) -> int:
+        """Take up mentions rewritten in place (retention, an erasure): each one this queue has
+        read gets their content and state, in the same object (a screen that holds it shows the
+        new text); one not read yet is read fresh when it is. Returns how many changed."""
+        changed = 0
+        for new in mentions:
+            m = self._by_id.get(new.id)
+            if m is None or isinstance(m, tuple):
+                continue
+            old_key, was_new = sort_key(m), m.status == "new"
+            for name in Mention.__slots__:
+                setattr(m, name, getattr(new, name))
+            self.new_count += (m.status == "new") - was_new
+            self._rekey(old_key, sort_key(m))
+            changed += 1
+        if changed and self._filter is not None:
+            self._refilter()
+        return changed
+
     def set_filter(self, query: str, now: datetime) -> None:
         self._filter = MentionFilter(query) if query.strip() else None
         self._now = now

@@ -112,6 +112,14 @@ class StreamScreen(Screen):
         self.query_one(ExpertsPane).refresh()  # a routed mention shows its expert's countdown
         self.update_header()
 
+    def mentions_rewritten(self) -> None:
+        """Mentions were rewritten in place (an erasure, retention): the detail pane repaints
+        the one it shows, whose text may be gone now."""
+        detail = self.query_one(MentionDetail)
+        if detail.mention is not None:
+            detail.show(detail.mention, force=True)
+        self.query_one(ExpertsPane).refresh()
+
     def clock_ticked(self) -> None:
         self.query_one(MentionList).tick()
         experts = self.query_one(ExpertsPane)
