@@ -346,9 +346,9 @@ def normalise(author: str) -> str:
 def data_secret(data_dir: Path) -> bytes:
     """The data directory's secret (32 random bytes in data_dir/secret), made on first need.
 
-    Created 0600 (0640 when the data directory is shared through its group, so every operator
-    can log a request), written to a temporary file and linked into place: two processes that
-    both make one end up using the same. Backups leave it out (store/backup.py): whoever holds
+    Created with the data files' mode (0600, or 0660 when the data directory is shared through
+    its group, so every operator can log a request), written to a temporary file and linked
+    into place: two processes that both make one end up using the same. Backups leave it out (store/backup.py): whoever holds
     an archive cannot test guessed names against its privacy.log."""
     data_dir = Path(data_dir)
     path = data_dir / SECRET_FILE
@@ -360,13 +360,9 @@ def data_secret(data_dir: Path) -> bytes:
         pass
     except OSError as exc:
         raise StoreError(f"{path}: cannot read ({exc})") from None
-    try:
-        shared = data_dir.stat().st_mode & 0o070
-    except OSError:
-        shared = 0
     key = secrets.token_bytes(32)
     tmp = data_dir / f".{SECRET_FILE}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640 if shared else 0o600)
+    fd = create(tmp, os.O_WRONLY | os.O_EXCL)  # the data files' mode: 0600, or 0660 in the group
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(key)
