@@ -58,6 +58,7 @@ def test_desk_in_a_real_terminal(tmp_path, tmux):
     lines = tmux.screen().splitlines()
     assert "Testdesk" in lines[0] and "nieuw" in lines[0]
     assert all(len(line) <= 80 for line in lines)
+    assert lines[-1].rstrip().endswith("^p palette"), lines[-1]  # nothing of the keys beneath it
     tmux.keys("j", "j", "Enter")
     tmux.wait_for("Eerst gezien")  # the detail pane
     tmux.keys("?")
