@@ -104,12 +104,14 @@ class ComposerScreen(Screen[None]):
         ):
             self.initial = mine
         elif stored is not None:
-            self.initial, self.restored = stored.text, stored
+            self.initial = stored.text
             # Now an unsent reply on this desk too (`q` asks), as old as the stored one.
             self.app.drafts[mention.id] = stored.text
             self.app.drafted_at[mention.id] = stored.saved_at
         else:
             self.initial = self.template
+        if stored is not None and self.initial == stored.text and (mine is None or stored.operator != self.app.config.operator):
+            self.restored = stored  # shown as such: whose draft it is, and since when
         self._kept = stored.text if stored is not None else None  # what the store has
         self._timer = None  # the pending save while typing
         self._dirty_since: float | None = None
