@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from textual.binding import Binding
 from textual.worker import get_current_worker
 
 from store import Store, StoreChanges
+from store.drafts import DraftBook
 from store.plan import PlanStore
 from store.presence import HEARTBEAT, Desk, Presence
 from store.store import StoreError
@@ -25,6 +27,7 @@ from tui.screens.help import HelpScreen, key_rows
 from tui.screens.stream import StreamScreen
 from webcare import triage
 from webcare.config import Config
+from webcare.drafts import Draft, finished
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.queue import MentionQueue
@@ -102,7 +105,16 @@ class WebcareApp(App[None]):
         self.undo_stack: list[
             tuple[str, int]
         ] = []  # (mention id, history index) of this operator's actions
-        self.drafts: dict[str, str] = {}  # unsent replies by mention id
+        self.drafts: dict[str, str] = {}  # unsent replies written on this desk, by mention id
+        # Every draft is also kept in data_dir/drafts.json (store/drafts.py), written by a
+        # thread worker: a dropped connection loses nothing, and colleagues see the draft.
+        self.draft_book = DraftBook(config.data_dir)
+        self.drafted_at: dict[str, datetime] = {}  # when this desk last kept each of its drafts
+        self.stored_drafts: dict[str, Draft] = self.draft_book.all()  # as on disk, refreshed
+        self._draft_pending: dict[str, Draft | None] = {}  # to write: a draft, or None: remove
+        self._draft_pending_lock = threading.Lock()
+        self._draft_write_lock = threading.Lock()  # one writer at a time, so writes keep order
+        self._draft_failing = False  # said once until a write succeeds again
         self.templates = config.templates  # read and checked once, with the config
         self.directory = config.directory
         self.plan = PlanStore(config.data_dir)
@@ -197,12 +209,15 @@ class WebcareApp(App[None]):
         # A rewritten segment (retention, an erasure) is read again only if the queue has read it.
         changes = self.store.changes(holds=self.queue.has_read)
         others = self.presence.others(self.clock())
+        drafts = self.draft_book.all()  # one stat while no desk saved a draft
         if get_current_worker().is_cancelled:
             return
         if changes:
             self.call_from_thread(self.apply_changes, changes)
         if others != self.others:
             self.call_from_thread(self.apply_presence, others)
+        if drafts != self.stored_drafts:
+            self.call_from_thread(self.apply_drafts, drafts)
 
     # --- several operators ------------------------------------------------------------
 
@@ -263,6 +278,9 @@ class WebcareApp(App[None]):
             self.check_spikes()
         for mention_id, state in changes.states.items():
             m = self.queue.update(mention_id, lambda m, s=state: m.apply_state(s))
+            if finished(state.get("status", "new")):
+                # Someone else answered or closed it: a draft saved here meanwhile goes too.
+                self.drop_draft(mention_id)
             last = (state.get("history") or [{}])[-1]
             if m is not None and last.get("what") == "expert answered (by e-mail)":
                 # The collector read the expert's reply to the hand-off: the reply can go out.
@@ -317,6 +335,8 @@ class WebcareApp(App[None]):
         if state is None:
             return False
         self.queue.update(m.id, lambda x: x.apply_state(state))
+        if finished(state.get("status", "new")):  # sent, done, closed: no draft any more
+            self.drop_draft(m.id)
         if undoable:
             self.undo_stack.append((m.id, len(state["history"]) - 1))
         self.refresh_stream()
@@ -337,6 +357,77 @@ class WebcareApp(App[None]):
                 self.notify(word("undo_conflict", lang), severity="warning", markup=False)
             return
         self.notify(word("nothing_to_undo", lang), markup=False)
+
+    # --- drafts -----------------------------------------------------------------------
+
+    def open_draft(self, m: Mention) -> Draft | None:
+        """The stored draft of `m` (anyone's), unless `m` was answered or closed meanwhile."""
+        draft = self.stored_drafts.get(m.id)
+        return None if draft is None or finished(m.status) else draft
+
+    def keep_draft(self, m: Mention, text: str) -> bool:
+        """Keep `text` as the draft of `m`, here and (in a worker) in the store. False, and
+        nothing kept, when `m` has been answered or closed: a draft is never brought back."""
+        try:
+            current = self.queue.get(m.id) or m  # as the store last said, not as when opened
+        except LookupError:
+            current = m
+        if finished(current.status):
+            self.drafts.pop(m.id, None)
+            return False
+        self.drafts[m.id] = text
+        draft = Draft(m.id, self.config.operator, text, self.clock())
+        self.drafted_at[m.id] = draft.saved_at
+        self._write_draft(m.id, draft)
+        return True
+
+    def drop_draft(self, mention_id: str) -> None:
+        """Forget the draft of a mention (sent, done, discarded), here and in the store."""
+        self.drafted_at.pop(mention_id, None)
+        known = self.drafts.pop(mention_id, None) is not None or mention_id in self.stored_drafts
+        if known or mention_id in self._draft_pending:
+            self._write_draft(mention_id, None)
+
+    def _write_draft(self, mention_id: str, draft: Draft | None) -> None:
+        with self._draft_pending_lock:
+            self._draft_pending[mention_id] = draft
+        self._flush_drafts()
+
+    @work(thread=True, group="drafts", exit_on_error=False)
+    def _flush_drafts(self) -> None:
+        """Write what is pending, in one write. One writer at a time takes the newest value per
+        mention, so a removal never lands before the save it follows."""
+        with self._draft_write_lock:
+            with self._draft_pending_lock:
+                changes, self._draft_pending = self._draft_pending, {}
+            if not changes:
+                return
+            try:
+                self.draft_book.apply(changes)
+            except (StoreError, OSError) as exc:
+                with self._draft_pending_lock:  # tried again with the next save; newer wins
+                    for mention_id, draft in changes.items():
+                        self._draft_pending.setdefault(mention_id, draft)
+                if not self._draft_failing:
+                    self._draft_failing = True
+                    self.call_from_thread(self._draft_not_saved, str(exc))
+                return
+            self._draft_failing = False
+            drafts = self.draft_book.all()
+        self.call_from_thread(self.apply_drafts, drafts)
+
+    def _draft_not_saved(self, reason: str) -> None:
+        said = f"{word('draft_not_saved', self.config.language)}: {reason}"
+        self.notify(said, severity="error", markup=False, timeout=15)
+
+    def apply_drafts(self, drafts: dict[str, Draft]) -> None:
+        """A desk saved or dropped a draft: show it where the mention is shown."""
+        if drafts == self.stored_drafts:
+            return
+        self.stored_drafts = drafts
+        for screen in self.screen_stack:
+            if hasattr(screen, "drafts_changed"):
+                screen.drafts_changed()
 
     # --- routing to experts and units -------------------------------------------------
 

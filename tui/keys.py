@@ -72,6 +72,7 @@ DUTCH: dict[str, str] = {
     "confirm.no": "nee",
     "composer.copy": "kopieer antwoord",
     "composer.close": "sluiten (concept blijft)",
+    "composer.discard": "concept verwerpen",
     "app.quit": "stoppen",
     "help.close": "sluiten",
     # trends and crisis screens

@@ -456,8 +456,9 @@ def _since(text: str, config: Config, now: datetime) -> datetime:
 
 def cmd_handover(config: Config, since: str | None, note: str | None, output: str | None) -> int:
     """Since the shift began: what came in, what was answered, what is open, what waits on
-    experts, and the notes left for the next shift, as Markdown."""
+    experts, the drafts not sent yet, and the notes left for the next shift, as Markdown."""
     from store import Store
+    from store.drafts import DraftBook
     from store.notes import NoteBook
     from webcare.handover import Note, current_shift, handover, to_markdown
 
@@ -467,7 +468,8 @@ def cmd_handover(config: Config, since: str | None, note: str | None, output: st
         notes.add(Note(now, config.operator, note))
     shift = current_shift(config.shifts, now, config.timezone)
     start = _since(since, config, now) if since else shift.start
-    h = handover(Store(config.data_dir).load(), start, now, config.timezone, notes.since(start), shift=shift.name if not since else "")
+    drafts = DraftBook(config.data_dir).all().values()  # unsent replies, whenever written
+    h = handover(Store(config.data_dir).load(), start, now, config.timezone, notes.since(start), shift=shift.name if not since else "", drafts=drafts)
     with _output(output) as out:
         out.write(to_markdown(h, config.language))
     return 0

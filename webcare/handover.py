@@ -11,6 +11,8 @@
   deadline first (those without a norm last), with the time left or overdue at `now`;
 - with the experts: routed (routed_at) and no answer back (answered_at) yet, not closed or
   moderated, soonest due first; late when routed_due has passed;
+- drafts: replies written and not sent yet (webcare.drafts.Draft), whenever they were
+  written, of mentions not answered or closed, oldest first: the next shift finishes them;
 - the notes the operator leaves for the next shift (`Note`: at, who, text), oldest first.
 
 The shift's start comes from [shifts] in config.toml (webcare/shifts.py).
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from webcare import i18n
+from webcare.drafts import Draft, finished
 from webcare.i18n import countdown, status_word, when
 from webcare.mention import Mention
 from webcare.report import md_escape
@@ -84,6 +87,15 @@ class Answered:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenDraft:
+    """A reply not sent yet: the mention, who wrote it (plain text), when it was last kept."""
+
+    item: Item
+    operator: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Handover:
     since: datetime
     now: datetime
@@ -99,6 +111,7 @@ class Handover:
     experts: tuple[Item, ...]  # waiting on an expert, soonest due first
     experts_late: int
     notes: tuple[Note, ...]
+    drafts: tuple[OpenDraft, ...] = ()  # unsent replies of open mentions, oldest first
 
 
 def _reasons(m: Mention) -> tuple[str, ...]:
@@ -155,8 +168,11 @@ def handover(
     tz: tzinfo,
     notes: Iterable[Note] = (),
     shift: str = "",
+    drafts: Iterable[Draft] = (),
 ) -> Handover:
     """What the next shift needs to know (see the module docstring)."""
+    wanted = {d.mention_id: d for d in drafts}
+    open_drafts: list[OpenDraft] = []
     came_in = 0
     per_channel: Counter[str] = Counter()
     notable: list[Item] = []
@@ -165,6 +181,9 @@ def handover(
     experts: list[Item] = []
     overdue = experts_late = 0
     for m in mentions:
+        if m.id in wanted and not finished(m.status):
+            d = wanted[m.id]
+            open_drafts.append(OpenDraft(_item(m), d.operator, d.saved_at))
         if since <= m.first_seen_at <= now:
             came_in += 1
             per_channel[m.channel] += 1
@@ -198,6 +217,7 @@ def handover(
         experts=tuple(sorted(experts, key=lambda i: (i.routed_due or far, i.id))),
         experts_late=experts_late,
         notes=tuple(sorted(notes, key=lambda n: n.at)),
+        drafts=tuple(sorted(open_drafts, key=lambda d: (d.at, d.item.id))),
     )
 
 
@@ -219,6 +239,8 @@ WORDS: dict[str, dict[str, str]] = {
     "due": {"nl": "verwacht", "en": "due"},
     "late": {"nl": "te laat", "en": "late"},
     "notes": {"nl": "Notities voor de volgende dienst", "en": "Notes for the next shift"},
+    "drafts": {"nl": "Concepten, nog niet verstuurd", "en": "Drafts, not sent yet"},
+    "draft_by": {"nl": "concept van", "en": "draft by"},
     "nothing": {"nl": "Niets.", "en": "Nothing."},
     "urgent": {"nl": "dringend", "en": "urgent"},
     "high": {"nl": "hoog", "en": "high"},
@@ -302,6 +324,11 @@ def to_markdown(h: Handover, language: str = "nl") -> str:
             due = f" · {w('due')} {at(item.routed_due)} (**{countdown(item.routed_due - h.now, language)}**)"
         out.append(f"- {md_escape(item.routed_to or '?')}{due} · {_line(item, language)}")
     if not h.experts:
+        out.append(w("nothing"))
+    out += ["", f"## {w('drafts')}: {len(h.drafts)}", ""]
+    for d in h.drafts:
+        out.append(f"- {at(d.at)} · {w('draft_by')} **{md_escape(d.operator)}** · {_line(d.item, language)}")
+    if not h.drafts:
         out.append(w("nothing"))
     out += ["", f"## {w('notes')}", ""]
     for note in h.notes:

@@ -187,6 +187,12 @@ WORDS: dict[str, dict[str, str]] = {
         "nl": "Er zijn onverzonden antwoorden. Toch stoppen? (y/n)",
         "en": "There are unsent replies. Quit anyway? (y/n)",
     },
+    # drafts kept in the store (store/drafts.py)
+    "draft_by": {"nl": "concept van {who}, {at}", "en": "draft by {who}, {at}"},
+    "draft_restored": {"nl": "bewaard concept hersteld; ctrl+t verwerpt het", "en": "saved draft restored; ctrl+t discards it"},
+    "draft_not_saved": {"nl": "Concept niet bewaard", "en": "Draft not saved"},
+    "draft_discarded": {"nl": "Concept verworpen: het sjabloon staat er weer (ctrl+z zet het terug)", "en": "Draft discarded: the template is back (ctrl+z brings it back)"},
+    "draft_finished": {"nl": "Al afgehandeld: concept niet bewaard", "en": "Already dealt with: draft not saved"},
     # trends and crisis screens
     "trends_title": {"nl": "Thema's en trends", "en": "Themes and trends"},
     "trends_building": {"nl": "trends worden berekend…", "en": "trends are being computed…"},

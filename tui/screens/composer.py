@@ -7,9 +7,18 @@ which records it and stops the countdown. Where the mention's source can post re
 (`WebcareApp.senders`: source name → sources.replies.Replier), ctrl+s sends it through the
 channel instead, after the operator confirms; the audit trail keeps the reply's link or id.
 A source in dry-run mode says what it would have sent and leaves the mention as it was.
+
+The draft is kept while it is typed: DRAFT_SETTLE seconds after the last key (and at least
+every DRAFT_MAX_WAIT seconds while typing goes on), on copy and on close, it goes to the store
+(data_dir/drafts.json, written by the app's worker, never here). Opening the composer on a
+mention with a stored draft (after a restart, a dropped connection, or a colleague's) shows
+that draft instead of the template, saying whose it is and since when. A text emptied or
+back to the template (ctrl+t) is no draft: it is dropped. Sending or marking done drops it too.
 """
 
 from __future__ import annotations
+
+import time
 
 from rich.text import Text
 from textual import work
@@ -21,12 +30,16 @@ from textual.widgets import Footer, Static, TextArea
 
 from tui.keys import localize
 from webcare import triage
+from webcare.drafts import label as draft_label
 from webcare.epo import check_reply
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.register import LANGUAGES, detect_language, detect_register
 from webcare.templates import fill, pick
 from webcare.untrusted import first_line
+
+DRAFT_SETTLE = 1.0  # seconds after the last key before the draft is kept
+DRAFT_MAX_WAIT = 5.0  # seconds of typing without a pause after which it is kept anyway
 
 
 def draft_for(app, m: Mention) -> tuple[str, str, str]:
@@ -71,15 +84,38 @@ class ComposerScreen(Screen[None]):
         Binding("ctrl+s", "sent", "mark sent", id="composer.sent"),
         Binding("ctrl+y", "copy", "copy reply", id="composer.copy"),
         Binding("escape", "close", "close", id="composer.close"),
+        Binding("ctrl+t", "discard", "discard draft", id="composer.discard"),
     ]
 
     def __init__(self, mention: Mention) -> None:
         super().__init__()
         self.mention = mention
         localize(self, self.app.config.language)
-        saved = self.app.drafts.get(mention.id)
-        draft, self.language, self.register = draft_for(self.app, mention)
-        self.initial = saved if saved is not None else draft
+        self.template, self.language, self.register = draft_for(self.app, mention)
+        mine = self.app.drafts.get(mention.id)  # written on this desk, perhaps not stored yet
+        stored = self.app.open_draft(mention)  # on disk: this desk's, or a colleague's
+        self.restored = None
+        mine_at = self.app.drafted_at.get(mention.id)
+        if mine is not None and (
+            stored is None
+            or stored.operator == self.app.config.operator
+            or mine_at is None  # put here just now (the crisis screen's holding statement)
+            or mine_at >= stored.saved_at  # a colleague's is newer only when saved after it
+        ):
+            self.initial = mine
+        elif stored is not None:
+            self.initial = stored.text
+            # Now an unsent reply on this desk too (`q` asks), as old as the stored one.
+            self.app.drafts[mention.id] = stored.text
+            self.app.drafted_at[mention.id] = stored.saved_at
+        else:
+            self.initial = self.template
+        if stored is not None and self.initial == stored.text and (mine is None or stored.operator != self.app.config.operator):
+            self.restored = stored  # shown as such: whose draft it is, and since when
+        self._kept = stored.text if stored is not None else None  # what the store has
+        self._timer = None  # the pending save while typing
+        self._dirty_since: float | None = None
+        self._said_finished = False
 
     def compose(self) -> ComposeResult:
         m = self.mention
@@ -100,6 +136,11 @@ class ComposerScreen(Screen[None]):
             )
         else:
             head.append(word("copy_then_mark", lang), style="italic")
+        if self.restored is not None:
+            head.append("\n")
+            now = self.app.clock()
+            said = draft_label(self.restored, self.app.config.timezone, now, lang)
+            head.append(f"↺ {said} · {word('draft_restored', lang)}", style="bold yellow")
         yield Static(head, id="to")
         with Horizontal(id="body"):
             yield TextArea(self.initial, id="draft", soft_wrap=True, show_line_numbers=False)
@@ -113,12 +154,64 @@ class ComposerScreen(Screen[None]):
         area.focus()
         area.move_cursor(area.document.end)
         self._check()
+        if self.initial != self.template and self.initial != self._kept:
+            self._keep_soon()  # e.g. the crisis holding statement, put here by the crisis screen
 
     def on_resize(self, event) -> None:
         self.set_class(event.size.width < 100, "-narrow")
 
     def on_text_area_changed(self) -> None:
         self._check()
+        self._keep_soon()
+
+    # --- keeping the draft -----------------------------------------------------------------
+
+    def _keep_soon(self) -> None:
+        """Keep the draft once typing pauses; typing on and on is kept every DRAFT_MAX_WAIT."""
+        now = time.monotonic()
+        if self._dirty_since is None:
+            self._dirty_since = now
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if now - self._dirty_since >= DRAFT_MAX_WAIT:
+            self._keep()
+        else:
+            self._timer = self.set_timer(DRAFT_SETTLE, self._keep)
+
+    def _keep(self, committed: bool = False) -> None:
+        """Hand the text to the app to store (it writes in a worker: typing never waits). An
+        empty text or the bare template is no draft: the stored one, if any, is dropped,
+        unless the operator `committed` to it (copied it to post, or sent it)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._dirty_since = None
+        text = self.text
+        if text == self._kept:
+            return
+        if not text.strip() or (text == self.template and not committed):
+            if self._kept is not None or self.mention.id in self.app.drafts:
+                self.app.drop_draft(self.mention.id)
+            self._kept = None
+            return
+        if self.app.keep_draft(self.mention, text):
+            self._kept = text
+        elif not self._said_finished:  # answered or closed meanwhile, by someone else
+            self._said_finished = True
+            self.notify(word("draft_finished", self.app.config.language), severity="warning", markup=False)
+
+    def _stop_keeping(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def action_discard(self) -> None:
+        """Back to the template; the stored draft goes (ctrl+z undoes it, and keeps it again)."""
+        area = self.query_one(TextArea)
+        area.replace(self.template, (0, 0), area.document.end)
+        self._keep()
+        self.notify(word("draft_discarded", self.app.config.language), markup=False)
 
     @property
     def text(self) -> str:
@@ -145,7 +238,7 @@ class ComposerScreen(Screen[None]):
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.text)
-        self.app.drafts[self.mention.id] = self.text
+        self._keep(committed=True)
         self.notify(word("reply_copied", self.app.config.language), markup=False)
 
     def action_sent(self) -> None:
@@ -177,7 +270,7 @@ class ComposerScreen(Screen[None]):
     @work(exclusive=True, group="reply", exit_on_error=False)
     async def _send(self, sender, text: str) -> None:
         lang = self.app.config.language
-        self.app.drafts[self.mention.id] = self.text  # kept until the channel said yes
+        self._keep(committed=True)  # kept until the channel said yes
         try:
             where = await sender(self.mention, text)
         except Exception as exc:  # the platform said no: keep the draft, say why
@@ -196,11 +289,10 @@ class ComposerScreen(Screen[None]):
         self._recorded(changes, f"reply sent via {self.mention.source}: {where}")
 
     def _recorded(self, changes: dict, action: str) -> None:
-        if self.app.act(self.mention, changes, action):
-            self.app.drafts.pop(self.mention.id, None)
+        self._stop_keeping()  # a save still pending must not bring the draft back
+        if self.app.act(self.mention, changes, action):  # the app drops the draft
             self.dismiss(None)
 
     def action_close(self) -> None:
-        if self.text != self.initial or self.mention.id in self.app.drafts:
-            self.app.drafts[self.mention.id] = self.text
+        self._keep()
         self.dismiss(None)

@@ -437,7 +437,8 @@ class CrisisScreen(Screen[None]):
             app.copy_to_clipboard(statement)
             self.notify(word("statement_copied", app.config.language), markup=False)
             return
-        draft = app.drafts.get(m.id, "")
+        stored = app.open_draft(m)  # kept in the store: perhaps from before a restart
+        draft = app.drafts.get(m.id) or (stored.text if stored is not None else "")
         if statement not in draft:  # a draft already written stays, below the statement
             app.drafts[m.id] = f"{statement}\n\n{draft}" if draft.strip() else statement
         app.open_composer(m)

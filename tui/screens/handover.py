@@ -2,7 +2,8 @@
 
 Sections, as webcare.handover computes them: what came in (per channel, and the notable ones),
 what was answered and by whom, what is still open by deadline (with a live countdown), what
-waits on an expert, and the notes left for the next shift. `n` leaves a note (kept in
+waits on an expert, the drafts not sent yet (whose, since when: data_dir/drafts.json), and the
+notes left for the next shift. `n` leaves a note (kept in
 data_dir/notes.jsonl, so every desk and `webcare handover` see it), `y` copies the Markdown,
 `p` / ctrl+s writes it to data_dir/handover-YYYY-MM-DD-HHMM.md, `S` picks another start.
 
@@ -130,11 +131,13 @@ class HandoverScreen(Screen[None]):
     def _compute(self, reload: bool, since: datetime | None, now: datetime) -> None:
         """Read the mentions (when asked or not read yet) and the notes, and compute."""
         from store import Store
+        from store.drafts import DraftBook
         from store.notes import NoteBook
 
         cfg = self.app.config
         worker = get_current_worker()
         book = NoteBook(cfg.data_dir)
+        drafts = DraftBook(cfg.data_dir).all().values()
         if reload or self.mentions is None:
             self.mentions = Store(cfg.data_dir).load()
         if worker.is_cancelled:
@@ -147,7 +150,8 @@ class HandoverScreen(Screen[None]):
             except ValueError:  # no shifts at all: the last eight hours
                 since = now - timedelta(hours=8)
         result = H.handover(
-            self.mentions, since, now, cfg.timezone, book.since(since), shift=shift_name
+            self.mentions, since, now, cfg.timezone, book.since(since), shift=shift_name,
+            drafts=drafts,
         )
         self.post_message(self.Computed(result))
 
@@ -194,6 +198,8 @@ class HandoverScreen(Screen[None]):
         out.append(f"{w('came_in')} {h.came_in} · {w('answered')} {len(h.answered)} · ")
         out.append(f"open {len(h.open)}{late_open}", style="bold red" if h.overdue else "")
         out.append(f" · experts {len(h.experts)}{late}", style="yellow" if h.experts_late else "")
+        if h.drafts:
+            out.append(f" · {w('drafts').split(',')[0].lower()} {len(h.drafts)}", style="cyan")
         out.append(f" · {w('notes').split()[0].lower()} {len(h.notes)}")
         return out
 
@@ -299,6 +305,18 @@ class HandoverScreen(Screen[None]):
             lead.append(" · ")
             item(i, lead)
         more(len(h.experts))
+        # drafts not sent yet: the next shift finishes them (`r` on the mention opens it)
+        title(f"{w('drafts')}: {len(h.drafts)}")
+        if not h.drafts:
+            out.append("\n" + w("nothing"), style="green")
+        for d in h.drafts[:SHOWN]:
+            lead = Text()
+            lead.append(f"{at(d.at)} ", style="dim")
+            lead.append(f"{w('draft_by')} ")
+            lead.append(clean_line(d.operator, 24), style="cyan")
+            lead.append(" · ")
+            item(d.item, lead)
+        more(len(h.drafts))
         # notes
         title(w("notes"))
         if not h.notes:

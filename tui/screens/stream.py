@@ -90,6 +90,12 @@ class StreamScreen(Screen):
             detail.show(detail.mention, force=True)
         self.update_header()
 
+    def drafts_changed(self) -> None:
+        """A desk kept or dropped a draft: the detail says whose draft a mention has."""
+        detail = self.query_one(MentionDetail)
+        if detail.mention is not None:
+            detail.show(detail.mention, force=True)
+
     def on_screen_resume(self) -> None:
         """Back from another screen: mentions may have come in meanwhile (only the screen on top
         is told), and today's plan may have changed."""

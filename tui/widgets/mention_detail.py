@@ -22,9 +22,10 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from webcare.channels import SHORT
+from webcare.drafts import label as draft_label
 from webcare.i18n import ago, countdown, span, status_word, when, word
 from webcare.mention import Mention
-from webcare.untrusted import first_line
+from webcare.untrusted import clean_line, first_line
 
 
 class MentionDetail(ScrollView, can_focus=False):
@@ -180,6 +181,10 @@ class MentionDetail(ScrollView, can_focus=False):
                 else:
                     parts.append(f"{d.operator} ({word('viewing', lang)})")
             out.append(", ".join(parts) + "\n", style="yellow")
+        draft = getattr(self.app, "open_draft", lambda _m: None)(m)
+        if draft is not None:  # kept in the store: a colleague may take it over with `r`
+            out.append(f"✎ {draft_label(draft, self.timezone, now, lang)}\n", style="bold cyan")
+            out.append(f"  {clean_line(first_line(draft.text, 200))}\n", style="dim italic")
         parent, replies = self.thread(m)
         if parent is not None:
             out.append(f"↳ {word('in_reply_to', lang)} {parent.author}: ", style="dim")
