@@ -270,8 +270,8 @@ class WebcareApp(App[None]):
         if changes.rewritten:  # retention or an erasure: their text is gone from the store
             self.queue.refresh(changes.rewritten)
             for m in changes.rewritten:
-                if not m.author and not m.text:  # anonymised: an unsent reply to them goes too
-                    self.drafts.pop(m.id, None)
+                if not m.author and not m.text:  # anonymised: an unsent reply to them goes too,
+                    self.drop_draft(m.id)  # here and in the store (a save may be on its way)
         self._ring_for_urgent(added)
         if added:
             self.monitor.add(added)
