@@ -14,9 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
-from store.jsonstorage import holding
+from store.jsonstorage import StoreError, holding, write_atomically
+from store.quarantine import move_aside
+
+QUARANTINE_WAIT = 5.0  # seconds a reader waits for the write lock to move a damaged file aside
 
 
 class Journal:
@@ -26,28 +29,81 @@ class Journal:
         self._lock = FileLock(str(self.data_dir / "write.lock"), timeout=30, poll_interval=0.005)
 
     def append(self, entry: dict[str, Any]) -> None:
-        line = json.dumps(entry, ensure_ascii=False, default=_iso)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """Append one line, or nothing: a write that fails (a full disk) is cut back off, so
+        the journal never keeps half a line that would swallow the next one. StoreError when
+        it cannot be written."""
+        line = (json.dumps(entry, ensure_ascii=False, default=_iso) + "\n").encode()
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError.of(self.data_dir, "write", exc) from None
         with holding(self._lock, self.data_dir):
-            with open(self.path, "a", encoding="utf-8") as f:
-                f.write(line + "\n")
-                f.flush()
-                os.fsync(f.fileno())
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+            except OSError as exc:
+                raise StoreError.of(self.path, "write", exc) from None
+            try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line  # a line a crash cut short stays a line of its own
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            except OSError as exc:
+                try:
+                    os.ftruncate(fd, size)  # as it was: no half line left behind
+                except OSError:
+                    pass
+                raise StoreError.of(self.path, "write", exc) from None
+            finally:
+                os.close(fd)
 
     def entries(self) -> list[dict[str, Any]]:
+        """Every entry. A last line without its newline was cut short by a crash and is
+        skipped; any other line that is not an entry means the file was damaged: it is moved
+        to the quarantine (store/quarantine.py) and the journal written again with the entries
+        that could be read, so the desk goes on with them."""
         try:
-            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return []
-        out = []
-        for line in lines:
+        except OSError as exc:
+            raise StoreError.of(self.path, "read", exc) from None
+        lines = raw.decode("utf-8", errors="replace").splitlines()
+        out, good, bad = [], [], 0
+        for i, line in enumerate(lines):
             try:
                 entry = json.loads(line)
             except ValueError:
-                continue  # a line cut short by a crash
+                entry = None
             if isinstance(entry, dict):
                 out.append(entry)
+                good.append(line)
+            elif i == len(lines) - 1 and not raw.endswith(b"\n"):
+                continue  # a line cut short by a crash
+            elif line.strip():
+                bad += 1
+        if bad:
+            self._damaged(raw, good, bad)
         return out
+
+    def _damaged(self, raw: bytes, good: list[str], bad: int) -> None:
+        """Keep the damaged journal in the quarantine and go on with its readable lines."""
+        try:
+            self._lock.acquire(timeout=QUARANTINE_WAIT)
+        except (Timeout, OSError):
+            return  # skipped this time; the next read tries again
+        try:
+            if self.path.read_bytes() != raw:
+                return  # appended to meanwhile: the next read looks again
+            moved = move_aside(self.data_dir, self.path, f"{self.path}: {bad} damaged lines")
+            if moved is not None:
+                write_atomically(self.path, "".join(line + "\n" for line in good).encode())
+        except OSError:
+            pass
+        finally:
+            self._lock.release()
 
     def signature(self) -> tuple[int, int] | None:
         """Changes when an entry is appended: a desk re-reads the journal only then."""
