@@ -26,7 +26,7 @@ import pytest
 from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
-from store.store import Store, StoreChanges, StoreError
+from store.store import Store, StoreChanges
 from webcare.mention import Mention
 
 HERE = Path(__file__).resolve().parent
