@@ -100,7 +100,7 @@ class WebcareApp(App[None]):
         self.senders = senders or {}
         self.queue = _load_queue(store)  # a damaged segment is quarantined here, not fatal
         self.health: dict[str, Any] = store.read_health()
-        self.damage: list[str] = damaged(config.data_dir)  # quarantined files: the header names them
+        self.damage: list[str] = []  # quarantined files: the header names them (apply_damage)
         self.collecting = False
         self.undo_stack: list[
             tuple[str, int]
@@ -128,6 +128,9 @@ class WebcareApp(App[None]):
         if keymap:
             self.set_keymap({str(k): str(v) for k, v in keymap.items()})
         self.push_screen(StreamScreen())
+        # After the first paint has read the plan and the crisis log too: whatever was found
+        # damaged at start is named at once, not a poll later.
+        self.call_after_refresh(lambda: self.apply_damage(damaged(self.config.data_dir)))
         # Start collecting once the stream is on screen: setting up the HTTP client (imports,
         # TLS context) takes a good 100 ms that the first frame need not wait for.
         self.call_after_refresh(self._take_lease)
