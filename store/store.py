@@ -58,6 +58,7 @@ TABLE = "_default"  # TinyDB's default table: the files stay plain TinyDB databa
 _SEGMENT_NAME = re.compile(r"^(\d{6})\.json$")
 
 Key = tuple[int, str]  # (segment, doc_id as stored: a string)
+HOUSEKEEPING = "housekeeping"  # health.json's key for the daily chores' results
 QUARANTINE_WAIT = 5.0  # seconds a reader waits for the write lock to move a damaged file aside
 
 
@@ -687,9 +688,27 @@ class Store:
 
     # --- health and the collector lease -------------------------------------------------
 
+    def _health_lock(self) -> FileLock:
+        # Its own small lock, not the write lock: the heartbeat never waits for a big write.
+        return FileLock(str(self.data_dir / "health.lock"), timeout=5, poll_interval=0.005)
+
     def write_health(self, health: dict[str, Any]) -> None:
-        """The collector's heartbeat and its sources' health, for every desk to show."""
-        write_atomically(self.data_dir / "health.json", orjson.dumps(health))
+        """The collector's heartbeat and its sources' health, for every desk to show. The
+        housekeeping's record in the file (`record_housekeeping`, another process) is kept."""
+        with self._health_lock():
+            kept = self.read_health().get(HOUSEKEEPING)
+            if kept is not None and HOUSEKEEPING not in health:
+                health = {**health, HOUSEKEEPING: kept}
+            write_atomically(self.data_dir / "health.json", orjson.dumps(health))
+
+    def record_housekeeping(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Merge `record` (last backup, last retention run, the last error) into health.json's
+        "housekeeping", for the header and `webcare check`; returns the merged record."""
+        with self._health_lock():
+            health = self.read_health()
+            merged = {**(health.get(HOUSEKEEPING) or {}), **record}
+            write_atomically(self.data_dir / "health.json", orjson.dumps({**health, HOUSEKEEPING: merged}))
+            return merged
 
     def read_health(self) -> dict[str, Any]:
         try:

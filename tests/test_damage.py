@@ -202,3 +202,102 @@ async def test_a_crash_report_shows_no_local_variables(make_config, clock, capsy
     report = capsys.readouterr().err
     assert "RuntimeError" in report and "boom (19)" in report and "fail" in report
     assert "Kerkstraat 12" not in report
+
+
+# --- webcare check, webcare restore, housekeeping's record ------------------------------------
+
+
+def test_check_names_the_damage_and_its_restore_command_works(tmp_path):
+    import shlex
+    import tarfile
+
+    from filelock import FileLock
+
+    from tests.conftest import write_config
+
+    path = write_config(tmp_path, DEMO)
+    data = tmp_path / "data"
+    assert webcare("collect", "--once", "--config", str(path)).returncode == 0
+    assert webcare("housekeeping", "--config", str(path)).returncode == 0  # today's backup
+    good = (data / "mentions" / "000001.json").read_bytes()
+    before = {m.id for m in Store(data).load()}
+    _truncate(data / "mentions" / "000001.json")
+    assert webcare("collect", "--once", "--config", str(path)).returncode == 0  # into segment 2
+
+    check = webcare("check", "--config", str(path))
+    assert check.returncode == 1 and "ok" in check.stdout
+    assert "mentions/000001.json" in check.stderr and "not valid JSON" in check.stderr
+    command = next(line.split("restore it: ", 1)[1] for line in check.stderr.splitlines() if "restore it: " in line)
+    args = shlex.split(command)
+    assert args[:2] == ["webcare", "restore"] and args[-1] == "mentions/000001.json"
+    archive = Path(args[args.index("--from") + 1])
+
+    with FileLock(str(data / "collector.lock")):  # a collector runs: refused
+        refused = webcare(*args[1:])
+        assert refused.returncode == 1 and "a collector runs" in refused.stderr
+        assert not (data / "mentions" / "000001.json").exists()
+    restored = webcare(*args[1:])
+    assert restored.returncode == 0, restored.stderr
+    assert "restored mentions/000001.json" in restored.stdout
+    assert (data / "mentions" / "000001.json").read_bytes() == good
+    with tarfile.open(archive) as tar:  # the mode is the archive's, not forced
+        mode = tar.getmember("mentions/000001.json").mode & 0o777
+    assert (data / "mentions" / "000001.json").stat().st_mode & 0o777 == mode
+    assert damaged(data) == [] and webcare("check", "--config", str(path)).returncode == 0
+    assert list((data / "quarantine" / "restored" / "mentions").iterdir())  # kept, not deleted
+    # Both segments count: what was collected again while segment 1 was away is not doubled.
+    after = Store(data).load()
+    assert {m.id for m in after} >= before and len(after) == len({m.id for m in after})
+
+
+def test_a_whole_restore_keeps_what_it_replaces(tmp_path):
+    from datetime import UTC, datetime
+
+    from store.restore import restore_files
+    from tests.conftest import write_config
+
+    path = write_config(tmp_path, DEMO)
+    data = tmp_path / "data"
+    assert webcare("collect", "--once", "--config", str(path)).returncode == 0
+    plan = PlanStore(data)
+    item = plan.add(PlanItem.new(title="Voor de backup", date=None, owner="an"))
+    assert webcare("housekeeping", "--config", str(path)).returncode == 0
+    (archive,) = (data / "backups").iterdir()
+    plan.update(item.id, {"title": "Na de backup"})
+    Store(data, segment_size=5).add([mention("x", datetime.now(UTC))])  # a newer segment
+
+    done = restore_files(archive, data)
+    assert {"mentions/000001.json", "plan.json"} <= set(done.files)
+    assert [i.title for i in PlanStore(data).all()] == ["Voor de backup"]
+    assert Store(data).get("mx") is None  # the directory as on the backup's day
+    kept = done.replaced
+    assert "Na de backup" in (kept / "plan.json").read_text()  # nothing lost: kept aside
+    assert done.moved_aside and all((kept / name).exists() for name in done.moved_aside)
+
+
+def test_a_failed_backup_is_recorded_shown_and_checked(tmp_path):
+    from tests.conftest import write_config
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    path = write_config(tmp_path, DEMO + f'\n[retention]\ndays = 30\nbackup_dir = "{blocker}/backups"\n')
+    assert webcare("collect", "--once", "--config", str(path)).returncode == 0
+    failed = webcare("housekeeping", "--config", str(path))
+    assert failed.returncode == 1 and "backup:" in failed.stderr and "Traceback" not in failed.stderr
+    record = json.loads((tmp_path / "data" / "health.json").read_text())["housekeeping"]
+    assert record["error"].startswith("backup: ") and record["last_retention_at"] and record["error_at"]
+    assert "demo" in json.loads((tmp_path / "data" / "health.json").read_text())["sources"]  # kept
+    check = webcare("check", "--config", str(path))
+    assert check.returncode == 1 and "housekeeping FAILED" in check.stderr and "backup: " in check.stderr
+
+
+async def test_the_header_shows_a_failed_housekeeping_run(make_config, clock):
+    config = make_config()
+    store = Store(config.data_dir)
+    store.write_health({"collector": {}, "sources": {}})
+    store.record_housekeeping({"error": "backup: No space left on device", "error_at": clock().isoformat()})
+    store.write_health({"collector": {}, "sources": {}})  # the collector's heartbeat keeps it
+    app = make_app(config, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert "onderhoud mislukt 23/11 10:00: backup: No space left on device" in screen_text(app)
