@@ -448,9 +448,14 @@ class Store:
         """The index of a segment whose .idx is missing or stale, built from the segment. One
         that was damaged is written again when the write lock is free right now."""
         table = self._table(seg, content)
-        if content:
-            for doc_id, record in table.items():
-                self._id_of(seg, doc_id, record)  # a document without an id is a StoreError
+        try:
+            index = _index_of(table, content)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # A document without a first-seen time or with a date that is not one: the file
+            # was damaged (the store writes whole, valid records). Quarantined like bad JSON.
+            storage = self._storage(seg, content)
+            self._damaged(storage, file_signature(storage.path), f"{storage.path}: a document is damaged ({exc!r})")
+            return _index_of({}, content)
         if (seg, content) in self._rebuild and table:
             try:
                 self._write_lock.acquire(timeout=0)
@@ -464,7 +469,7 @@ class Store:
                     self._write_lock.release()
         if content:
             self._forget_if_full(seg, table)
-        return _index_of(table, content)
+        return index
 
     # --- the sources' checkpoints (sources/source.py) ---------------------------------------
 

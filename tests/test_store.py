@@ -520,3 +520,14 @@ def test_a_damaged_index_is_quarantined_and_written_again(tmp_path: Path) -> Non
     assert damaged(tmp_path) == []  # nothing to restore: the header does not cry wolf
     index = json.loads((tmp_path / "mentions" / "000001.idx").read_bytes())
     assert len(index["ids"]) == 5  # written again from its segment
+
+
+def test_a_segment_with_a_broken_document_is_quarantined_at_a_desks_start(tmp_path: Path) -> None:
+    from store.quarantine import damaged
+
+    store = Store(tmp_path, segment_size=5)
+    store.add(mentions("m", 7))
+    (tmp_path / "mentions" / "000002.json").write_bytes(b'{"_default": {"1": {"id": "m-5", "first_seen_at": "gisteren"}}}')
+    index = Store(tmp_path, segment_size=5).load_index()
+    assert [len(i.ids) for i in index] == [5]
+    assert damaged(tmp_path) == ["mentions/000002.json"]
