@@ -3,7 +3,9 @@
 The shift notes (notes.jsonl) and the crisis log (crisis.jsonl) are journals: lines are only
 ever appended, under the data directory's write lock (the one the mentions and the plan
 share), so two operators' entries stay whole and in order. A line a crash cut short is
-skipped on reading; it never hides the entries before it.
+skipped on reading; it never hides the entries before it, and the next entry starts on a line
+of its own. Any other line that cannot be read means the file was damaged: it is kept in
+data_dir/quarantine and the journal goes on with the lines that can be read.
 """
 
 from __future__ import annotations

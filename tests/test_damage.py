@@ -177,6 +177,19 @@ async def test_a_full_disk_is_said_and_loses_nothing(make_config, clock, small_d
         assert {p.name: p.read_bytes() for p in (small_disk / "state").iterdir()} == state_before
         assert app.is_running
 
+        # a note for the next shift: asked again with its text
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("n", *"Bel An terug", "enter")
+        await pilot.pause(0.2)
+        assert "niet bewaard: de notitie — schijf vol" in _notices(app)
+        assert isinstance(app.screen, PromptScreen) and app.screen.query_one("Input").value == "Bel An terug"
+        notes = small_disk / "notes.jsonl"
+        assert not (notes.exists() and notes.read_bytes())  # no half line left behind
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert app.is_running
+
         # room again: the same keys save
         (small_disk / "filler").unlink()
         await pilot.press("K", "l", *"Geen tweets meer", "enter")
