@@ -244,12 +244,16 @@ def _when(text: str | None, config: Config) -> str:
 
 def _check_housekeeping(config: Config) -> bool:
     """The daily chores' last results (health.json); True when the last run failed."""
-    from store import Store
+    from store.jsonstorage import read_json
     from store.store import HOUSEKEEPING
     from webcare.untrusted import clean_line
 
-    record = Store(config.data_dir).read_health().get(HOUSEKEEPING) or {}
-    if not record:
+    try:  # read as it is: a check creates nothing in the data directory
+        health = read_json(config.data_dir / "health.json")
+    except (OSError, ValueError):
+        health = None
+    record = health.get(HOUSEKEEPING) if isinstance(health, dict) else None
+    if not isinstance(record, dict) or not record:
         return False
     size = record.get("last_backup_size")
     backup = f"last backup {_when(record.get('last_backup_at'), config)}"
