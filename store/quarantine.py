@@ -106,30 +106,31 @@ def _walk(root: Path, skip: set[str]) -> list[Path]:
     return out
 
 
-def quarantined(data_dir: Path) -> list[Quarantined]:
-    """What lies in the quarantine and is not dealt with yet, oldest first."""
+def quarantined(data_dir: Path, reasons: bool = True) -> list[Quarantined]:
+    """What lies in the quarantine and is not dealt with yet, oldest first (with why, from the
+    log, unless `reasons` is False: the desk asks every second and needs only the names)."""
     data_dir = Path(data_dir)
     root = quarantine_dir(data_dir)
     if not root.is_dir():
         return []
-    reasons = None
+    why: dict[str, str] | None = None if reasons else {}
     out = []
     for path in _walk(root, {RESTORED, REPLACED}):
         m = _NAME.match(path.name)
         if m is None:
             continue  # the log, or something a person put here
-        if reasons is None:
-            reasons = _reasons(data_dir)
+        if why is None:
+            why = _reasons(data_dir)
         rel = path.relative_to(root)
         at = datetime.strptime(m["at"], _STAMP).replace(tzinfo=UTC)
-        out.append(Quarantined(str(rel.parent / m["name"]), path, at, reasons.get(str(path.relative_to(data_dir)), "")))
+        out.append(Quarantined(str(rel.parent / m["name"]), path, at, why.get(str(path.relative_to(data_dir)), "")))
     return sorted(out, key=lambda q: (q.at, q.name))
 
 
 def damaged(data_dir: Path) -> list[str]:
     """The data files that lie in the quarantine waiting for a restore (indexes are rebuilt by
     themselves and not named): what the desk's header names."""
-    return list(dict.fromkeys(q.name for q in quarantined(data_dir) if not q.derived))
+    return list(dict.fromkeys(q.name for q in quarantined(data_dir, reasons=False) if not q.derived))
 
 
 def reserved_segments(data_dir: Path) -> set[int]:
