@@ -44,6 +44,7 @@ from filelock import FileLock
 
 from store import modes
 from store.jsonstorage import StoreError, holding
+from store.quarantine import QUARANTINE
 
 BACKUP_LOCK = "backup.lock"
 DEFAULT_BACKUPS = "backups"  # beside the segments, inside the data directory (never archived)
@@ -79,7 +80,13 @@ def _files(data_dir: Path, backups_dir: Path) -> list[str]:
     skip = backups_dir.resolve()
     for root, dirs, names in os.walk(data_dir):
         here = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (here / d).resolve() != skip)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and (here / d).resolve() != skip
+            and not (here == Path(data_dir) and d == QUARANTINE)  # damaged files: not a backup's
+        )
         for name in names:
             if name.startswith(".") or name in SKIP_NAMES or name.endswith((".idx", ".lock")):
                 continue

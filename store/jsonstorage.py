@@ -130,7 +130,21 @@ class AtomicJSONStorage(Storage):
 
 
 class StoreError(Exception):
-    """The data directory cannot be used (unreadable file, no permission, lock timeout)."""
+    """The data directory cannot be used (unreadable file, no permission, lock timeout).
+
+    `errno` is the operating system's error number when a file operation failed (ENOSPC: the
+    disk is full), `timeout` whether the write lock was not free in time: the desk says which,
+    in words, when a write fails."""
+
+    def __init__(self, message: str, *, errno: int | None = None, timeout: bool = False) -> None:
+        super().__init__(message)
+        self.errno = errno
+        self.timeout = timeout
+
+    @classmethod
+    def of(cls, path: Path | str, doing: str, exc: OSError) -> StoreError:
+        """`path`: cannot `doing` (the OS error), keeping its errno."""
+        return cls(f"{path}: cannot {doing} ({exc.strerror or exc})", errno=exc.errno)
 
 
 @contextmanager
@@ -140,9 +154,9 @@ def holding(lock: FileLock, data_dir: Path) -> Iterator[None]:
     try:
         lock.acquire()
     except Timeout:
-        raise StoreError(f"{data_dir}: timed out waiting for the write lock") from None
+        raise StoreError(f"{data_dir}: timed out waiting for the write lock", timeout=True) from None
     except OSError as exc:
-        raise StoreError(f"{lock.lock_file}: cannot lock ({exc})") from None
+        raise StoreError.of(lock.lock_file, "lock", exc) from None
     try:
         yield
     finally:

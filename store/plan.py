@@ -24,7 +24,8 @@ from filelock import Timeout
 
 from store.jsonstorage import AtomicJSONStorage, Signature, file_signature, holding
 from store.modes import lock, make_dir
-from store.store import TABLE, StoreError
+from store.quarantine import move_aside
+from store.store import QUARANTINE_WAIT, TABLE, StoreError
 from webcare.planning import Changes, PlanItem, sort_key
 
 PLAN_FILE = "plan.json"
@@ -68,14 +69,35 @@ class PlanStore:
     # --- reading -----------------------------------------------------------------------
 
     def _table(self) -> dict[str, dict[str, Any]]:
-        """{doc_id: record} as on disk now (cached while the file is unchanged). Never mutate."""
+        """{doc_id: record} as on disk now (cached while the file is unchanged). Never mutate.
+        A plan.json that cannot be read is moved to the quarantine (store/quarantine.py) and
+        the plan reads as empty: the header and the calendar go on, a restore brings it back."""
+        sig = file_signature(self.path)
         try:
             data = self._storage.read()
+            if sig is not None and sig[1] == 0:
+                raise ValueError(f"{self.path}: empty file")
         except ValueError as exc:
-            raise StoreError(str(exc)) from None
+            self._damaged(sig, str(exc))
+            return {}
         except OSError as exc:
-            raise StoreError(f"{self.path}: cannot read ({exc})") from None
+            raise StoreError.of(self.path, "read", exc) from None
         return (data or {}).get(TABLE, {})
+
+    def _damaged(self, sig: Signature | None, reason: str) -> None:
+        """Move the damaged plan.json aside, under the write lock, if it is still that file."""
+        self._storage.forget()
+        try:
+            self._write_lock.acquire(timeout=QUARANTINE_WAIT)
+        except (Timeout, OSError):
+            return
+        try:
+            if sig is not None and file_signature(self.path) == sig:
+                move_aside(self.data_dir, self.path, reason)
+        except OSError:
+            pass
+        finally:
+            self._write_lock.release()
 
     def _item(self, doc_id: str, record: Mapping[str, Any]) -> PlanItem:
         try:
@@ -123,7 +145,7 @@ class PlanStore:
             try:
                 self._storage.write({TABLE: table})
             except OSError as exc:
-                raise StoreError(f"{self.path}: cannot write ({exc})") from None
+                raise StoreError.of(self.path, "write", exc) from None
             # Our own write is not news; someone else's before it still is.
             if before == self._seen:
                 self._seen = self._storage.signature

@@ -51,6 +51,7 @@ from store.jsonstorage import (
     write_atomically,
 )
 from store.modes import lock, make_dir
+from store.quarantine import move_aside, reserved_segments
 from webcare.mention import Mention, owes_reply
 from webcare.queue import SegmentIndex, boost_of, rank
 
@@ -60,6 +61,19 @@ TABLE = "_default"  # TinyDB's default table: the files stay plain TinyDB databa
 _SEGMENT_NAME = re.compile(r"^(\d{6})\.json$")
 
 Key = tuple[int, str]  # (segment, doc_id as stored: a string)
+HOUSEKEEPING = "housekeeping"  # health.json's key for the daily chores' results
+QUARANTINE_WAIT = 5.0  # seconds a reader waits for the write lock to move a damaged file aside
+
+
+def _check_segment(path: Path, data: Any, sig: Signature, content: bool) -> None:
+    """A segment file as just read: ValueError when it cannot be one. The store never writes an
+    empty file (write_atomically), and every content document carries its mention's id."""
+    if data is None and sig[1] == 0:
+        raise ValueError(f"{path}: empty file")
+    if content:
+        for doc_id, record in (data or {}).get(TABLE, {}).items():
+            if not isinstance(record.get("id"), str):
+                raise ValueError(f"{path}: document {doc_id} has no id")
 
 
 @contextmanager
@@ -168,6 +182,7 @@ class Store:
         self._rewrites_sig: Signature | None = None  # rewrites.json when last looked at
         self._rewrites_seen: dict[str, int] = {}  # each segment's rewrite count then
         self._look_at_rewrites()
+        self._rebuild: set[tuple[int, bool]] = set()  # indexes found damaged, to write again
         self._sweep_leftovers()
 
     def _sweep_leftovers(self) -> None:
@@ -208,23 +223,47 @@ class Store:
 
     def _table(self, seg: int, content: bool) -> dict[str, dict[str, Any]]:
         """A segment's table ({doc_id: record}) as on disk now; re-read only if it changed.
+        A file that cannot be read as a segment is moved to the quarantine and reads as empty
+        (`_damaged`): one bad file never stops the desk or the collector.
 
         The returned dicts are shared with the cache: never mutate them, build new ones."""
         storage = self._storage(seg, content)
+        before = storage.signature
+        sig = file_signature(storage.path)
         try:
             data = storage.read()
+            if sig is not None and sig != before:  # read from disk just now: check it
+                _check_segment(storage.path, data, sig, content)
         except ValueError as exc:
-            raise StoreError(str(exc)) from None
+            self._damaged(storage, sig, str(exc))
+            return {}
         except OSError as exc:
-            raise StoreError(f"{storage.path}: cannot read ({exc})") from None
+            raise StoreError.of(storage.path, "read", exc) from None
         return (data or {}).get(TABLE, {})
+
+    def _damaged(self, storage: AtomicJSONStorage, sig: Signature | None, reason: str) -> None:
+        """Move a damaged segment (or index) file into data_dir/quarantine, under the write lock
+        and only if it is still the file that was read: a writer may have replaced it."""
+        storage.forget()
+        path = storage.path
+        try:
+            self._write_lock.acquire(timeout=QUARANTINE_WAIT)
+        except (Timeout, OSError):
+            return  # the next read tries again; meanwhile it reads as empty
+        try:
+            if sig is not None and file_signature(path) == sig:
+                move_aside(self.data_dir, path, reason)
+        except OSError:
+            pass  # cannot move it (read-only directory): it reads as empty all the same
+        finally:
+            self._write_lock.release()
 
     def _write_table(self, seg: int, content: bool, table: dict[str, dict[str, Any]]) -> None:
         storage = self._storage(seg, content)
         try:
             storage.write({TABLE: table})
         except OSError as exc:
-            raise StoreError(f"{storage.path}: cannot write ({exc})") from None
+            raise StoreError.of(storage.path, "write", exc) from None
 
     def _mention(self, seg: int, doc_id: str, record: Any, state: dict[str, Any] | None) -> Mention:
         try:
@@ -353,11 +392,17 @@ class Store:
             pass  # the index only speeds up a start; without it the segment is read
 
     def _read_index(self, seg: int, content: bool) -> dict[str, Any] | None:
-        """The index if it describes the segment file as it is now, else None."""
+        """The index if it describes the segment file as it is now, else None. An index that is
+        not JSON at all is moved to the quarantine, and written again from its segment."""
         sig = file_signature(self._storage(seg, content).path)
+        path = self._index_path(seg, content)
         try:
-            data = read_json(self._index_path(seg, content))
-        except (ValueError, OSError):
+            data = read_json(path)
+        except ValueError as exc:
+            self._damaged(AtomicJSONStorage(path), file_signature(path), f"{path}: not valid JSON ({exc})")
+            self._rebuild.add((seg, content))
+            return None
+        except OSError:
             return None
         if not isinstance(data, dict) or sig is None or data.get("of") != list(sig):
             return None
@@ -374,6 +419,8 @@ class Store:
                 if content is None or not isinstance(content.get("ids"), list):
                     content = self._index_from_segment(seg, True)
                 self._content_seen[seg] = file_signature(self._storage(seg, True).path)
+                if self._content_seen[seg] is None:
+                    continue  # damaged and moved to the quarantine just now
                 state = self._read_index(seg, False)
                 if state is None or not isinstance(state.get("version"), dict):
                     state = self._index_from_segment(seg, False)
@@ -404,13 +451,31 @@ class Store:
             return out
 
     def _index_from_segment(self, seg: int, content: bool) -> dict[str, Any]:
-        """The index of a segment whose .idx is missing or stale, built from the segment."""
+        """The index of a segment whose .idx is missing or stale, built from the segment. One
+        that was damaged is written again when the write lock is free right now."""
         table = self._table(seg, content)
+        try:
+            index = _index_of(table, content)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # A document without a first-seen time or with a date that is not one: the file
+            # was damaged (the store writes whole, valid records). Quarantined like bad JSON.
+            storage = self._storage(seg, content)
+            self._damaged(storage, file_signature(storage.path), f"{storage.path}: a document is damaged ({exc!r})")
+            return _index_of({}, content)
+        if (seg, content) in self._rebuild and table:
+            try:
+                self._write_lock.acquire(timeout=0)
+            except (Timeout, OSError):
+                pass
+            else:
+                try:
+                    self._write_index(seg, content, table)
+                    self._rebuild.discard((seg, content))
+                finally:
+                    self._write_lock.release()
         if content:
-            for doc_id, record in table.items():
-                self._id_of(seg, doc_id, record)  # a document without an id is a StoreError
             self._forget_if_full(seg, table)
-        return _index_of(table, content)
+        return index
 
     # --- the sources' checkpoints (sources/source.py) ---------------------------------------
 
@@ -606,10 +671,18 @@ class Store:
         """Write `fresh` at the end of the newest segment(s). Called under the write lock, right
         after _catch_up(), so every segment is indexed and stays so after the write."""
         segments = self._segments()
-        seg = segments[-1] if segments else 1
+        # A segment whose file lies in the quarantine keeps its number: a restore puts it back.
+        reserved = reserved_segments(self.data_dir) - set(segments)
+        seg = max([*segments[-1:], *reserved], default=1)
         pending = fresh
         while pending:
+            if seg in reserved:
+                seg += 1
+                continue
             table = self._table(seg, True)
+            if not table and file_signature(self._storage(seg, True).path) is None and seg in segments:
+                reserved.add(seg)  # damaged: moved to the quarantine by that read
+                continue
             room = self.segment_size - len(table)
             if room <= 0:
                 self._forget_if_full(seg, table)
@@ -684,9 +757,27 @@ class Store:
 
     # --- health and the collector lease -------------------------------------------------
 
+    def _health_lock(self):
+        # Its own small lock, not the write lock: the heartbeat never waits for a big write.
+        return lock(self.data_dir / "health.lock", timeout=5, poll_interval=0.005)
+
     def write_health(self, health: dict[str, Any]) -> None:
-        """The collector's heartbeat and its sources' health, for every desk to show."""
-        write_atomically(self.data_dir / "health.json", orjson.dumps(health))
+        """The collector's heartbeat and its sources' health, for every desk to show. The
+        housekeeping's record in the file (`record_housekeeping`, another process) is kept."""
+        with self._health_lock():
+            kept = self.read_health().get(HOUSEKEEPING)
+            if kept is not None and HOUSEKEEPING not in health:
+                health = {**health, HOUSEKEEPING: kept}
+            write_atomically(self.data_dir / "health.json", orjson.dumps(health))
+
+    def record_housekeeping(self, record: dict[str, Any]) -> dict[str, Any]:
+        """Merge `record` (last backup, last retention run, the last error) into health.json's
+        "housekeeping", for the header and `webcare check`; returns the merged record."""
+        with self._health_lock():
+            health = self.read_health()
+            merged = {**(health.get(HOUSEKEEPING) or {}), **record}
+            write_atomically(self.data_dir / "health.json", orjson.dumps({**health, HOUSEKEEPING: merged}))
+            return merged
 
     def read_health(self) -> dict[str, Any]:
         try:

@@ -107,10 +107,17 @@ def test_the_file_is_a_plain_tinydb_database(tmp_path):
     assert doc["channels"] == ["x", "facebook"] and doc["created_at"] == "2026-11-16T08:00:00+00:00"
 
 
-def test_a_damaged_file_is_a_store_error_naming_it(tmp_path):
+def test_a_damaged_plan_is_quarantined_and_the_plan_goes_on(tmp_path):
+    from store.quarantine import damaged, quarantined
+
     (tmp_path / "plan.json").write_text("{not json")
-    with pytest.raises(StoreError, match="plan.json"):
-        PlanStore(tmp_path).all()
+    plan = PlanStore(tmp_path)
+    assert plan.all() == []  # the header and the calendar go on
+    (q,) = quarantined(tmp_path)
+    assert q.name == "plan.json" and q.path.read_text() == "{not json" and "plan.json" in q.reason
+    assert damaged(tmp_path) == ["plan.json"]
+    plan.add(item("Poelen", date(2026, 11, 18)))  # a new plan.json; the old one waits for a restore
+    assert [i.title for i in PlanStore(tmp_path).all()] == ["Poelen"] and q.path.exists()
     (tmp_path / "plan.json").write_text('{"_default": {"1": {"id": "x", "title": "t"}}}')
     with pytest.raises(StoreError, match="document 1 is not a plan item"):
         PlanStore(tmp_path).all()

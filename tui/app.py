@@ -20,7 +20,9 @@ from store import Store, StoreChanges
 from store.drafts import DraftBook
 from store.plan import PlanStore
 from store.presence import HEARTBEAT, Desk, Presence
+from store.quarantine import damaged
 from store.store import StoreError
+from tui import damage as D
 from tui.keys import localize
 from tui.monitoring import Monitor
 from tui.screens.help import HelpScreen, key_rows
@@ -99,8 +101,9 @@ class WebcareApp(App[None]):
         # Sources that can post a reply themselves, by source name: an async callable taking the
         # mention and the text and returning the reply's id or link on the platform.
         self.senders = senders or {}
-        self.queue = _load_queue(store)
+        self.queue = _load_queue(store)  # a damaged segment is quarantined here, not fatal
         self.health: dict[str, Any] = store.read_health()
+        self.damage: list[str] = []  # quarantined files: the header names them (apply_damage)
         self.collecting = False
         self.undo_stack: list[
             tuple[str, int]
@@ -137,6 +140,9 @@ class WebcareApp(App[None]):
         if keymap:
             self.set_keymap({str(k): str(v) for k, v in keymap.items()})
         self.push_screen(StreamScreen())
+        # After the first paint has read the plan and the crisis log too: whatever was found
+        # damaged at start is named at once, not a poll later.
+        self.call_after_refresh(lambda: self.apply_damage(damaged(self.config.data_dir)))
         # Start collecting once the stream is on screen: setting up the HTTP client (imports,
         # TLS context) takes a good 100 ms that the first frame need not wait for.
         self.call_after_refresh(self._take_lease)
@@ -210,6 +216,7 @@ class WebcareApp(App[None]):
         changes = self.store.changes(holds=self.queue.has_read)
         others = self.presence.others(self.clock())
         drafts = self.draft_book.all()  # one stat while no desk saved a draft
+        damage = damaged(self.config.data_dir)
         if get_current_worker().is_cancelled:
             return
         if changes:
@@ -218,6 +225,22 @@ class WebcareApp(App[None]):
             self.call_from_thread(self.apply_presence, others)
         if drafts != self.stored_drafts:
             self.call_from_thread(self.apply_drafts, drafts)
+        if damage != self.damage:
+            self.call_from_thread(self.apply_damage, damage)
+
+    def apply_damage(self, damage: list[str]) -> None:
+        """A file was found damaged (here or by another process) or was restored: say so once,
+        and keep it in every header until it is dealt with."""
+        fresh = [f for f in damage if f not in self.damage]
+        self.damage = damage
+        if fresh:
+            self.notify(D.damage_line(fresh, self.config.language, shown=4), severity="error", markup=False, timeout=30)
+        self.update_headers()
+
+    def not_saved(self, what: str, exc: BaseException) -> None:
+        """A write failed: say what was not saved and why. What was saved before stays as it
+        was (every write replaces its file whole, or appends a whole line)."""
+        self.notify(D.not_saved(what, exc, self.config.language), severity="error", markup=False, timeout=30)
 
     # --- several operators ------------------------------------------------------------
 
@@ -329,7 +352,10 @@ class WebcareApp(App[None]):
             state = self.store.update_state(
                 m.id, changes, action, self.config.operator, at=self.clock(), expect=expect
             )
-        except (StoreError, KeyError, OSError) as exc:
+        except (StoreError, OSError) as exc:
+            self.not_saved(f"{action} ({first_line(m.author, 40)})", exc)
+            return False
+        except KeyError as exc:  # gone from the store (another desk's erasure)
             self.notify(f"{word('store_error', lang)}: {exc}", severity="error", markup=False)
             return False
         if state is None:
@@ -564,7 +590,10 @@ class WebcareApp(App[None]):
         from webcare.planning import today_plan
 
         if self._plan_cache is None or self.plan.changed():
-            self._plan_cache = self.plan.all()
+            try:
+                self._plan_cache = self.plan.all()
+            except StoreError:  # unreadable (no permission): the header goes on without it
+                self._plan_cache = []
         today = today_plan(self._plan_cache, self.clock().astimezone(self.config.timezone))
         return {
             "planned_today": today.count,
@@ -577,12 +606,16 @@ class WebcareApp(App[None]):
         Returns how many were held (positive) or released (negative)."""
         from webcare.planning import hold_today_and_tomorrow, is_holding, release_held
 
-        items = self.plan.all()
         today = self.clock().astimezone(self.config.timezone).date()
         self._plan_cache = None  # our own write: plan.changed() will not say so
-        if is_holding(items, today):
-            return -len(self.plan.update_many(release_held(items, today)))
-        return len(self.plan.update_many(hold_today_and_tomorrow(items, today)))
+        try:
+            items = self.plan.all()
+            if is_holding(items, today):
+                return -len(self.plan.update_many(release_held(items, today)))
+            return len(self.plan.update_many(hold_today_and_tomorrow(items, today)))
+        except StoreError as exc:
+            self.not_saved(D.w("the_calendar", self.config.language), exc)
+            return 0
 
     def thread_of(self, m: Mention) -> tuple[Mention | None, list[Mention]]:
         """The post `m` answers and the replies to `m`, as far as the desk has them."""
@@ -678,6 +711,21 @@ class WebcareApp(App[None]):
             (key, ab.binding) for key, ab in self.screen.active_bindings.items() if ab.binding.id
         ]
         self.push_screen(HelpScreen(key_rows(bindings, self), self.config.language))
+
+    def _fatal_error(self) -> None:
+        """An unhandled exception: Textual prints a rich traceback with every frame's local
+        variables, and in this desk those hold posts, names and replies (personal data) that
+        would end up on screen, in a terminal's scrollback or in a log. The same report without
+        them: the code, the lines and the error. (Textual 8.2.8's App._fatal_error, with
+        show_locals=False.)"""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
 
     def on_unmount(self) -> None:
         self.presence.leave()

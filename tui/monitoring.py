@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from store import Store
 from store.crisis import CrisisEntry, CrisisLog
+from store.jsonstorage import StoreError
 from webcare.config import Config
 from webcare.mention import Mention
 
@@ -160,8 +161,12 @@ class Monitor:
         sig = self.crisis_log.signature()
         if sig == self._crisis_sig:
             return False
+        try:
+            crisis = self.crisis_log.current()
+        except StoreError:  # unreadable (no permission): keep what was shown, try again later
+            return False
         self._crisis_sig = sig
-        self.crisis = self.crisis_log.current()
+        self.crisis = crisis
         return True
 
     @property

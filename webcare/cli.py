@@ -6,7 +6,10 @@ to its adapters (sources, store, tui).
     webcare export [--config PATH] mentions --format jsonl|csv
     webcare export [--config PATH] plan --format ics|jsonl|csv
     webcare import [--config PATH] plan FILE.csv   all rows or none (exit 2, every bad row named)
-    webcare check [--config PATH]            validate the configuration (exit 2 on error)
+    webcare check [--config PATH]            validate the configuration (exit 2 on error); name
+                                             damaged files and failed housekeeping (exit 1)
+    webcare restore [--config PATH] [--from ARCHIVE] [--force] [FILE ...]
+                                             put files (or everything) back from a backup
     webcare serve [--config PATH] [--max-desks N] [--token-env NAME]   the desk in a browser
     webcare --version
 """
@@ -103,6 +106,17 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("author", metavar="AUTHOR", help="handle or e-mail address, as the mentions show it")
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     sub.add_parser("housekeeping", parents=[common], help="anonymise past the retention period and back up, now")
+    restore = sub.add_parser(
+        "restore", parents=[common], help="put damaged files (or the whole data directory) back from a backup"
+    )
+    restore.add_argument(
+        "files", nargs="*", metavar="FILE", help="paths in the data directory, e.g. mentions/000003.json (none: everything)"
+    )
+    restore.add_argument("--from", dest="archive", metavar="ARCHIVE", help="the backup to use (default: the newest that holds the files)")
+    restore.add_argument("--force", action="store_true", help="restore even while a collector runs")
+    restore.add_argument(
+        "--dismiss", action="store_true", help="restore nothing: mark the quarantined FILEs as dealt with (the header stops naming them)"
+    )
     report = sub.add_parser("report", parents=[common], help="figures for management")
     report.add_argument("--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD (default: 6 days before --to)")
     report.add_argument("--to", dest="end", metavar="DATE", help="last day, YYYY-MM-DD (default: today)")
@@ -159,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_forget(config, args.author, args.yes)
         if args.command == "housekeeping":
             return cmd_housekeeping(config)
+        if args.command == "restore":
+            return cmd_restore(config, args.files, args.archive, args.force, args.dismiss)
         if args.command == "report":
             return cmd_report(config, args.start, args.end, args.format, args.output)
         if args.command == "handover":
@@ -315,7 +331,78 @@ def cmd_check(config: Config) -> int:
     print(
         f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}"
     )
-    return 0
+    chores_failed = _check_housekeeping(config)
+    damaged = _check_quarantine(config)
+    return EXIT_FAILURE if damaged or chores_failed else 0
+
+
+def _when(text: str | None, config: Config) -> str:
+    try:
+        return datetime.fromisoformat(text).astimezone(config.timezone).strftime("%Y-%m-%d %H:%M") if text else "never"
+    except ValueError:
+        return "?"
+
+
+def _check_housekeeping(config: Config) -> bool:
+    """The daily chores' last results (health.json); True when the last run failed."""
+    from store.jsonstorage import read_json
+    from store.store import HOUSEKEEPING
+    from webcare.untrusted import clean_line
+
+    try:  # read as it is: a check creates nothing in the data directory
+        health = read_json(config.data_dir / "health.json")
+    except (OSError, ValueError):
+        health = None
+    record = health.get(HOUSEKEEPING) if isinstance(health, dict) else None
+    if not isinstance(record, dict) or not record:
+        return False
+    size = record.get("last_backup_size")
+    backup = f"last backup {_when(record.get('last_backup_at'), config)}"
+    if record.get("last_backup"):
+        backup += f" ({size / 1e6:.1f} MB, {record['last_backup']})" if isinstance(size, int) else f" ({record['last_backup']})"
+    retention = f"last retention run {_when(record.get('last_retention_at'), config)}"
+    print(f"housekeeping: {backup}; {retention}")
+    if record.get("error"):
+        print(
+            f"housekeeping FAILED {_when(record.get('error_at'), config)}: {clean_line(str(record['error']), 300)}"
+            " — fix the cause and run `webcare housekeeping`",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
+def _check_quarantine(config: Config) -> bool:
+    """Damaged files moved to data_dir/quarantine, each with the exact command that restores
+    it from the newest backup holding it; True when there are any."""
+    import shlex
+
+    from store.housekeeping import backups_dir
+    from store.quarantine import quarantine_dir, quarantined
+    from store.restore import newest_holding
+
+    found = [q for q in quarantined(config.data_dir) if not q.derived]
+    if not found:
+        return False
+    print(f"damaged files, moved to {quarantine_dir(config.data_dir)} (kept, never deleted):", file=sys.stderr)
+    config_arg = shlex.quote(str(Path(config.path).resolve()))
+    for q in found:
+        print(f"  {q.name}: found {_when(q.at.isoformat(), config)}, now {q.path}", file=sys.stderr)
+        if q.reason:
+            print(f"    why: {q.reason}", file=sys.stderr)
+        if q.name.endswith(".jsonl"):
+            print("    its readable lines were kept in place; the backup has the damaged ones as they were", file=sys.stderr)
+        elif q.name.startswith("state/"):
+            print("    the mentions' statuses in it were lost since; restoring replaces what was done to them since", file=sys.stderr)
+        archive = newest_holding(backups_dir(config), q.name)
+        if archive is None:
+            print(f"    no backup holds it; to stop the header naming it: webcare restore --config {config_arg} --dismiss {shlex.quote(q.name)}", file=sys.stderr)
+            continue
+        print(
+            f"    restore it: webcare restore --config {config_arg} --from {shlex.quote(str(archive))} {shlex.quote(q.name)}",
+            file=sys.stderr,
+        )
+    return True
 
 
 def cmd_desk(config: Config) -> int:
@@ -512,7 +599,39 @@ def cmd_housekeeping(config: Config) -> int:
     from store.housekeeping import run_chores
 
     done = run_chores(config, Store(config.data_dir), datetime.now(UTC))
+    for error in done.errors:
+        print(f"webcare housekeeping: {error}", file=sys.stderr)
     print(f"anonymised {done.anonymised} mentions older than {config.retention.days} days; backup {done.archive}")
+    return EXIT_FAILURE if done.errors else 0
+
+
+def cmd_restore(config: Config, files: list[str], archive: str | None, force: bool, dismiss: bool) -> int:
+    """Put files (or the whole data directory) back from a backup; see store/restore.py."""
+    from store.housekeeping import backups_dir
+    from store.quarantine import resolve
+    from store.restore import newest_holding, restore_files
+
+    if dismiss:
+        if not files:
+            print("webcare restore --dismiss: name the FILEs to mark as dealt with", file=sys.stderr)
+            return EXIT_CONFIG
+        for name in files:
+            print(f"{name}: {resolve(config.data_dir, name)} quarantined copies marked as dealt with")
+        return 0
+    chosen = Path(archive) if archive else None
+    if chosen is None:
+        chosen = newest_holding(backups_dir(config), files[0] if len(files) == 1 else None)
+        if chosen is None:
+            print(f"webcare restore: no backup in {backups_dir(config)} holds {' '.join(files) or 'anything'}", file=sys.stderr)
+            return EXIT_FAILURE
+    done = restore_files(chosen, config.data_dir, files or None, force=force)
+    for name in done.files:
+        print(f"restored {name} from {done.archive}")
+    if done.moved_aside:
+        print(f"moved aside (newer than the backup): {', '.join(done.moved_aside)}")
+    if done.replaced:
+        print(f"what it replaced is kept in {done.replaced}")
+    print("restart the desks that are open on this data directory")
     return 0
 
 

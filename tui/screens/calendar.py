@@ -8,6 +8,7 @@ days, unused channels). The plan lives in the store (store.plan), so every desk 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from rich.text import Text
@@ -17,6 +18,8 @@ from textual.containers import Grid, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from store.jsonstorage import StoreError
+from tui.damage import w
 from tui.keys import localize
 from tui.screens.plan_editor import PlanEditor
 from tui.screens.prompt import PromptScreen
@@ -31,6 +34,7 @@ from webcare.planning import (
     on_day,
     period_of,
 )
+from webcare.untrusted import clean_line
 
 STATUS_MARK = {"idea": "?", "draft": "✎", "planned": "●", "published": "✓", "held": "‖"}
 
@@ -102,7 +106,21 @@ class CalendarScreen(Screen[None]):
     # --- drawing ----------------------------------------------------------------------
 
     def items(self) -> list[PlanItem]:
-        return self.app.plan.all()
+        try:
+            return self.app.plan.all()
+        except StoreError as exc:  # unreadable (no permission): an empty grid, and why
+            self.notify(clean_line(str(exc), 200), severity="error", markup=False)
+            return []
+
+    def _saved(self, write: Callable[[], object]) -> bool:
+        """Do one plan write; when it fails (a full disk, the lock), say what was not saved and
+        why. The plan on disk stays as it was: a write replaces plan.json whole or not at all."""
+        try:
+            write()
+        except StoreError as exc:
+            self.app.not_saved(w("the_calendar", self.app.config.language), exc)
+            return False
+        return True
 
     def day_items(self, day: date, items: list[PlanItem] | None = None) -> list[PlanItem]:
         return on_day(self.items() if items is None else items, day)
@@ -194,39 +212,39 @@ class CalendarScreen(Screen[None]):
     # --- changes ----------------------------------------------------------------------
 
     def action_new(self) -> None:
-        def saved(fields: dict | None) -> None:
-            if fields:
-                self.app.plan.add(
-                    PlanItem.new(date=self.selected, owner=self.app.config.operator, **fields)
-                )
-                self.draw()
+        day = self.selected
 
-        self.app.push_screen(PlanEditor(self.app.config.language), saved)
+        def save(fields: dict) -> bool:
+            item = PlanItem.new(date=day, owner=self.app.config.operator, **fields)
+            return self._saved(lambda: self.app.plan.add(item))
+
+        self.app.push_screen(PlanEditor(self.app.config.language, save=save), lambda _: self.draw())
 
     def action_edit(self) -> None:
         item = self._selected_item()
         if item is None:
             return
 
-        def saved(fields: dict | None) -> None:
-            if fields:
-                self.undo_stack.append(("update", item))
-                self.app.plan.update(item.id, fields)
-                self.draw()
+        def save(fields: dict) -> bool:
+            if not self._saved(lambda: self.app.plan.update(item.id, fields)):
+                return False
+            self.undo_stack.append(("update", item))
+            return True
 
-        self.app.push_screen(PlanEditor(self.app.config.language, item), saved)
+        self.app.push_screen(PlanEditor(self.app.config.language, item, save=save), lambda _: self.draw())
 
     def action_cycle(self) -> None:
         item = self._selected_item()
         if item is not None:
-            self.undo_stack.append(("update", item))
-            self.app.plan.update(item.id, {"status": next_status(item.status)})
+            if self._saved(lambda: self.app.plan.update(item.id, {"status": next_status(item.status)})):
+                self.undo_stack.append(("update", item))
             self.draw()
 
     def action_delete(self) -> None:
         item = self._selected_item()
         if item is not None:
-            self.undo_stack.append(("delete", self.app.plan.delete(item.id)))
+            if self._saved(lambda: self.app.plan.delete(item.id)):
+                self.undo_stack.append(("delete", item))
             self.draw()
 
     def action_undo(self) -> None:
@@ -234,7 +252,8 @@ class CalendarScreen(Screen[None]):
             self.notify(word("nothing_to_undo", self.app.config.language), markup=False)
             return
         kind, item = self.undo_stack.pop()
-        self.app.plan.restore(item)
+        if not self._saved(lambda: self.app.plan.restore(item)):
+            self.undo_stack.append((kind, item))  # still there to undo once it can be saved
         self.draw()
 
     def action_move_item(self) -> None:
@@ -246,12 +265,12 @@ class CalendarScreen(Screen[None]):
             self.action_edit()
             return
         item, self.moving = self.moving, None
-        self.undo_stack.append(("update", item))
-        self.app.plan.update(item.id, {"date": self.selected})
+        if self._saved(lambda: self.app.plan.update(item.id, {"date": self.selected})):
+            self.undo_stack.append(("update", item))
         self.draw()
 
     def action_hold(self) -> None:
-        changed = self.app.toggle_hold()
+        changed = self.app.toggle_hold()  # says itself when it could not be saved
         self.notify(
             f"{word('held' if changed > 0 else 'released', self.app.config.language)}: {abs(changed)}",
             markup=False,
@@ -269,8 +288,8 @@ class CalendarScreen(Screen[None]):
         def picked(choice: int | None) -> None:
             if choice is not None:
                 idea = ideas[choice]
-                self.undo_stack.append(("update", idea))
-                self.app.plan.update(idea.id, {"date": self.selected})
+                if self._saved(lambda: self.app.plan.update(idea.id, {"date": self.selected})):
+                    self.undo_stack.append(("update", idea))
                 self.draw()
 
         def accept(text: str) -> int | None:

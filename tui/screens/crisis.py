@@ -20,7 +20,7 @@ Everything from outside (texts, names, the reason, decisions) is shown as plain 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from rich.cells import set_cell_size
@@ -35,6 +35,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Static
 
+from store.jsonstorage import StoreError
+from tui.damage import w
 from tui.keys import localize
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
@@ -396,16 +398,29 @@ class CrisisScreen(Screen[None]):
                 if not app.monitor.in_crisis and self.is_current:
                     self.dismiss()  # K and then escape: nothing started, back to the stream
                 return
-            self.start(text.strip())
+            if not self.start(text.strip()):  # not saved: ask again, with what was typed
+                app.push_screen(PromptScreen(word("crisis_start_prompt", lang), text), answered)
 
         app.push_screen(PromptScreen(word("crisis_start_prompt", lang), reason), answered)
 
-    def start(self, reason: str) -> None:
+    def _logged(self, write: Callable[[], object]) -> bool:
+        """One write to the crisis log; when it fails (a full disk, the lock), say so. The
+        entries already logged stay as they were (a failed append is cut back off)."""
+        try:
+            write()
+        except StoreError as exc:
+            self.app.not_saved(w("the_crisis_log", self.app.config.language), exc)
+            return False
+        return True
+
+    def start(self, reason: str) -> bool:
+        """Start crisis mode for every desk; False when the crisis log could not be written."""
         from webcare.planning import is_holding
 
         app = self.app
         cfg = app.config
-        app.monitor.start_crisis(cfg.operator, reason)
+        if not self._logged(lambda: app.monitor.start_crisis(cfg.operator, reason)):
+            return False
         held = 0
         if cfg.crisis.hold_plan:
             today = app.clock().astimezone(cfg.timezone).date()
@@ -416,6 +431,7 @@ class CrisisScreen(Screen[None]):
             said += f" · ‖ {held} {word('crisis_held', cfg.language)}"
         self.notify(said, severity="warning", markup=False)
         app.crisis_changed()
+        return True
 
     def action_detail(self) -> None:
         self.toggle_class("-detail-open")
@@ -450,8 +466,10 @@ class CrisisScreen(Screen[None]):
 
         def answered(text: str | None) -> None:
             if text and text.strip():
-                app.monitor.log_decision(app.config.operator, clean_line(text, 1000))
-                app.crisis_changed()
+                if self._logged(lambda: app.monitor.log_decision(app.config.operator, clean_line(text, 1000))):
+                    app.crisis_changed()
+                else:  # not saved: the prompt again, with the decision as typed
+                    app.push_screen(PromptScreen(word("crisis_decision_prompt", app.config.language), text), answered)
 
         app.push_screen(PromptScreen(word("crisis_decision_prompt", app.config.language)), answered)
 
@@ -473,9 +491,8 @@ class CrisisScreen(Screen[None]):
                 self.dismiss()  # crisis over: back to the stream
 
         def ended(yes: bool | None) -> None:
-            if not yes:
+            if not yes or not self._logged(lambda: app.monitor.end_crisis(cfg.operator)):
                 return
-            app.monitor.end_crisis(cfg.operator)
             self.notify(word("crisis_ended", lang), markup=False)
             app.crisis_changed()
             today = app.clock().astimezone(cfg.timezone).date()

@@ -33,7 +33,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from store.jsonstorage import write_atomically
+from store.jsonstorage import StoreError, write_atomically
+from tui.damage import w
 from tui.keys import localize
 from tui.screens.prompt import PromptScreen
 from webcare import handover as H
@@ -86,6 +87,14 @@ class HandoverScreen(Screen[None]):
 
     class NoteAdded(Message):
         """A note was kept."""
+
+    class NoteFailed(Message):
+        """A note could not be kept (a full disk, the lock): say so, and offer it again."""
+
+        def __init__(self, text: str, error: Exception) -> None:
+            super().__init__()
+            self.text = text
+            self.error = error
 
     class Saved(Message):
         def __init__(self, path: Path | None, error: str = "") -> None:
@@ -371,6 +380,9 @@ class HandoverScreen(Screen[None]):
             self.notify(f"{word('ho_saved', lang)} {message.path}", markup=False, timeout=10)
 
     def action_note(self) -> None:
+        self._ask_note("")
+
+    def _ask_note(self, value: str) -> None:
         lang = self.app.config.language
 
         def answered(text: str | None) -> None:
@@ -378,15 +390,24 @@ class HandoverScreen(Screen[None]):
             if text:
                 self._add_note(H.Note(self.app.clock(), self.app.config.operator, text))
 
-        self.app.push_screen(PromptScreen(word("ho_note_prompt", lang)), answered)
+        self.app.push_screen(PromptScreen(word("ho_note_prompt", lang), value), answered)
 
     @work(thread=True, group="handover-note", exit_on_error=False)
     def _add_note(self, note: H.Note) -> None:
         """Keep the note (its own worker: a recomputation never cancels it), then recompute."""
         from store.notes import NoteBook
 
-        NoteBook(self.app.config.data_dir).add(note)
+        try:
+            NoteBook(self.app.config.data_dir).add(note)
+        except StoreError as exc:
+            self.post_message(self.NoteFailed(note.text, exc))
+            return
         self.post_message(self.NoteAdded())
+
+    def on_handover_screen_note_failed(self, message: NoteFailed) -> None:
+        self.app.not_saved(w("the_note", self.app.config.language), message.error)
+        if self.is_current:
+            self._ask_note(message.text)  # what was typed is not lost
 
     def on_handover_screen_note_added(self, message: NoteAdded) -> None:
         self.notify(word("ho_note_added", self.app.config.language), markup=False)

@@ -1,5 +1,6 @@
 """Adding or editing a plan item: title, time, channels, theme, text. Enter on the last field
-(or ctrl+s) saves; escape cancels."""
+(or ctrl+s) saves; escape cancels. With `save`, the editor saves through it and stays open
+when it fails (a full disk): what was typed is not lost."""
 
 from __future__ import annotations
 
@@ -29,10 +30,11 @@ class PlanEditor(ModalScreen[dict | None]):
         Binding("ctrl+s", "save", "save", id="plan.save"),
     ]
 
-    def __init__(self, language: str, item=None) -> None:
+    def __init__(self, language: str, item=None, save=None) -> None:
         super().__init__()
         self.language = language
         self.item = item
+        self.save = save  # fields -> whether they were saved; None: the caller saves
 
     def compose(self) -> ComposeResult:
         item = self.item
@@ -69,15 +71,16 @@ class PlanEditor(ModalScreen[dict | None]):
         except ValueError as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
-        self.dismiss(
-            {
-                "title": values["title"],
-                "time": at,
-                "channels": channels,
-                "theme": values["theme"],
-                "text": values["text"],
-            }
-        )
+        fields = {
+            "title": values["title"],
+            "time": at,
+            "channels": channels,
+            "theme": values["theme"],
+            "text": values["text"],
+        }
+        if self.save is not None and not self.save(fields):
+            return  # not saved (the caller said why): stay open with what was typed
+        self.dismiss(fields)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -151,6 +151,7 @@ class StreamScreen(Screen):
                 banner=banner(app.monitor.spikes, app.config.language),
                 crisis=app.monitor.crisis[0] if app.monitor.crisis else None,
                 others=sorted({d.operator for d in app.others}),
+                damage=app.damage,
                 **app.plan_facts(),
             )
         )

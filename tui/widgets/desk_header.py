@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 from textual.widget import Widget
 
+from tui.damage import damage_line, w
 from webcare.i18n import word
 from webcare.mention import from_iso
+from webcare.untrusted import clean_line
 
 COLLECTOR_STALE = timedelta(seconds=90)  # three missed heartbeats
 
@@ -33,6 +35,7 @@ class HeaderFacts:
     others: list[str] = field(default_factory=list)  # the other operators on the desk now
     banner: str = ""  # "Mogelijke crisis — …" when something spiked (webcare.trends.banner)
     crisis: Any = None  # the start entry of the crisis under way (store.crisis.CrisisEntry)
+    damage: list[str] = field(default_factory=list)  # files in data_dir/quarantine, to restore
 
 
 class DeskHeader(Widget):
@@ -101,6 +104,26 @@ class DeskHeader(Widget):
         elif f.banner:
             out.append(f"\n⚠ {f.banner}", style="bold white on red")
             out.append(f" · K: {word('crisis_start', lang)}", style="white on red")
+        trouble = self._trouble()  # after the crisis: the header shows three lines at most
+        if trouble:
+            out.append("\n")
+            out.append_text(trouble)
+        return out
+
+    def _trouble(self) -> Text:
+        """What needs a person: a damaged file in the quarantine, a failed backup or retention
+        run (health.json's "housekeeping", written by `webcare housekeeping`)."""
+        lang = self.language
+        out = Text()
+        if self.facts.damage:
+            out.append(damage_line(self.facts.damage, lang), style="bold white on red")
+        chores = (self.facts.health or {}).get("housekeeping") or {}
+        if isinstance(chores, dict) and chores.get("error"):
+            at = from_iso(chores.get("error_at"))
+            when = f" {at.astimezone(self.timezone):%d/%m %H:%M}" if at else ""
+            if out:
+                out.append(" · ")
+            out.append(f"{w('housekeeping_failed', lang)}{when}: {clean_line(str(chores['error']), 80)}", style="bold red")
         return out
 
     def _health(self, now: datetime) -> Text:
