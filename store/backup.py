@@ -12,14 +12,10 @@ no link support) the files are copied under the lock instead.
 
 The archive is written to a temporary file beside its final name, fsynced and renamed, so a
 crash leaves no half archive under a backup's name. The .idx sidecars are not archived: they
-describe the files by inode, which a restore changes; `restore` rebuilds them.
+describe the files by inode, which a restore changes; a restore rebuilds them.
 
-Restoring (stop the collector and the desks first; keep the damaged directory aside):
-
-    from store.backup import restore
-    restore(Path("backups/webcare-2026-11-23.tar.gz"), Path("data"))   # data must be absent or empty
-
-then run retention (store.retention.anonymise_older_than): a backup may be up to `keep` days
+Restoring is `webcare restore` (store/restore.py: one file or everything, into the directory in
+use or an empty one, the files replaced kept in quarantine/replaced/); then run retention (store.retention.anonymise_older_than): a backup may be up to `keep` days
 older than the retention. Erasures (store.retention.forget) rewrite every archive here without
 the person (rather than deleting it: it holds everyone else's data too), so a restore never
 brings an erased person back; copies taken elsewhere are outside its reach. data_dir/secret
@@ -43,7 +39,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from store import modes
-from store.jsonstorage import StoreError, holding
+from store.jsonstorage import holding
 from store.quarantine import QUARANTINE
 
 BACKUP_LOCK = "backup.lock"
@@ -253,41 +249,3 @@ def rewrite_archive(archive: Path, change: Callable[[str, bytes], bytes | None])
     )
     _commit(tmp, archive)
     return True
-
-
-def _private(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
-    """tarfile's "data" filter (no absolute paths, links out, devices), and every file gets
-    the data file mode whatever the archive says (an archive of an older version says 0644)."""
-    member = tarfile.data_filter(member, dest)
-    return member.replace(mode=modes.file_mode(), deep=False) if member.isreg() else member
-
-
-def restore(archive: Path, data_dir: Path) -> Path:
-    """Unpack a backup into `data_dir` (absent or empty) and rebuild its indexes. The archive is
-    unpacked beside the target first and moved into place, so a failed restore leaves nothing
-    half-restored under `data_dir`. The restored folders and files get the data directory's
-    modes (modes.apply): private, or shared with the operators' group; never open to others,
-    not even while unpacking."""
-    from store.store import Store  # the indexes are the store's business
-
-    data_dir = Path(data_dir)
-    if data_dir.exists() and any(data_dir.iterdir()):
-        raise StoreError(f"{data_dir}: not empty; restore into a new or empty directory")
-    modes.make_dir(data_dir.parent)
-    tmp = data_dir.parent / f".{data_dir.name}.restore-{secrets.token_hex(6)}"
-    try:
-        modes.make_dir(tmp)
-        with tarfile.open(archive, mode="r:gz") as tar:
-            tar.extractall(tmp, filter=_private)
-        modes.fix(tmp)  # the folders tarfile made (with the umask), and the group
-        if data_dir.exists():
-            data_dir.rmdir()
-        os.rename(tmp, data_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    store = Store(data_dir)
-    for seg in store._segments():
-        store.rewrite_segment(seg, lambda content, state: (None, None))  # fresh .idx files
-    store.close()
-    return data_dir

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from filelock import FileLock, Timeout
+from filelock import Timeout
 
 from store.jsonstorage import Signature, file_signature, holding, read_json, write_atomically
+from store.modes import lock, make_dir
 from webcare.drafts import Draft
 
 DRAFTS_FILE = "drafts.json"
@@ -40,9 +41,7 @@ class DraftBook:
     def __init__(self, data_dir: Path, lock_timeout: float = 30) -> None:
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / DRAFTS_FILE
-        self._lock = FileLock(
-            str(self.data_dir / WRITE_LOCK), timeout=lock_timeout, poll_interval=0.005
-        )
+        self._lock = lock(self.data_dir / WRITE_LOCK, timeout=lock_timeout, poll_interval=0.005)
         self._mutex = threading.RLock()
         self._signature: Signature | None = _UNREAD
         self._drafts: dict[str, Draft] = {}
@@ -109,7 +108,7 @@ class DraftBook:
                     }
             if drafts == before:
                 return  # nothing to remove: no write (and no file made for nothing)
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            make_dir(self.data_dir)
             write_atomically(self.path, orjson.dumps(raw))
             self._signature = _UNREAD  # read back on the next look, as every desk does
 

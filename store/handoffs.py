@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from filelock import FileLock
 
 from store.jsonstorage import StoreError, holding, read_json, write_atomically
+from store.modes import lock, make_dir
 from webcare.answers import SentHandoff
 from webcare.mention import to_iso
 
@@ -45,7 +45,7 @@ class HandoffBook:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / FILE
-        self._lock = FileLock(str(self.data_dir / "write.lock"), timeout=30, poll_interval=0.005)
+        self._lock = lock(self.data_dir / "write.lock", timeout=30, poll_interval=0.005)
 
     def _read(self, strict: bool) -> dict[str, list[dict[str, Any]]]:
         try:
@@ -63,7 +63,7 @@ class HandoffBook:
         return data
 
     def _change(self, change) -> Any:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_dir(self.data_dir)
         with holding(self._lock, self.data_dir):
             data = self._read(strict=True)
             result = change(data)

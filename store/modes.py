@@ -160,7 +160,7 @@ def _entries(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
     may be one: a data directory on another disk)."""
     try:
         yield root, os.stat(root)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # missing: `check` says so elsewhere
         return
     for folder, dirs, files in os.walk(root):
         for name in dirs + files:

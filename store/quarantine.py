@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from store.modes import make_dir
+
 QUARANTINE = "quarantine"
 RESTORED = "restored"  # quarantined files a restore (or a person) has dealt with
 REPLACED = "replaced"  # the files a restore replaced, by the restore's time
@@ -64,7 +66,7 @@ def move_aside(data_dir: Path, path: Path, reason: str, now: datetime | None = N
     now = (now or datetime.now(UTC)).astimezone(UTC)
     name = Path(path).relative_to(data_dir)
     target = quarantine_dir(data_dir) / name.parent / f"{name.name}.{now:{_STAMP}}"
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(target.parent)
     n = 1
     while target.exists():  # twice in one second: keep both
         n += 1
@@ -157,7 +159,7 @@ def resolve(data_dir: Path, name: str) -> int:
     for q in quarantined(data_dir):
         if q.name == name:
             target = quarantine_dir(data_dir) / RESTORED / q.path.relative_to(quarantine_dir(data_dir))
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_dir(target.parent)
             os.rename(q.path, target)
             moved += 1
     return moved

@@ -12,7 +12,9 @@ A whole-directory restore also moves aside the segments that are newer than the 
 would not match the restored state files); every other file the archive does not hold (the
 presence files, secrets, drafts) is left as it is.
 
-The modes are the archive's: a file comes back with the permissions it was archived with.
+The restored files and folders get the data directory's modes (store/modes.py: private, or
+shared with the operators' group), whatever the archive says: an archive an older version made
+with 0644 files comes back private too.
 Refused while a collector runs for the directory (it would write into what is being restored)
 unless forced; desks that are open should be restarted afterwards.
 """
@@ -27,8 +29,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 
+from store import modes
 from store.backup import archives
 from store.jsonstorage import StoreError, holding
 from store.quarantine import REPLACED, quarantine_dir, resolve
@@ -39,6 +42,7 @@ _SEGMENT_DIRS = ("mentions", "state")
 @dataclass
 class Restored:
     archive: Path
+    data_dir: Path
     files: list[str] = field(default_factory=list)
     replaced: Path | None = None  # where the files it replaced are kept
     moved_aside: list[str] = field(default_factory=list)  # newer segments, whole restore only
@@ -81,7 +85,8 @@ def restore_files(
     archive, data_dir = Path(archive), Path(data_dir)
     now = (now or datetime.now(UTC)).astimezone(UTC)
     wanted = None if names is None else {_safe(n) for n in names}
-    collector = FileLock(str(data_dir / "collector.lock"), timeout=0, thread_local=False)
+    modes.make_dir(data_dir)  # a new directory is fine: everything is restored into it
+    collector = modes.lock(data_dir / "collector.lock", timeout=0, thread_local=False)
     try:
         collector.acquire()
     except Timeout:
@@ -97,8 +102,8 @@ def restore_files(
         missing = sorted((wanted or set()) - set(staged))
         if missing:
             raise StoreError(f"{archive}: does not hold {', '.join(missing)}")
-        result = Restored(archive, sorted(staged))
-        write_lock = FileLock(str(data_dir / "write.lock"), timeout=60, poll_interval=0.005)
+        result = Restored(archive, data_dir, sorted(staged))
+        write_lock = modes.lock(data_dir / "write.lock", timeout=60, poll_interval=0.005)
         with holding(write_lock, data_dir):
             aside = quarantine_dir(data_dir) / REPLACED / f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
             for name in result.files:
@@ -106,14 +111,14 @@ def restore_files(
                 if target.exists():
                     _keep(target, aside / name)
                     result.replaced = aside
-                target.parent.mkdir(parents=True, exist_ok=True)
+                modes.make_dir(target.parent)
                 os.replace(staging / name, target)
             if wanted is None:  # segments newer than the backup would not match its state
                 for folder in _SEGMENT_DIRS:
                     for entry in sorted(os.listdir(data_dir / folder)) if (data_dir / folder).is_dir() else ():
                         name = f"{folder}/{entry}"
                         if entry.endswith(".json") and name not in staged:
-                            (aside / folder).mkdir(parents=True, exist_ok=True)
+                            modes.make_dir(aside / folder)
                             os.rename(data_dir / name, aside / name)
                             result.moved_aside.append(name)
                             result.replaced = aside
@@ -130,9 +135,9 @@ def restore_files(
 
 
 def _unpack(archive: Path, staging: Path, wanted: set[str] | None) -> list[str]:
-    """Unpack the wanted regular files into `staging`, each with the archive's mode."""
+    """Unpack the wanted regular files into `staging`, each with the data files' mode."""
     out = []
-    staging.mkdir()
+    modes.make_dir(staging)
     with tarfile.open(archive, mode="r:gz") as tar:
         for info in tar:
             if not info.isfile():
@@ -142,21 +147,20 @@ def _unpack(archive: Path, staging: Path, wanted: set[str] | None) -> list[str]:
                 continue
             source = tar.extractfile(info)
             dest = staging / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            modes.make_dir(dest.parent)
+            fd = modes.create(dest, os.O_WRONLY | os.O_EXCL)
             with os.fdopen(fd, "wb") as f:
                 if source is not None:
                     shutil.copyfileobj(source, f)
                 f.flush()
                 os.fsync(f.fileno())
-                os.fchmod(f.fileno(), info.mode & 0o777)  # as archived: no mode forced here
             out.append(name)
     return out
 
 
 def _keep(target: Path, kept: Path) -> None:
     """Keep the file about to be replaced: a hard link (no copy, the file as it is now)."""
-    kept.parent.mkdir(parents=True, exist_ok=True)
+    modes.make_dir(kept.parent)
     try:
         os.link(target, kept)
     except OSError:

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import orjson
 
-from store.backup import archives, backup, restore
+from store.backup import archives, backup
 from store.crisis import CrisisLog
 from store.notes import NoteBook
 from store.presence import Presence
+from store.restore import restore_files
 from store.retention import (
     PRIVACY_LOG,
     anonymise_older_than,
@@ -112,7 +113,7 @@ def test_forget_erases_the_person_from_every_file_the_desk_writes(tmp_path: Path
     assert store.checkpoint_scrubs() == 1
 
     # A backup restored afterwards does not bring them back; the secret is never archived.
-    restored = restore(archives(data / "backups")[0], tmp_path / "restored")
+    restored = restore_files(archives(data / "backups")[0], tmp_path / "restored").data_dir
     assert traces(restored, needles) == []
     assert [n.text for n in NoteBook(restored).all()][0] == "bel […] morgen terug over zijn perceel"
     with tarfile.open(archives(data / "backups")[0]) as tar:

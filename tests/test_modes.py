@@ -22,10 +22,11 @@ import pytest
 from textual.widgets import Input
 
 from store import Store, modes
-from store.backup import backup, restore
+from store.backup import backup
 from store.notes import NoteBook
 from store.plan import PlanStore
 from store.presence import Presence
+from store.restore import restore_files as restore
 from store.retention import log_request
 from tests.conftest import write_config
 from tests.test_collecting import desk, wait_until

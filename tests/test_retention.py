@@ -21,9 +21,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from store.backup import archives, backup, restore
-from store.jsonstorage import StoreError
+from store.backup import archives, backup
 from store.plan import PlanStore
+from store.restore import restore_files
 from store.retention import (
     ERASED,
     _read_progress,
@@ -487,7 +487,7 @@ def test_forget_leaves_no_trace_in_any_file_or_backup(tmp_path: Path) -> None:
     again = forget(store, JAN, NOW, "els")
     assert (again.mentions, again.remaining) == (0, [])
     # A backup restored after the erasure does not bring them back.
-    restored = restore(archives(data / "backups")[0], tmp_path / "restored")
+    restored = restore_files(archives(data / "backups")[0], tmp_path / "restored").data_dir
     assert traces(restored, JAN_TRACES) == []
     assert len(Store(restored, segment_size=5).load()) == 23
 
@@ -523,11 +523,11 @@ def test_backups_rotate_keep_seven_and_restore_the_same_store(tmp_path: Path) ->
     assert "mentions/000004.json" in names and "state/000001.json" in names
     assert not [n for n in names if n.endswith((".idx", ".lock"))]
 
-    restored = restore(kept[-1], tmp_path / "restored")
+    restored = restore_files(kept[-1], tmp_path / "restored").data_dir
     original = [m.export_record() for m in Store(data, segment_size=10).load()]
     again = Store(restored, segment_size=10)
     assert [m.export_record() for m in again.load()] == original
     assert all(again._read_index(seg, True) is not None for seg in again._segments())
     assert len(again.add([mention(999, days=30)])) == 1  # a working store
-    with pytest.raises(StoreError):
-        restore(kept[-1], restored)  # never over an existing store
+    # Again over the store in use: what it replaces is kept aside, never lost.
+    assert restore_files(kept[-1], restored).replaced is not None

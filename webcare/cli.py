@@ -233,7 +233,10 @@ def _private(config: Config, fix: bool) -> None:
     if fix:
         modes.secure(config.data_dir)
         if config.retention.backup_dir is not None:
-            modes.secure(config.retention.backup_dir)
+            try:
+                modes.secure(config.retention.backup_dir)
+            except OSError:  # the backup then fails, and says so in the header and `check`
+                pass
 
 
 def _warn_open(config: Config) -> None:
