@@ -27,7 +27,8 @@ refs of their mentions, the first words of their posts). What it does per file:
 
 Retention (`expire`) drops notes and saved handovers older than the cutoff, empties the text
 of older crisis-log entries (the structure stays), drops drafts of mentions first seen before
-the cutoff and presence files of desks that are gone.
+the cutoff, presence files of desks that are gone, and the quarantine's copies a restore has
+dealt with once they are older than the cutoff.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from typing import Any, Protocol
 import orjson
 
 from store.jsonstorage import read_json, write_atomically
+from store.quarantine import QUARANTINE, REPLACED, RESTORED
 
 NOTES = "notes.jsonl"
 CRISIS = "crisis.jsonl"
@@ -280,7 +282,7 @@ def expire(
     """Retention for the desk's other files (see the module); call holding the write lock.
     `first_seen(mention id)` says when a draft's mention came in (None: unknown); presence
     files not written for `stale` seconds are of desks that are gone. Returns what changed."""
-    done = {"notes": 0, "crisis": 0, "handovers": 0, "drafts": 0, "presence": 0}
+    done = {"notes": 0, "crisis": 0, "handovers": 0, "drafts": 0, "presence": 0, "quarantine": 0}
     for name, key, drop in ((NOTES, "notes", True), (CRISIS, "crisis", False)):
         path = data_dir / name
         if rewrite(path, lambda data, drop=drop: _expire_journal(data, cutoff, drop)):
@@ -334,4 +336,30 @@ def expire(
             if old:
                 write_atomically(path, orjson.dumps({**record, **dict.fromkeys(old)}))
                 done["presence"] += 1
+    done["quarantine"] = _expire_dealt_with(data_dir, cutoff)
     return done
+
+
+def _expire_dealt_with(data_dir: Path, cutoff: datetime) -> int:
+    """Copies in quarantine that a restore has dealt with (quarantine/restored: the damaged
+    file, quarantine/replaced: what a restore put aside) hold personal data like any file:
+    once last written before the cutoff they go. A damaged file nobody has restored yet stays
+    (`webcare check` keeps naming it): it may hold what no backup has."""
+    removed = 0
+    for folder in (RESTORED, REPLACED):
+        root = data_dir / QUARANTINE / folder
+        for parent, _dirs, files in os.walk(root, topdown=False):
+            for name in files:
+                path = Path(parent) / name
+                try:
+                    if path.stat().st_mtime < cutoff.timestamp():
+                        path.unlink()
+                        removed += 1
+                except FileNotFoundError:
+                    pass
+            if Path(parent) != root:
+                try:
+                    os.rmdir(parent)  # an emptied folder of one restore
+                except OSError:
+                    pass
+    return removed

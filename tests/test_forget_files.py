@@ -171,7 +171,7 @@ def test_the_privacy_log_hash_is_keyed_per_data_directory(tmp_path: Path) -> Non
     assert [e["request"] for e in logged_for(one, "jan_boer")] == ["access", "access", "erasure"]
 
 
-def test_retention_covers_notes_crisis_log_handovers_drafts_and_presence(tmp_path: Path) -> None:
+def test_retention_covers_notes_crisis_log_handovers_drafts_presence_and_quarantine(tmp_path: Path) -> None:
     data = tmp_path / "data"
     store = Store(data)
     old, new = NOW - timedelta(days=120), NOW - timedelta(days=2)
@@ -197,11 +197,23 @@ def test_retention_covers_notes_crisis_log_handovers_drafts_and_presence(tmp_pat
     dead.name = "an-host-1.json"
     dead.publish(old, "m-0002", None, None)
     os.utime(dead.path, (old.timestamp(), old.timestamp()))
+    # The quarantine: copies a restore dealt with go once old; a damaged file not restored stays.
+    quarantine = data / "quarantine"
+    dealt_with = [quarantine / "restored" / "mentions" / "000001.json.20260701T170000Z",
+                  quarantine / "replaced" / "20260701T170000Z-ab12" / "plan.json"]
+    recent = quarantine / "replaced" / "20261121T170000Z-cd34" / "plan.json"
+    waiting = quarantine / "mentions" / "000002.json.20260701T170000Z"
+    for path, when in ((dealt_with[0], old), (dealt_with[1], old), (recent, new), (waiting, old)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('{"author": "persoon0001x"', encoding="utf-8")
+        os.utime(path, (when.timestamp(), when.timestamp()))
 
     cutoff = NOW - timedelta(days=90)
     assert anonymise_older_than(store, cutoff, NOW) == 1
     done = expire_desk_files(store, cutoff, NOW)
-    assert done == {"notes": 1, "crisis": 1, "handovers": 1, "drafts": 2, "presence": 2}
+    assert done == {"notes": 1, "crisis": 1, "handovers": 1, "drafts": 2, "presence": 2, "quarantine": 2}
+    assert not any(p.exists() for p in dealt_with) and recent.exists() and waiting.exists()
+    assert not (quarantine / "replaced" / "20260701T170000Z-ab12").exists()  # its emptied folder
     assert [n.text for n in notes.all()] == ["nieuwe notitie"]
     assert [(e.kind, e.text) for e in crisis.entries()] == [
         ("start", ""), ("decision", ""), ("decision", "verder opvolgen")
