@@ -242,6 +242,18 @@ class WebcareApp(App[None]):
         was (every write replaces its file whole, or appends a whole line)."""
         self.notify(D.not_saved(what, exc, self.config.language), severity="error", markup=False, timeout=30)
 
+    def saved(self, what: str, write: Callable[[], object]) -> bool:
+        """Do one write (a plan change, a crisis-log line); False, having said what was not
+        saved (`what`: a key of tui/damage.py's words) and why, when it failed: a full disk,
+        the lock. What is on disk stays as it was: files are replaced whole, lines appended
+        whole."""
+        try:
+            write()
+        except StoreError as exc:
+            self.not_saved(D.w(what, self.config.language), exc)
+            return False
+        return True
+
     # --- several operators ------------------------------------------------------------
 
     def viewing_changed(self, m: Mention | None) -> None:

@@ -19,7 +19,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from store.jsonstorage import StoreError
-from tui.damage import w
 from tui.keys import localize
 from tui.screens.plan_editor import PlanEditor
 from tui.screens.prompt import PromptScreen
@@ -113,14 +112,7 @@ class CalendarScreen(Screen[None]):
             return []
 
     def _saved(self, write: Callable[[], object]) -> bool:
-        """Do one plan write; when it fails (a full disk, the lock), say what was not saved and
-        why. The plan on disk stays as it was: a write replaces plan.json whole or not at all."""
-        try:
-            write()
-        except StoreError as exc:
-            self.app.not_saved(w("the_calendar", self.app.config.language), exc)
-            return False
-        return True
+        return self.app.saved("the_calendar", write)
 
     def day_items(self, day: date, items: list[PlanItem] | None = None) -> list[PlanItem]:
         return on_day(self.items() if items is None else items, day)

@@ -35,8 +35,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Static
 
-from store.jsonstorage import StoreError
-from tui.damage import w
 from tui.keys import localize
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
@@ -404,14 +402,7 @@ class CrisisScreen(Screen[None]):
         app.push_screen(PromptScreen(word("crisis_start_prompt", lang), reason), answered)
 
     def _logged(self, write: Callable[[], object]) -> bool:
-        """One write to the crisis log; when it fails (a full disk, the lock), say so. The
-        entries already logged stay as they were (a failed append is cut back off)."""
-        try:
-            write()
-        except StoreError as exc:
-            self.app.not_saved(w("the_crisis_log", self.app.config.language), exc)
-            return False
-        return True
+        return self.app.saved("the_crisis_log", write)
 
     def start(self, reason: str) -> bool:
         """Start crisis mode for every desk; False when the crisis log could not be written."""
