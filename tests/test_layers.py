@@ -1,4 +1,4 @@
-"""The layering of DESIGN.md: the domain and the adapters never import the UI."""
+"""The layering the README's "Design" describes: the domain and the adapters never import the UI."""
 
 import ast
 from pathlib import Path

@@ -319,8 +319,8 @@ class WebcareApp(App[None]):
             last = (state.get("history") or [{}])[-1]
             if m is not None and last.get("what") == "expert answered (by e-mail)":
                 # The collector read the expert's reply to the hand-off: the reply can go out.
-                self.notify(f"{last.get('who', '?')} → {m.author}: {first_line(m.expert_answer, 120)}",
-                            title=word("expert_answered_mail", self.config.language), markup=False, timeout=20)  # fmt: skip
+                said = f"{last.get('who', '?')} → {m.author}: {first_line(m.expert_answer, 120)}"
+                self.notify(said, title=word("expert_answered_mail", self.config.language), markup=False, timeout=20)
         if changes.health is not None:
             self.health = changes.health
         screen = self.screen

@@ -14,7 +14,7 @@ from typing import Any
 
 from webcare.norms import Urgency, urgency
 
-# Statuses (reaction-scheme.md). A reply is owed while the status is one of OWED.
+# Statuses (the README's "Triage" and "The audit trail"). A reply is owed while the status is one of OWED.
 STATUSES = (
     "new",
     "responding",
@@ -241,7 +241,7 @@ class Mention:
         return tuple(blank.export_record())
 
     def export_record(self) -> dict[str, Any]:
-        """The export contract of DESIGN.md (one JSON object per mention)."""
+        """The export contract the README gives under "Commands": one JSON object per mention."""
         out = self.content_record()
         out.setdefault("suspicious", "")
         out.update(self.state_record())
