@@ -79,6 +79,7 @@ OVERLAP = 600.0
 DEFAULT_WAIT = 900.0  # a 429 without Retry-After: LinkedIn's limits are daily
 NAME_RETRY = 86400.0  # a token refused names: ask again after a day
 NAMES_KEPT = 5000
+NAMES_PER_POLL = 100  # names asked for in one poll: a first poll of thousands shows the rest as URNs
 COMMENT_MAX = 1250  # characters in a LinkedIn comment
 WARN_DAYS = 7  # the header says the token expires this many days ahead
 EXPIRED_CODES = frozenset({65600, 65601, 65602})  # invalid, revoked, expired token
@@ -457,7 +458,7 @@ class LinkedInSource:
     async def _resolve(self, client: httpx.AsyncClient, urns: set[str]) -> None:
         """Names for the authors' URNs, where the token may read them; never fails a poll."""
         now = time.time()
-        for urn in sorted(urns - self._names.keys()):
+        for urn in sorted(urns - self._names.keys())[:NAMES_PER_POLL]:
             kind, _, ident = urn.removeprefix("urn:li:").partition(":")
             if kind not in ("person", "organization") or not ident:
                 continue
