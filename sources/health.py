@@ -23,6 +23,10 @@ class SourceHealth:
     rate_limited_until: datetime | None = None  # when the platform lets us ask again
     live: bool = False  # a live connection (streaming, IDLE) is up
     live_error: str = ""  # why the live connection last dropped
+    # When the source's token stops working (YYYY-MM-DD, from its `token_expires` key) and
+    # whose token it is ("LinkedIn"): the header says so a week ahead.
+    token_expires: str = ""
+    token_label: str = ""
 
     def to_record(self) -> dict[str, Any]:
         d = asdict(self)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date as _date
+from datetime import datetime as _datetime
 from typing import Any
 
 from sources.source import OptionError
@@ -113,6 +115,20 @@ class Options:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise OptionError(f"{key}: must be a list of non-empty strings, not {value!r}")
         return [v.strip() for v in value]
+
+    def date(self, key: str) -> _date | None:
+        """A date: a TOML date (2027-02-01) or the same as a string; None when absent."""
+        value = self._get(key)
+        if value is None:
+            return None
+        if isinstance(value, _date) and not isinstance(value, _datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return _date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise OptionError(f"{key}: must be a date like 2027-02-01, not {value!r}")
 
     def replies(self) -> str:
         """The `replies` key every source that can post shares: "send" (after the operator

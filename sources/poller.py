@@ -102,6 +102,12 @@ class Poller:
         self.chores = chores  # the collector's daily housekeeping (store/housekeeping.py)
         self.network = network  # [network]: allowed redirect hosts, the deadline per request
         self.health = {s.name: SourceHealth(s.name) for s in sources}
+        for source in sources:  # a token with an end date (LinkedIn's 60 days): every desk shows it
+            expires = getattr(source, "token_expires", None)
+            if expires is not None:
+                health = self.health[source.name]
+                health.token_expires = expires.isoformat()
+                health.token_label = getattr(source, "token_label", "") or source.name
         self.started_at = clock()
         self._health_dirty = asyncio.Event()
         self._pending: list[tuple[list[Mention], asyncio.Future[list[Mention]]]] = []

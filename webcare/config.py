@@ -48,7 +48,7 @@ DEFAULT_NORMS = {
     "mastodon": "2h",
     "bluesky": "2h",
     "instagram": "4h",
-    "linkedin": "8h",
+    "linkedin": "4h",
     "youtube": "8h",
     "reddit": "4h",
     "news": "none",

@@ -16,6 +16,8 @@ WORDS: dict[str, dict[str, str]] = {
     "ok": {"nl": "ok", "en": "ok"},
     "failing": {"nl": "faalt", "en": "failing"},
     "rate-limited": {"nl": "beperkt", "en": "rate-limited"},
+    "token_expires_on": {"nl": "{what}-token verloopt op {date}", "en": "{what} token expires on {date}"},
+    "token_expired_on": {"nl": "{what}-token verlopen op {date}", "en": "{what} token expired on {date}"},
     "starting": {"nl": "start", "en": "starting"},
     "collector_here": {"nl": "verzamelt zelf", "en": "collecting"},
     "collector_attached": {"nl": "gekoppeld aan collector", "en": "attached to collector"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from webcare.mention import from_iso
 from webcare.untrusted import clean_line
 
 COLLECTOR_STALE = timedelta(seconds=90)  # three missed heartbeats
+TOKEN_WARN_DAYS = 7  # a token that stops working (LinkedIn: after 60 days) is announced a week ahead
 
 
 @dataclass
@@ -165,4 +166,24 @@ class DeskHeader(Widget):
             out.append(f"{name}: {word(h['state'], lang)}", style="bold red")
             if h.get("last_error"):
                 out.append(f" ({h['last_error'][:60]})", style="red")
+        today = now.astimezone(self.timezone).date()
+        for name, h in sources.items():
+            expires = _date(h.get("token_expires"))
+            if expires is None or (expires - today).days > TOKEN_WARN_DAYS:
+                continue
+            what = clean_line(str(h.get("token_label") or name), 40)
+            key = "token_expires_on" if expires >= today else "token_expired_on"
+            out.append(" · ")
+            out.append(
+                word(key, lang).format(what=what, date=f"{expires:%d/%m/%Y}"),
+                style="bold yellow" if expires > today else "bold red",
+            )
         return out
+
+
+def _date(value: Any) -> date | None:
+    """A YYYY-MM-DD from health.json, or None."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
