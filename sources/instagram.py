@@ -88,6 +88,7 @@ REPLY_FIELDS = "id,text,username,timestamp,from"
 COMMENT_FIELDS = f"id,text,username,timestamp,from,replies{{{REPLY_FIELDS}}}"
 MEDIA_FIELDS = "id,caption,permalink,timestamp,comments_count,username"
 TAG_FIELDS = "id,caption,permalink,timestamp,username"
+POST_PATHS = ("p", "reel", "tv")  # a post's link: https://www.instagram.com/p/{shortcode}/
 PERMISSIONS = "instagram_basic, instagram_manage_comments, pages_show_list, pages_read_engagement"
 
 
@@ -426,7 +427,7 @@ class InstagramSource:
             # The username needs instagram_manage_comments; without it Instagram leaves it out.
             author=f"@{username}" if username else "Instagram user",
             text=str(comment.get("text") or ""),
-            url=str(media.get("permalink") or ""),  # a comment has no link of its own
+            url=_comment_link(media.get("permalink"), comment_id, parent),
             title=caption.split("\n", 1)[0][:100],  # which post it is about
             published_at=_datetime(comment.get("timestamp")),
             ref=comment_id,
@@ -604,6 +605,19 @@ def _entries(page: dict[str, Any]) -> list[dict[str, Any]]:
     """The objects of a Graph list's `data` (anything else in it is skipped)."""
     data = page.get("data")
     return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+
+
+def _comment_link(permalink: Any, comment_id: str, parent: str) -> str:
+    """The comment's own link, in the form Instagram's app shares it: the post's link and
+    `c/{comment}/` (a reply: `c/{comment}/r/{reply}/`). The API gives no comment permalink, and
+    the post's link will not do: the desk takes a link for the mention's identity, so every
+    comment on a post would be one mention. No post link: no link (the id is the identity)."""
+    parts = urlsplit(permalink) if isinstance(permalink, str) else None
+    segments = [s for s in parts.path.split("/") if s] if parts else []
+    if not parts or parts.scheme != "https" or len(segments) != 2 or segments[0] not in POST_PATHS:
+        return ""
+    tail = f"c/{parent}/r/{comment_id}/" if parent else f"c/{comment_id}/"
+    return f"https://{parts.netloc}/p/{segments[1]}/{tail}"
 
 
 def _count(value: Any) -> int | None:

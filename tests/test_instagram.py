@@ -253,7 +253,9 @@ async def test_comments_and_replies_become_items(make_config, feed_server: FeedS
         "@burger1",
         "Vraag 1 over de mestbank",
     )
-    assert first.url == "https://www.instagram.com/p/1780001/"  # a comment has no link of its own
+    # The link Instagram's app shares for a comment: the post's, and the comment's id.
+    assert first.url == "https://www.instagram.com/p/1780001/c/17900001/"
+    assert reply.url == "https://www.instagram.com/p/1780001/c/17900001/r/17900003/"
     assert first.title == "Nieuwe regels voor de mestbank"  # the post it is about
     assert first.published_at is not None and first.published_at.tzinfo is not None
     assert first.addressed
@@ -315,6 +317,27 @@ async def test_comments_page_and_poll_incrementally(make_config, feed_server: Fe
     source.rewind()
     assert [i.ref for i in await fetch(source)] == ["17900012"]
     assert await fetch(source) == []
+
+
+async def test_each_comment_is_a_mention_of_its_own(make_config, feed_server: FeedServer) -> None:
+    """Comments on one post, one per poll, stay apart on the desk (a link is a mention's
+    identity, so none may carry just the post's link)."""
+    from webcare.intake import Intake
+
+    graph = Graph(feed_server)
+    graph.add_media("1780001", "Mestbank", 86400)
+    graph.add_media("1780002", "Natuur", 3600)
+    graph.media["1780002"]["permalink"] = "https://www.instagram.com/stories/vlm/1780002/"
+    config = make_config()
+    intake = Intake(config)
+    source = make_source(make_config, api=feed_server.base + V, tags=False)
+    ids = []
+    for n, media_id in ((1, "1780001"), (2, "1780001"), (3, "1780002"), (4, "1780002")):
+        graph.add_comment(media_id, ig_comment(n, 60 - n))
+        items = await fetch(source)
+        ids += [m.id for m in intake.admit_all(items, "ig", False, datetime.now(UTC))]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert [i.url for i in items] == [""]  # a link that is not a post's: none rather than a guess
 
 
 async def test_long_threads_page_through_their_replies(
