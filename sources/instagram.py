@@ -452,7 +452,7 @@ class InstagramSource:
             author=f"@{username}" if username else "Instagram user",
             text=caption or "(a post that tags us, without a caption)",
             url=str(media.get("permalink") or ""),
-            title="Tagged in a post",
+            title="Tag",  # the same word in Dutch and English: the desk shows it as is
             published_at=_datetime(media.get("timestamp")),
             ref=str(media["id"]),
             reply_meta={"kind": "tag", "media_id": str(media["id"])},

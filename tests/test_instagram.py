@@ -385,6 +385,7 @@ async def test_media_we_are_tagged_in(make_config, feed_server: FeedServer) -> N
     )
     assert first.text == f"Wandeling in het Vinne-gebied met @{OWN} #1"
     assert first.reply_meta == {"kind": "tag", "media_id": "18010001"} and first.addressed
+    assert first.title == "Tag"
     assert second.text == "(a post that tags us, without a caption)"
     # Paged two by two, up to the first tag older than the backlog.
     pages = feed_server.requests_for(f"{V}/{ACCOUNT}/tags")
