@@ -403,8 +403,10 @@ class InstagramSource:
                     fresh[key] = None
                     items.append(self._tagged(media))
             following = None if older else self._next(page)
-            if following is None or self.pause_s:
+            if following is None:
                 break
+            if self.pause_s:
+                return items, since  # cut short: the pages not read may hold newer tags
             page = await self._follow(client, following, what)
         return items, newest
 
