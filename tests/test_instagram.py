@@ -65,6 +65,7 @@ class Graph:
         self.tags: list[dict] = []
         self.hidden: dict[str, bool] = {}
         self.usage: dict[str, str] = {}
+        self.media_usage: dict[str, dict[str, str]] = {}  # media id → headers of its comments
         server.route(f"{V}/{ACCOUNT}/media", self.answer_media)
         server.route(f"{V}/{ACCOUNT}/tags", self.answer_tags)
 
@@ -134,7 +135,9 @@ class Graph:
                     + f"&after={replies[self.reply_size - 1]['id']}",
                 }
             entries.append({**comment, "replies": nested} if replies else comment)
-        return self._json(self._page(request, entries, self.size))
+        answer = self._json(self._page(request, entries, self.size))
+        answer.headers.update(self.media_usage.get(media_id, {}))
+        return answer
 
     def answer_replies(self, request: Request) -> Response:
         comment_id = request.path.split("/")[-2]
@@ -463,6 +466,35 @@ async def test_usage_at_its_limit_pauses_and_loses_nothing(
     graph.usage = {"x-app-usage": '{"call_count":40}'}
     assert sorted(i.key for i in await fetch(source)) == ["17900001", "18010001"]
     assert source.pause_s is None
+
+
+async def test_a_poll_cut_short_by_the_quota_loses_nothing(
+    make_config, feed_server: FeedServer
+) -> None:
+    graph = Graph(feed_server)
+    graph.add_media("1780001", "Oud", 7200)
+    graph.add_media("1780002", "Nieuw", 3600)  # listed first: the newest
+    graph.add_comment("1780001", ig_comment(1, 3000))  # older than the overlap
+    graph.add_comment("1780002", ig_comment(2, 60))
+    graph.tags = [tagged(1, 60)]
+    graph.media_usage["1780002"] = {
+        "x-business-use-case-usage": json.dumps(
+            {
+                ACCOUNT: [
+                    {"type": "instagram", "call_count": 100, "estimated_time_to_regain_access": 5}
+                ]
+            }
+        )
+    }
+    source = make_source(make_config, api=feed_server.base + V)
+    assert [i.key for i in await fetch(source)] == ["17900002"]
+    assert source.pause_s == 300  # the estimate, in seconds
+    assert feed_server.requests_for(f"{V}/1780001/comments") == []
+    assert feed_server.requests_for(f"{V}/{ACCOUNT}/tags") == []
+    del graph.media_usage["1780002"]
+    # The next poll reads what waited, although it is older than what the last one brought.
+    assert sorted(i.key for i in await fetch(source)) == ["17900001", "18010001"]
+    assert await fetch(source) == []
 
 
 @pytest.mark.parametrize(
