@@ -19,6 +19,7 @@ TYPES: dict[str, tuple[str, str]] = {
     "youtube": ("sources.youtube", "YouTubeSource"),
     "x": ("sources.x", "XSource"),
     "facebook": ("sources.facebook", "FacebookSource"),
+    "instagram": ("sources.instagram", "InstagramSource"),
     "linkedin": ("sources.linkedin", "LinkedInSource"),
 }
 

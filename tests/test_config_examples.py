@@ -38,7 +38,7 @@ BLOCKS = _commented_source_blocks()
 
 def test_every_source_type_has_an_example() -> None:
     types = {line.split('"')[1] for b in BLOCKS for line in b.splitlines() if line.startswith("type =")}
-    assert {"rss", "mastodon", "bluesky", "imap", "reddit", "youtube", "x", "facebook", "linkedin"} <= types
+    assert {"rss", "mastodon", "bluesky", "imap", "reddit", "youtube", "x", "facebook", "instagram", "linkedin"} <= types
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.splitlines()[1] if len(b.splitlines()) > 1 else b for b in BLOCKS])
