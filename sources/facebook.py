@@ -80,7 +80,7 @@ class FacebookSource:
     # Hiding a comment (`POST /{comment_id}?is_hidden=true`): the author and their friends still
     # see it, nobody else does; unhiding brings it back (sources/moderation.py, the desk's L3).
     moderation: ClassVar[tuple[str, ...]] = ("hide", "unhide")
-    moderation_undo: ClassVar[dict[str, str]] = {"hide": "unhide", "unhide": "hide"}
+    moderation_undo: ClassVar[dict[str, str]] = {"hide": "unhide"}
 
     def __init__(
         self,
