@@ -410,3 +410,62 @@ async def test_a_mastodon_mention_gets_the_report_hint(make_config, feed_server:
         (hint,) = [n for n in notices(app) if "niet zelf modereren" in n]
         assert "op mastodon" in hint and "⋯ → Melden" in hint and "mastodon.social/@troll/1" in hint
         assert Store(app.config.data_dir).get("m1").evidence["author"] == "@troll@mastodon.social"
+
+
+async def test_youtube_on_the_desk_offers_reject_and_hold(make_config, feed_server: FeedServer, clock) -> None:
+    feed_server.serve("/comments/setModerationStatus", status=204)
+    config = make_config(
+        '[[sources]]\ntype = "youtube"\nname = "youtube"\ncomment_video_ids = ["dQw4w9WgXcQ"]\n'
+        f'api_key_env = "YT_KEY"\noauth_token_env = "YT_OAUTH"\napi = "{feed_server.base}"\n'
+    )
+    source = YouTubeSource.from_config(config.sources[0], config)
+    Store(config.data_dir).add([mention(1, clock(), source="youtube", channel="youtube", ref="UgzC1",
+                                        in_reply_to="dQw4w9WgXcQ", deadline=None, norm_s=None)])
+    app = WebcareApp(config, Store(config.data_dir), clock=clock, moderators=moderators([source]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("X")
+        await until(pilot, lambda: "2: hold" in str(app.screen.query_one("Static").render()))
+        await pilot.press("2")  # the second action: hold for review
+        await until(pilot, lambda: whats(config, "m1")[-1].startswith("hold on youtube"))
+        await pilot.press("u")
+        await until(pilot, lambda: whats(config, "m1")[-1].startswith("undo: hold"))
+    seen = [r.params["moderationStatus"][0] for r in feed_server.requests_for("/comments/setModerationStatus")]
+    assert seen == ["heldForReview", "published"]
+    assert whats(config, "m1")[-1] == "undo: hold on youtube: published on YouTube (comment UgzC1)"
+
+
+class OwnPostComments:
+    """A source whose platform can delete a comment and not bring it back (as LinkedIn can),
+    on the loopback server: what the desk does when `u` cannot be carried out there."""
+
+    type = "ownposts"
+    name = "ownposts"
+    moderation = ("delete",)
+    moderation_undo: dict[str, str] = {}
+
+    def __init__(self, api: str) -> None:
+        self.api = api
+
+    async def moderate(self, client, mention: Mention, action: str) -> str:
+        from sources.http import check, request
+
+        response = await request(client, "DELETE", f"{self.api}/comments/{mention.ref}", "delete", timeout=5)
+        check(response, "delete")
+        return f"deleted (comment {mention.ref})"
+
+
+async def test_u_says_when_the_platform_cannot_undo(make_config, feed_server: FeedServer, clock) -> None:
+    feed_server.serve("/comments/c1", status=204)
+    config = make_config()
+    Store(config.data_dir).add([mention(1, clock(), source="ownposts", channel="linkedin", ref="c1")])
+    app = WebcareApp(config, Store(config.data_dir), clock=clock,
+                     moderators=moderators([OwnPostComments(feed_server.base)]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("X")
+        await pilot.pause()
+        await pilot.press("y")
+        await until(pilot, lambda: whats(config, "m1")[-1] == "delete on ownposts: deleted (comment c1)")
+        await pilot.press("u")
+        await until(pilot, lambda: any("kan 'delete' niet terugdraaien" in n for n in notices(app)))
+        assert [r.method for r in feed_server.requests_for("/comments/c1")] == ["DELETE"]
+        assert whats(config, "m1")[-1] == "delete on ownposts: deleted (comment c1)"
