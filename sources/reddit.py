@@ -460,7 +460,7 @@ class RedditSource:
             raise SourceError(f"{what}: Reddit refused the moderator's token (HTTP 401): renew {self.refresh_token_env}")
         if response.status_code == 403:
             raise SourceError(
-                f"{what}: HTTP 403: the account is not a moderator of {mention_subreddit(mention)} "
+                f"{what}: HTTP 403: the account is not a moderator of {_subreddit(mention)} "
                 "or the token lacks the modposts scope"
             )
         answer = json_of(response, what)
@@ -472,7 +472,7 @@ class RedditSource:
         return f"{done} on Reddit ({fullname})"
 
 
-def mention_subreddit(mention: Any) -> str:
+def _subreddit(mention: Any) -> str:
     """The subreddit a mention was posted in, as its link says ("the subreddit" if unknown)."""
     parts = str(getattr(mention, "url", "") or "").split("/")
     return f"r/{parts[parts.index('r') + 1]}" if "r" in parts[:-1] else "the subreddit"
