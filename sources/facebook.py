@@ -77,6 +77,10 @@ class FacebookSource:
     """A Facebook page's comments and Messenger conversations."""
 
     type: ClassVar[str] = "facebook"
+    # Hiding a comment (`POST /{comment_id}?is_hidden=true`): the author and their friends still
+    # see it, nobody else does; unhiding brings it back (sources/moderation.py, the desk's L3).
+    moderation: ClassVar[tuple[str, ...]] = ("hide", "unhide")
+    moderation_undo: ClassVar[dict[str, str]] = {"hide": "unhide"}
 
     def __init__(
         self,
@@ -408,6 +412,29 @@ class FacebookSource:
         if not new_id:
             raise SourceError(f"Facebook {what}: the answer has no id of what was sent")
         return str(new_id)
+
+    # --- moderation ------------------------------------------------------------------------
+
+    async def moderate(self, client: httpx.AsyncClient, mention: Any, action: str) -> str:
+        """Hide or unhide a comment on the page (`POST /{comment_id}?is_hidden=…`, which needs
+        the pages_manage_engagement permission); returns what Facebook answered."""
+        if action not in self.moderation:
+            raise SourceError(f"Facebook: cannot {action} a comment (only hide or unhide)")
+        meta = mention.reply_meta or {}
+        comment_id = str(meta.get("comment_id") or "") if meta.get("kind") == "comment" else ""
+        if not comment_id:
+            raise SourceError("Facebook: only comments can be hidden (this is not a comment on the page)")
+        if not self.page_token:
+            raise SourceError(f"Facebook: the environment variable {self.page_token_env} is not set")
+        hidden = action == "hide"
+        what = f"Facebook {action}"
+        response = await self._request(
+            client, "POST", f"{self.api}/{comment_id}", what, params={"is_hidden": "true" if hidden else "false"}
+        )
+        answer = self._answer(response, f"Facebook refused to {action} the comment")
+        if answer.get("success") is not True:
+            raise SourceError(f"{what}: Facebook did not confirm it (comment {comment_id})")
+        return f"{'hidden' if hidden else 'unhidden'} on Facebook (comment {comment_id})"
 
     # --- HTTP ------------------------------------------------------------------------------
 

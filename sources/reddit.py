@@ -26,6 +26,14 @@ OAuth token and Reddit's approval for a bot), so `can_reply` is false.
     every = "5m"
     client_id_env = "REDDIT_CLIENT_ID"               # optional: app-only OAuth
     client_secret_env = "REDDIT_CLIENT_SECRET"
+    refresh_token_env = "REDDIT_REFRESH_TOKEN"       # optional: moderation (see below)
+
+Moderation (the desk's L3): `POST {oauth_api}/api/remove` (id=fullname, spam=false) and
+`POST {oauth_api}/api/approve` take a user's token, not the app-only one: the account must be a
+moderator of the subreddit, with the `modposts` scope. The desk keeps a refresh token of that
+account (`refresh_token_env`, got once through Reddit's authorization-code flow with
+duration=permanent, with the same client id and secret) and trades it for an access token
+(grant_type=refresh_token) when it moderates; searching stays app-only.
 """
 
 from __future__ import annotations
@@ -68,6 +76,8 @@ class RedditSource:
 
     type: ClassVar[str] = "reddit"
     can_reply: ClassVar[bool] = False  # reading only (see the module's docstring)
+    moderation: ClassVar[tuple[str, ...]] = ("remove", "approve")
+    moderation_undo: ClassVar[dict[str, str]] = {"remove": "approve"}
 
     def __init__(
         self,
@@ -85,6 +95,8 @@ class RedditSource:
         client_secret: str | None = None,
         credentials_env: tuple[str, str] = ("", ""),
         user_agent: str = "",
+        refresh_token: str | None = None,
+        refresh_token_env: str = "",
     ) -> None:
         self.name = name
         self.query = query
@@ -104,6 +116,10 @@ class RedditSource:
         self.pause_s: float | None = None
         self._token: str | None = None
         self._token_expires = 0.0
+        self.refresh_token = refresh_token
+        self.refresh_token_env = refresh_token_env
+        self._user_token: str | None = None  # the moderating account's, from its refresh token
+        self._user_token_expires = 0.0
         # Fullnames delivered so far, oldest first (a dict keeps insertion order), and those
         # the last fetch added, for rewind().
         self._seen: dict[str, None] = {}
@@ -141,6 +157,10 @@ class RedditSource:
         client_id = opts.secret("client_id_env")
         client_secret = opts.secret("client_secret_env")
         user_agent = opts.str("user_agent")
+        refresh_env = opts.str("refresh_token_env")
+        if refresh_env and not id_env:
+            raise OptionError("refresh_token_env: moderation needs client_id_env and client_secret_env too")
+        refresh_token = opts.secret("refresh_token_env")
         opts.done()
         return cls(
             sc.name,
@@ -156,6 +176,8 @@ class RedditSource:
             client_secret=client_secret,
             credentials_env=(id_env, secret_env),
             user_agent=user_agent,
+            refresh_token=refresh_token,
+            refresh_token_env=refresh_env,
         )
 
     def __repr__(self) -> str:
@@ -317,6 +339,27 @@ class RedditSource:
         """An app-only token, asked for again a minute before it expires."""
         if self._token and time.monotonic() < self._token_expires:
             return self._token
+        self._token, self._token_expires = await self._grant(client, {"grant_type": "client_credentials"})
+        return self._token
+
+    async def _moderator_token(self, client: httpx.AsyncClient) -> str:
+        """The moderating account's token, from its refresh token; renewed before it expires."""
+        if self._user_token and time.monotonic() < self._user_token_expires:
+            return self._user_token
+        if not self.refresh_token_env:
+            raise SourceError(
+                "Reddit: moderating needs a moderator account's refresh token (refresh_token_env)"
+            )
+        if not self.refresh_token:
+            raise SourceError(f"Reddit: the environment variable {self.refresh_token_env} is not set")
+        grant = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
+        self._user_token, self._user_token_expires = await self._grant(client, grant, "the refresh token")
+        return self._user_token
+
+    async def _grant(
+        self, client: httpx.AsyncClient, data: dict[str, str], credential: str = "the client id and secret"
+    ) -> tuple[str, float]:
+        """A token from Reddit's token endpoint: (token, monotonic time to ask again)."""
         if not (self.client_id and self.client_secret):
             unset = [
                 n
@@ -334,7 +377,7 @@ class RedditSource:
             {"User-Agent": self.user_agent},
             what,
             method="POST",
-            data={"grant_type": "client_credentials"},
+            data=data,
             auth=httpx.BasicAuth(self.client_id, self.client_secret),
         )
         answer = json_of(response, what)
@@ -343,12 +386,11 @@ class RedditSource:
         if not isinstance(token, str) or not token:
             said = answer.get("error") if isinstance(answer, dict) else None
             raise SourceError(
-                f"{what}: refused ({said or 'no access_token in the answer'}): check the client id and secret"
+                f"{what}: refused ({said or 'no access_token in the answer'}): check {credential}"
             )
         expires = answer.get("expires_in")
         lifetime = float(expires) if isinstance(expires, int | float) else 3600.0
-        self._token, self._token_expires = token, time.monotonic() + max(lifetime - 60, 0)
-        return token
+        return token, time.monotonic() + max(lifetime - 60, 0)
 
     async def _get(
         self,
@@ -391,3 +433,46 @@ class RedditSource:
 
     async def reply(self, client: httpx.AsyncClient, mention: Any, text: str, **_: Any) -> str:
         raise SourceError("Reddit: replies are not sent from the desk; answer on reddit.com")
+
+    # --- moderation ------------------------------------------------------------------------
+
+    async def moderate(self, client: httpx.AsyncClient, mention: Any, action: str) -> str:
+        """Remove or approve the post as a moderator of its subreddit; returns what Reddit said."""
+        if action not in self.moderation:
+            raise SourceError(f"Reddit: cannot {action} a post (only remove or approve)")
+        fullname = str(getattr(mention, "ref", "") or "")
+        if not fullname.startswith(("t3_", "t1_")):
+            raise SourceError("Reddit: this mention has no Reddit post id to moderate")
+        what = f"Reddit {action}"
+        data = {"id": fullname, **({"spam": "false"} if action == "remove" else {})}
+        response = None
+        for attempt in range(2):
+            headers = {"User-Agent": self.user_agent, "Authorization": f"bearer {await self._moderator_token(client)}"}
+            response = await request(
+                client, "POST", f"{self.oauth_api}/api/{action}", what,
+                timeout=self.timeout, max_bytes=MAX_BYTES, headers=headers, data=data,
+            )
+            if response.status_code != 401 or attempt:
+                break
+            self._user_token = None  # expired early or revoked: one new token, one more try
+        assert response is not None
+        if response.status_code == 401:
+            raise SourceError(f"{what}: Reddit refused the moderator's token (HTTP 401): renew {self.refresh_token_env}")
+        if response.status_code == 403:
+            raise SourceError(
+                f"{what}: HTTP 403: the account is not a moderator of {_subreddit(mention)} "
+                "or the token lacks the modposts scope"
+            )
+        answer = json_of(response, what)
+        self.pause_s = pause_after(response)
+        errors = (answer.get("json") or {}).get("errors") if isinstance(answer, dict) else None
+        if errors:
+            raise SourceError(f"{what}: {' '.join(str(e) for e in errors)[:200]}")
+        done = "removed" if action == "remove" else "approved"
+        return f"{done} on Reddit ({fullname})"
+
+
+def _subreddit(mention: Any) -> str:
+    """The subreddit a mention was posted in, as its link says ("the subreddit" if unknown)."""
+    parts = str(getattr(mention, "url", "") or "").split("/")
+    return f"r/{parts[parts.index('r') + 1]}" if "r" in parts[:-1] else "the subreddit"

@@ -73,3 +73,12 @@ class Source(Protocol):
 #       Post `text` as a reply to `mention` on the platform (a reply post, a reply e-mail);
 #       returns the reply's link or id for the audit trail. In "dry-run", builds the request
 #       and returns "dry run: " and what it would have sent, sending nothing. Raises SourceError.
+#
+#   moderation: tuple[str, ...]  (from "hide", "unhide", "delete", "remove", "approve",
+#                                 "reject", "hold", "publish")
+#   moderation_undo: dict[str, str]  (action → the action that undoes it; absent: cannot)
+#   async def moderate(self, client, mention, action) -> str
+#       Carry `action` out on the platform for the comment or post the mention is; returns a
+#       one-line text for the audit trail (what the platform answered). Raises SourceError
+#       (expired token, missing permission, not ours). It never asks and never dry-runs: the
+#       desk confirms first and handles `replies = "dry-run"` itself (sources/moderation.py).

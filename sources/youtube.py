@@ -18,6 +18,12 @@ until then.
 Reading only: posting a comment (`comments.insert`) needs OAuth consent of the channel's owner
 (a Google account), not an API key, and is not supported: `can_reply` is false.
 
+Moderation (the desk's L3): `POST {api}/comments/setModerationStatus?id=…&moderationStatus=
+rejected|heldForReview|published` ("reject", "hold", "publish") needs an OAuth 2.0 access token
+of the channel's owner (or a manager) with the youtube.force-ssl scope, not the API key: it is
+read from `oauth_token_env` when the desk moderates, and sent as a Bearer token. Google answers
+204 without a body; 401 is an expired token, 403 a token without the scope or of another channel.
+
     [[sources]]
     type = "youtube"
     name = "YouTube VLM"
@@ -25,6 +31,7 @@ Reading only: posting a comment (`comments.insert`) needs OAuth consent of the c
     comment_channel_ids = ["UCxxxxxxxxxxxxxxxxxxxxxx"]  # comments on every video of these
     comment_video_ids = ["dQw4w9WgXcQ"]                 # comments on these videos
     api_key_env = "YOUTUBE_API_KEY"                     # needed for comments
+    oauth_token_env = "YOUTUBE_OAUTH_TOKEN"             # optional: moderation (force-ssl)
     every = "15m"
 """
 
@@ -60,6 +67,8 @@ PACIFIC = ZoneInfo("America/Los_Angeles")  # where Google's quota day ends
 _CHANNEL_ID = re.compile(r"^UC[\w-]{22}$")
 _VIDEO_ID = re.compile(r"^[\w-]{11}$")
 # Google's reasons for a refused key: a wrong key, or the API not enabled for its project.
+# The desk's moderation actions → comments.setModerationStatus's moderationStatus.
+_MODERATION_STATUS = {"reject": "rejected", "hold": "heldForReview", "publish": "published"}
 _KEY_REASONS = frozenset({"keyInvalid", "forbidden", "accessNotConfigured", "keyExpired"})
 
 
@@ -75,6 +84,8 @@ class YouTubeSource:
 
     type: ClassVar[str] = "youtube"
     can_reply: ClassVar[bool] = False  # comments.insert needs a user's OAuth consent
+    moderation: ClassVar[tuple[str, ...]] = ("reject", "hold", "publish")
+    moderation_undo: ClassVar[dict[str, str]] = {"reject": "publish", "hold": "publish"}
 
     def __init__(
         self,
@@ -91,8 +102,10 @@ class YouTubeSource:
         keyword_filter: bool = True,
         api: str = API,
         site: str = SITE,
+        oauth_token_env: str = "",
     ) -> None:
         self.name = name
+        self.oauth_token_env = oauth_token_env  # read when moderating: such tokens live an hour
         self.channel_ids = channel_ids or []
         self.api_key = api_key
         self.api_key_env = api_key_env
@@ -164,6 +177,7 @@ class YouTubeSource:
         timeout = opts.seconds("timeout", "20s")
         api = _base(opts.str("api", API), "api")
         site = _base(opts.str("site", SITE), "site")
+        oauth_token_env = opts.str("oauth_token_env")
         source = cls(
             sc.name,
             channel_ids=channel_ids,
@@ -177,6 +191,7 @@ class YouTubeSource:
             keyword_filter=opts.bool("keyword_filter", True),
             api=api,
             site=site,
+            oauth_token_env=oauth_token_env,
         )
         opts.done()
         return source
@@ -396,6 +411,47 @@ class YouTubeSource:
 
     async def reply(self, client: httpx.AsyncClient, mention: Any, text: str, **_: Any) -> str:
         raise SourceError("YouTube: replies are not sent from the desk; answer in YouTube Studio")
+
+    # --- moderation ------------------------------------------------------------------------
+
+    async def moderate(self, client: httpx.AsyncClient, mention: Any, action: str) -> str:
+        """Reject, hold for review or publish a comment (comments.setModerationStatus)."""
+        import os
+
+        status = _MODERATION_STATUS.get(action)
+        if status is None:
+            raise SourceError(f"YouTube: cannot {action} a comment (only reject, hold or publish)")
+        comment_id = str(getattr(mention, "ref", "") or "")
+        if not comment_id or not getattr(mention, "in_reply_to", ""):
+            raise SourceError("YouTube: only comments can be moderated (this is a video)")
+        if not self.oauth_token_env:
+            raise SourceError(
+                "YouTube: moderating needs an OAuth token with the youtube.force-ssl scope (oauth_token_env)"
+            )
+        token = os.environ.get(self.oauth_token_env, "").strip()
+        if not token:
+            raise SourceError(f"YouTube: the environment variable {self.oauth_token_env} is not set")
+        what = f"YouTube {action}"
+        response = await request(
+            client, "POST", f"{self.api}/comments/setModerationStatus", what,
+            timeout=self.timeout, max_bytes=MAX_BYTES,
+            params={"id": comment_id, "moderationStatus": status},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if response.status_code >= 400 and response.status_code not in (429, 503):
+            reason, message = _google_error(response)
+            detail = " ".join(part for part in (reason, message) if part)
+            hint = ""
+            if response.status_code == 401:
+                hint = f": the OAuth token has expired or was revoked; put a new one in {self.oauth_token_env}"
+            elif response.status_code == 403:
+                hint = ": the token lacks the youtube.force-ssl scope or is not of the channel's owner"
+            elif reason == "commentNotFound" or response.status_code == 404:
+                hint = ": the comment is gone"
+            raise SourceError(f"{what}: HTTP {response.status_code} {detail}".rstrip() + hint)
+        check(response, what)
+        self.pause_s = pause_after(response)
+        return f"{status} on YouTube (comment {comment_id})"
 
     # --- HTTP ------------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ def run_chores(config: Config, store: Store, now: datetime) -> ChoresDone:
     if config.retention.days:
         try:
             cutoff = now - timedelta(days=config.retention.days)
-            anonymised = anonymise_older_than(store, cutoff, now)
+            anonymised = anonymise_older_than(store, cutoff, now, config.retention.evidence_days)
             expire_desk_files(store, cutoff, now)  # notes, crisis log, handovers, drafts, presence
             record.update(last_retention_at=_iso(now), anonymised=anonymised)
         except Exception as exc:  # recorded and shown; the backup still runs

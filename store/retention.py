@@ -10,7 +10,8 @@ figures reports are made of and loses everything said by or about a person.
   url, ref, in_reply_to, reply_meta (it may hold an e-mail address), and any field added later.
 - State kept: status, category, scheme_path, routed_to (our expert), flags, responded_at,
   routed_at, routed_due, answered_at, snoozed_until, snoozed_from, response_s; feedback keeps
-  unit and at but not its note. Emptied: reply, reply_ref, routed_note, expert_answer and any
+  unit and at but not its note. Emptied: reply, reply_ref, routed_note, expert_answer, evidence
+  (a moderation case's, held back while open: see anonymise_older_than) and any
   field added later. History entries keep at and who; `what` loses what follows its first
   ": " (where routing and feedback notes and sent-reply links are written: "routed to An
   Peeters: <note>" becomes "routed to An Peeters"); `changes` and `before` keep only the kept
@@ -72,6 +73,7 @@ from store.jsonstorage import StoreError, file_signature, holding, read_json, wr
 from store.modes import create
 from store.store import TABLE, Store
 from webcare.mention import Mention
+from webcare.moderation import evidence_open
 from webcare.report import md_escape
 from webcare.untrusted import first_line
 
@@ -250,9 +252,15 @@ def _read_progress(data_dir: Path) -> dict[str, Any]:
     return segments if isinstance(segments, dict) else {}
 
 
-def anonymise_older_than(store: Store, cutoff: datetime, now: datetime) -> int:
+def anonymise_older_than(store: Store, cutoff: datetime, now: datetime, evidence_days: int = 365) -> int:
     """Anonymise every mention first seen before `cutoff`; returns how many were anonymised by
     this run (0 when run again).
+
+    Except a moderation case's evidence (webcare.moderation.evidence_open): a mention whose
+    evidence was kept less than `evidence_days` ago, its case still open, stays whole (content
+    and state alike, so an access request and `forget` still find it by its author); its
+    segment is not marked done, so a later run anonymises it once the case closes or the
+    evidence is `evidence_days` old.
 
     One segment at a time under the write lock (desks and the collector wait a few tens of
     ms, never the whole run), state before content, each file replaced atomically: a crash
@@ -279,20 +287,24 @@ def anonymise_older_than(store: Store, cutoff: datetime, now: datetime) -> int:
             ):
                 continue
         counted = [0]
+        held = [0]  # mentions kept whole as evidence
 
-        def rewrite(content: dict, state: dict, counted: list[int] = counted) -> tuple:
+        def rewrite(content: dict, state: dict, counted: list[int] = counted, held: list[int] = held) -> tuple:
             new_content: dict[str, Any] = {}
             new_state: dict[str, Any] = {}
             for doc_id, record in content.items():
                 seen = _ts(record.get("first_seen_at"))
                 if seen is None or seen >= cutoff_ts:
                     continue
+                current = state.get(doc_id)
+                if isinstance(current, dict) and evidence_open(current, now, evidence_days):
+                    held[0] += 1
+                    continue
                 had = record.get("anonymised")
                 done = anonymise_content(record, had or mark)
                 if done != record:
                     new_content[doc_id] = done
                     counted[0] += not had
-                current = state.get(doc_id)
                 if current is not None:
                     blank = anonymise_state(current, current.get("anonymised") or had or mark)
                     if blank != current:
@@ -305,7 +317,10 @@ def anonymise_older_than(store: Store, cutoff: datetime, now: datetime) -> int:
         # Held around the rewrite and the signatures, so those are of the files as rewritten.
         with holding(store._write_lock, store.data_dir):
             store.rewrite_segment(seg, rewrite)
-            progress[str(seg)] = {"of": _signatures(store, seg), "upto": cutoff_ts}
+            if held[0]:
+                progress.pop(str(seg), None)  # evidence held: look at this segment again tomorrow
+            else:
+                progress[str(seg)] = {"of": _signatures(store, seg), "upto": cutoff_ts}
         total += counted[0]
         write_atomically(
             store.data_dir / RETENTION_FILE, orjson.dumps({"version": 1, "segments": progress})

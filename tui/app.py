@@ -91,6 +91,7 @@ class WebcareApp(App[None]):
         make_poller: Callable[[Callable[[int], Any]], Any] | None = None,
         clock: Callable[[], datetime] = utcnow,
         senders: dict[str, Callable[[Mention, str], Awaitable[str]]] | None = None,
+        moderators: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         localize(self, config.language)
@@ -101,6 +102,9 @@ class WebcareApp(App[None]):
         # Sources that can post a reply themselves, by source name: an async callable taking the
         # mention and the text and returning the reply's id or link on the platform.
         self.senders = senders or {}
+        # Sources that can moderate on their platform, by source name: sources.moderation's
+        # Moderator (its actions, what undoes each, and an async call that carries one out).
+        self.moderators = moderators or {}
         self.queue = _load_queue(store)  # a damaged segment is quarantined here, not fatal
         self.health: dict[str, Any] = store.read_health()
         self.damage: list[str] = []  # quarantined files: the header names them (apply_damage)
@@ -388,6 +392,10 @@ class WebcareApp(App[None]):
             m = self.queue.get(mention_id)
             if m is None or index >= len(m.history):
                 continue
+            done = (m.history[index].get("changes") or {}).get("moderation")
+            if isinstance(done, dict) and done.get("action"):
+                self._undo_moderation(m, index, done)  # on the platform first, then recorded
+                return
             changes, action, expect = triage.undo(m.history[index])
             if self.act(m, changes, action, expect=expect, undoable=False):
                 self.notify(f"{word('undone', lang)}: {m.history[index]['what']}", markup=False)
@@ -395,6 +403,92 @@ class WebcareApp(App[None]):
                 self.notify(word("undo_conflict", lang), severity="warning", markup=False)
             return
         self.notify(word("nothing_to_undo", lang), markup=False)
+
+    # --- moderation on the platform (README: Moderation on the platform) -------------------
+
+    def offer_moderation(self, m: Mention) -> None:
+        """The scheme said "moderate" (L3): offer the platform's own action where the mention's
+        source has one, after a confirmation; else say where the platform takes a report."""
+        moderator = self.moderators.get(m.source)
+        if moderator is None or not moderator.offered:
+            self._report_hint(m)
+            return
+        from tui.screens.moderate import ModerateScreen
+
+        def chosen(action: str | None) -> None:
+            if action:
+                self.moderate(m, moderator, action)
+
+        screen = ModerateScreen(m, m.source, moderator.offered, self.config.language, self.config.timezone)
+        self.push_screen(screen, chosen)
+
+    def _report_hint(self, m: Mention) -> None:
+        from webcare.moderation import report_hint
+
+        lang = self.config.language
+        self.keep_evidence(m)  # the case is the same: reported on the platform instead
+        form, how = report_hint(m.channel, lang)
+        said = word("moderate_none", lang).format(channel=m.channel, how=how)
+        link = form or m.url
+        if link:
+            self.copy_to_clipboard(link)
+            said += f": {link} ({word('moderate_copied', lang)})"
+        self.notify(said, severity="warning", markup=False, timeout=30)
+
+    def keep_evidence(self, m: Mention) -> bool:
+        """Keep what the desk shows of `m` (text, author, link, times, who) on the mention,
+        before anything is done on the platform. False, having said so, when it cannot be kept."""
+        from webcare.moderation import evidence
+
+        kept = evidence(m, self.config.operator, self.clock())
+        return self.act(m, {"evidence": kept}, word("evidence_kept", "en").lower(), undoable=False)
+
+    def moderate(self, m: Mention, moderator: Any, action: str) -> None:
+        """Carry out a confirmed action: evidence first, then the platform (in a worker); in a
+        dry-run source, only say what would be done."""
+        if moderator.dry_run:
+            self.notify(moderator.dry_run_text(m, action), markup=False, timeout=15)
+            return
+        if self.keep_evidence(m):  # not kept (a full disk): said, and nothing done on the platform
+            self._moderate(m.id, moderator, action)
+
+    def _undo_moderation(self, m: Mention, index: int, done: dict) -> None:
+        lang = self.config.language
+        moderator = self.moderators.get(m.source)
+        undo = moderator.undo_of(str(done["action"])) if moderator is not None else None
+        if undo is None:
+            said = word("moderate_cannot_undo", lang).format(source=m.source, action=done["action"])
+            self.notify(said, severity="warning", markup=False)
+            return
+        self._moderate(m.id, moderator, undo, undoing=(index, str(done["action"])))
+
+    @work(group="moderation", exit_on_error=False)
+    async def _moderate(self, mention_id: str, moderator: Any, action: str, undoing: tuple[int, str] | None = None) -> None:
+        """Call the platform; record the action and its answer in the history only when it was
+        done. `undoing`: (history index, action) of what this undoes (back on the undo stack
+        when the platform refused, so `u` can try again)."""
+        from sources.source import SourceError
+
+        lang = self.config.language
+        m = self.queue.get(mention_id)
+        if m is None:
+            return
+        try:
+            said = await moderator(m, action)
+        except SourceError as exc:
+            self.notify(f"{word('moderate_failed', lang)}: {exc}", severity="error", markup=False, timeout=30)
+            if undoing is not None:
+                self.undo_stack.append((mention_id, undoing[0]))
+            return
+        m = self.queue.get(mention_id) or m
+        record = {"action": action, "source": m.source, "answer": said}
+        # "hide on facebook: hidden on Facebook (comment …)": retention keeps what precedes ": ".
+        what = f"{action} on {m.source}: {said}"
+        if undoing is not None:  # "undo: hide on facebook: unhidden on Facebook (comment …)"
+            what = f"undo: {undoing[1]} on {m.source}: {said}"
+        if self.act(m, {"moderation": record}, what, undoable=undoing is None):
+            title = word("undone" if undoing is not None else "moderate_done", lang)
+            self.notify(f"{title}: {said}", markup=False, timeout=15)
 
     # --- drafts -----------------------------------------------------------------------
 

@@ -411,11 +411,14 @@ def _check_quarantine(config: Config) -> bool:
 def cmd_desk(config: Config) -> int:
     store, sources, make_poller = _open(config)
     from sources.http import NetworkPolicy
+    from sources.moderation import moderators
     from sources.replies import repliers
     from tui.app import WebcareApp
 
-    senders = repliers(sources, NetworkPolicy.from_config(config))  # replies follow [network] too
-    WebcareApp(config, store, make_poller=make_poller, senders=senders).run()
+    network = NetworkPolicy.from_config(config)
+    senders = repliers(sources, network)  # replies follow [network] too
+    moderation = moderators(sources, network)  # and so does moderation on the platforms
+    WebcareApp(config, store, make_poller=make_poller, senders=senders, moderators=moderation).run()
     return 0
 
 

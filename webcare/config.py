@@ -145,20 +145,22 @@ def _crisis(data: dict[str, Any]) -> CrisisSettings:
 
 @dataclass(frozen=True, slots=True)
 class RetentionSettings:
-    """[retention]: after how many days mentions are anonymised (0: never), and the daily
-    backups (how many are kept, where)."""
+    """[retention]: after how many days mentions are anonymised (0: never), how long the
+    evidence of a moderation case outlives that (README: Moderation on the platform), and the
+    daily backups (how many are kept, where)."""
 
     days: int = 90
     backups: int = 7
     backup_dir: Path | None = None  # None: data_dir/backups
+    evidence_days: int = 365  # evidence kept on a moderated mention goes this long after keeping
 
 
 def _retention(data: dict[str, Any], base: Path) -> RetentionSettings:
     """Relative paths are relative to the config file, like data_dir."""
     table = _table(data, "retention")
-    _unknown(table, "retention", {"days", "backups", "backup_dir"})
+    _unknown(table, "retention", {"days", "backups", "backup_dir", "evidence_days"})
     values: dict[str, Any] = {}
-    for key, minimum in (("days", 0), ("backups", 1)):
+    for key, minimum in (("days", 0), ("backups", 1), ("evidence_days", 1)):
         if key in table:
             value = table[key]
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -170,6 +172,9 @@ def _retention(data: dict[str, Any], base: Path) -> RetentionSettings:
             raise ConfigError("[retention] backup_dir: must not be empty (leave it out for data_dir/backups)")
         path = Path(os.path.expanduser(folder))
         values["backup_dir"] = path if path.is_absolute() else (base / path).resolve()
+    days, evidence_days = values.get("days", 90), values.get("evidence_days", 365)
+    if days and evidence_days < days:  # evidence is kept longer than the rest, never shorter
+        raise ConfigError(f"[retention] evidence_days: must be at least days ({days}), not {evidence_days}")
     return RetentionSettings(**values)
 
 

@@ -306,6 +306,27 @@ WORDS: dict[str, dict[str, str]] = {
         "nl": "Nog geen notities. n voegt er een toe.",
         "en": "No notes yet. n adds one.",
     },
+    # moderation on the platform (README: Moderation on the platform)
+    "moderate_ask": {
+        "nl": "{action} op {source}? Het bewijs (tekst, auteur, link, tijd) wordt eerst bewaard.",
+        "en": "{action} on {source}? The evidence (text, author, link, time) is kept first.",
+    },
+    "moderate_keys": {
+        "nl": "y/j: {first} · {others}n/esc: niets doen",
+        "en": "y/j: {first} · {others}n/esc: do nothing",
+    },
+    "moderate_done": {"nl": "Gemodereerd", "en": "Moderated"},
+    "moderate_failed": {"nl": "Niet gemodereerd", "en": "Not moderated"},
+    "moderate_cannot_undo": {
+        "nl": "{source} kan '{action}' niet terugdraaien; niets gedaan",
+        "en": "{source} cannot undo '{action}'; nothing done",
+    },
+    "moderate_none": {
+        "nl": "Het desk kan op {channel} niet zelf modereren: {how}",
+        "en": "The desk cannot moderate on {channel} itself: {how}",
+    },
+    "moderate_copied": {"nl": "link gekopieerd", "en": "link copied"},
+    "evidence_kept": {"nl": "Bewijs bewaard", "en": "Evidence kept"},
 }
 
 STATUS_WORDS: dict[str, dict[str, str]] = {

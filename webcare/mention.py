@@ -105,6 +105,9 @@ class Mention:
     reply: str = ""  # the reply as sent (or copied to be sent)
     reply_ref: str = ""  # the sent reply's id or link on the platform, when the desk posted it
     response_s: int | None = None  # seconds from the clock's start to the recorded reply
+    # What the desk showed when the mention was moderated (webcare.moderation.evidence): kept
+    # past retention while the case is open, up to [retention] evidence_days.
+    evidence: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -175,6 +178,8 @@ class Mention:
             "reply_ref": self.reply_ref,
             "response_s": self.response_s,
             "history": list(self.history),
+            # Only when kept: the other mentions' records stay as they were.
+            **({"evidence": dict(self.evidence)} if self.evidence else {}),
         }
 
     @classmethod
@@ -230,6 +235,7 @@ class Mention:
         self.reply = state.get("reply") or ""
         self.reply_ref = state.get("reply_ref") or ""
         self.response_s = state.get("response_s")
+        self.evidence = dict(state.get("evidence") or {})
         self.history = list(state.get("history") or [])
 
     @classmethod
@@ -245,4 +251,5 @@ class Mention:
         out = self.content_record()
         out.setdefault("suspicious", "")
         out.update(self.state_record())
+        out.setdefault("evidence", {})
         return out

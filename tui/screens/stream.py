@@ -19,6 +19,7 @@ from tui.widgets.triage_pane import TriagePane
 from webcare import triage
 from webcare.i18n import word
 from webcare.mention import Mention
+from webcare.moderation import offers_moderation
 from webcare.norms import Urgency
 from webcare.trends import banner
 from webcare.triage import DIRECT
@@ -185,6 +186,8 @@ class StreamScreen(Screen):
     def _decided(self, event: TriagePane.Decided) -> None:
         if self.app.act(event.mention, *triage.apply_leaf(event.leaf, event.path)):
             self._follow_route(event.mention, event.leaf.route)
+            if offers_moderation(event.leaf):
+                self.app.offer_moderation(event.mention)
 
     def _follow_route(self, m: Mention, route: str | None) -> None:
         """The scheme's routing leaves use the experts pane: the crisis contact and the
@@ -260,6 +263,8 @@ class StreamScreen(Screen):
             leaf = scheme.leaves[leaf_id]
             if self.app.act(m, *triage.apply_leaf(leaf, triage.path_to(scheme, leaf_id))):
                 self._follow_route(m, leaf.route)
+                if offers_moderation(leaf):
+                    self.app.offer_moderation(m)
 
     def action_monitor(self) -> None:
         if (m := self._selected()) is not None:
