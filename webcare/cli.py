@@ -294,11 +294,15 @@ def _open(config: Config):
     def make_poller(on_new=None):
         # Imported here, not above: httpx, the tone word lists and the housekeeping come after
         # the desk's first paint.
+        from sources.digest import digest_loop
         from sources.poller import Poller
         from store.housekeeping import daily
         from webcare.intake import Intake
 
-        chores = lambda: daily(config, store, lambda: datetime.now(UTC))  # noqa: E731
+        async def chores() -> None:  # the daily housekeeping and the ambassadors' digest
+            clock = lambda: datetime.now(UTC)  # noqa: E731
+            await asyncio.gather(daily(config, store, clock), digest_loop(config, clock))
+
         return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network)
 
     return store, sources, make_poller
@@ -428,6 +432,13 @@ def cmd_collect(config: Config, once: bool) -> int:
     poller = make_poller()
     if once:
         new = asyncio.run(poller.poll_once())
+        from sources.digest import send_digest
+
+        digest = asyncio.run(send_digest(config, datetime.now(UTC)))  # due, and not sent yet today
+        if digest.sent:
+            print(f"ambassadors' digest e-mailed to {len(digest.sent)}")
+        for error in digest.errors:
+            print(f"ambassadors' digest not sent: {error}", file=sys.stderr)
         for name, h in poller.health.items():
             state = h.state if not h.last_error else f"{h.state}: {h.last_error}"
             print(f"{name}: {state}; {h.fetched} fetched, {h.new} new")
