@@ -240,3 +240,47 @@ async def test_l12_without_a_communication_lead_says_so_and_still_lists_it(make_
         await pilot.press("S")
         await pilot.pause()
         assert [x.id for x in app.queue] == ["m1"]
+
+
+# --- the shipped config.toml -------------------------------------------------------------------
+
+
+def _commented_blocks(header: str) -> list[str]:
+    """Each commented example in config.toml that starts with `# <header>`, uncommented."""
+    from pathlib import Path
+
+    blocks, current = [], None
+    for line in (Path(__file__).resolve().parent.parent / "config.toml").read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith(f"# {header}"):
+            if current:
+                blocks.append("\n".join(current))
+            current = [stripped[2:]]
+        elif current is not None and stripped.startswith("# ") and "=" in stripped:
+            current.append(stripped[2:])
+        elif current is not None:
+            blocks.append("\n".join(current))
+            current = None
+    return blocks
+
+
+@pytest.mark.parametrize("header", ["[[roles]]", "[ambassadors]", "[[watch.people]]"])
+def test_the_commented_examples_in_config_toml_load(tmp_path, header):
+    from pathlib import Path
+
+    from webcare.ambassadors import ambassadors
+    from webcare.config import load
+
+    shipped = (Path(__file__).resolve().parent.parent / "config.toml").read_text(encoding="utf-8")
+    blocks = _commented_blocks(header)
+    assert blocks
+    path = tmp_path / "config.toml"
+    path.write_text(shipped.replace('data_dir = "data"', f'data_dir = "{tmp_path / "data"}"') + "\n" + "\n\n".join(blocks) + "\n")
+    config = load(path)
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    if header == "[[roles]]":
+        assert config.roles.holder("communication-lead", config.directory, monday, config.timezone).expert.name == "Lies Lood"
+        assert config.roles.holder("crisis-contact", config.directory, monday, config.timezone).expert.name == "Chris Maes"
+        assert config.roles.holder("spokesperson", config.directory, monday, config.timezone).expert.name == "Hilde Vermeulen"
+    elif header == "[[watch.people]]":
+        assert [a.email for a in ambassadors(config.watch)] == ["els.vos@example.org"]
