@@ -193,6 +193,13 @@ async def test_a_failed_digest_is_kept_and_tried_again(make_config):
     PlanStore(config.data_dir).add(PlanItem.new("Post", date=today, status="planned"))
     run = await send_digest(config, now)
     assert not run.sent and len(run.errors) == 2
+    # `webcare check` says why
+    check = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "webcare.cli", "check", "--config", str(config.path), cwd=str(ROOT),
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    said = (await check.communicate())[0].decode()
+    assert "ambassadors: 2 opted in; digest daily from 00:00" in said
+    assert "ambassadors' digest: last try failed" in said and "cannot connect to SMTP 127.0.0.1:1" in said
     # not asked again at once
     assert (await send_digest(config, now + dt.timedelta(minutes=1))).errors == ()
     inbox = Inbox()
@@ -212,13 +219,17 @@ async def test_b_passes_a_positive_mention_on_to_the_ambassadors(make_config, cl
     inbox = Inbox()
     server, port = await smtp_on_loopback(inbox)
     try:
-        config = make_config(PEOPLE + smtp_table(port))
+        config = make_config(PEOPLE + smtp_table(port), language="en")  # y/n in the walk in any version
         app = make_app(config, clock, [
             mention(1, clock(), 30, text="Wat een mooie wandeling in het nieuwe bos! [@click=app.quit]x[/]",
                     url="https://example.org/p/1", sentiment="positive"),
             mention(2, clock(), 50, text="Slechte dienst", sentiment="negative"),
         ])
         async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("t", "n", "n", "n", "y", "y", "enter")  # positive, addressed to us: L4
+            await pilot.pause()
+            assert Store(config.data_dir).get("m1").scheme_path[-1] == "L4"
+            assert any("b: pass it on to the ambassadors" in str(n.message) for n in app._notifications)
             await pilot.press("b")
             await pilot.pause()
             assert isinstance(app.screen, PromptScreen)

@@ -240,6 +240,11 @@ async def test_l12_without_a_communication_lead_says_so_and_still_lists_it(make_
         await pilot.press("S")
         await pilot.pause()
         assert [x.id for x in app.queue] == ["m1"]
+        # both keys are in `?` help, in the desk's language
+        await pilot.press("question_mark")
+        await pilot.pause()
+        rows = dict((desc, keys) for keys, desc in app.screen.rows)
+        assert rows["gesignaleerd"] == "S" and rows["naar ambassadeurs"] == "b"
 
 
 # --- the shipped config.toml -------------------------------------------------------------------

@@ -338,9 +338,30 @@ def cmd_check(config: Config) -> int:
     print(
         f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}"
     )
+    _check_ambassadors(config)
     chores_failed = _check_housekeeping(config)
     damaged = _check_quarantine(config)
     return EXIT_FAILURE if damaged or chores_failed else 0
+
+
+def _check_ambassadors(config: Config) -> None:
+    """How many ambassadors opted in, when their digest goes, and why the last one did not."""
+    from store.digests import DigestMarks
+    from webcare.ambassadors import ambassadors
+    from webcare.untrusted import clean_line
+
+    people = ambassadors(config.watch)
+    if not people:
+        return
+    at = config.ambassadors.digest_at
+    said = f"ambassadors: {len(people)} opted in; " + (f"digest daily from {at:%H:%M}" if at else "no digest")
+    if at and config.raw.get("smtp") is None:
+        said += " — but there is no [smtp]: it cannot be e-mailed"
+    print(said)
+    marks = DigestMarks(config.data_dir).read()
+    last = marks[max(marks)] if marks else {}
+    if isinstance(last, dict) and last.get("error"):
+        print(f"ambassadors' digest: last try failed {_when(last.get('error_at'), config)}: {clean_line(str(last['error']), 300)}")
 
 
 def _when(text: str | None, config: Config) -> str:

@@ -161,6 +161,10 @@ WORDS: dict[str, dict[str, str]] = {
         "nl": "Alleen een positieve melding gaat naar de ambassadeurs",
         "en": "Only a positive mention goes to the ambassadors",
     },
+    "ambassadors_hint": {
+        "nl": "b: doorgeven aan de ambassadeurs om te delen",
+        "en": "b: pass it on to the ambassadors to share",
+    },
     "note_for_ambassadors": {"nl": "Notitie voor de ambassadeurs", "en": "Note for the ambassadors"},
     "passed_to_ambassadors": {"nl": "Doorgegeven aan ambassadeurs:", "en": "Passed on to ambassadors:"},
     "handoff_sent": {"nl": "Doorgestuurd per e-mail aan", "en": "Handed off by e-mail to"},

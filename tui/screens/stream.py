@@ -201,6 +201,8 @@ class StreamScreen(Screen):
         are told by e-mail while the mention stays with the desk; the spokesperson (L2) gets it
         handed off; an expert (L8) or a unit (L9) is picked by the person on duty."""
         app = self.app
+        if route is None and self._thanks(m):
+            return
         if route == "crisis":
             app.tell_role(m, "crisis-contact")
         elif route == "lead":
@@ -214,6 +216,16 @@ class StreamScreen(Screen):
         elif route == "unit":
             self.action_experts()
             self.query_one(ExpertsPane).action_toggle_units()
+
+    def _thanks(self, m: Mention) -> bool:
+        """After L4 ("thank personally / amplify"): say that `b` passes it on to the ambassadors."""
+        from webcare.ambassadors import ambassadors
+
+        current = self.app.queue.get(m.id) or m
+        if current.category == "compliment" and current.owed and ambassadors(self.app.config.watch):
+            self.notify(word("ambassadors_hint", self.app.config.language), markup=False)
+            return True
+        return False
 
     def action_signalled(self) -> None:
         """The "gesignaleerd" list: what was signalled to the communication lead (L12). Again
