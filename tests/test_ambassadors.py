@@ -251,3 +251,14 @@ async def test_b_passes_a_positive_mention_on_to_the_ambassadors(make_config, cl
             assert len(inbox.envelopes) == 2 and not Store(config.data_dir).get("m2").history
     finally:
         server.close()
+
+
+async def test_without_smtp_nothing_is_passed_on(make_config, clock):
+    config = make_config(PEOPLE)
+    app = make_app(config, clock, [mention(1, clock(), 30, text="Top!", sentiment="positive")])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("b")
+        await pilot.pause()
+        assert not isinstance(app.screen, PromptScreen)
+        assert any("Geen [smtp]" in str(n.message) for n in app._notifications)
+        assert not Store(config.data_dir).get("m1").history

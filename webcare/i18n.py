@@ -161,6 +161,10 @@ WORDS: dict[str, dict[str, str]] = {
         "nl": "Alleen een positieve melding gaat naar de ambassadeurs",
         "en": "Only a positive mention goes to the ambassadors",
     },
+    "ambassadors_no_smtp": {
+        "nl": "Geen [smtp]: de ambassadeurs krijgen niets zonder e-mail",
+        "en": "No [smtp]: the ambassadors can only be reached by e-mail",
+    },
     "ambassadors_hint": {
         "nl": "b: doorgeven aan de ambassadeurs om te delen",
         "en": "b: pass it on to the ambassadors to share",
