@@ -289,3 +289,12 @@ def test_the_commented_examples_in_config_toml_load(tmp_path, header):
         assert config.roles.holder("spokesperson", config.directory, monday, config.timezone).expert.name == "Hilde Vermeulen"
     elif header == "[[watch.people]]":
         assert [a.email for a in ambassadors(config.watch)] == ["els.vos@example.org"]
+
+
+def test_webcare_check_lists_who_holds_each_role_now(make_config, capsys):
+    from webcare.cli import main
+
+    config = make_config(EXPERTS + ROLES)
+    assert main(["check", "--config", str(config.path)]) == 0
+    said = capsys.readouterr().out
+    assert "roles now: " in said and "communication-lead Lies Lood" in said

@@ -338,10 +338,25 @@ def cmd_check(config: Config) -> int:
     print(
         f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}"
     )
+    _check_roles(config)
     _check_ambassadors(config)
     chores_failed = _check_housekeeping(config)
     damaged = _check_quarantine(config)
     return EXIT_FAILURE if damaged or chores_failed else 0
+
+
+def _check_roles(config: Config) -> None:
+    """Who holds each role now ([[roles]], and the experts' older `roles`)."""
+    from webcare.roles import ROLE_NAMES
+
+    now = datetime.now(UTC)
+    held = []
+    for role in ROLE_NAMES:
+        holder = config.roles.holder(role, config.directory, now, config.timezone)
+        if holder is not None:
+            held.append(f"{role} {holder.expert.name}")
+    if held:
+        print("roles now: " + "; ".join(held))
 
 
 def _check_ambassadors(config: Config) -> None:
