@@ -525,7 +525,8 @@ class WebcareApp(App[None]):
             self.notify(said, severity="warning", markup=False)
             return False
         person = holder.expert
-        if not self.act(m, {"routed_to": person.name}, f"{role} told: {person.name}", undoable=False):
+        # No field changes: the triage before it stays undoable (undo expects what it set).
+        if not self.act(m, {}, f"{role} told: {person.name}", undoable=False):
             return False
         key = self._handoff_key(m.id, "notice", person.email, person.name, now)
         message = notice_message(
