@@ -603,6 +603,53 @@ class WebcareApp(App[None]):
             )
             self._handoff(m.id, message)
 
+    def tell_role(self, m: Mention, role: str, note: str = "") -> bool:
+        """Tell whoever holds `role` ([[roles]], or an expert's `roles`) about `m` by e-mail,
+        through the hand-off code: the crisis contact of a crisis (L1), the communication lead
+        of a troll or rant (L12). The mention's status is left as the scheme set it (an L1
+        stays escalated, its countdown running, on the crisis screen); the history says who
+        was told. False when nobody holds the role."""
+        from webcare.roles import notice_message, role_word
+
+        now = self.clock()
+        lang = self.config.language
+        holder = self.config.roles.holder(role, self.directory, now, self.config.timezone)
+        if holder is None:
+            said = f"{word('no_role_holder', lang)}: {role_word(role, lang)} ([[roles]])"
+            self.notify(said, severity="warning", markup=False)
+            return False
+        person = holder.expert
+        # No field changes: the triage before it stays undoable (undo expects what it set).
+        if not self.act(m, {}, f"{role} told: {person.name}", undoable=False):
+            return False
+        key = self._handoff_key(m.id, "notice", person.email, person.name, now)
+        message = notice_message(
+            m, person, role, now=now, tz=self.config.timezone, desk=self.config.name,
+            note=note, language=lang, operator=self.config.operator, key=key,
+        )
+        self._handoff(m.id, message)
+        return True
+
+    def pass_to_ambassadors(self, m: Mention, note: str = "") -> int:
+        """Pass a positive mention on to every ambassador who opted in (an `email` on their
+        [[watch.people]] entry), to like or share; recorded in the mention's history. Returns
+        how many were written to."""
+        from webcare.ambassadors import ambassadors, pass_on_message
+
+        now = self.clock()
+        people = ambassadors(self.config.watch)
+        if not people:
+            return 0
+        names = ", ".join(a.name for a in people)
+        if not self.act(m, {}, f"passed on to the ambassadors: {names}", undoable=False):
+            return 0
+        for a in people:
+            key = self._handoff_key(m.id, "notice", a.email, a.name, now)
+            message = pass_on_message(m, a, now=now, tz=self.config.timezone, desk=self.config.name,
+                                      note=note, language=self.config.language, key=key)
+            self._handoff(m.id, message)
+        return len(people)
+
     def _handoff_key(self, mention_id: str, kind: str, to: str, name: str, now: datetime, deputy_for: str = "") -> str:
         """Keep the hand-off with a new secret key for its subject tag (see webcare.answers).
         Kept before it is sent, so an answer can never arrive before its key. When it cannot be

@@ -20,6 +20,8 @@ DUTCH: dict[str, str] = {
     "stream.filter": "filter",
     "stream.close": "sluit detail / wis filter",
     "stream.detail": "detailpaneel aan/uit",
+    "stream.signalled": "gesignaleerd",
+    "stream.ambassadors": "naar ambassadeurs",
     "app.help": "help",
     "app.undo": "ongedaan maken",
     "stream.triage": "triage",

@@ -294,11 +294,15 @@ def _open(config: Config):
     def make_poller(on_new=None):
         # Imported here, not above: httpx, the tone word lists and the housekeeping come after
         # the desk's first paint.
+        from sources.digest import digest_loop
         from sources.poller import Poller
         from store.housekeeping import daily
         from webcare.intake import Intake
 
-        chores = lambda: daily(config, store, lambda: datetime.now(UTC))  # noqa: E731
+        async def chores() -> None:  # the daily housekeeping and the ambassadors' digest
+            clock = lambda: datetime.now(UTC)  # noqa: E731
+            await asyncio.gather(daily(config, store, clock), digest_loop(config, clock))
+
         return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network)
 
     return store, sources, make_poller
@@ -334,9 +338,45 @@ def cmd_check(config: Config) -> int:
     print(
         f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}"
     )
+    _check_roles(config)
+    _check_ambassadors(config)
     chores_failed = _check_housekeeping(config)
     damaged = _check_quarantine(config)
     return EXIT_FAILURE if damaged or chores_failed else 0
+
+
+def _check_roles(config: Config) -> None:
+    """Who holds each role now ([[roles]], and the experts' older `roles`)."""
+    from webcare.roles import ROLE_NAMES
+
+    now = datetime.now(UTC)
+    held = []
+    for role in ROLE_NAMES:
+        holder = config.roles.holder(role, config.directory, now, config.timezone)
+        if holder is not None:
+            held.append(f"{role} {holder.expert.name}")
+    if held:
+        print("roles now: " + "; ".join(held))
+
+
+def _check_ambassadors(config: Config) -> None:
+    """How many ambassadors opted in, when their digest goes, and why the last one did not."""
+    from store.digests import DigestMarks
+    from webcare.ambassadors import ambassadors
+    from webcare.untrusted import clean_line
+
+    people = ambassadors(config.watch)
+    if not people:
+        return
+    at = config.ambassadors.digest_at
+    said = f"ambassadors: {len(people)} opted in; " + (f"digest daily from {at:%H:%M}" if at else "no digest")
+    if at and config.raw.get("smtp") is None:
+        said += " — but there is no [smtp]: it cannot be e-mailed"
+    print(said)
+    marks = DigestMarks(config.data_dir).read()
+    last = marks[max(marks)] if marks else {}
+    if isinstance(last, dict) and last.get("error"):
+        print(f"ambassadors' digest: last try failed {_when(last.get('error_at'), config)}: {clean_line(str(last['error']), 300)}")
 
 
 def _when(text: str | None, config: Config) -> str:
@@ -431,6 +471,13 @@ def cmd_collect(config: Config, once: bool) -> int:
     poller = make_poller()
     if once:
         new = asyncio.run(poller.poll_once())
+        from sources.digest import send_digest
+
+        digest = asyncio.run(send_digest(config, datetime.now(UTC)))  # due, and not sent yet today
+        if digest.sent:
+            print(f"ambassadors' digest e-mailed to {len(digest.sent)}")
+        for error in digest.errors:
+            print(f"ambassadors' digest not sent: {error}", file=sys.stderr)
         for name, h in poller.health.items():
             state = h.state if not h.last_error else f"{h.state}: {h.last_error}"
             print(f"{name}: {state}; {h.fetched} fetched, {h.new} new")

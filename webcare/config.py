@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from webcare.ambassadors import AmbassadorSettings
+from webcare.ambassadors import parse_settings as parse_ambassadors
 from webcare.channels import CHANNELS, normalize_channel
 from webcare.hours import WeeklyHours
 from webcare.norms import Norm, parse_duration
@@ -29,6 +31,7 @@ from webcare.planning import (
     parse_channels,
     parse_date,
 )
+from webcare.roles import Roles, load_roles
 from webcare.routing import Directory, load_directory
 from webcare.scheme import DEFAULT as DEFAULT_SCHEME
 from webcare.scheme import Scheme, SchemeError
@@ -99,6 +102,8 @@ class Config:
     crisis: CrisisSettings = field(default_factory=lambda: CrisisSettings())  # [crisis]
     retention: RetentionSettings = field(default_factory=lambda: RetentionSettings())  # [retention]
     group: str = ""  # [desk] group: the Unix group the operators share the data directory through
+    roles: Roles = field(default_factory=Roles)  # [[roles]]: who is crisis contact, communication lead, …
+    ambassadors: AmbassadorSettings = field(default_factory=AmbassadorSettings)  # [ambassadors]: the digest
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
@@ -343,6 +348,8 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         raise ConfigError(str(exc)) from None
     try:
         directory = load_directory(data)  # [[experts]], [[units]], [[oncall]]
+        roles = load_roles(data, directory)  # [[roles]]
+        ambassadors = parse_ambassadors(data.get("ambassadors"))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -378,6 +385,8 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         raw=data,
         calendar=_calendar(data),
         group=group,
+        roles=roles,
+        ambassadors=ambassadors,
     )
 
 

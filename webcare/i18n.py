@@ -153,6 +153,26 @@ WORDS: dict[str, dict[str, str]] = {
     "ask_deputy": {"nl": "vraag", "en": "ask"},
     "note_for": {"nl": "Notitie voor", "en": "Note for"},
     "note_hint": {"nl": "enter verstuurt, esc annuleert", "en": "enter sends, esc cancels"},
+    "no_role_holder": {"nl": "Niemand om te verwittigen", "en": "Nobody to tell"},
+    "signalled_view": {"nl": "gesignaleerd", "en": "signalled"},
+    "no_ambassadors": {
+        "nl": "Geen ambassadeurs met een e-mailadres ([[watch.people]] email)",
+        "en": "No ambassadors with an e-mail address ([[watch.people]] email)",
+    },
+    "not_positive": {
+        "nl": "Alleen een positieve melding gaat naar de ambassadeurs",
+        "en": "Only a positive mention goes to the ambassadors",
+    },
+    "ambassadors_no_smtp": {
+        "nl": "Geen [smtp]: de ambassadeurs krijgen niets zonder e-mail",
+        "en": "No [smtp]: the ambassadors can only be reached by e-mail",
+    },
+    "ambassadors_hint": {
+        "nl": "b: doorgeven aan de ambassadeurs om te delen",
+        "en": "b: pass it on to the ambassadors to share",
+    },
+    "note_for_ambassadors": {"nl": "Notitie voor de ambassadeurs", "en": "Note for the ambassadors"},
+    "passed_to_ambassadors": {"nl": "Doorgegeven aan ambassadeurs:", "en": "Passed on to ambassadors:"},
     "handoff_sent": {"nl": "Doorgestuurd per e-mail aan", "en": "Handed off by e-mail to"},
     "handoff_copied": {
         "nl": "Geen [smtp]: de overdrachttekst staat op het klembord voor",

@@ -89,15 +89,17 @@ def sort_key(m: Mention) -> SortKey:
 
 _FIELDS = (
     "channel", "status", "source", "urgency", "author", "keyword",
-    "theme", "rule", "watch", "sentiment", "lang", "priority",
+    "theme", "rule", "watch", "sentiment", "lang", "priority", "flag",
 )
+# flag:gesignaleerd / flag:signalled: what was signalled to the communication lead (L12).
+FLAG_ALIASES = {"gesignaleerd": "flagged", "signalled": "flagged", "signaled": "flagged"}
 
 
 class MentionFilter:
     """A filter typed after `/`: words that must all occur (in author, title or text) and
     field:value terms (channel:x status:new source:demo urgency:overdue author:… keyword:…
     theme:mest rule:… watch:press|peers|ambassadors|journalist|… sentiment:neg lang:en
-    priority:urgent)."""
+    priority:urgent flag:gesignaleerd|signalled|crisis|…)."""
 
     def __init__(self, query: str) -> None:
         self.query = query.strip()
@@ -142,6 +144,10 @@ class MentionFilter:
             return False
         if "priority" in f and not m.priority.startswith(f["priority"]):
             return False
+        if "flag" in f:
+            flag = FLAG_ALIASES.get(f["flag"], f["flag"])
+            if not any(x == flag or x.startswith(flag) for x in m.flags):
+                return False
         if "urgency" in f and not m.urgency(now).name.lower().replace("_", "-").startswith(
             f["urgency"].replace("_", "-")
         ):

@@ -13,7 +13,7 @@ from typing import Any
 
 from webcare.mention import STATUSES
 
-ROUTES = ("crisis", "spokesperson", "expert", "unit")
+ROUTES = ("crisis", "spokesperson", "expert", "unit", "lead")  # lead: the communication lead ([[roles]])
 
 
 class SchemeError(ValueError):
@@ -46,7 +46,7 @@ class Leaf:
     status: str  # the mention's status once applied
     category: str | None = None
     reply: bool = False  # a public reply is owed (the countdown keeps running until it is sent)
-    route: str | None = None  # crisis | spokesperson | expert | unit: who it goes to
+    route: str | None = None  # crisis | spokesperson | expert | unit | lead: who it goes to
     flags: tuple[str, ...] = ()
 
 
@@ -266,7 +266,7 @@ DEFAULT: dict[str, Any] = {
         _leaf("L11", "Laten staan, opvolgen.", "Let stand, monitor.", "monitoring", category="misinformation"),
         _leaf("L12", "Niet op ingaan; opvolgen; signaleren aan de communicatieverantwoordelijke.",
               "Do not engage; monitor; flag to the communication lead.",
-              "monitoring", category="troll", flags=["flagged"]),
+              "monitoring", category="troll", route="lead", flags=["flagged"]),
         _leaf("L13", "Eén beleefd antwoord dat het beleid uitlegt, dan loslaten.",
               "One polite reply that explains the policy, then let go.",
               "responding", category="complaint", reply=True),

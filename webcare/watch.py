@@ -125,6 +125,7 @@ class Person:
     kind: str
     channel: str = ""  # "" = any channel
     name: str = ""
+    email: str = ""  # an ambassador who opted in to the digest and pass-ons (webcare/ambassadors.py)
 
 
 def handle_key(handle: str) -> str:
@@ -250,10 +251,10 @@ def parse_watch(table: dict[str, Any]) -> Watch:
         where = f"[[watch.people]] #{i + 1}"
         if not isinstance(entry, dict):
             raise ValueError(f"{where}: must be a table")
-        extra = sorted(set(entry) - {"handle", "channel", "kind", "name"})
+        extra = sorted(set(entry) - {"handle", "channel", "kind", "name", "email"})
         if extra:
             raise ValueError(
-                f"{where} {extra[0]}: unknown key (known: channel, handle, kind, name)"
+                f"{where} {extra[0]}: unknown key (known: channel, email, handle, kind, name)"
             )
         handle = entry.get("handle")
         if not isinstance(handle, str) or not handle_key(handle):
@@ -274,5 +275,13 @@ def parse_watch(table: dict[str, Any]) -> Watch:
         name = entry.get("name", "")
         if not isinstance(name, str):
             raise ValueError(f"{where} name: must be a string")
-        people.append(Person(handle.strip(), kind, channel, name.strip()))
+        email = entry.get("email", "")
+        if email:
+            if kind not in KIND_GROUPS["ambassadors"]:
+                raise ValueError(f"{where} email: only an ambassador (ambassador-internal, ambassador-external) gets e-mail")
+            from webcare.routing import _EMAIL
+
+            if not isinstance(email, str) or not _EMAIL.match(email.strip()):
+                raise ValueError(f"{where} email: {email!r} is not an e-mail address like 'an.peeters@example.org'")
+        people.append(Person(handle.strip(), kind, channel, name.strip(), email.strip() if email else ""))
     return Watch(keywords, tuple(rules), tuple(people))

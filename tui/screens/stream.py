@@ -27,6 +27,14 @@ from webcare.triage import DIRECT
 WIDE = 100  # from this many columns the experts pane and the detail stand beside the stream
 
 
+def _route_of(leaf) -> str | None:
+    """Where a leaf sends the mention; a leaf of an older custom [scheme] that flags a mention
+    ("flagged", L12's) without a route signals it to the communication lead too."""
+    if leaf.route is None and "flagged" in leaf.flags:
+        return "lead"
+    return leaf.route
+
+
 class StreamScreen(Screen):
     BINDINGS = [
         Binding("t", "triage", "triage", id="stream.triage"),
@@ -40,6 +48,8 @@ class StreamScreen(Screen):
         Binding("slash", "filter", "filter", id="stream.filter"),
         Binding("escape", "close", "close", show=False, id="stream.close"),
         Binding("D", "toggle_detail", "detail", show=False, id="stream.detail"),
+        Binding("S", "signalled", "signalled", show=False, id="stream.signalled"),
+        Binding("b", "ambassadors", "to ambassadors", show=False, id="stream.ambassadors"),
         *(
             Binding(key, f"direct('{leaf}')", f"→ {leaf}", show=False, id=f"stream.direct.{leaf}")
             for key, leaf in DIRECT.items()
@@ -185,22 +195,74 @@ class StreamScreen(Screen):
     @on(TriagePane.Decided)
     def _decided(self, event: TriagePane.Decided) -> None:
         if self.app.act(event.mention, *triage.apply_leaf(event.leaf, event.path)):
-            self._follow_route(event.mention, event.leaf.route)
+            self._follow_route(event.mention, _route_of(event.leaf))
             if offers_moderation(event.leaf):
                 self.app.offer_moderation(event.mention)
 
     def _follow_route(self, m: Mention, route: str | None) -> None:
-        """The scheme's routing leaves use the experts pane: the crisis contact and the
-        spokesperson are picked by role, an expert (L8) or a unit (L9) by the person on duty."""
-        if route in ("crisis", "spokesperson"):
-            holder = self.app.directory.for_role(route, self.app.clock(), self.app.config.timezone)
+        """The scheme's routing leaves: the crisis contact (L1) and the communication lead (L12)
+        are told by e-mail while the mention stays with the desk; the spokesperson (L2) gets it
+        handed off; an expert (L8) or a unit (L9) is picked by the person on duty."""
+        app = self.app
+        if route is None and self._thanks(m):
+            return
+        if route == "crisis":
+            app.tell_role(m, "crisis-contact")
+        elif route == "lead":
+            app.tell_role(m, "communication-lead")
+        elif route == "spokesperson":
+            holder = app.config.roles.holder("spokesperson", app.directory, app.clock(), app.config.timezone)
             if holder is not None:
-                self.app.route(m, holder.expert, note="")
+                app.route(m, holder.expert, note="")
         elif route == "expert":
             self.action_experts()
         elif route == "unit":
             self.action_experts()
             self.query_one(ExpertsPane).action_toggle_units()
+
+    def _thanks(self, m: Mention) -> bool:
+        """After L4 ("thank personally / amplify"): say that `b` passes it on to the ambassadors."""
+        from webcare.ambassadors import ambassadors
+
+        current = self.app.queue.get(m.id) or m
+        if current.category == "compliment" and current.owed and ambassadors(self.app.config.watch):
+            self.notify(word("ambassadors_hint", self.app.config.language), markup=False)
+            return True
+        return False
+
+    def action_signalled(self) -> None:
+        """The "gesignaleerd" list: what was signalled to the communication lead (L12). Again
+        (or esc) shows the whole stream."""
+        term = f"flag:{word('signalled_view', self.app.config.language)}"
+        self._apply_filter("" if self.app.queue.filter_query.strip() == term else term)
+
+    def action_ambassadors(self) -> None:
+        """Pass a positive mention (L4, "thank personally / amplify") on to the ambassadors, with
+        a note; the history records it."""
+        m = self._selected()
+        if m is None:
+            return
+        app, lang = self.app, self.app.config.language
+        from webcare.ambassadors import ambassadors
+
+        people = ambassadors(app.config.watch)
+        if not people:
+            self.notify(word("no_ambassadors", lang), severity="warning", markup=False)
+            return
+        if not app.config.raw.get("smtp"):  # one clipboard cannot hold an e-mail per ambassador
+            self.notify(word("ambassadors_no_smtp", lang), severity="warning", markup=False)
+            return
+        if m.category != "compliment" and m.sentiment != "positive":
+            self.notify(word("not_positive", lang), severity="warning", markup=False)
+            return
+
+        def noted(note: str | None) -> None:
+            if note is not None and app.pass_to_ambassadors(m, note.strip()):
+                names = ", ".join(a.name for a in people)
+                self.notify(f"{word('passed_to_ambassadors', lang)} {names}", markup=False)
+
+        label = f"{word('note_for_ambassadors', lang)} ({len(people)}; {word('note_hint', lang)})"
+        app.push_screen(PromptScreen(label), noted)
 
     def action_experts(self) -> None:
         if not self.app.directory:
@@ -262,7 +324,7 @@ class StreamScreen(Screen):
         if m is not None and leaf_id in scheme.leaves:
             leaf = scheme.leaves[leaf_id]
             if self.app.act(m, *triage.apply_leaf(leaf, triage.path_to(scheme, leaf_id))):
-                self._follow_route(m, leaf.route)
+                self._follow_route(m, _route_of(leaf))
                 if offers_moderation(leaf):
                     self.app.offer_moderation(m)
 
