@@ -1,7 +1,7 @@
 """The command line, and the composition root: the one place that wires the domain (webcare)
 to its adapters (sources, store, tui).
 
-    webcare [--config PATH]                  the desk
+    webcare [--config PATH] [--open ID]      the desk (on the mention an alert named)
     webcare collect [--config PATH] [--once] the headless collector
     webcare export [--config PATH] mentions --format jsonl|csv
     webcare export [--config PATH] plan --format ics|jsonl|csv
@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"webcare {__version__}")
+    parser.add_argument("--open", metavar="ID", dest="open_id", help="start the desk on this mention (the short id an alert names)")
     sub = parser.add_subparsers(dest="command")
     collect = sub.add_parser("collect", parents=[common], help="run the headless collector")
     collect.add_argument("--once", action="store_true", help="poll every source once, then exit")
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                 max_desks=args.max_desks,
                 token_env=args.token_env,
             )
-        return cmd_desk(served_operator(config))
+        return cmd_desk(served_operator(config), getattr(args, "open_id", None))
     except ConfigError as exc:
         print(f"webcare: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -299,9 +300,20 @@ def _open(config: Config):
         from webcare.intake import Intake
 
         chores = lambda: daily(config, store, lambda: datetime.now(UTC))  # noqa: E731
-        return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network)
+        return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network, alerts=_alert_watch(config, store))
 
     return store, sources, make_poller
+
+
+def _alert_watch(config: Config, store):
+    """[[alerts]]: what the collector (headless, or a desk that collects) sends; None without."""
+    if not config.alerts:
+        return None
+    from sources.alerts import Alerts, AlertWatch
+    from tui.monitoring import Monitor  # the desk's trend book and crisis log: spikes alike
+
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    return AlertWatch(config, store, Alerts(config, clock=clock), clock=clock, monitor=Monitor(config, store, clock))
 
 
 def cmd_check(config: Config) -> int:
@@ -408,14 +420,14 @@ def _check_quarantine(config: Config) -> bool:
     return True
 
 
-def cmd_desk(config: Config) -> int:
+def cmd_desk(config: Config, open_id: str | None = None) -> int:
     store, sources, make_poller = _open(config)
     from sources.http import NetworkPolicy
     from sources.replies import repliers
     from tui.app import WebcareApp
 
     senders = repliers(sources, NetworkPolicy.from_config(config))  # replies follow [network] too
-    WebcareApp(config, store, make_poller=make_poller, senders=senders).run()
+    WebcareApp(config, store, make_poller=make_poller, senders=senders, open_id=open_id).run()
     return 0
 
 

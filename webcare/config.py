@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from webcare.alerts import AlertTarget, parse_alerts
 from webcare.channels import CHANNELS, normalize_channel
 from webcare.hours import WeeklyHours
 from webcare.norms import Norm, parse_duration
@@ -99,6 +100,7 @@ class Config:
     crisis: CrisisSettings = field(default_factory=lambda: CrisisSettings())  # [crisis]
     retention: RetentionSettings = field(default_factory=lambda: RetentionSettings())  # [retention]
     group: str = ""  # [desk] group: the Unix group the operators share the data directory through
+    alerts: tuple[AlertTarget, ...] = ()  # [[alerts]]: where alerts go away from the terminal
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
@@ -346,6 +348,10 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     try:
+        alerts = parse_alerts(data.get("alerts"), directory, shifts)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
         trends = TrendParams.from_config(_table(data, "trends"))
     except ValueError as exc:
         raise ConfigError(f"[trends] {exc}") from None
@@ -373,6 +379,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         raw=data,
         calendar=_calendar(data),
         group=group,
+        alerts=alerts,
     )
 
 
