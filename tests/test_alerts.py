@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from httpserver import FeedServer, feed_server_fixture  # noqa: F401 (the feed_server fixture)
+from imapserver import imap_server_fixture  # noqa: F401 (the imap_server fixture)
 
 from sources.alerts import Alerts, AlertWatch
 from sources.health import SourceHealth
@@ -382,3 +383,36 @@ def test_the_commented_alert_examples_are_valid(tmp_path):
     path.write_text(shipped.replace('data_dir = "data"', f'data_dir = "{tmp_path / "data"}"') + "\n" + "\n".join(blocks) + "\n")
     config = load(path)
     assert [t.name for t in config.alerts] == ["piket", "teams"]
+
+
+async def test_an_experts_answer_by_e_mail_is_an_alert(make_config, imap_server, feed_server, clock, monkeypatch):
+    """The expert's reply comes in through a real IMAP server; the collector's poller takes it
+    as the answer and sends the `answer` alert with the answer's first line."""
+    from sources.poller import Poller
+    from sources.registry import build_source
+    from tests.test_expert_answers import DIRECTORY, PASSWORD_ENV, mail, route
+    from tests.tui_helpers import mention as desk_mention
+    from webcare.intake import Intake
+    from webcare.routing import subject_tag
+
+    monkeypatch.setenv(PASSWORD_ENV, "correct horse")
+    server = imap_server(idle=False)
+    config = make_config(
+        DIRECTORY
+        + f'\n[[sources]]\ntype = "imap"\nname = "info"\nhost = "{server.host}"\nport = {server.port}\n'
+        f'security = "{server.security}"\nusername = "{server.user}"\npassword_env = "{PASSWORD_ENV}"\nidle = false\n'
+        + alerts_toml(ntfy(feed_server), extra='on = ["answer"]')
+    )
+    Store(config.data_dir).add([desk_mention(1, clock(), 90, text="Wanneer sluit de mestbank-aangifte?")])
+    key = route(config, clock, "An Peeters", "an.peeters@example.org")
+    server.append(mail(f"Re: Vraag {subject_tag('m1', key)}", body="Tot 31 maart.\n\n> de vraag").encode())
+    store = Store(config.data_dir)
+    source = build_source(config.sources[0], config)
+    watch = AlertWatch(config, store, Alerts(config, clock=clock), clock=clock)
+    try:
+        await Poller([source], Intake(config), store, clock=clock, alerts=watch).poll_once()
+    finally:
+        source.close()
+    [sent] = published(feed_server)
+    assert sent["title"] == "Antwoord van een expert · x · @author1"
+    assert sent["message"].startswith("Tot 31 maart.") and "webcare --open m1" in sent["message"]
