@@ -416,3 +416,16 @@ async def test_an_experts_answer_by_e_mail_is_an_alert(make_config, imap_server,
     [sent] = published(feed_server)
     assert sent["title"] == "Antwoord van een expert · x · @author1"
     assert sent["message"].startswith("Tot 31 maart.") and "webcare --open m1" in sent["message"]
+
+
+def test_check_names_an_alert_url_apprise_does_not_know(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("WEBCARE_TEST_ALERT_URL", None)
+    config = write_config(tmp_path, alerts_toml("nergens://tok_s3cr3t@h/t") + '\n[[alerts]]\nname = "b"\nurl_env = "WEBCARE_TEST_ALERT_URL"\n')
+    result = subprocess.run([sys.executable, "-m", "webcare.cli", "check", "--config", str(config)], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2
+    assert "[[alerts]] 'piket': url: not a URL Apprise knows" in result.stderr and "s3cr3t" not in result.stderr
+    config = write_config(tmp_path, alerts_toml("ntfys://tok_s3cr3t@h/t") + '\n[[alerts]]\nname = "b"\nurl_env = "WEBCARE_TEST_ALERT_URL"\n')
+    result = subprocess.run([sys.executable, "-m", "webcare.cli", "check", "--config", str(config)], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "[[alerts]] 'b': url_env: WEBCARE_TEST_ALERT_URL is not set here" in result.stderr

@@ -330,6 +330,7 @@ def cmd_check(config: Config) -> int:
             SmtpSettings.from_config(config.raw["smtp"])
         except SmtpConfigError as exc:
             raise ConfigError(f"{config.path}: {exc}") from None
+    _check_alerts(config)
     try:
         from store.modes import make_dir
 
@@ -349,6 +350,27 @@ def cmd_check(config: Config) -> int:
     chores_failed = _check_housekeeping(config)
     damaged = _check_quarantine(config)
     return EXIT_FAILURE if damaged or chores_failed else 0
+
+
+def _check_alerts(config: Config) -> None:
+    """[[alerts]]: each URL is one Apprise knows (loading its plugins costs the desk's start too
+    much, so only `check` asks); a url_env that is not set is a warning (the service may set it)."""
+    if not config.alerts:
+        return
+    import apprise
+
+    from sources.alerts import _quiet_apprise
+
+    _quiet_apprise()
+    urls = [(t, "url", t.url) for t in config.alerts if t.url]
+    urls += [(t, "url_env", os.environ[t.url_env]) for t in config.alerts if t.url_env and os.environ.get(t.url_env)]
+    urls += [(t, f"to: [[experts]] {e.name!r} alert", e.alert) for t in config.alerts if t.to for e in config.directory.experts if e.alert]
+    for target, key, url in urls:
+        if not apprise.Apprise().add(url):  # not the URL in the message: it may hold a token
+            raise ConfigError(f"{config.path}: [[alerts]] {target.name!r}: {key}: not a URL Apprise knows (see README, Alerts)")
+    for t in config.alerts:
+        if t.url_env and not os.environ.get(t.url_env):
+            print(f"webcare check: warning: [[alerts]] {t.name!r}: url_env: {t.url_env} is not set here", file=sys.stderr)
 
 
 def _when(text: str | None, config: Config) -> str:
