@@ -322,7 +322,9 @@ class AlertWatch:
         self.monitor = monitor
         self._pending: list[Alert] = []
         self._answers: list[str] = []
-        self._due: dict[str, float] = {}  # mention id → its deadline (timestamp), owed, with a norm
+        # Owed mentions with a norm: id → (deadline, norm) in seconds. Only those in the last
+        # quarter of their own norm are read from the store (their status may have moved on).
+        self._due: dict[str, tuple[float, int]] = {}
         self._failing: dict[str, datetime] = {}  # source → since when it fails
         self._crisis_seen: str | None = None
         self._lock = threading.Lock()
@@ -341,7 +343,7 @@ class AlertWatch:
                 if m.priority == "urgent" and m.owed:
                     self._pending.append(mention_alert("urgent", m, now, self.config.language))
                 if m.deadline is not None and m.norm_s and m.owed:
-                    self._due[m.id] = m.deadline.timestamp()
+                    self._due[m.id] = (m.deadline.timestamp(), m.norm_s)
         if self.monitor is not None:
             self.monitor.add(mentions)
         self._nudge()
@@ -371,15 +373,15 @@ class AlertWatch:
         now_s = self.clock().timestamp()
         for seg in self.store.segments()[-self.SEED_SEGMENTS :]:
             for r in self.store.content_records(seg):
-                deadline = r.get("deadline")
-                if not deadline or not r.get("norm_s"):
+                deadline, norm = r.get("deadline"), r.get("norm_s")
+                if not deadline or not isinstance(norm, int) or not norm:
                     continue
                 try:
                     at = datetime.fromisoformat(deadline).timestamp()
                 except (TypeError, ValueError):
                     continue
                 if at > now_s:
-                    self._due[r["id"]] = at
+                    self._due[r["id"]] = (at, norm)
 
     def take(self) -> list[Alert]:
         """The alerts of what was stored and answered since the last call."""
@@ -408,12 +410,13 @@ class AlertWatch:
         with self._lock:
             due = list(self._due.items())
         soon: list[Mention] = []
-        for mention_id, deadline_s in due:
+        for mention_id, (deadline_s, norm_s) in due:
             if deadline_s <= now_s:
                 self._forget(mention_id)
                 continue
-            # Only the last quarter of the longest norm can hold one: skip the rest unread.
-            m = self.store.get(mention_id) if deadline_s - now_s <= self._max_quarter() else None
+            if deadline_s - now_s > norm_s / 4:
+                continue  # not in its last quarter yet: not read
+            m = self.store.get(mention_id)
             if m is None:
                 continue
             if not m.owed or m.deadline is None:
@@ -431,11 +434,6 @@ class AlertWatch:
             out.append(mention_alert("overdue", m, now, self.config.language))
             self._forget(m.id)
         return out
-
-    def _max_quarter(self) -> float:
-        # Due soon is the last quarter of the norm's own length, on any clock (norms.urgency).
-        allowed = [n.allowed.total_seconds() for n in self.config.norms.values() if n.allowed]
-        return max(allowed, default=8 * 3600) / 4
 
     def _forget(self, mention_id: str) -> None:
         with self._lock:
