@@ -4,6 +4,7 @@ many processes send, within each target's limit, hours and on-call roster."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -429,3 +430,44 @@ def test_check_names_an_alert_url_apprise_does_not_know(tmp_path):
     result = subprocess.run([sys.executable, "-m", "webcare.cli", "check", "--config", str(config)], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
     assert "[[alerts]] 'b': url_env: WEBCARE_TEST_ALERT_URL is not set here" in result.stderr
+
+
+async def test_a_desk_that_sees_the_collector_stop_sends_the_collector_alert_once(make_config, feed_server, clock):
+    from tui.app import WebcareApp
+
+    config = make_config(alerts_toml(ntfy(feed_server), extra='on = ["collector"]'))
+    beat = clock() - timedelta(minutes=3)
+    Store(config.data_dir).write_health({"collector": {"heartbeat_at": beat.isoformat()}, "sources": {}})
+    desks = [WebcareApp(config, Store(config.data_dir), make_poller=None, clock=clock) for _ in range(2)]
+    async with desks[0].run_test(size=(80, 24)), desks[1].run_test(size=(80, 24)):
+        for app in desks:
+            app.tick_now()
+        await asyncio.to_thread(wait_for, lambda: published(feed_server), 10)
+        for app in desks:
+            app.tick_now()
+        await asyncio.sleep(0.5)
+    [sent] = published(feed_server)  # two desks noticed; one alert
+    assert sent["title"] == "Collector" and sent["message"] == "de collector is gestopt sinds 09:57"
+
+
+def test_a_spike_in_the_trend_book_is_one_alert(make_config, feed_server, clock):
+    import gc
+
+    from tui.monitoring import Monitor
+
+    config = make_config(alerts_toml(ntfy(feed_server), extra='on = ["spike"]'))
+    store = Store(config.data_dir)
+    watch = AlertWatch(config, store, Alerts(config, clock=clock), clock=clock, monitor=Monitor(config, store, clock))
+    try:
+        watch.monitor.build()
+        burst = [mention(f"{i:020d}", priority="normal", themes=("water",), first_seen_at=clock() - timedelta(minutes=i % 20)) for i in range(30)]
+        store.add(burst)
+        watch.stored(burst)
+        watch.run_once()
+        watch.run_once()
+        clock.advance(minutes=1)
+        watch.run_once()
+    finally:
+        gc.unfreeze()
+    [sent] = published(feed_server)
+    assert sent["title"] == "Piek" and sent["message"].startswith("Piek bij thema water: 30 vermeldingen")

@@ -754,6 +754,7 @@ class WebcareApp(App[None]):
     def tick_now(self) -> None:
         """Repaint what depends on the time (tests call this after moving the clock)."""
         self.wake_snoozed()
+        self._tell_if_collector_stopped()  # a heartbeat goes stale without a change to report
         self.check_spikes()  # the window slides: a burst may end, or build up slowly
         for screen in self.screen_stack:
             if isinstance(screen, StreamScreen):
