@@ -331,6 +331,8 @@ class AlertWatch:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._seeded = False
+        self._shared = False  # the monitor is a desk's, kept up to date by that desk
+        self._told: set[str] = set()  # spike alerts this process has sent (a shared monitor's spikes last)
         self.on_status: Callable[[], Any] | None = None  # a target's state changed (health.json)
 
     # --- told by the poller -----------------------------------------------------------
@@ -344,9 +346,14 @@ class AlertWatch:
                     self._pending.append(mention_alert("urgent", m, now, self.config.language))
                 if m.deadline is not None and m.norm_s and m.owed:
                     self._due[m.id] = (m.deadline.timestamp(), m.norm_s)
-        if self.monitor is not None:
+        if self.monitor is not None and not self._shared:
             self.monitor.add(mentions)
         self._nudge()
+
+    def share_monitor(self, monitor: Any) -> None:
+        """A desk that collects gives its own monitor: one trend book in the process, not two.
+        The desk feeds it and recomputes its spikes; the alerts only read them."""
+        self.monitor, self._shared = monitor, True
 
     def answered(self, mention_id: str) -> None:
         """An expert's answer was taken (from any thread)."""
@@ -444,9 +451,14 @@ class AlertWatch:
             return []
         out = []
         lang, tz = self.config.language, self.config.timezone
-        for spike in self.monitor.check():
-            out.append(spike_alert(str(spike.subject), spike.what, spike.text(lang), now, tz, lang))
-        self.monitor.poll_crisis()
+        spikes = list(self.monitor.spikes) if self._shared else self.monitor.check()
+        for spike in spikes:
+            alert = spike_alert(str(spike.subject), spike.what, spike.text(lang), now, tz, lang)
+            if alert.id not in self._told:
+                self._told.add(alert.id)
+                out.append(alert)
+        if not self._shared:
+            self.monitor.poll_crisis()
         crisis = self.monitor.crisis
         if crisis:
             start = crisis[0]
@@ -482,7 +494,7 @@ class AlertWatch:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         await asyncio.to_thread(self.seed)
-        if self.monitor is not None:
+        if self.monitor is not None and not self._shared:
             await asyncio.to_thread(self.monitor.build)
         last_check = 0.0
         while True:

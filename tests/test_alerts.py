@@ -471,3 +471,25 @@ def test_a_spike_in_the_trend_book_is_one_alert(make_config, feed_server, clock)
         gc.unfreeze()
     [sent] = published(feed_server)
     assert sent["title"] == "Piek" and sent["message"].startswith("Piek bij thema water: 30 vermeldingen")
+
+
+async def test_a_desk_that_collects_sends_alerts_and_shares_its_trend_book(tmp_path, feed_server):
+    from tui.app import WebcareApp
+    from webcare.cli import _open
+
+    url = ntfy(feed_server)
+    feed = feed_server.serve("/feed.xml", body=FEED.encode())
+    config = load(write_config(
+        tmp_path,
+        f'[[watch.rules]]\nname = "o"\nany = ["overstroming"]\npriority = "urgent"\n'
+        f'[[sources]]\ntype = "rss"\nname = "nieuws"\nurl = "{feed}"\n' + alerts_toml(url),
+    ))  # fmt: skip
+    store, _, make_poller = _open(config)
+    made = []
+    app = WebcareApp(config, store, make_poller=lambda on_new: made.append(make_poller(on_new)) or made[-1])
+    async with app.run_test(size=(80, 24)):
+        await asyncio.to_thread(wait_for, lambda: published(feed_server), 20)
+        assert app.collecting
+        [sent] = published(feed_server)
+        assert sent["title"].startswith("Dringend · news")
+        assert made[0].alerts.monitor is app.monitor  # one trend book in the desk, not two

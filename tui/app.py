@@ -201,6 +201,8 @@ class WebcareApp(App[None]):
         # the UI thread while another thread computes (the trend book) waits for the GIL at
         # every file it opens — seconds in which no key is answered.
         poller = await asyncio.to_thread(self.make_poller, lambda _count: self.poll_store())
+        if getattr(poller, "alerts", None) is not None:  # [[alerts]]: the spikes this desk sees
+            poller.alerts.share_monitor(self.monitor)
         await poller.run()
 
     # --- the store --------------------------------------------------------------------
