@@ -335,8 +335,6 @@ ALERT_WORDS: dict[str, dict[str, str]] = {
     "summary": {"nl": "nog {n}", "en": "{n} more"},
     "held_urgent": {"nl": "dringend", "en": "urgent"},
     "held_overdue": {"nl": "bijna te laat", "en": "nearly overdue"},
-    "nobody_on_call": {"nl": "niemand van wacht met een meldadres", "en": "nobody on call with an alert address"},
-    "not_delivered": {"nl": "niet afgeleverd", "en": "not delivered"},
     "alert_failing": {"nl": "melding", "en": "alert"},
     "goto": {"nl": "Ga naar id (de korte id uit een melding):", "en": "Go to id (the short id of an alert):"},
     "goto_unknown": {"nl": "Geen vermelding met die id", "en": "No mention with that id"},
