@@ -334,9 +334,13 @@ async def test_open_and_the_goto_prompt_select_and_open_the_mention(make_config,
     from tui.widgets.mention_list import MentionList
 
     config = make_config()
-    store = Store(config.data_dir)
-    ms = [mention(f"{i}{i}{i}{i}5678abcdef012345", priority="normal", deadline=clock() + timedelta(minutes=10 * (i + 1))) for i in range(1, 6)]
-    store.add(ms)
+    store = Store(config.data_dir, segment_size=50)
+    # 200 mentions in four segments; the one an alert names is far below the first screen
+    # (its segment not read yet), the other one on it.
+    others = [mention(f"{i:04d}ffffabcdef012345", priority="normal", deadline=clock() + timedelta(minutes=30 + i)) for i in range(195)]
+    ms = [mention(f"{i}{i}{i}{i}5678abcdef012345", priority="normal", deadline=clock() + timedelta(minutes=10 * (i + 1))) for i in range(1, 4)]
+    ms += [mention(f"{i}{i}{i}{i}5678abcdef012345", priority="normal", deadline=clock() + timedelta(hours=10 + i)) for i in range(4, 6)]
+    store.add(ms[:3] + others + ms[3:])
     app = WebcareApp(config, Store(config.data_dir), make_poller=None, clock=clock, open_id=short_id(ms[3].id))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

@@ -175,6 +175,8 @@ class StreamScreen(Screen):
         """Select `mention_id` and open its detail (`:` and `webcare --open`); a filter that
         hides it is cleared first."""
         app = self.app
+        if app.queue.get(mention_id) is None:  # reads its segment: it may not have been shown yet
+            return False
         if app.queue.index_of(mention_id) is None and app.queue.filter_query:
             self._apply_filter("")
         index = app.queue.index_of(mention_id)
