@@ -28,6 +28,7 @@ from webcare.untrusted import clean_line
 if TYPE_CHECKING:
     import httpx
 
+    from sources.alerts import AlertWatch
     from sources.http import NetworkPolicy
 
 USER_AGENT = f"webcare/{__version__} (government webcare desk; feed reader)"
@@ -92,6 +93,7 @@ class Poller:
         on_new: Callable[[int], Any] | None = None,
         chores: Callable[[], Any] | None = None,
         network: NetworkPolicy | None = None,
+        alerts: AlertWatch | None = None,
     ) -> None:
         self.sources = sources
         self.intake = intake
@@ -101,6 +103,7 @@ class Poller:
         self.on_new = on_new  # told how many new mentions were stored (the in-process desk refreshes)
         self.chores = chores  # the collector's daily housekeeping (store/housekeeping.py)
         self.network = network  # [network]: allowed redirect hosts, the deadline per request
+        self.alerts = alerts  # [[alerts]]: told what is stored and answered, sends from here
         self.health = {s.name: SourceHealth(s.name) for s in sources}
         for source in sources:  # a token with an end date (LinkedIn's 60 days): every desk shows it
             expires = getattr(source, "token_expires", None)
@@ -110,6 +113,8 @@ class Poller:
                 health.token_label = getattr(source, "token_label", "") or source.name
         self.started_at = clock()
         self._health_dirty = asyncio.Event()
+        if alerts is not None:  # a target failing or delivering again shows in the header at once
+            alerts.on_status = self._health_dirty.set
         self._pending: list[tuple[list[Mention], asyncio.Future[list[Mention]]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._seeded = False
@@ -130,6 +135,8 @@ class Poller:
         await asyncio.to_thread(self._seed_refs)
         async with await asyncio.to_thread(self._client) as client:
             results = await asyncio.gather(*(self._poll(s, client) for s in self.sources))
+        if self.alerts is not None:  # `collect --once` (cron) sends what it found too
+            await asyncio.to_thread(self.alerts.run_once, self.health)
         await asyncio.to_thread(self.store.write_health, self.health_record())
         return sum(new for new, _ in results)
 
@@ -151,6 +158,8 @@ class Poller:
             tasks.append(asyncio.create_task(self._write_health_loop(), name="health"))
             if self.chores is not None:
                 tasks.append(asyncio.create_task(self.chores(), name="housekeeping"))
+            if self.alerts is not None:
+                tasks.append(asyncio.create_task(self.alerts.run(self.health), name="alerts"))
             try:
                 await asyncio.gather(*tasks)
             finally:
@@ -199,6 +208,8 @@ class Poller:
         now = self.clock()
         admitted = await asyncio.to_thread(self._admit, source, items, now)
         new = await self._store(admitted) if admitted else []
+        if new and self.alerts is not None:
+            self.alerts.stored(new)
         if new:
             health.new += len(new)
             health.last_success = now
@@ -232,6 +243,8 @@ class Poller:
                 rewind()
             return 0, self._failed(health, exc)
         await self._checkpoint(source)
+        if new and self.alerts is not None:
+            self.alerts.stored(new)
         health.state, health.failures, health.last_error = "ok", 0, ""
         health.last_success = now
         health.fetched, health.new = len(items), len(new)
@@ -281,6 +294,8 @@ class Poller:
                     book.answered(item.answers, verdict.handoff.key, now, item.ref)
                 except (StoreError, OSError):
                     pass  # the mention has its answer: that alone refuses the key from now on
+                if self.alerts is not None:
+                    self.alerts.answered(item.answers)
                 return True
             verdict = type(verdict)(verdict.handoff, "the mention changed while the answer came in")
         item.suspicious = f"tag of mention {item.answers}: {verdict.reason}"
@@ -407,6 +422,8 @@ class Poller:
                 "heartbeat_at": now.isoformat(timespec="seconds"),
             },
             "sources": {name: h.to_record() for name, h in self.health.items()},
+            # Each alert target's state by its name (never its URL), for the header.
+            **({"alerts": self.alerts.alerts.health()} if self.alerts is not None and self.alerts.alerts else {}),
         }
 
     async def _write_health_loop(self) -> None:

@@ -30,7 +30,7 @@ from tui.screens.stream import StreamScreen
 from webcare import triage
 from webcare.config import Config
 from webcare.drafts import Draft, finished
-from webcare.i18n import word
+from webcare.i18n import ALERT_WORDS, word
 from webcare.mention import Mention
 from webcare.queue import MentionQueue
 from webcare.routing import (
@@ -81,6 +81,7 @@ class WebcareApp(App[None]):
         Binding("R", "dashboard", "dashboard", id="app.dashboard"),
         Binding("o", "handover", "handover", id="app.handover"),
         Binding("question_mark", "help", "help", id="app.help"),
+        Binding("colon", "goto", "go to id", show=False, id="app.goto"),
     ]
 
     def __init__(
@@ -92,6 +93,7 @@ class WebcareApp(App[None]):
         clock: Callable[[], datetime] = utcnow,
         senders: dict[str, Callable[[Mention, str], Awaitable[str]]] | None = None,
         moderators: dict[str, Any] | None = None,
+        open_id: str | None = None,
     ) -> None:
         super().__init__()
         localize(self, config.language)
@@ -105,6 +107,8 @@ class WebcareApp(App[None]):
         # Sources that can moderate on their platform, by source name: sources.moderation's
         # Moderator (its actions, what undoes each, and an async call that carries one out).
         self.moderators = moderators or {}
+        self.open_id = open_id  # `webcare --open ID`: the mention an alert named, opened at start
+        self._stopped_told: str | None = None  # the heartbeat whose stop this desk sent an alert for
         self.queue = _load_queue(store)  # a damaged segment is quarantined here, not fatal
         self.health: dict[str, Any] = store.read_health()
         self.damage: list[str] = []  # quarantined files: the header names them (apply_damage)
@@ -154,6 +158,8 @@ class WebcareApp(App[None]):
         self._schedule_tick()
         self.call_after_refresh(self._build_trends)
         self.set_interval(HEARTBEAT, self.publish_presence)
+        if self.open_id:
+            self.call_after_refresh(self.go_to, self.open_id)
 
     @work(thread=True, exclusive=True, group="trends", exit_on_error=False)
     def _build_trends(self) -> None:
@@ -199,6 +205,8 @@ class WebcareApp(App[None]):
         # the UI thread while another thread computes (the trend book) waits for the GIL at
         # every file it opens — seconds in which no key is answered.
         poller = await asyncio.to_thread(self.make_poller, lambda _count: self.poll_store())
+        if getattr(poller, "alerts", None) is not None:  # [[alerts]]: the spikes this desk sees
+            poller.alerts.share_monitor(self.monitor)
         await poller.run()
 
     # --- the store --------------------------------------------------------------------
@@ -327,6 +335,7 @@ class WebcareApp(App[None]):
                 self.notify(said, title=word("expert_answered_mail", self.config.language), markup=False, timeout=20)
         if changes.health is not None:
             self.health = changes.health
+        self._tell_if_collector_stopped()
         screen = self.screen
         if changes.rewritten:
             for s in self.screen_stack:  # the detail pane shows a mention until it is moved off
@@ -339,6 +348,58 @@ class WebcareApp(App[None]):
                 screen.update_header()
         elif (changes.new or changes.states or changes.rewritten) and hasattr(screen, "mentions_changed"):
             screen.mentions_changed()  # e.g. the crisis screen: another desk answered one
+
+    def _tell_if_collector_stopped(self) -> None:
+        """The collector's heartbeat stopped and this desk does not collect: the collector
+        cannot say so itself, so this desk sends the `collector` alert (once for the data
+        directory, however many desks notice: see sources/alerts.py)."""
+        if not self.config.alerts or self.collecting:
+            return
+        from tui.widgets.desk_header import COLLECTOR_STALE
+        from webcare.mention import from_iso
+
+        collector = self.health.get("collector") or {}
+        beat = from_iso(collector.get("heartbeat_at")) if isinstance(collector, dict) else None
+        if beat is None or self.clock() - beat <= COLLECTOR_STALE or self._stopped_told == collector.get("heartbeat_at"):
+            return
+        self._stopped_told = collector.get("heartbeat_at")
+        self._send_stopped_alert(beat)
+
+    @work(thread=True, group="alerts", exit_on_error=False)
+    def _send_stopped_alert(self, beat: datetime) -> None:
+        from sources.alerts import Alerts
+        from webcare.alerts import stopped_alert
+
+        cfg = self.config
+        Alerts(cfg, clock=self.clock).send(stopped_alert(beat, cfg.timezone, cfg.language))
+
+    # --- go to an id ----------------------------------------------------------------------
+
+    def action_goto(self) -> None:
+        """`:`: a small prompt for the short id an alert named."""
+        from tui.screens.prompt import PromptScreen
+
+        lang = self.config.language
+
+        def answered(text: str | None) -> None:
+            if text and text.strip():
+                self.go_to(text.strip())
+
+        self.push_screen(PromptScreen(word("goto", lang, ALERT_WORDS)), answered)
+
+    def go_to(self, short: str) -> bool:
+        """Select and open the mention whose id starts with `short` (an alert's short id)."""
+        lang = self.config.language
+        found = self.queue.find(short.strip().lower())
+        if found is None:
+            self.notify(f"{word('goto_unknown', lang, ALERT_WORDS)}: {short[:40]}", severity="warning", markup=False)
+            return False
+        while not isinstance(self.screen, StreamScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        screen = self.screen
+        if not isinstance(screen, StreamScreen):
+            return False
+        return screen.go_to(found)
 
     def _ring_for_urgent(self, added: list[Mention]) -> None:
         """An urgent rule matched a new mention: ring the terminal bell and say what came in."""
@@ -836,6 +897,7 @@ class WebcareApp(App[None]):
     def tick_now(self) -> None:
         """Repaint what depends on the time (tests call this after moving the clock)."""
         self.wake_snoozed()
+        self._tell_if_collector_stopped()  # a heartbeat goes stale without a change to report
         self.check_spikes()  # the window slides: a burst may end, or build up slowly
         for screen in self.screen_stack:
             if isinstance(screen, StreamScreen):

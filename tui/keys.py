@@ -43,6 +43,7 @@ DUTCH: dict[str, str] = {
     "app.crisis": "crisis",
     "app.dashboard": "dashboard",
     "app.handover": "overdracht",
+    "app.goto": "ga naar id",
     "app.stream": "stroom",
     "cal.prev": "vorige periode",
     "cal.next": "volgende periode",

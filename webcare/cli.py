@@ -1,7 +1,7 @@
 """The command line, and the composition root: the one place that wires the domain (webcare)
 to its adapters (sources, store, tui).
 
-    webcare [--config PATH]                  the desk
+    webcare [--config PATH] [--open ID]      the desk (on the mention an alert named)
     webcare collect [--config PATH] [--once] the headless collector
     webcare export [--config PATH] mentions --format jsonl|csv
     webcare export [--config PATH] plan --format ics|jsonl|csv
@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"webcare {__version__}")
+    parser.add_argument("--open", metavar="ID", dest="open_id", help="start the desk on this mention (the short id an alert names)")
     sub = parser.add_subparsers(dest="command")
     collect = sub.add_parser("collect", parents=[common], help="run the headless collector")
     collect.add_argument("--once", action="store_true", help="poll every source once, then exit")
@@ -190,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                 max_desks=args.max_desks,
                 token_env=args.token_env,
             )
-        return cmd_desk(served_operator(config))
+        return cmd_desk(served_operator(config), getattr(args, "open_id", None))
     except ConfigError as exc:
         print(f"webcare: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -303,9 +304,20 @@ def _open(config: Config):
             clock = lambda: datetime.now(UTC)  # noqa: E731
             await asyncio.gather(daily(config, store, clock), digest_loop(config, clock))
 
-        return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network)
+        return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network, alerts=_alert_watch(config, store))
 
     return store, sources, make_poller
+
+
+def _alert_watch(config: Config, store):
+    """[[alerts]]: what the collector (headless, or a desk that collects) sends; None without."""
+    if not config.alerts:
+        return None
+    from sources.alerts import Alerts, AlertWatch
+    from tui.monitoring import Monitor  # the desk's trend book and crisis log: spikes alike
+
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    return AlertWatch(config, store, Alerts(config, clock=clock), clock=clock, monitor=Monitor(config, store, clock))
 
 
 def cmd_check(config: Config) -> int:
@@ -322,6 +334,7 @@ def cmd_check(config: Config) -> int:
             SmtpSettings.from_config(config.raw["smtp"])
         except SmtpConfigError as exc:
             raise ConfigError(f"{config.path}: {exc}") from None
+    _check_alerts(config)
     try:
         from store.modes import make_dir
 
@@ -377,6 +390,27 @@ def _check_ambassadors(config: Config) -> None:
     last = marks[max(marks)] if marks else {}
     if isinstance(last, dict) and last.get("error"):
         print(f"ambassadors' digest: last try failed {_when(last.get('error_at'), config)}: {clean_line(str(last['error']), 300)}")
+
+
+def _check_alerts(config: Config) -> None:
+    """[[alerts]]: each URL is one Apprise knows (loading its plugins costs the desk's start too
+    much, so only `check` asks); a url_env that is not set is a warning (the service may set it)."""
+    if not config.alerts:
+        return
+    import apprise
+
+    from sources.alerts import _quiet_apprise
+
+    _quiet_apprise()
+    urls = [(t, "url", t.url) for t in config.alerts if t.url]
+    urls += [(t, "url_env", os.environ[t.url_env]) for t in config.alerts if t.url_env and os.environ.get(t.url_env)]
+    urls += [(t, f"to: [[experts]] {e.name!r} alert", e.alert) for t in config.alerts if t.to for e in config.directory.experts if e.alert]
+    for target, key, url in urls:
+        if not apprise.Apprise().add(url):  # not the URL in the message: it may hold a token
+            raise ConfigError(f"{config.path}: [[alerts]] {target.name!r}: {key}: not a URL Apprise knows (see README, Alerts)")
+    for t in config.alerts:
+        if t.url_env and not os.environ.get(t.url_env):
+            print(f"webcare check: warning: [[alerts]] {t.name!r}: url_env: {t.url_env} is not set here", file=sys.stderr)
 
 
 def _when(text: str | None, config: Config) -> str:
@@ -448,7 +482,7 @@ def _check_quarantine(config: Config) -> bool:
     return True
 
 
-def cmd_desk(config: Config) -> int:
+def cmd_desk(config: Config, open_id: str | None = None) -> int:
     store, sources, make_poller = _open(config)
     from sources.http import NetworkPolicy
     from sources.moderation import moderators
@@ -458,7 +492,7 @@ def cmd_desk(config: Config) -> int:
     network = NetworkPolicy.from_config(config)
     senders = repliers(sources, network)  # replies follow [network] too
     moderation = moderators(sources, network)  # and so does moderation on the platforms
-    WebcareApp(config, store, make_poller=make_poller, senders=senders, moderators=moderation).run()
+    WebcareApp(config, store, make_poller=make_poller, senders=senders, moderators=moderation, open_id=open_id).run()
     return 0
 
 

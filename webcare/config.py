@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from webcare.alerts import AlertTarget, parse_alerts
 from webcare.ambassadors import AmbassadorSettings
 from webcare.ambassadors import parse_settings as parse_ambassadors
 from webcare.channels import CHANNELS, normalize_channel
@@ -104,6 +105,7 @@ class Config:
     group: str = ""  # [desk] group: the Unix group the operators share the data directory through
     roles: Roles = field(default_factory=Roles)  # [[roles]]: who is crisis contact, communication lead, …
     ambassadors: AmbassadorSettings = field(default_factory=AmbassadorSettings)  # [ambassadors]: the digest
+    alerts: tuple[AlertTarget, ...] = ()  # [[alerts]]: where alerts go away from the terminal
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
@@ -358,6 +360,10 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     try:
+        alerts = parse_alerts(data.get("alerts"), directory, shifts)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
         trends = TrendParams.from_config(_table(data, "trends"))
     except ValueError as exc:
         raise ConfigError(f"[trends] {exc}") from None
@@ -387,6 +393,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         group=group,
         roles=roles,
         ambassadors=ambassadors,
+        alerts=alerts,
     )
 
 

@@ -363,6 +363,27 @@ STATUS_WORDS: dict[str, dict[str, str]] = {
 }
 
 
+# Alerts sent away from the terminal (webcare/alerts.py): the words of each alert's title and
+# body, in the desk's language.
+ALERT_WORDS: dict[str, dict[str, str]] = {
+    "urgent": {"nl": "Dringend", "en": "Urgent"},
+    "spike": {"nl": "Piek", "en": "Spike"},
+    "crisis": {"nl": "Crisismodus gestart", "en": "Crisis mode started"},
+    "overdue": {"nl": "Bijna te laat, niemand heeft het open", "en": "About to be late, no desk has it open"},
+    "answer": {"nl": "Antwoord van een expert", "en": "An expert answered"},
+    "collector": {"nl": "Collector", "en": "Collector"},
+    "source_failing": {"nl": "bron werkt niet sinds", "en": "source failing since"},
+    "collector_stopped": {"nl": "de collector is gestopt sinds", "en": "the collector stopped at"},
+    "open_with": {"nl": "openen", "en": "open"},
+    "summary": {"nl": "nog {n}", "en": "{n} more"},
+    "held_urgent": {"nl": "dringend", "en": "urgent"},
+    "held_overdue": {"nl": "bijna te laat", "en": "nearly overdue"},
+    "alert_failing": {"nl": "melding", "en": "alert"},
+    "goto": {"nl": "Ga naar id (de korte id uit een melding):", "en": "Go to id (the short id of an alert):"},
+    "goto_unknown": {"nl": "Geen vermelding met die id", "en": "No mention with that id"},
+}
+
+
 def word(key: str, language: str, table: dict[str, dict[str, str]] | None = None) -> str:
     """`key` in `language` from WORDS (or a module's own `table`), else English, else the key."""
     entry = (WORDS if table is None else table).get(key)

@@ -278,6 +278,16 @@ class MentionQueue:
                 del self._keys[i]
             bisect.insort(self._keys, new_key)
 
+    def find(self, short: str) -> str | None:
+        """The id an alert's short id (its first characters, at least 4) stands for; None when
+        no mention, or more than one, has it."""
+        if short in self._by_id:
+            return short
+        if len(short) < 4:
+            return None
+        found = [k for k in self._by_id if k.startswith(short)]
+        return found[0] if len(found) == 1 else None
+
     def index_of(self, mention_id: str) -> int | None:
         """The visible position of a mention, or None (unknown or filtered out)."""
         m = self._by_id.get(mention_id)

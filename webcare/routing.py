@@ -14,6 +14,7 @@ The directory is read from config.toml:
     deputy = "Bart Claes"                         # another expert, suggested when An is late
     answer_within = "1d"                          # the expert's answer norm (default 1d)
     roles = ["spokesperson"]                      # spokesperson | crisis
+    alert = "ntfy://ntfy.example.org/an-peeters"  # optional: an Apprise URL, for [[alerts]] to = "oncall"
 
     [[units]]                                     # feedback mailboxes: no answer expected
     name = "Klantendienst Mestbank"
@@ -49,7 +50,7 @@ DEFAULT_HOURS = "mon-fri 09:00-17:00"
 DEFAULT_ANSWER_WITHIN = "1d"
 DEFAULT_LANGUAGES = ("nl",)
 
-_EXPERT_KEYS = {"name", "unit", "topics", "email", "phone", "hours", "languages", "deputy", "answer_within", "roles"}
+_EXPERT_KEYS = {"name", "unit", "topics", "email", "phone", "hours", "languages", "deputy", "answer_within", "roles", "alert"}
 _UNIT_KEYS = {"name", "email", "topics", "answer_within"}
 _ONCALL_KEYS = {"expert", "hours", "from", "until"}
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -79,6 +80,9 @@ class Expert:
     deputy: str | None = None
     answer_within: timedelta = timedelta(days=1)
     roles: tuple[str, ...] = ()
+    # Where an alert reaches them when they are on call ([[alerts]] to = "oncall"): an Apprise
+    # URL (ntfy topic, Teams webhook, mailto:). May hold a secret: never shown or logged.
+    alert: str = field(default="", repr=False)
 
     @property
     def first_name(self) -> str:
@@ -527,6 +531,9 @@ def _expert(entry: dict[str, Any], index: int) -> Expert:
     deputy = _string(entry, "deputy", where) or None
     answer_within = _answer_within(entry, where, DEFAULT_ANSWER_WITHIN)
     assert answer_within is not None
+    alert = _string(entry, "alert", where).strip()
+    if alert and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$", alert):
+        raise ValueError(f"{where}: alert: not an Apprise URL like \"ntfy://ntfy.example.org/topic\"")
     return Expert(
         name=name,
         email=email,
@@ -539,6 +546,7 @@ def _expert(entry: dict[str, Any], index: int) -> Expert:
         deputy=None if deputy is None else " ".join(deputy.split()),
         answer_within=answer_within,
         roles=roles,
+        alert=alert,
     )
 
 

@@ -182,6 +182,26 @@ class StreamScreen(Screen):
         self.add_class("-detail-open")
         self.query_one(MentionDetail).show(event.mention)
 
+    def go_to(self, mention_id: str) -> bool:
+        """Select `mention_id` and open its detail (`:` and `webcare --open`); a filter that
+        hides it is cleared first."""
+        app = self.app
+        if app.queue.get(mention_id) is None:  # reads its segment: it may not have been shown yet
+            return False
+        if app.queue.index_of(mention_id) is None and app.queue.filter_query:
+            self._apply_filter("")
+        index = app.queue.index_of(mention_id)
+        if index is None:
+            return False
+        mention_list = self.query_one(MentionList)
+        mention_list.select_index(index)
+        mention_list.focus()
+        m = mention_list.selected
+        if m is not None:
+            self.add_class("-detail-open")
+            self.query_one(MentionDetail).show(m)
+        return True
+
     # --- triage -----------------------------------------------------------------------
 
     def _selected(self):

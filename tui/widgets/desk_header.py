@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from tui.damage import damage_line, w
-from webcare.i18n import word
+from webcare.i18n import ALERT_WORDS, word
 from webcare.mention import from_iso
 from webcare.untrusted import clean_line
 
@@ -178,6 +178,13 @@ class DeskHeader(Widget):
                 word(key, lang).format(what=what, date=f"{expires:%d/%m/%Y}"),
                 style="bold yellow" if expires > today else "bold red",
             )
+        alerts = health.get("alerts")
+        for name, a in (alerts.items() if isinstance(alerts, dict) else ()):
+            if isinstance(a, dict) and a.get("state") == "failing":  # by the target's name: never its URL
+                out.append(" · ")
+                out.append(f"{word('alert_failing', lang, ALERT_WORDS)} {clean_line(name, 40)}: {word('failing', lang)}", style="bold red")
+                if a.get("last_error"):
+                    out.append(f" ({clean_line(a['last_error'], 60)})", style="red")
         return out
 
 
