@@ -226,7 +226,10 @@ class Poller:
                 rewind()
             return 0, self._failed(health, exc)
         await self._checkpoint(source)
-        health.state, health.failures, health.last_error = "ok", 0, ""
+        # A source that fetched but could not follow everyone (sources.follows) is ok, and
+        # says whom it missed.
+        health.state, health.failures = "ok", 0
+        health.last_error = clean_line(getattr(source, "warning", "") or "", MAX_ERROR)
         health.last_success = now
         health.fetched, health.new = len(items), len(new)
         health.rate_limited_until = None

@@ -59,6 +59,7 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "press": ("journalist", "opinion-maker", "politician"),  # press and politics
     "peers": ("peer",),  # what other organisations do
     "ambassadors": ("ambassador-internal", "ambassador-external"),  # to thank or amplify
+    "all": KINDS,  # the desk's "pers & peers" view: every voice on the watchlist
 }
 
 
@@ -125,6 +126,7 @@ class Person:
     kind: str
     channel: str = ""  # "" = any channel
     name: str = ""
+    feed: str = ""  # their blog's RSS or Atom feed: followed by a source of its own
 
 
 def handle_key(handle: str) -> str:
@@ -161,6 +163,11 @@ class Watch:
         for p in self.people:
             index[(handle_key(p.handle), p.channel)] = p
         object.__setattr__(self, "_people", index)
+
+    def followed(self, channel: str) -> tuple[Person, ...]:
+        """The people a source of `channel` follows: those with a handle on that channel (one
+        without a channel may be anyone anywhere, so no source can follow them)."""
+        return tuple(p for p in self.people if p.channel == channel)
 
     def person(self, author: str, channel: str) -> Person | None:
         key = handle_key(author)
@@ -250,10 +257,10 @@ def parse_watch(table: dict[str, Any]) -> Watch:
         where = f"[[watch.people]] #{i + 1}"
         if not isinstance(entry, dict):
             raise ValueError(f"{where}: must be a table")
-        extra = sorted(set(entry) - {"handle", "channel", "kind", "name"})
+        extra = sorted(set(entry) - {"handle", "channel", "kind", "name", "feed"})
         if extra:
             raise ValueError(
-                f"{where} {extra[0]}: unknown key (known: channel, handle, kind, name)"
+                f"{where} {extra[0]}: unknown key (known: channel, feed, handle, kind, name)"
             )
         handle = entry.get("handle")
         if not isinstance(handle, str) or not handle_key(handle):
@@ -274,5 +281,11 @@ def parse_watch(table: dict[str, Any]) -> Watch:
         name = entry.get("name", "")
         if not isinstance(name, str):
             raise ValueError(f"{where} name: must be a string")
-        people.append(Person(handle.strip(), kind, channel, name.strip()))
+        feed = entry.get("feed", "")
+        if not isinstance(feed, str):
+            raise ValueError(f"{where} feed: must be a string")
+        feed = feed.strip()
+        if feed and not re.match(r"^https?://[^\s/?#]+", feed, re.IGNORECASE):
+            raise ValueError(f"{where} feed: {feed!r} is not an address like https://example.org/feed.xml")
+        people.append(Person(handle.strip(), kind, channel, name.strip(), feed))
     return Watch(keywords, tuple(rules), tuple(people))
