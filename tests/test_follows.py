@@ -362,3 +362,44 @@ async def test_followed_posts_in_the_store(make_config, feed_server: FeedServer,
     assert question.owed and question.status == "new" and question.deadline is not None
     health = poller.health["m"]
     assert health.state == "ok" and "@weg@journa.host" in health.last_error
+
+
+# --- the desk: the "pers & peers" view -------------------------------------------------------
+
+
+async def test_the_pers_and_peers_view_on_the_desk(make_config, clock) -> None:
+    """`v` shows what the watched voices posted: the post about us as an ordinary mention with
+    its badge and countdown, the followed post that does not name us without one; everything
+    else is out of view. `v` again is the whole stream; `?` lists the key."""
+    from tests.tui_helpers import make_app, mention, screen_lines, screen_text
+    from webcare.intake import Item
+
+    config = config_with(make_config, "")
+    now = clock()
+    followed = [
+        Item(key="1", channel="mastodon", author="@jan@journa.host", text="Mooi weer in Gent vandaag",
+             published_at=now - timedelta(minutes=3), followed="journalist"),
+        Item(key="2", channel="mastodon", author="@jan@journa.host", text="Vraag aan de VLM over de mestbank",
+             published_at=now - timedelta(minutes=2), followed="journalist"),
+    ]  # fmt: skip
+    stored = Intake(config).admit_all(followed, "m", True, now)
+    citizen = mention("burger", now, 30, text="Iemand van de VLM die kan helpen?")
+    app = make_app(config, clock, [*stored, citizen])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "Mooi weer" in screen_text(app)  # in the stream too, among the handled ones
+        await pilot.press("v")
+        await pilot.pause()
+        rows = [line for line in screen_lines(app) if "@jan" in line or "@authorburger" in line]
+        assert len(rows) == 2, rows
+        question, weather = rows
+        assert "Vraag aan" in question and "PERS" in question and "nog " in question  # countdown
+        assert "Mooi weer" in weather and "PERS" in weather and "gevolgd" in weather
+        assert "nog " not in weather and "te laat" not in weather
+        assert app.queue.filter_query == "watch:all"
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.queue.filter_query == "" and "Iemand van de VLM" in screen_text(app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "pers & peers" in screen_text(app)
