@@ -363,6 +363,14 @@ async def test_followed_posts_in_the_store(make_config, feed_server: FeedServer,
     health = poller.health["m"]
     assert health.state == "ok" and "@weg@journa.host" in health.last_error
 
+    # The desk's header names the follow that failed, beside "sources ok".
+    from tests.tui_helpers import make_app, screen_text
+
+    app = make_app(config, clock)
+    async with app.run_test(size=(200, 24)) as pilot:
+        await pilot.pause()
+        assert "m: following failed for 1: @weg@journa.host" in screen_text(app)
+
 
 # --- the desk: the "pers & peers" view -------------------------------------------------------
 
@@ -403,3 +411,23 @@ async def test_the_pers_and_peers_view_on_the_desk(make_config, clock) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert "pers & peers" in screen_text(app)
+
+
+def test_a_followed_post_not_about_us_is_no_news_for_the_handover(make_config, clock) -> None:
+    """The shift handover lists a watched voice's mention of us as notable, not what they
+    said of other things."""
+    from zoneinfo import ZoneInfo
+
+    from webcare.handover import handover
+    from webcare.intake import Item
+
+    config = config_with(make_config, "")
+    now = clock()
+    items = [
+        Item(key="1", channel="mastodon", author="@jan@journa.host", text="Mooi weer", followed="journalist"),
+        Item(key="2", channel="mastodon", author="@jan@journa.host", text="En de VLM?", followed="journalist"),
+    ]
+    mentions = Intake(config).admit_all(items, "m", True, now)
+    notes = handover(mentions, now - timedelta(hours=1), now + timedelta(minutes=1), ZoneInfo("Europe/Brussels"))
+    assert [n.text for n in notes.notable] == ["En de VLM?"]
+    assert [o.text for o in notes.open] == ["En de VLM?"]

@@ -112,6 +112,12 @@ class Mention:
         return owes_reply(self.status, self.flags)
 
     @property
+    def followed_only(self) -> bool:
+        """A followed voice's post that does not name us (webcare.intake), not taken up since:
+        to read in the "pers & peers" view, not a mention to answer or to report on."""
+        return self.status == "monitoring" and "followed" in self.flags
+
+    @property
     def allowed(self) -> timedelta | None:
         return None if self.norm_s is None else timedelta(seconds=self.norm_s)
 

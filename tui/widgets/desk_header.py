@@ -165,4 +165,7 @@ class DeskHeader(Widget):
             out.append(f"{name}: {word(h['state'], lang)}", style="bold red")
             if h.get("last_error"):
                 out.append(f" ({h['last_error'][:60]})", style="red")
+        for name, h in sources.items():  # ok, but some follows failed (sources.follows)
+            if h.get("state") == "ok" and h.get("last_error"):
+                out.append(f" · {name}: {h['last_error'][:60]}", style="yellow")
         return out

@@ -278,7 +278,7 @@ class MentionList(ScrollView, can_focus=True):
             when = countdown(m.deadline - now, self.language)
         elif m.owed:
             when = word("no_norm", self.language)
-        elif m.status == "monitoring" and "followed" in m.flags:
+        elif m.followed_only:
             when = word("followed", self.language)  # a watched voice, not about us
         else:
             when = status_word(m.status, self.language)
