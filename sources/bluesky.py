@@ -391,6 +391,9 @@ class BlueskySource:
                 )
             except SourceError as exc:
                 failures[person.handle] = str(exc)
+                if exc.retry_after is not None:  # rate-limited: the rest wait for the reset
+                    self.pause_s = max(self.pause_s or 0.0, exc.retry_after)
+                    break
                 continue
             advances.append(advance)
             for item in items:

@@ -248,6 +248,9 @@ class XSource:
                 found = await self._timeline(client, username)
             except SourceError as exc:
                 failures[person.handle] = str(exc)
+                if exc.retry_after is not None:  # rate-limited: the rest wait for the reset
+                    self.pause_s = max(self.pause_s or 0.0, exc.retry_after)
+                    break
                 continue
             for item in found:
                 if item.key not in known:

@@ -347,6 +347,10 @@ class YouTubeSource:
                 items += [self._video(i, feed) for i in await feed.fetch(client)]
             except Exception as exc:  # noqa: BLE001 (one feed's failure of any kind is its own)
                 failures[_channel_of(feed)] = str(exc) or type(exc).__name__
+                retry_after = getattr(exc, "retry_after", None)
+                if retry_after is not None:  # rate-limited: the rest wait for the reset
+                    self.pause_s = max(self.pause_s or 0.0, retry_after)
+                    break
         self.warning = follows.warning(failures)
         return items
 

@@ -260,6 +260,19 @@ async def test_x_follows_user_timelines(make_config, feed_server: FeedServer, mo
     assert feed_server.requests_for("/2/users/42/tweets")[0].headers["authorization"] == "Bearer bearer-secret"
 
 
+async def test_x_rate_limit_stops_the_follows_not_the_source(make_config, feed_server, monkeypatch) -> None:
+    monkeypatch.setenv("X_BEARER", "bearer-secret")
+    feed_server.route("/2/users/by/username/opiniemaker", lambda r: ok({"data": {"id": "42"}}))
+    feed_server.serve("/2/users/42/tweets", b'{"title":"Too Many Requests"}', status=429,
+                      content_type=JSON, headers={"x-rate-limit-remaining": "0", "Retry-After": "600"})  # fmt: skip
+    config = config_with(make_config, f'[[sources]]\ntype = "x"\nname = "x"\nbearer_token_env = "X_BEARER"\napi = "{feed_server.base}"\n')
+    source = XSource.from_config(config.sources[0], config)
+    assert await fetch(source) == []  # no exception: the source is fine, only rate-limited
+    assert source.pause_s is not None and source.pause_s >= 600
+    assert "@opiniemaker" in source.warning and "rate-limited" in source.warning
+    assert feed_server.requests_for("/2/users/by/username/weg") == []  # waits for the reset
+
+
 # --- YouTube: the channel's feed -------------------------------------------------------
 
 YT_FEED = f"""<?xml version="1.0" encoding="UTF-8"?>
