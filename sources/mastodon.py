@@ -8,6 +8,7 @@ copy it closely):
                                                      searches; token needed
     GET  /api/v1/notifications?types[]=mention       statuses that mention our account; token
     GET  /api/v1/accounts/lookup?acct=…              a followed person's account id (once)
+    GET  /api/v2/search?type=accounts&resolve=true   … when this server does not know it; token
     GET  /api/v1/accounts/:id/statuses               a followed person's posts (sources.follows)
     GET  /api/v2/instance                            where the streaming server lives
     GET  /api/v1/streaming/user/notification         live mentions (server-sent events)
@@ -48,8 +49,9 @@ heartbeat comment every 10-15 s, so a stream silent for `stream_timeout` (60 s) 
 
 Following: every [[watch.people]] entry with channel = "mastodon" (handle "@jan@journa.host")
 is looked up once and its statuses walked forward like a timeline (its own cursor, BACKLOG
-posts on the very first poll). The account must be one this server knows (a lookup does not
-fetch unknown remote accounts); one that fails is named in the source's health, the rest go on.
+posts on the very first poll). An account this server does not know yet is resolved on its own
+server with a search (resolve=true), which needs the token; one that fails is named in the
+source's health, the rest go on.
 """
 
 from __future__ import annotations
@@ -386,9 +388,33 @@ class MastodonSource:
                 client, "GET", self.instance + "/api/v1/accounts/lookup", what,
                 params={"acct": acct},
             )  # fmt: skip
-            if response.status_code == 404:
-                raise SourceError(f"{what}: no such account on {self.host} (or not known there yet)")
-            data = self._json(response, what)
+            if response.status_code == 404 and self._token:
+                # Not known to this server yet: with a token, a search with resolve=true asks
+                # the person's own server (WebFinger) and makes it known.
+                what = self._what(f"resolve @{acct}")
+                response = await self._send(
+                    client, "GET", self.instance + "/api/v2/search", what,
+                    params={"q": "@" + acct, "type": "accounts", "resolve": "true", "limit": "5"},
+                )  # fmt: skip
+                found = self._json(response, what)
+                accounts = found.get("accounts") if isinstance(found, dict) else None
+                user, _, domain = acct.lower().partition("@")
+                # This server writes its own accounts without the domain.
+                names = {acct.lower()} | ({user} if domain in ("", self.host) else set())
+                data = next(
+                    (a for a in accounts or []
+                     if isinstance(a, dict) and str(a.get("acct", "")).lower() in names),
+                    None,
+                )  # fmt: skip
+                if data is None:
+                    raise SourceError(f"{what}: no such account")
+            elif response.status_code == 404:
+                raise SourceError(
+                    f"{what}: no such account on {self.host} (or not known there yet: "
+                    "with a token_env it is looked up on its own server)"
+                )
+            else:
+                data = self._json(response, what)
             self.pause_s = pause_after(response)
             account = data.get("id") if isinstance(data, dict) else None
             if not isinstance(account, str) or not re.fullmatch(r"[\w-]{1,64}", account):

@@ -156,6 +156,23 @@ async def test_mastodon_follows_account_statuses(make_config, feed_server: FeedS
     assert feed_server.requests_for("/api/v1/accounts/lookup")[-1].params["acct"] == ["weg@journa.host"]
 
 
+async def test_mastodon_resolves_an_account_it_does_not_know_with_the_token(make_config, feed_server, monkeypatch) -> None:
+    monkeypatch.setenv("MASTODON_TOKEN", "tok")
+    masto = FakeMastodon(feed_server)
+    masto.statuses = [mastodon_status(1, "weg@journa.host", "Eerste post")]
+    feed_server.route("/api/v2/search", lambda r: ok({"accounts": [
+        {"id": "9", "acct": "weg"}, {"id": "7", "acct": "weg@journa.host"}], "statuses": [], "hashtags": []}))  # fmt: skip
+    config = config_with(make_config, f'[[sources]]\ntype = "mastodon"\nname = "m"\ninstance = "{feed_server.base}"\ntoken_env = "MASTODON_TOKEN"\nmentions = false\n')
+    source = MastodonSource.from_config(config.sources[0], config)
+    items = await fetch(source)
+    # Both accounts are 7 on this fake server: the one post comes once.
+    assert source.warning == "" and [i.text for i in items] == ["Eerste post"]
+    [search] = feed_server.requests_for("/api/v2/search")
+    assert search.params["q"] == ["@weg@journa.host"] and search.params["resolve"] == ["true"]
+    assert search.headers["authorization"] == "Bearer tok"
+    assert source.checkpoint()["accounts"] == {"jan@journa.host": "7", "weg@journa.host": "7"}
+
+
 async def test_mastodon_rate_limit_stops_the_follows_until_the_reset(make_config, feed_server) -> None:
     masto = FakeMastodon(feed_server)
     masto.statuses = [mastodon_status(1, "jan@journa.host", "Hallo")]
