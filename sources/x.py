@@ -231,8 +231,12 @@ class XSource:
         if not self.bearer_token:
             raise SourceError(f"X: the environment variable {self.bearer_token_env} is not set")
         items = await self._search(client) if self.query else []
+        # X counts each endpoint's quota apart: a spent search quota does not stop the follows.
+        search_pause, self.pause_s = self.pause_s, None
         self._follow_previous = dict(self._follow_since)
         items += await self._follow(client, {i.key for i in items})
+        if search_pause:
+            self.pause_s = max(search_pause, self.pause_s or 0.0)
         return items
 
     async def _follow(self, client: httpx.AsyncClient, known: set[str]) -> list[Item]:
