@@ -103,6 +103,7 @@ CONTENT_KEEP = frozenset(
         "sentiment",
         "register",
         "anger",
+        "followed",
         "anonymised",
     }
 )

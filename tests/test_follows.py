@@ -356,7 +356,7 @@ async def test_a_followed_blog_is_its_own_source(make_config, feed_server: FeedS
     assert quiet.watchlist == about_us.watchlist == "journalist"
     assert (quiet.author, quiet.author_name) == ("jan-blog", "Jan")
     # The one that does not name us owes nothing, and the history says why; the other is owed.
-    assert not quiet.owed and quiet.status == "monitoring" and "followed" in quiet.flags
+    assert not quiet.owed and quiet.status == "monitoring" and quiet.followed_only
     assert quiet.history[0]["who"] == "webcare"
     assert about_us.owed and about_us.status == "new" and about_us.keywords
     # What the store holds is what a desk reads after a restart (the state came with the content).
@@ -461,3 +461,36 @@ def test_a_followed_post_not_about_us_is_no_news_for_the_handover(make_config, c
     notes = handover(mentions, now - timedelta(hours=1), now + timedelta(minutes=1), ZoneInfo("Europe/Brussels"))
     assert [n.text for n in notes.notable] == ["En de VLM?"]
     assert [o.text for o in notes.open] == ["En de VLM?"]
+
+
+def test_a_followed_post_not_about_us_is_in_no_trend_or_report(make_config, clock) -> None:
+    """Trends (and so spikes), reports and the dashboard count mentions of us: what a followed
+    voice said of other things is left out, from the store as from a live poll."""
+    from zoneinfo import ZoneInfo
+
+    from tui.monitoring import Monitor
+    from webcare import report
+    from webcare.intake import Item
+
+    config = config_with(make_config, "")
+    now = clock()
+    items = [
+        Item(key=str(n), channel="mastodon", author="@jan@journa.host", text=f"Weer {n}", followed="journalist")
+        for n in range(5)
+    ] + [Item(key="9", channel="mastodon", author="@jan@journa.host", text="En de VLM?", followed="journalist")]
+    mentions = Intake(config).admit_all(items, "m", True, now)
+    store = Store(config.data_dir)
+    store.add(mentions[:3])
+    monitor = Monitor(config, store, clock)
+    monitor.build()  # from the stored records
+    monitor.add(mentions[3:])  # as a poll brings them
+    assert monitor.book is not None
+    [everything] = [c for c in monitor.book.counts(now + timedelta(minutes=1)) if c.subject[0] == "all"]
+    assert everything.observed == 1
+
+    start, end = now - timedelta(days=1), now + timedelta(days=1)
+    figures = report.figures(Store(config.data_dir).load() + mentions[3:], start, end, ZoneInfo("Europe/Brussels"), now)
+    assert figures.total == 1
+    # Once an operator takes one up, it counts like any other mention.
+    mentions[0].status = "responding"
+    assert report.figures(mentions, start, end, ZoneInfo("Europe/Brussels"), now).total == 2

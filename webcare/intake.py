@@ -137,7 +137,7 @@ class Intake:
             return None
         # Followed, but neither naming nor addressing us: on the desk to read (the "pers &
         # peers" view), not to answer. "monitoring" owes no reply, so no countdown runs; the
-        # flag says why, and the operator can still take it up like any other mention.
+        # history says why, and the operator can still take it up like any other mention.
         only_followed = bool(item.followed) and not about_us
         published = item.published_at
         if published is not None and published.tzinfo is None:  # naive: take it as UTC
@@ -175,8 +175,8 @@ class Intake:
             parent=self.refs.get((channel, in_reply_to), "") if in_reply_to else "",
             reply_meta=_plain(item.reply_meta),
             suspicious=clean_line(item.suspicious, 1000),
+            followed=only_followed,
             status="monitoring" if only_followed else "new",
-            flags=["followed"] if only_followed else [],
             history=[_followed_entry(now)] if only_followed else [],
         )
 
@@ -191,8 +191,8 @@ def _followed_entry(now: datetime) -> dict[str, Any]:
         "at": now.astimezone(UTC).isoformat(timespec="seconds"),
         "who": "webcare",
         "what": FOLLOWED_NOTE,
-        "changes": {"status": "monitoring", "flags": ["followed"]},
-        "before": {"status": "new", "flags": []},
+        "changes": {"status": "monitoring"},
+        "before": {"status": "new"},
     }
 
 
