@@ -69,6 +69,11 @@ name = "Minister"
 [[watch.people]]
 handle = "@iemand"
 kind = "journalist"
+
+[[watch.people]]
+handle = "@collega@journa.host"
+channel = "mastodon"
+kind = "ambassador-internal"
 """
 
 
@@ -132,6 +137,7 @@ async def test_mastodon_follows_account_statuses(make_config, feed_server: FeedS
     masto.statuses = [mastodon_status(n, "jan@journa.host", f"Weerbericht {n}") for n in range(1, 13)]
     config = config_with(make_config, f'[[sources]]\ntype = "mastodon"\nname = "m"\ninstance = "{feed_server.base}"\n')
     source = MastodonSource.from_config(config.sources[0], config)
+    # Everyone of the channel, but never staff (the internal ambassador).
     assert [p.handle for p in source.follow] == ["@jan@journa.host", "@weg@journa.host"]
 
     items = await fetch(source)
@@ -368,6 +374,8 @@ async def test_a_followed_blog_is_its_own_source(make_config, feed_server: FeedS
 def test_a_feed_on_the_watchlist_is_checked(make_config) -> None:
     with pytest.raises(ConfigError, match=r"\[\[watch.people\]\] #1 feed: 'blog.example' is not an address"):
         make_config('[[watch.people]]\nhandle = "jan"\nkind = "journalist"\nfeed = "blog.example"\n')
+    with pytest.raises(ConfigError, match=r"#1 feed: staff \(ambassador-internal\) are not followed"):
+        make_config('[[watch.people]]\nhandle = "an"\nkind = "ambassador-internal"\nfeed = "https://an.example/feed"\n')
 
 
 # --- intake: about us or not ---------------------------------------------------------------

@@ -54,6 +54,9 @@ KINDS = (
     "ambassador-internal",
     "ambassador-external",
 )
+# Employees are never followed: the guidance rules out targeted control of staff, so the desk
+# keeps what an internal ambassador says of us (with its badge), never all they post.
+NOT_FOLLOWED = frozenset({"ambassador-internal"})
 # The desk's filters over the watchlist: what a webcare team asks to see together.
 KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "press": ("journalist", "opinion-maker", "politician"),  # press and politics
@@ -166,8 +169,9 @@ class Watch:
 
     def followed(self, channel: str) -> tuple[Person, ...]:
         """The people a source of `channel` follows: those with a handle on that channel (one
-        without a channel may be anyone anywhere, so no source can follow them)."""
-        return tuple(p for p in self.people if p.channel == channel)
+        without a channel may be anyone anywhere, so no source can follow them). Never staff
+        (NOT_FOLLOWED): a badge on what they say of us is all the desk keeps of them."""
+        return tuple(p for p in self.people if p.channel == channel and p.kind not in NOT_FOLLOWED)
 
     def person(self, author: str, channel: str) -> Person | None:
         key = handle_key(author)
@@ -287,5 +291,7 @@ def parse_watch(table: dict[str, Any]) -> Watch:
         feed = feed.strip()
         if feed and not re.match(r"^https?://[^\s/?#]+", feed, re.IGNORECASE):
             raise ValueError(f"{where} feed: {feed!r} is not an address like https://example.org/feed.xml")
+        if feed and kind in NOT_FOLLOWED:
+            raise ValueError(f"{where} feed: staff ({kind}) are not followed: leave the feed out")
         people.append(Person(handle.strip(), kind, channel, name.strip(), feed))
     return Watch(keywords, tuple(rules), tuple(people))
