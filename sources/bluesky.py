@@ -8,6 +8,7 @@ Bluesky speaks XRPC (HTTP + JSON, `/xrpc/<method>`), with these methods (lexicon
     app.bsky.notification.listNotifications
                                         reasons=mention,reply,quote, limit, cursor
     app.bsky.actor.getProfiles          up to 25 actors: follower counts (the mention's reach)
+    app.bsky.feed.getAuthorFeed         actor, limit, cursor: a followed person's own posts
     com.atproto.repo.createRecord       an app.bsky.feed.post record: a reply
 
 Where calls go. The session lives on `service` (the account's PDS or the bsky.social entryway).
@@ -51,6 +52,12 @@ poll, cached for PROFILE_TTL). A failed lookup only leaves reach empty.
     langs = ["nl"]                        # the language tag of replies (default: [desk] language)
     service = "https://bsky.social"
     appview = "https://bsky.social"       # default: service when logged in, else public.api.bsky.app
+    follow = true                         # follow the [[watch.people]] of channel bluesky
+
+Following (sources.follows): every [[watch.people]] entry with channel = "bluesky" is read
+with app.bsky.feed.getAuthorFeed (public: no login needed), as a stream of its own like a
+search ("author:<handle>", BACKLOG posts on the first poll). Reposts are left out: they are
+someone else's words. A follow that fails is named in the source's health; the rest go on.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from sources import follows
 from sources.http import buffered, check, exchange, json_of, pause_after, read_body
 from sources.options import Options
 from sources.source import OptionError, SourceError
@@ -75,6 +83,7 @@ if TYPE_CHECKING:
     import httpx
 
     from webcare.mention import Mention
+    from webcare.watch import Person
 
     # one page of a stream: (client, limit, cursor) → ([(item, time it sorts by)], next cursor)
     Page = Callable[
@@ -89,6 +98,7 @@ PUBLIC_APPVIEW = "https://public.api.bsky.app"
 CHANNEL = "bluesky"
 REASONS = ("mention", "reply", "quote")  # notifications that are someone talking to us
 PAGE = 100  # posts per page when catching up (the maximum both methods allow)
+FOLLOW_PAGE = 25  # a followed author's page after the first poll (it pages on when needed)
 MAX_PAGES = 5  # pages per stream per poll: 500 posts in one interval is a crisis, not a backlog
 SEEN_KEPT = 2000  # at-uris remembered per stream (far more than a poll's pages reach back)
 CHECKPOINT_SEEN = 500  # of those, the newest kept in a checkpoint (a poll's pages at most)
@@ -148,6 +158,7 @@ class BlueskySource:
         max_backlog: int = 25,
         follower_counts: bool = True,
         langs: list[str] | None = None,
+        follow: tuple[Person, ...] = (),
     ) -> None:
         self.name = name
         self.service = service.rstrip("/")
@@ -177,6 +188,8 @@ class BlueskySource:
         self._streams: dict[str, _Stream] = {}
         self._last: list[_Advance] = []  # the last fetch's advance, for rewind()
         self._profiles: dict[str, tuple[int, float]] = {}  # did → (followers, when looked up)
+        self.follow = tuple(follow)
+        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> BlueskySource:
@@ -198,7 +211,8 @@ class BlueskySource:
         notifications = opts.bool("notifications", logged_in)
         if notifications and not logged_in:
             raise OptionError("notifications: need a login (handle and password_env)")
-        if not search and not notifications:
+        follow = follows.followed(config, CHANNEL, opts.bool("follow", True))
+        if not search and not notifications and not follow:
             raise OptionError("search: give at least one query, or log in to read notifications")
         interval = opts.seconds("every", "2m")
         if interval <= 0:
@@ -227,6 +241,7 @@ class BlueskySource:
             max_backlog=max_backlog,
             follower_counts=follower_counts,
             langs=langs,
+            follow=follow,
         )
 
     def __repr__(self) -> str:
@@ -254,6 +269,7 @@ class BlueskySource:
             advances.append(advance)
             for item in items:  # a notification says more (reason) than a search hit
                 found[item.key] = item
+        advances += await self._follow(client, found)
         # a post another stream delivered in an earlier poll (a search hit that is also a mention)
         streams = list(self._streams.values())
         items = [
@@ -299,6 +315,7 @@ class BlueskySource:
         if not isinstance(saved, dict):
             return
         keys = [f"search:{query}" for query in self.search]
+        keys += [_author_key(p) for p in self.follow]
         if self.notifications and state.get("account") == self._account:
             keys.append("notifications")  # another account's notifications are not ours
         streams = {}
@@ -332,6 +349,8 @@ class BlueskySource:
         if key.startswith("search:") and not self.logged_in:
             pages = 1  # the public AppView refuses cursor on anonymous search
         limit = self.max_backlog if first else PAGE
+        if key.startswith("author:"):  # one person's posts: a short page covers a poll's worth
+            limit = min(follows.BACKLOG, self.max_backlog) if first else FOLLOW_PAGE
         items: list[Item] = []
         uris: dict[str, None] = {}  # found this poll, in order
         newest = oldest = None
@@ -356,6 +375,56 @@ class BlueskySource:
             if reached or not cursor:
                 break
         return items, _Advance(stream, list(uris), newest, oldest if first else None)
+
+    async def _follow(self, client: httpx.AsyncClient, found: dict[str, Item]) -> list[_Advance]:
+        """The followed people's new posts into `found` (a post found as a notification or a
+        search hit stays that); their advances. One that fails is noted in `warning`, keeps
+        its place, and the others go on."""
+        failures: dict[str, str] = {}
+        advances: list[_Advance] = []
+        for person in self.follow:
+            if self.pause_s:  # the rate limit is reached: the rest wait for the next poll
+                break
+            try:
+                items, advance = await self._catch_up(
+                    client, _author_key(person), self._author_page(_actor(person))
+                )
+            except SourceError as exc:
+                failures[person.handle] = str(exc)
+                if exc.retry_after is not None:  # rate-limited: the rest wait for the reset
+                    self.pause_s = max(self.pause_s or 0.0, exc.retry_after)
+                    break
+                continue
+            advances.append(advance)
+            for item in items:
+                if item.key not in found:
+                    item.followed = person.kind
+                    found[item.key] = item
+        self.warning = follows.warning(failures)
+        return advances
+
+    def _author_page(self, actor: str) -> Page:
+        async def page(
+            client: httpx.AsyncClient, limit: int, cursor: str | None
+        ) -> tuple[list, str | None]:
+            params: dict[str, Any] = {"actor": actor, "limit": limit}
+            if cursor:
+                params["cursor"] = cursor
+            data = await self._call(
+                client, "GET", "app.bsky.feed.getAuthorFeed", params=params, what=f"follow @{actor}"
+            )
+            feed = data.get("feed")
+            if not isinstance(feed, list):
+                raise SourceError(f"Bluesky follow @{actor}: the answer holds no feed")
+            # A repost is someone else's post: left out. Their own posts and replies stay.
+            posts = [
+                e["post"]
+                for e in feed
+                if isinstance(e, dict) and isinstance(e.get("post"), dict) and not e.get("reason")
+            ]
+            return _entries(posts), _cursor(data)
+
+        return page
 
     def _search_page(self, query: str) -> Page:
         async def page(
@@ -688,6 +757,14 @@ def post_item(view: dict[str, Any]) -> tuple[Item, datetime | None] | None:
         addressed=bool(reason),  # a notification: it mentions, answers or quotes our account
     )
     return item, published
+
+
+def _actor(person: Person) -> str:
+    return person.handle.strip().lstrip("@")
+
+
+def _author_key(person: Person) -> str:
+    return f"author:{_actor(person).lower()}"
 
 
 def _entries(views: list[Any]) -> list[tuple[Item, datetime | None]]:

@@ -7,6 +7,9 @@ copy it closely):
     GET  /api/v2/search?type=statuses&q=…&resolve=false
                                                      searches; token needed
     GET  /api/v1/notifications?types[]=mention       statuses that mention our account; token
+    GET  /api/v1/accounts/lookup?acct=…              a followed person's account id (once)
+    GET  /api/v2/search?type=accounts&resolve=true   … when this server does not know it; token
+    GET  /api/v1/accounts/:id/statuses               a followed person's posts (sources.follows)
     GET  /api/v2/instance                            where the streaming server lives
     GET  /api/v1/streaming/user/notification         live mentions (server-sent events)
     GET  /api/v1/streaming/hashtag?tag=…             live hashtags (server-sent events)
@@ -42,6 +45,13 @@ heartbeat comment every 10-15 s, so a stream silent for `stream_timeout` (60 s) 
                                             # (mentions of our account are always kept)
     max_backlog = 40                        # posts per endpoint on the very first poll (1-40)
     replies = "send"                        # send | dry-run | off
+    follow = true                           # follow the [[watch.people]] of channel mastodon
+
+Following: every [[watch.people]] entry with channel = "mastodon" (handle "@jan@journa.host")
+is looked up once and its statuses walked forward like a timeline (its own cursor, BACKLOG
+posts on the very first poll). An account this server does not know yet is resolved on its own
+server with a search (resolve=true), which needs the token; one that fails is named in the
+source's health, the rest go on.
 """
 
 from __future__ import annotations
@@ -56,6 +66,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
+from sources import follows
 from sources.http import buffered, check, exchange, iter_decoded, json_of, pause_after, read_body
 from sources.options import Options
 from sources.rss import html_to_text
@@ -65,6 +76,8 @@ from webcare.intake import Item
 
 if TYPE_CHECKING:
     import httpx
+
+    from webcare.watch import Person
 
 __all__ = ["MastodonSource", "SSEParser", "status_item"]
 
@@ -145,6 +158,7 @@ class MastodonSource:
         keyword_filter: bool = True,
         replies: str = "send",
         max_backlog: int = PAGE,
+        follow: tuple[Person, ...] = (),
     ) -> None:
         self.name = name
         self.instance = instance.rstrip("/")
@@ -165,6 +179,9 @@ class MastodonSource:
         self._cursors: dict[str, Cursor] = {}
         self._previous: dict[str, Cursor] = {}
         self._stream_base: str | None = None
+        self.follow = tuple(follow)
+        self._accounts: dict[str, str] = {}  # followed acct → account id on this server
+        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> MastodonSource:
@@ -204,7 +221,8 @@ class MastodonSource:
             raise OptionError("mentions: needs an access token: name its variable in token_env")
         # Whether mentions will be watched when the token is there (at run time it may be).
         watches_mentions = mentions_said is True or (mentions_said is None and bool(token_env))
-        if not hashtags and not search and not watches_mentions:
+        follow = follows.followed(config, "mastodon", opts.bool("follow", True))
+        if not hashtags and not search and not watches_mentions and not follow:
             raise OptionError(
                 "hashtags: nothing to watch: give hashtags, search, or a token_env for mentions"
             )
@@ -225,6 +243,7 @@ class MastodonSource:
             keyword_filter=keyword_filter,
             replies=replies,
             max_backlog=max_backlog,
+            follow=follow,
         )
 
     def __repr__(self) -> str:
@@ -268,13 +287,15 @@ class MastodonSource:
 
     def checkpoint(self) -> dict[str, Any]:
         """Every endpoint's cursor (and search's unfinished range), for the server they are on:
-        after a restart the first poll walks on from them instead of taking a fresh backlog."""
+        after a restart the first poll walks on from them instead of taking a fresh backlog.
+        The followed accounts' ids too, so a restart does not look them up again."""
         return {
             "instance": self.instance,
             "cursors": {
                 what: {"low": c.low, "high": c.high, "top": c.top}
                 for what, c in self._cursors.items()
             },
+            **({"accounts": dict(self._accounts)} if self.follow else {}),
         }
 
     def resume(self, state: dict[str, Any]) -> None:
@@ -288,11 +309,21 @@ class MastodonSource:
         if not isinstance(saved, dict):
             return
         cursors: dict[str, Cursor] = {}
-        for endpoint in self._endpoints():
-            cursor = _cursor_of(saved.get(endpoint.what))
-            if cursor is not None and (endpoint.kind == "search" or cursor.high is None):
-                cursors[endpoint.what] = cursor
+        kinds = [(e.what, e.kind) for e in self._endpoints()]
+        kinds += [(_follow_what(p), "timeline") for p in self.follow]
+        for what, kind in kinds:
+            cursor = _cursor_of(saved.get(what))
+            if cursor is not None and (kind == "search" or cursor.high is None):
+                cursors[what] = cursor
         self._cursors, self._previous = cursors, dict(cursors)
+        accounts = state.get("accounts")
+        if isinstance(accounts, dict):
+            wanted = {_acct(p) for p in self.follow}
+            self._accounts = {
+                a: i
+                for a, i in accounts.items()
+                if a in wanted and isinstance(i, str) and re.fullmatch(r"[\w-]{1,64}", i)
+            }
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         self.pause_s = None
@@ -310,17 +341,95 @@ class MastodonSource:
                 client, endpoint, cursors.get(endpoint.what, Cursor())
             )
             items += found
+        items += await self._follow(client, cursors, {i.key for i in items})
         # Only now, with every endpoint fetched: a failed fetch leaves every cursor where it was.
         self._previous, self._cursors = self._cursors, cursors
         return items
 
+    async def _follow(
+        self, client: httpx.AsyncClient, cursors: dict[str, Cursor], known: set[str]
+    ) -> list[Item]:
+        """The followed people's new statuses, each account walked forward on its own cursor.
+        One that fails is noted in `warning` and keeps its cursor; the others go on. A status
+        the endpoints above brought already (a mention of us, a hashtag) comes as that."""
+        failures: dict[str, str] = {}
+        items: list[Item] = []
+        for person in self.follow:
+            if self.pause_s:  # the quota is spent: the rest wait for the next poll
+                break
+            what = _follow_what(person)
+            try:
+                account = await self._account_id(client, _acct(person))
+                endpoint = Endpoint(
+                    what, f"/api/v1/accounts/{quote(account, safe='')}/statuses", (), "timeline"
+                )
+                found, cursors[what] = await self._walk_forward(
+                    client, endpoint, cursors.get(what, Cursor()), backlog=follows.BACKLOG
+                )
+            except SourceError as exc:
+                failures[person.handle] = str(exc)
+                if exc.retry_after is not None:  # rate-limited: the rest wait for the reset
+                    self.pause_s = max(self.pause_s or 0.0, exc.retry_after)
+                    break
+                continue
+            for item in found:
+                if item.key not in known:
+                    known.add(item.key)
+                    item.followed = person.kind
+                    items.append(item)
+        self.warning = follows.warning(failures)
+        return items
+
+    async def _account_id(self, client: httpx.AsyncClient, acct: str) -> str:
+        """A followed account's id on this server (looked up once, then remembered)."""
+        if acct not in self._accounts:
+            what = self._what(f"lookup @{acct}")
+            response = await self._send(
+                client, "GET", self.instance + "/api/v1/accounts/lookup", what,
+                params={"acct": acct},
+            )  # fmt: skip
+            if response.status_code == 404 and self._token:
+                # Not known to this server yet: with a token, a search with resolve=true asks
+                # the person's own server (WebFinger) and makes it known.
+                what = self._what(f"resolve @{acct}")
+                response = await self._send(
+                    client, "GET", self.instance + "/api/v2/search", what,
+                    params={"q": "@" + acct, "type": "accounts", "resolve": "true", "limit": "5"},
+                )  # fmt: skip
+                found = self._json(response, what)
+                accounts = found.get("accounts") if isinstance(found, dict) else None
+                user, _, domain = acct.lower().partition("@")
+                # This server writes its own accounts without the domain.
+                names = {acct.lower()} | ({user} if domain in ("", self.host) else set())
+                data = next(
+                    (a for a in accounts or []
+                     if isinstance(a, dict) and str(a.get("acct", "")).lower() in names),
+                    None,
+                )  # fmt: skip
+                if data is None:
+                    raise SourceError(f"{what}: no such account")
+            elif response.status_code == 404:
+                raise SourceError(
+                    f"{what}: no such account on {self.host} (or not known there yet: "
+                    "with a token_env it is looked up on its own server)"
+                )
+            else:
+                data = self._json(response, what)
+            self.pause_s = pause_after(response)
+            account = data.get("id") if isinstance(data, dict) else None
+            if not isinstance(account, str) or not re.fullmatch(r"[\w-]{1,64}", account):
+                raise SourceError(f"{what}: the answer has no account id")
+            self._accounts[acct] = account
+        return self._accounts[acct]
+
     async def _walk_forward(
-        self, client: httpx.AsyncClient, endpoint: Endpoint, cursor: Cursor
+        self, client: httpx.AsyncClient, endpoint: Endpoint, cursor: Cursor, backlog: int = 0
     ) -> tuple[list[Item], Cursor]:
         """Timelines and notifications: with `min_id` Mastodon answers the page right after the
         cursor, so walking forward page by page leaves no gap, however long the burst."""
         if cursor.low is None:  # the very first poll: only the recent backlog
-            entries, _ = await self._page(client, endpoint, {"limit": self.max_backlog})
+            limit = min(backlog, self.max_backlog) if backlog else self.max_backlog
+            entries, _ = await self._page(client, endpoint, {"limit": limit})
             ids = [e["id"] for e in entries]
             return self._items(endpoint, entries), Cursor(_newest(ids) if ids else None)
         found: list[dict[str, Any]] = []
@@ -668,6 +777,15 @@ class MastodonSource:
 
 
 # --- statuses ------------------------------------------------------------------------
+
+
+def _acct(person: Person) -> str:
+    """A [[watch.people]] handle as Mastodon's lookup takes it: user@server, or user."""
+    return person.handle.strip().lstrip("@")
+
+
+def _follow_what(person: Person) -> str:
+    return f"follow @{_acct(person)}"
 
 
 def status_item(

@@ -245,7 +245,10 @@ class Poller:
         await self._checkpoint(source)
         if new and self.alerts is not None:
             self.alerts.stored(new)
-        health.state, health.failures, health.last_error = "ok", 0, ""
+        # A source that fetched but could not follow everyone (sources.follows) is ok, and
+        # says whom it missed.
+        health.state, health.failures = "ok", 0
+        health.last_error = clean_line(getattr(source, "warning", "") or "", MAX_ERROR)
         health.last_success = now
         health.fetched, health.new = len(items), len(new)
         health.rate_limited_until = None

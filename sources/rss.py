@@ -53,6 +53,8 @@ from webcare.intake import Item
 if TYPE_CHECKING:
     import httpx
 
+    from webcare.watch import Person
+
 # feedparser is imported only where feeds are parsed: in the worker processes. The desk's own
 # process never loads it, and httpx is loaded by the poller's client before any fetch.
 
@@ -95,9 +97,13 @@ class RSSSource:
         timeout: float = 20.0,
         max_bytes: int = 10 * 1024**2,
         keyword_filter: bool = True,
+        followed: Person | None = None,
     ) -> None:
         self.name = name
         self.url = url
+        # A blog on the watchlist (sources.follows): its posts carry the person's badge and
+        # handle, whatever the feed calls its author.
+        self.followed = followed
         self.channel = channel
         self.interval = interval
         self.timeout = timeout
@@ -231,18 +237,22 @@ class RSSSource:
     def _items(self, parsed: dict[str, Any]) -> list[Item]:
         feed_title = parsed["title"]
         items = []
+        person = self.followed
         for e in parsed["entries"]:
             published = e["published"]
+            author = e["author"] or feed_title
             items.append(
                 Item(
                     key=e["key"],
                     channel=self.channel,
-                    author=e["author"] or feed_title,
+                    author=person.handle if person else author,
+                    author_name=(person.name or author) if person else "",
                     text=e["text"],
                     url=e["url"],
                     title=e["title"],
                     published_at=None if published is None else datetime(*published, tzinfo=UTC),
                     extra={"feed": feed_title} if feed_title else {},
+                    followed=person.kind if person else "",
                 )
             )
         return items

@@ -29,15 +29,25 @@ tweet.read tweet.write users.read); with only the bearer token `can_reply` is fa
     user_token_env = "X_USER_TOKEN"                   # optional: replies from the desk
     max_results = 100                                 # per page, 10–100
     every = "5m"
+    follow = true                                     # follow the [[watch.people]] of channel x
+
+Following (sources.follows): every [[watch.people]] entry with channel = "x" is looked up once
+(`GET /2/users/by/username/:username`) and its posts read with `GET /2/users/:id/tweets`,
+incremental with its own since_id (BACKLOG posts on the first poll, up to FOLLOW_PAGES pages
+a poll after that). With people to follow, `query` may be left out. A follow that fails is
+named in the source's health; the rest go on. Each follow is a request a poll against the
+app's user-timeline quota: a long watchlist wants a longer `every`.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from sources import follows
 from sources.http import check, json_of, pause_after, request
 from sources.options import Options
 from sources.source import OptionError, SourceError
@@ -46,6 +56,8 @@ from webcare.intake import Item
 
 if TYPE_CHECKING:
     import httpx
+
+    from webcare.watch import Person
 
 __all__ = ["XSource"]
 
@@ -58,6 +70,8 @@ TWEET_FIELDS = (
     "public_metrics,lang,note_tweet"  # note_tweet: the whole text of a post over 280 characters
 )
 USER_FIELDS = "username,name,public_metrics"
+FOLLOW_PAGES = 3  # pages of a followed timeline per poll: 300 posts in one interval is plenty
+_USERNAME = r"[A-Za-z0-9_]{1,15}"
 
 
 class XSource:
@@ -80,6 +94,7 @@ class XSource:
         keyword_filter: bool = True,
         api: str = API,
         replies: str = "send",
+        follow: tuple[Person, ...] = (),
     ) -> None:
         self.name = name
         self.query = query
@@ -101,6 +116,12 @@ class XSource:
         self._next_token: str | None = None
         self._newest: str | None = None
         self._previous: tuple[str | None, str | None, str | None] = (None, None, None)
+        # Following: each username's user id and the since_id of its timeline.
+        self.follow = tuple(follow)
+        self._users: dict[str, str] = {}
+        self._follow_since: dict[str, str] = {}
+        self._follow_previous: dict[str, str] = {}
+        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
 
     @property
     def can_reply(self) -> bool:
@@ -109,8 +130,14 @@ class XSource:
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> XSource:
         opts = Options(sc)
-        query = opts.str("query", required=True).strip()
-        if not query:
+        follow = follows.followed(config, "x", opts.bool("follow", True))
+        for person in follow:
+            if not re.fullmatch(_USERNAME, _username(person)):
+                raise OptionError(
+                    f"follow: the [[watch.people]] handle {person.handle!r} is not an X username"
+                )
+        query = opts.str("query", required=not follow).strip()
+        if not query and (not follow or opts.str("query")):
             raise OptionError("query: must not be empty")
         if len(query) > 512:  # Basic's limit; Pro allows 4096, but the API says which
             raise OptionError("query: X allows at most 512 characters in a search (Basic)")
@@ -137,6 +164,7 @@ class XSource:
             keyword_filter=opts.bool("keyword_filter", True),
             api=api,
             replies=opts.replies(),
+            follow=follow,
         )
         opts.done()
         return source
@@ -149,6 +177,7 @@ class XSource:
     def rewind(self) -> None:
         """Put the cursor back where it was before the last fetch."""
         self._since_id, self._next_token, self._newest = self._previous
+        self._follow_since = dict(self._follow_previous)
 
     def checkpoint(self) -> dict[str, Any]:
         """The cursor after the last fetch, and the search it belongs to."""
@@ -158,13 +187,21 @@ class XSource:
             "since_id": self._since_id,
             "next_token": self._next_token,
             "newest": self._newest,
+            **(
+                {"users": dict(self._users), "follow_since": dict(self._follow_since)}
+                if self.follow
+                else {}
+            ),
         }
 
     def resume(self, state: dict[str, Any]) -> None:
         """Go on from a checkpoint of the same search (API address and query); ignore any other."""
         if not isinstance(state, dict):
             return
-        if state.get("api") != self.api or state.get("query") != self.query:
+        if state.get("api") != self.api:
+            return  # ids of another API mean nothing here
+        self._resume_follows(state)
+        if state.get("query") != self.query:
             return  # the entry searches for something else now
         since_id, next_token, newest = (
             state.get("since_id"),
@@ -180,10 +217,104 @@ class XSource:
         self._since_id, self._next_token, self._newest = since_id, next_token, newest
         self._previous = (since_id, next_token, newest)
 
+    def _resume_follows(self, state: dict[str, Any]) -> None:
+        wanted = {_username(p).lower() for p in self.follow}
+        users, since = state.get("users"), state.get("follow_since")
+        if isinstance(users, dict):
+            self._users = {u: i for u, i in users.items() if u in wanted and _is_id(i) and i}
+        if isinstance(since, dict):
+            self._follow_since = {u: i for u, i in since.items() if u in wanted and _is_id(i) and i}
+            self._follow_previous = dict(self._follow_since)
+
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         self.pause_s = None
         if not self.bearer_token:
             raise SourceError(f"X: the environment variable {self.bearer_token_env} is not set")
+        items = await self._search(client) if self.query else []
+        # X counts each endpoint's quota apart: a spent search quota does not stop the follows.
+        search_pause, self.pause_s = self.pause_s, None
+        self._follow_previous = dict(self._follow_since)
+        items += await self._follow(client, {i.key for i in items})
+        if search_pause:
+            self.pause_s = max(search_pause, self.pause_s or 0.0)
+        return items
+
+    async def _follow(self, client: httpx.AsyncClient, known: set[str]) -> list[Item]:
+        """The followed people's new posts, each timeline from its own since_id. One that
+        fails is noted in `warning` and keeps its since_id; the others go on."""
+        failures: dict[str, str] = {}
+        items: list[Item] = []
+        for person in self.follow:
+            if self.pause_s:  # the quota is spent: the rest wait for the next poll
+                break
+            username = _username(person).lower()
+            try:
+                found = await self._timeline(client, username)
+            except SourceError as exc:
+                failures[person.handle] = str(exc)
+                if exc.retry_after is not None:  # rate-limited: the rest wait for the reset
+                    self.pause_s = max(self.pause_s or 0.0, exc.retry_after)
+                    break
+                continue
+            for item in found:
+                if item.key not in known:
+                    known.add(item.key)
+                    item.followed = person.kind
+                    items.append(item)
+        self.warning = follows.warning(failures)
+        return items
+
+    async def _timeline(self, client: httpx.AsyncClient, username: str) -> list[Item]:
+        what = f"X follow @{username}"
+        if username not in self._users:
+            response = await self._call(client, "GET", f"/2/users/by/username/{username}", what)
+            self.pause_s = pause_after(response)
+            data = json_of(response, what)
+            user_id = (data.get("data") or {}).get("id") if isinstance(data, dict) else None
+            if not (_is_id(user_id) and user_id):
+                raise SourceError(f"{what}: no such user")
+            self._users[username] = str(user_id)
+        since_id = self._follow_since.get(username)
+        params: dict[str, Any] = {
+            "max_results": 100 if since_id else max(5, follows.BACKLOG),
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
+        if since_id:
+            params["since_id"] = since_id
+        items: list[Item] = []
+        newest = None
+        for _ in range(FOLLOW_PAGES if since_id else 1):
+            try:
+                response = await self._call(
+                    client, "GET", f"/2/users/{self._users[username]}/tweets", what, params=params
+                )
+            except _StaleCursor:
+                if not since_id or items:
+                    raise
+                # A since_id X no longer takes (older than it keeps): start over as on day one.
+                since_id = None
+                params.pop("since_id", None)
+                params["max_results"] = max(5, follows.BACKLOG)
+                continue
+            page = json_of(response, what)
+            if not isinstance(page, dict):
+                raise SourceError(f"{what}: the answer is not a timeline")
+            self.pause_s = pause_after(response)
+            meta = page.get("meta") or {}
+            newest = newest or meta.get("newest_id")
+            users = {u.get("id"): u for u in (page.get("includes") or {}).get("users") or []}
+            items += [self._item(t, users) for t in page.get("data") or [] if isinstance(t, dict)]
+            token = meta.get("next_token") if since_id else None
+            if not token or self.pause_s:
+                break
+            params["pagination_token"] = token
+        if _is_id(newest) and newest:
+            self._follow_since[username] = str(newest)
+        return items
+
+    async def _search(self, client: httpx.AsyncClient) -> list[Item]:
         since_id, next_token, newest = self._since_id, self._next_token, self._newest
         params: dict[str, Any] = {
             "query": self.query,
@@ -368,6 +499,10 @@ def _refused_cursor(response: httpx.Response) -> set[str]:
         if isinstance(parameters, dict):
             refused |= {"since_id", "next_token"} & parameters.keys()
     return refused
+
+
+def _username(person: Person) -> str:
+    return person.handle.strip().lstrip("@")
 
 
 def _is_id(value: Any) -> bool:

@@ -33,6 +33,12 @@ read from `oauth_token_env` when the desk moderates, and sent as a Bearer token.
     api_key_env = "YOUTUBE_API_KEY"                     # needed for comments
     oauth_token_env = "YOUTUBE_OAUTH_TOKEN"             # optional: moderation (force-ssl)
     every = "15m"
+    follow = true                                       # follow the [[watch.people]] of channel youtube
+
+Following (sources.follows): every [[watch.people]] entry with channel = "youtube" (its handle
+the channel id, UC…) has its channel's feed read like those of `channel_ids`, its videos shown
+with the person's badge. A followed feed that fails is named in the source's health and the
+others go on; it keeps its own place in the checkpoint (by URL), as the other feeds do.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
+from sources import follows
 from sources.http import check, json_of, pause_after, request
 from sources.options import Options
 from sources.rss import RSSSource, html_to_text
@@ -54,6 +61,8 @@ from webcare.intake import Item
 
 if TYPE_CHECKING:
     import httpx
+
+    from webcare.watch import Person
 
 __all__ = ["YouTubeSource", "until_quota_reset"]
 
@@ -103,6 +112,7 @@ class YouTubeSource:
         api: str = API,
         site: str = SITE,
         oauth_token_env: str = "",
+        follow: tuple[Person, ...] = (),
     ) -> None:
         self.name = name
         self.oauth_token_env = oauth_token_env  # read when moderating: such tokens live an hour
@@ -128,6 +138,23 @@ class YouTubeSource:
             )
             for cid in self.channel_ids
         ]
+        # Followed people's channels: a feed each (a channel also in channel_ids is read once,
+        # by that feed, and its videos get the badge there).
+        self.followed_kinds = {p.handle.strip(): p.kind for p in follow}
+        self.follow_feeds = [
+            RSSSource(
+                f"{name} (follow {cid})",
+                f"{site}/feeds/videos.xml?channel_id={cid}",
+                channel="youtube",
+                interval=interval,
+                timeout=timeout,
+                max_bytes=MAX_BYTES,
+                keyword_filter=keyword_filter,
+            )
+            for cid in self.followed_kinds
+            if cid not in self.channel_ids
+        ]
+        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
         # Where comments are read: ("allThreadsRelatedToChannelId" | "videoId", id).
         self.targets = [("allThreadsRelatedToChannelId", c) for c in comment_channel_ids or []]
         self.targets += [("videoId", v) for v in comment_video_ids or []]
@@ -163,7 +190,14 @@ class YouTubeSource:
                 raise OptionError(
                     f"comment_video_ids: {vid!r} is not a video id (the 11 characters after watch?v=)"
                 )
-        if not (channel_ids or comment_channel_ids or comment_video_ids):
+        follow = follows.followed(config, "youtube", opts.bool("follow", True))
+        for person in follow:
+            if not _CHANNEL_ID.match(person.handle.strip()):
+                raise OptionError(
+                    f"follow: the [[watch.people]] handle {person.handle!r} is not a YouTube "
+                    "channel id (UC…, 24 characters): give the channel id, or set follow = false"
+                )
+        if not (channel_ids or comment_channel_ids or comment_video_ids or follow):
             raise OptionError(
                 "channel_ids: give channel_ids, comment_channel_ids or comment_video_ids"
             )
@@ -192,6 +226,7 @@ class YouTubeSource:
             api=api,
             site=site,
             oauth_token_env=oauth_token_env,
+            follow=follow,
         )
         opts.done()
         return source
@@ -218,7 +253,7 @@ class YouTubeSource:
             else:
                 self._recent[target] = ids
         self._last, self._last_recent = ([], {}, []), {}
-        for feed in self.feeds:
+        for feed in [*self.feeds, *self.follow_feeds]:
             feed.rewind()
 
     def checkpoint(self) -> dict[str, Any]:
@@ -233,7 +268,8 @@ class YouTubeSource:
             ids = list(self._recent.get(target, ()))
             counts = {i: self._reply_counts[i] for i in ids if i in self._reply_counts}
             targets[_target_key(target)] = {"seen": ids, "reply_counts": counts}
-        return {"feeds": {f.url: f.checkpoint() for f in self.feeds}, "targets": targets}
+        feeds = [*self.feeds, *self.follow_feeds]
+        return {"feeds": {f.url: f.checkpoint() for f in feeds}, "targets": targets}
 
     def resume(self, state: dict[str, Any]) -> None:
         """Take up what of a checkpoint still fits the entry: the feeds of the channels and the
@@ -242,7 +278,7 @@ class YouTubeSource:
             return
         feeds, targets = state.get("feeds"), state.get("targets")
         if isinstance(feeds, dict):
-            for feed in self.feeds:
+            for feed in [*self.feeds, *self.follow_feeds]:
                 feed_state = feeds.get(feed.url)
                 if isinstance(feed_state, dict):
                     try:
@@ -285,7 +321,7 @@ class YouTubeSource:
         # comment cursor moves, so the next poll brings all of it (nothing lost).
         try:
             for feed in self.feeds:
-                items += [self._video(i) for i in await feed.fetch(client)]
+                items += [self._video(i, feed) for i in await feed.fetch(client)]
                 fetched.append(feed)
             for target in self.targets:
                 found = await self._comments(client, target, fresh, counts)
@@ -314,12 +350,31 @@ class YouTubeSource:
             del self._seen[next(iter(self._seen))]
         while len(self._reply_counts) > SEEN_KEPT:
             del self._reply_counts[next(iter(self._reply_counts))]
+        return items + await self._follow(client)
+
+    async def _follow(self, client: httpx.AsyncClient) -> list[Item]:
+        """The followed channels' new videos. Read after the rest succeeded (which is all or
+        nothing); each on its own: one that fails is noted in `warning`, the others go on."""
+        failures: dict[str, str] = {}
+        items: list[Item] = []
+        for feed in self.follow_feeds:
+            try:
+                items += [self._video(i, feed) for i in await feed.fetch(client)]
+            except Exception as exc:  # noqa: BLE001 (one feed's failure of any kind is its own)
+                failures[_channel_of(feed)] = str(exc) or type(exc).__name__
+                retry_after = getattr(exc, "retry_after", None)
+                if retry_after is not None:  # rate-limited: the rest wait for the reset
+                    self.pause_s = max(self.pause_s or 0.0, retry_after)
+                    break
+        self.warning = follows.warning(failures)
         return items
 
-    def _video(self, item: Item) -> Item:
-        """A feed entry with the video id as its ref (YouTube's entry ids are yt:video:ID)."""
+    def _video(self, item: Item, feed: RSSSource) -> Item:
+        """A feed entry with the video id as its ref (YouTube's entry ids are yt:video:ID), and
+        the badge of the person whose channel it is when they are followed."""
         video_id = item.key.removeprefix("yt:video:") if item.key.startswith("yt:video:") else ""
-        return dataclasses.replace(item, ref=video_id)
+        followed = self.followed_kinds.get(_channel_of(feed), "")
+        return dataclasses.replace(item, ref=video_id, followed=followed)
 
     async def _comments(
         self,
@@ -518,6 +573,10 @@ def _google_error(response: httpx.Response) -> tuple[str, str]:
         reason = str(errors[0].get("reason") or "")
     message = html_to_text(str(error.get("message") or ""))
     return reason, message[:200]
+
+
+def _channel_of(feed: RSSSource) -> str:
+    return feed.url.rpartition("channel_id=")[2]
 
 
 def _target_key(target: tuple[str, str]) -> str:

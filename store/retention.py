@@ -105,6 +105,7 @@ CONTENT_KEEP = frozenset(
         "sentiment",
         "register",
         "anger",
+        "followed",
         "anonymised",
     }
 )

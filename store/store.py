@@ -691,6 +691,14 @@ class Store:
             chunk, pending = pending[:room], pending[room:]
             next_id = max(map(int, table), default=0) + 1
             new = {str(next_id + i): m.content_record() for i, m in enumerate(chunk)}
+            # A mention that comes in with a state of its own (a followed post that owes no
+            # reply: intake's "monitoring") has it written first, so no desk ever reads it as
+            # new and owed. The others have none: no state record is "new".
+            states = {d: m.state_record() for d, m in zip(new, chunk) if m.history}
+            if states:
+                state_table = {**self._table(seg, False), **states}
+                self._write_table(seg, False, state_table)
+                self._write_index(seg, False, state_table)
             new_table = {**table, **new}
             self._write_table(seg, True, new_table)
             self._write_index(seg, True, new_table)

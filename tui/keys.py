@@ -18,6 +18,7 @@ DUTCH: dict[str, str] = {
     "stream.page_up": "pagina omhoog",
     "stream.open": "openen",
     "stream.filter": "filter",
+    "stream.people": "pers & peers",
     "stream.close": "sluit detail / wis filter",
     "stream.detail": "detailpaneel aan/uit",
     "stream.signalled": "gesignaleerd",

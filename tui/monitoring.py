@@ -113,7 +113,7 @@ class Monitor:
                     continue
                 earliest = min(earliest, seen)
                 newest = seen if newest is None else max(newest, seen)
-                if seen < horizon:
+                if seen < horizon or r.get("followed"):  # a followed voice on other things
                     continue
                 observations.append(
                     observation_of(
@@ -135,6 +135,8 @@ class Monitor:
             self.book = book
 
     def add(self, mentions: Iterable[Mention]) -> None:
+        # What a followed voice said of other things is no trend about us (webcare.intake).
+        mentions = [m for m in mentions if not m.followed]
         with self._lock:
             if self.book is None:
                 self._early.extend(mentions)

@@ -115,6 +115,8 @@ class Handover:
 
 
 def _reasons(m: Mention) -> tuple[str, ...]:
+    if m.followed_only:  # a followed voice on other things than us: no news for the next shift
+        return ()
     out = []
     if m.priority in PRIORITY_RANK:
         out.append(m.priority)

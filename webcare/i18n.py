@@ -56,6 +56,8 @@ WORDS: dict[str, dict[str, str]] = {
     "history": {"nl": "Geschiedenis", "en": "History"},
     "unknown": {"nl": "onbekend", "en": "unknown"},
     "no_norm": {"nl": "geen norm", "en": "no norm"},
+    # A followed person's post that does not name us (webcare.intake): read, not answered.
+    "followed": {"nl": "gevolgd", "en": "followed"},
     "help_title": {"nl": "Toetsen", "en": "Keys"},
     "help_close": {"nl": "esc of ? sluit", "en": "esc or ? closes"},
     "shown": {"nl": "getoond", "en": "shown"},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from webcare.channels import normalize_channel
@@ -48,6 +48,10 @@ class Item:
     # Addressed to us (a mention of our account, a direct message): kept whatever the keyword
     # filter, as the organisation's own mailbox is. A search hit or a hashtag post is not.
     addressed: bool = False
+    # A post of someone on the watchlist, fetched because a source follows them (their account,
+    # their channel, their blog): their [[watch.people]] kind. Kept whatever the keyword filter
+    # and shown with that badge; when it neither names us nor is addressed to us it owes no reply.
+    followed: str = ""
     # An e-mail with a hand-off's subject tag "[webcare m:<id>.<key>]": `answers` is the mention
     # id, `answer_key` the key. The poller takes it as that mention's expert answer only when
     # webcare.answers says so; otherwise it becomes a mention, `suspicious` saying why.
@@ -122,9 +126,19 @@ class Intake:
             channel = "other"
         seen = self.watch.read(title, text, author, channel)
         # A rule describes what we watch as much as a keyword does: either lets a mention in.
-        filtered = keyword_filter and not item.addressed and (self.watch.keywords or self.watch.rules)
-        if filtered and not (seen.keywords or seen.rules):
+        filtered = (
+            keyword_filter
+            and not item.addressed
+            and not item.followed
+            and (self.watch.keywords or self.watch.rules)
+        )
+        about_us = bool(item.addressed or seen.keywords or seen.rules)
+        if filtered and not about_us:
             return None
+        # Followed, but neither naming nor addressing us: on the desk to read (the "pers &
+        # peers" view), not to answer. "monitoring" owes no reply, so no countdown runs; the
+        # history says why, and the operator can still take it up like any other mention.
+        only_followed = bool(item.followed) and not about_us
         published = item.published_at
         if published is not None and published.tzinfo is None:  # naive: take it as UTC
             published = published.replace(tzinfo=now.tzinfo)
@@ -150,7 +164,7 @@ class Intake:
             rules=seen.rules,
             themes=seen.themes,
             priority=seen.priority,
-            watchlist=seen.watchlist,
+            watchlist=seen.watchlist or item.followed,
             language=tone.language,
             sentiment=tone.sentiment,
             register=tone.register,
@@ -161,7 +175,25 @@ class Intake:
             parent=self.refs.get((channel, in_reply_to), "") if in_reply_to else "",
             reply_meta=_plain(item.reply_meta),
             suspicious=clean_line(item.suspicious, 1000),
+            followed=only_followed,
+            status="monitoring" if only_followed else "new",
+            history=[_followed_entry(now)] if only_followed else [],
         )
+
+
+FOLLOWED_NOTE = "followed: a post of someone on the watchlist that does not name us (no reply owed)"
+
+
+def _followed_entry(now: datetime) -> dict[str, Any]:
+    """The history entry of a followed post that came in as "monitoring": the audit trail says
+    why no countdown ran, and undo has nothing of an operator's to take back."""
+    return {
+        "at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "who": "webcare",
+        "what": FOLLOWED_NOTE,
+        "changes": {"status": "monitoring"},
+        "before": {"status": "new"},
+    }
 
 
 def _plain(meta: dict[str, Any]) -> dict[str, Any]:

@@ -85,6 +85,9 @@ class Mention:
     # An e-mail with a hand-off's subject tag that was not taken as the expert's answer
     # (webcare.answers): why, shown in the detail pane. "" for everything else.
     suspicious: str = ""
+    # Fetched only because a source follows its author (webcare.intake): it neither names nor
+    # addresses us. Such a post comes in as "monitoring"; see followed_only.
+    followed: bool = False
     # state, owned by the operators
     status: str = "new"
     category: str | None = None
@@ -113,6 +116,12 @@ class Mention:
     @property
     def owed(self) -> bool:
         return owes_reply(self.status, self.flags)
+
+    @property
+    def followed_only(self) -> bool:
+        """A followed voice's post that does not name us (webcare.intake), not taken up since:
+        to read in the "pers & peers" view, not a mention to answer or to report on."""
+        return self.followed and self.status == "monitoring"
 
     @property
     def allowed(self) -> timedelta | None:
@@ -155,6 +164,7 @@ class Mention:
             "anger": list(self.anger),
             # Only when set: the other mentions' records (and old stores) stay as they were.
             **({"suspicious": self.suspicious} if self.suspicious else {}),
+            **({"followed": True} if self.followed else {}),
         }
 
     def state_record(self) -> dict[str, Any]:
@@ -212,6 +222,7 @@ class Mention:
             register=content.get("register") or "",
             anger=tuple(content.get("anger") or ()),
             suspicious=content.get("suspicious") or "",
+            followed=content.get("followed") is True,
         )
         if state:
             m.apply_state(state)
@@ -250,6 +261,7 @@ class Mention:
         """The export contract the README gives under "Commands": one JSON object per mention."""
         out = self.content_record()
         out.setdefault("suspicious", "")
+        out.setdefault("followed", False)
         out.update(self.state_record())
         out.setdefault("evidence", {})
         return out

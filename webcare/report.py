@@ -14,6 +14,9 @@ Definitions (what a number in the report means):
   measured from that moment, so the volume per day, the tone per day and the response times
   describe the same mentions on the same days; and it is when the sender said it. The caveat:
   a source added later that backfills old posts adds them to the (old) days they were posted.
+- A followed person's post that does not name us (`Mention.followed_only`: it came in as
+  "monitoring" because a source follows its author, and nobody took it up) is not a mention
+  of us: it is in none of the figures.
 - Everything below is computed over the mentions of the period, in their state as known at
   `now` (the report is computed from the store's current state).
 - Response time: `response_s` (seconds from the clock's start to the recorded reply); when it
@@ -345,6 +348,8 @@ def figures(
     day_cache: dict[tuple[int, int, int, int], int] = {}
 
     for m in mentions:
+        if m.followed_only:  # a followed voice on other things: not a mention of us
+            continue
         cs = clock_start(m.published_at, m.first_seen_at)
         if cs < start or cs >= end:
             continue

@@ -54,11 +54,15 @@ KINDS = (
     "ambassador-internal",
     "ambassador-external",
 )
+# Employees are never followed: the guidance rules out targeted control of staff, so the desk
+# keeps what an internal ambassador says of us (with its badge), never all they post.
+NOT_FOLLOWED = frozenset({"ambassador-internal"})
 # The desk's filters over the watchlist: what a webcare team asks to see together.
 KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "press": ("journalist", "opinion-maker", "politician"),  # press and politics
     "peers": ("peer",),  # what other organisations do
     "ambassadors": ("ambassador-internal", "ambassador-external"),  # to thank or amplify
+    "all": KINDS,  # the desk's "pers & peers" view: every voice on the watchlist
 }
 
 
@@ -126,6 +130,7 @@ class Person:
     channel: str = ""  # "" = any channel
     name: str = ""
     email: str = ""  # an ambassador who opted in to the digest and pass-ons (webcare/ambassadors.py)
+    feed: str = ""  # their blog's RSS or Atom feed: followed by a source of its own
 
 
 def handle_key(handle: str) -> str:
@@ -162,6 +167,12 @@ class Watch:
         for p in self.people:
             index[(handle_key(p.handle), p.channel)] = p
         object.__setattr__(self, "_people", index)
+
+    def followed(self, channel: str) -> tuple[Person, ...]:
+        """The people a source of `channel` follows: those with a handle on that channel (one
+        without a channel may be anyone anywhere, so no source can follow them). Never staff
+        (NOT_FOLLOWED): a badge on what they say of us is all the desk keeps of them."""
+        return tuple(p for p in self.people if p.channel == channel and p.kind not in NOT_FOLLOWED)
 
     def person(self, author: str, channel: str) -> Person | None:
         key = handle_key(author)
@@ -251,10 +262,10 @@ def parse_watch(table: dict[str, Any]) -> Watch:
         where = f"[[watch.people]] #{i + 1}"
         if not isinstance(entry, dict):
             raise ValueError(f"{where}: must be a table")
-        extra = sorted(set(entry) - {"handle", "channel", "kind", "name", "email"})
+        extra = sorted(set(entry) - {"handle", "channel", "kind", "name", "email", "feed"})
         if extra:
             raise ValueError(
-                f"{where} {extra[0]}: unknown key (known: channel, email, handle, kind, name)"
+                f"{where} {extra[0]}: unknown key (known: channel, email, feed, handle, kind, name)"
             )
         handle = entry.get("handle")
         if not isinstance(handle, str) or not handle_key(handle):
@@ -283,5 +294,13 @@ def parse_watch(table: dict[str, Any]) -> Watch:
 
             if not isinstance(email, str) or not _EMAIL.match(email.strip()):
                 raise ValueError(f"{where} email: {email!r} is not an e-mail address like 'an.peeters@example.org'")
-        people.append(Person(handle.strip(), kind, channel, name.strip(), email.strip() if email else ""))
+        feed = entry.get("feed", "")
+        if not isinstance(feed, str):
+            raise ValueError(f"{where} feed: must be a string")
+        feed = feed.strip()
+        if feed and not re.match(r"^https?://[^\s/?#]+", feed, re.IGNORECASE):
+            raise ValueError(f"{where} feed: {feed!r} is not an address like https://example.org/feed.xml")
+        if feed and kind in NOT_FOLLOWED:
+            raise ValueError(f"{where} feed: staff ({kind}) are not followed: leave the feed out")
+        people.append(Person(handle.strip(), kind, channel, name.strip(), email=email.strip() if email else "", feed=feed))
     return Watch(keywords, tuple(rules), tuple(people))

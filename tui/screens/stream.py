@@ -24,6 +24,7 @@ from webcare.norms import Urgency
 from webcare.trends import banner
 from webcare.triage import DIRECT
 
+PEOPLE_VIEW = "all"  # the watchlist group of the "pers & peers" view (webcare.watch.KIND_GROUPS)
 WIDE = 100  # from this many columns the experts pane and the detail stand beside the stream
 
 
@@ -46,6 +47,7 @@ class StreamScreen(Screen):
         Binding("e", "experts", "experts", id="stream.experts"),
         Binding("a", "expert_answered", "expert answered", show=False, id="stream.answered"),
         Binding("slash", "filter", "filter", id="stream.filter"),
+        Binding("v", "people", "press & peers", show=False, id="stream.people"),
         Binding("escape", "close", "close", show=False, id="stream.close"),
         Binding("D", "toggle_detail", "detail", show=False, id="stream.detail"),
         Binding("S", "signalled", "signalled", show=False, id="stream.signalled"),
@@ -404,6 +406,14 @@ class StreamScreen(Screen):
             self.remove_class("-detail-open")
         elif self.app.queue.filter_query:
             self._apply_filter("")
+
+    def action_people(self) -> None:
+        """The "pers & peers" view: what the people on the watchlist posted, the posts about us
+        (owed, with their countdown) on top, then what they said otherwise, newest first (the
+        sources follow them: webcare.intake). The filter it sets can be read and changed with
+        `/`; `v` again, or esc, goes back to the whole stream."""
+        view = f"watch:{PEOPLE_VIEW}"
+        self._apply_filter("" if self.app.queue.filter_query == view else view)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

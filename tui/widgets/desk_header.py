@@ -185,6 +185,9 @@ class DeskHeader(Widget):
                 out.append(f"{word('alert_failing', lang, ALERT_WORDS)} {clean_line(name, 40)}: {word('failing', lang)}", style="bold red")
                 if a.get("last_error"):
                     out.append(f" ({clean_line(a['last_error'], 60)})", style="red")
+        for name, h in sources.items():  # ok, but some follows failed (sources.follows)
+            if h.get("state") == "ok" and h.get("last_error"):
+                out.append(f" · {name}: {h['last_error'][:60]}", style="yellow")
         return out
 
 

@@ -278,6 +278,8 @@ class MentionList(ScrollView, can_focus=True):
             when = countdown(m.deadline - now, self.language)
         elif m.owed:
             when = word("no_norm", self.language)
+        elif m.followed_only:
+            when = word("followed", self.language)  # a watched voice, not about us
         else:
             when = status_word(m.status, self.language)
         # No more characters than the row has cells: measuring 400 only to crop them was half
