@@ -412,9 +412,10 @@ def test_the_bundled_directory_fits_the_demo_stream():
     ]:
         ranked = d.rank(text, (), "nl", now=MONDAY_10, tz=config.timezone, only_matching=True)
         assert ranked and unit in {r.expert.unit for r in ranked}, text
-    saturday = d.for_role("crisis", SATURDAY_EVENING, config.timezone)
+    # The bundled config names them in [[roles]] (webcare/roles.py).
+    saturday = config.roles.holder("crisis-contact", d, SATURDAY_EVENING, config.timezone)
     assert saturday is not None and saturday.reach.kind in ("now", "oncall")
-    assert d.for_role("spokesperson", MONDAY_10, config.timezone) is not None
+    assert config.roles.holder("spokesperson", d, MONDAY_10, config.timezone) is not None
 
 
 # --- the hand-off message -------------------------------------------------------------------
