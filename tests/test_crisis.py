@@ -159,9 +159,9 @@ async def test_crisis_mode_start_list_holding_log_and_end(make_config, clock):
         # E: end for everyone, and release the held post
         await pilot.press("E")
         await pilot.pause()
-        await pilot.press("y")
+        await pilot.press("j")  # yes, in a Dutch desk
         await pilot.pause()
-        await pilot.press("y")
+        await pilot.press("j")
         await pilot.pause()
         assert not app.monitor.in_crisis and isinstance(app.screen, StreamScreen)
         assert {i.status for i in app.plan.all()} == {"planned"}

@@ -30,6 +30,7 @@ from tui.screens.stream import StreamScreen
 from webcare import triage
 from webcare.config import Config
 from webcare.drafts import Draft, finished
+from webcare.history import Action, describe, entry_of, is_expert_answer_by_mail, leaf_actions
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.queue import MentionQueue
@@ -317,7 +318,7 @@ class WebcareApp(App[None]):
                 # Someone else answered or closed it: a draft saved here meanwhile goes too.
                 self.drop_draft(mention_id)
             last = (state.get("history") or [{}])[-1]
-            if m is not None and last.get("what") == "expert answered (by e-mail)":
+            if m is not None and is_expert_answer_by_mail(last):
                 # The collector read the expert's reply to the hand-off: the reply can go out.
                 said = f"{last.get('who', '?')} → {m.author}: {first_line(m.expert_answer, 120)}"
                 self.notify(said, title=word("expert_answered_mail", self.config.language), markup=False, timeout=20)
@@ -365,7 +366,7 @@ class WebcareApp(App[None]):
                 m.id, changes, action, self.config.operator, at=self.clock(), expect=expect
             )
         except (StoreError, OSError) as exc:
-            self.not_saved(f"{action} ({first_line(m.author, 40)})", exc)
+            self.not_saved(f"{self.describe(entry_of(action))} ({first_line(m.author, 40)})", exc)
             return False
         except KeyError as exc:  # gone from the store (another desk's erasure)
             self.notify(f"{word('store_error', lang)}: {exc}", severity="error", markup=False)
@@ -380,6 +381,11 @@ class WebcareApp(App[None]):
         self.refresh_stream()
         return True
 
+    def describe(self, entry: dict) -> str:
+        """A history entry in the desk's language (a scheme leaf's action from this scheme)."""
+        lang = self.config.language
+        return describe(entry, lang, leaf_actions(self.config.scheme.leaves, lang), self.config.timezone)
+
     def action_undo(self) -> None:
         """Undo this operator's last action (of this session), unless someone changed it since."""
         lang = self.config.language
@@ -390,7 +396,7 @@ class WebcareApp(App[None]):
                 continue
             changes, action, expect = triage.undo(m.history[index])
             if self.act(m, changes, action, expect=expect, undoable=False):
-                self.notify(f"{word('undone', lang)}: {m.history[index]['what']}", markup=False)
+                self.notify(f"{word('undone', lang)}: {self.describe(m.history[index])}", markup=False)
             else:
                 self.notify(word("undo_conflict", lang), severity="warning", markup=False)
             return
@@ -559,7 +565,7 @@ class WebcareApp(App[None]):
                 continue
             m = self.queue.get(mention_id)
             if m is not None:
-                self.act(m, {}, f"hand-off e-mailed to {message.to} ({message_id})", undoable=False)
+                self.act(m, {}, Action("handoff_mailed", to=message.to, ref=message_id), undoable=False)
             said = f"{word('handoff_sent', lang)} {message.to_name}"
             self.notify(said, markup=False)
             return

@@ -114,12 +114,25 @@ DUTCH: dict[str, str] = {
 }
 
 
+# Bindings whose `y` means yes: in a Dutch desk yes is `j` (and no stays `n`), as in triage.
+# A [keys] remapping by id still wins (Textual applies the keymap after this).
+YES_BINDINGS = frozenset({"confirm.yes"})
+
+
 def localize(node: DOMNode, language: str) -> None:
-    """Give `node`'s bindings their descriptions in `language` (call in __init__)."""
+    """Give `node`'s bindings their descriptions in `language`, and in Dutch `j` for yes
+    (call in __init__)."""
     if language != "nl":
         return
     bindings = node._bindings.key_to_bindings
+    localized: dict[str, list] = {}
     for key, items in bindings.items():
-        bindings[key] = [
-            dataclasses.replace(b, description=DUTCH[b.id]) if b.id in DUTCH else b for b in items
-        ]
+        for b in items:
+            if b.id in DUTCH:
+                b = dataclasses.replace(b, description=DUTCH[b.id])
+            if b.id in YES_BINDINGS and key == "y":
+                key = "j"
+                b = dataclasses.replace(b, key="j")
+            localized.setdefault(key, []).append(b)
+    bindings.clear()
+    bindings.update(localized)

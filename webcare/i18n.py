@@ -183,9 +183,10 @@ WORDS: dict[str, dict[str, str]] = {
     "next_at": {"nl": "volgende", "en": "next"},
     "link_copied": {"nl": "Link gekopieerd", "en": "Link copied"},
     "no_link": {"nl": "Geen link bij deze vermelding", "en": "This mention has no link"},
+    "confirm_keys": {"nl": "j of enter: ja · n of esc: nee", "en": "y or enter: yes · n or esc: no"},
     "quit_unsent": {
-        "nl": "Er zijn onverzonden antwoorden. Toch stoppen? (y/n)",
-        "en": "There are unsent replies. Quit anyway? (y/n)",
+        "nl": "Er zijn onverzonden antwoorden. Toch stoppen?",
+        "en": "There are unsent replies. Quit anyway?",
     },
     # drafts kept in the store (store/drafts.py)
     "draft_by": {"nl": "concept van {who}, {at}", "en": "draft by {who}, {at}"},
@@ -224,12 +225,12 @@ WORDS: dict[str, dict[str, str]] = {
     "crisis_started": {"nl": "Crisismodus gestart", "en": "Crisis mode started"},
     "crisis_ended": {"nl": "Crisismodus beëindigd", "en": "Crisis mode ended"},
     "crisis_end_confirm": {
-        "nl": "Crisismodus beëindigen voor iedereen? (y/n)",
-        "en": "End crisis mode for everyone? (y/n)",
+        "nl": "Crisismodus beëindigen voor iedereen?",
+        "en": "End crisis mode for everyone?",
     },
     "crisis_release_confirm": {
-        "nl": "Tegengehouden geplande posts weer vrijgeven? (y/n)",
-        "en": "Release the held planned posts? (y/n)",
+        "nl": "Tegengehouden geplande posts weer vrijgeven?",
+        "en": "Release the held planned posts?",
     },
     "crisis_decision_prompt": {
         "nl": "Beslissing voor het logboek (enter bewaart, esc annuleert)",
