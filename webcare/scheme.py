@@ -312,7 +312,7 @@ DEFAULT: dict[str, Any] = {
         },
     ],
     "leaves": [
-        _leaf("L1", "Escaleren: crisis. Verwittig de crisiscontact, ook buiten de kantooruren.",
+        _leaf("L1", "Escaleren: crisis. Verwittig de crisiscontactpersoon, ook buiten de kantooruren.",
               "Escalate: crisis. Notify the crisis contact, also outside office hours.",
               "escalated", category="crisis", reply=True, route="crisis", flags=["crisis"]),
         _leaf("L2", "Doorgeven aan de woordvoerder / het kabinet; geen eigen reactie.",

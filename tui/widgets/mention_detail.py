@@ -24,7 +24,7 @@ from textual.strip import Strip
 from webcare.channels import SHORT
 from webcare.drafts import label as draft_label
 from webcare.history import describe, leaf_actions
-from webcare.i18n import ago, countdown, span, status_word, when, word
+from webcare.i18n import CATEGORY_WORDS, ago, countdown, span, status_word, when, word
 from webcare.mention import Mention
 from webcare.scheme import Scheme, shown_path
 from webcare.untrusted import clean_line, first_line
@@ -218,14 +218,14 @@ class MentionDetail(ScrollView, can_focus=False):
             rows.append((word("deadline", lang), word("no_norm", lang)))
         rows.append((word("status", lang), status_word(m.status, lang)))
         if m.category:
-            rows.append((word("category", lang), m.category))
+            rows.append((word("category", lang), word(m.category, lang, CATEGORY_WORDS)))
         if m.scheme_path:
             path = shown_path(self.scheme, m.scheme_path, lang) if self.scheme else " ".join(m.scheme_path)
             rows.append((word("scheme_path", lang), path))
         if m.routed_to:
             rows.append((word("routed_to", lang), m.routed_to))
         if m.flags:
-            rows.append((word("flags", lang), ", ".join(m.flags)))
+            rows.append((word("flags", lang), ", ".join(word(f, lang, CATEGORY_WORDS) for f in m.flags)))
         if m.snoozed_until and m.status == "snoozed":
             rows.append((word("snoozed_until", lang), when(m.snoozed_until, self.timezone, lang)))
         if m.responded_at:
