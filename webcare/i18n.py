@@ -258,7 +258,7 @@ WORDS: dict[str, dict[str, str]] = {
     "dash_week": {"nl": "deze week", "en": "this week"},
     "dash_fortnight": {"nl": "14 dagen", "en": "14 days"},
     "dash_computing": {"nl": "berekenen…", "en": "computing…"},
-    "dash_computed": {"nl": "stand", "en": "as of"},
+    "dash_computed": {"nl": "bijgewerkt om", "en": "as of"},
     "dash_overdue_short": {"nl": "over de deadline", "en": "past the deadline"},
     "dash_experts": {"nl": "experts", "en": "experts"},
     "dash_failed": {"nl": "Berekenen mislukt", "en": "Computing failed"},
