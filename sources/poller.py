@@ -285,10 +285,10 @@ class Poller:
             return True  # the answer taken before, read again: no second answer, no mention
         if verdict.taken:
             assert verdict.handoff is not None
-            changes, action = expert_answered(clean_text(item.text), now)
+            changes, action = expert_answered(clean_text(item.text), now, by_email=True)
             try:
                 # The name is ours (the hand-off's), not the mail's: a display name is the sender's to choose.
-                state = self.store.update_state(item.answers, changes, f"{action} (by e-mail)", verdict.handoff.name,
+                state = self.store.update_state(item.answers, changes, action, verdict.handoff.name,
                                                 at=now, expect={"status": "routed", "answered_at": None})  # fmt: skip
             except KeyError:
                 state = None

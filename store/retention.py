@@ -72,6 +72,7 @@ from store.backup import (
 from store.jsonstorage import StoreError, file_signature, holding, read_json, write_atomically
 from store.modes import create
 from store.store import TABLE, Store
+from webcare.history import anonymised as history_args
 from webcare.mention import Mention
 from webcare.moderation import evidence_open
 from webcare.report import md_escape
@@ -176,8 +177,10 @@ def _entry(entry: Any) -> Any:
         return {}
     out = {}
     for k, v in entry.items():
-        if k in ("at", "who"):
+        if k in ("at", "who", "kind"):
             out[k] = v
+        elif k == "args":  # the kind's fields without their free text (notes, links)
+            out[k] = history_args(v)
         elif k == "what":
             out[k] = _what(v)
         elif k in ("changes", "before"):
@@ -734,6 +737,7 @@ def forget(
         "at": now.astimezone(UTC).isoformat(timespec="seconds"),
         "who": operator,
         "what": ERASED,
+        "kind": "erased",
         "changes": {},
         "before": {},
     }

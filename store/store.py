@@ -746,15 +746,18 @@ class Store:
                     return None
                 before = {k: current.get(k, _DEFAULTS.get(k)) for k in changes}
                 current.update(changes)
+                entry: dict[str, Any] = {
+                    "at": at.astimezone(UTC).isoformat(timespec="seconds"),
+                    "who": operator,
+                    "what": str(action),  # the English words, for exports and older desks
+                }
+                kind = getattr(action, "kind", None)  # a webcare.history.Action: shown in the desk's language
+                if kind:
+                    entry["kind"] = kind
+                    entry["args"] = orjson.loads(orjson.dumps(action.args))
                 current["history"] = [
                     *current.get("history", []),
-                    {
-                        "at": at.astimezone(UTC).isoformat(timespec="seconds"),
-                        "who": operator,
-                        "what": action,
-                        "changes": changes,
-                        "before": before,
-                    },
+                    {**entry, "changes": changes, "before": before},
                 ]
                 new_table = {**table, doc_id: current}
                 self._write_table(seg, False, new_table)

@@ -65,7 +65,7 @@ async def reply_to(app: WebcareApp, pilot, mention_id: str, text: str) -> None:
     area.text = text
     await pilot.press("ctrl+s")
     await pilot.pause()
-    await pilot.press("y")
+    await pilot.press("j")
 
 
 async def test_mastodon_and_email_live_on_the_desk_with_replies(

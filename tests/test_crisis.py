@@ -124,7 +124,7 @@ async def test_crisis_mode_start_list_holding_log_and_end(make_config, clock):
         assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
         text = "\n".join(lines)
         assert "CRISISMODUS sinds 10:00 door tester: Dijkbreuk" in text
-        assert "crisisnorm 30 min" in text and "‖ 1 posts tegengehouden" in text
+        assert "crisisnorm 30 min" in text and "‖ 1 posts opgeschort" in text
         assert "volume/5 min" in text and "▁" in text
         rows = app.screen.query_one(CrisisList).rows
         assert [m.id for m, _ in rows] == ["mbig", "mneg", "mesc", "murg"]  # due, then reach
@@ -159,9 +159,9 @@ async def test_crisis_mode_start_list_holding_log_and_end(make_config, clock):
         # E: end for everyone, and release the held post
         await pilot.press("E")
         await pilot.pause()
-        await pilot.press("y")
+        await pilot.press("j")  # yes, in a Dutch desk
         await pilot.pause()
-        await pilot.press("y")
+        await pilot.press("j")
         await pilot.pause()
         assert not app.monitor.in_crisis and isinstance(app.screen, StreamScreen)
         assert {i.status for i in app.plan.all()} == {"planned"}

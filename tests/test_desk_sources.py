@@ -133,13 +133,13 @@ def test_the_desk_collects_feeds_mastodon_and_mail_itself_in_a_real_terminal(
              f"{command}; echo EXITED-$?; sleep 30")  # fmt: skip
     # Generous waits (a loaded machine starts Python, Textual and the parser pool slowly), each
     # over as soon as the text is on screen. No `webcare collect` runs: the desk collects.
-    tmux.wait_for("verzamelt zelf", timeout=120)
+    tmux.wait_for("lokaal", timeout=120)
     tmux.wait_for("VLM opent nieuwe loketten", timeout=120)  # the feed (RSS, parsed in the pool)
     tmux.wait_for("Vraag 1 over de mestbank", timeout=120)  # the Mastodon post
     tmux.wait_for("Aangifte bij de mestbank kwijt", timeout=120)  # the e-mail
     screen = tmux.wait_for("bronnen ok", timeout=60)  # every source polled without an error
     assert "NEWS" in screen and "MAST" in screen and "MAIL" in screen
-    assert "faalt" not in screen and "fds_to_keep" not in screen, screen
+    assert "in storing" not in screen and "fds_to_keep" not in screen, screen
     assert all(len(line) <= 80 for line in screen.splitlines())
     tmux.keys("q")
     tmux.wait_for("EXITED-0", timeout=60)

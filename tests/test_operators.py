@@ -64,7 +64,7 @@ async def test_two_desks_see_each_other_claim_and_act_live(tmp_path, clock) -> N
         clock.advance(minutes=1)
         await pb.press("r")
         await pb.pause()
-        await pb.press("y")
+        await pb.press("j")
         await until(lambda: isinstance(bert.screen, ComposerScreen), pilots)
         await until(lambda: an.claim is None, pilots)
         assert any("Bert heeft dit antwoord overgenomen" in n.message for n in an._notifications)

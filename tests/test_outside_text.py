@@ -90,7 +90,7 @@ async def test_the_header_shows_a_servers_error_cleaned(tmp_path, feed_server, c
     async with app.run_test(size=(160, 30)) as pilot:
         await pilot.pause()
         top = "\n".join(screen_lines(app)[:3])
-    assert "mastodon: faalt (" in top  # with the start of its (cleaned) error
+    assert "mastodon: in storing (" in top  # with the start of its (cleaned) error
     assert_clean(top)
 
 

@@ -493,6 +493,6 @@ def test_html_escapes_hostile_names(rep):
 
 
 def test_html_follows_the_language(rep):
-    assert "Reactietijd tegenover de norm" in R.to_html(rep, "nl")
+    assert "Reactietijd ten opzichte van de norm" in R.to_html(rep, "nl")
     en = R.to_html(rep, "en")
     assert '<html lang="en">' in en and "Response time against the norm" in en

@@ -30,11 +30,13 @@ async def test_walk_to_a_leaf_applies_it(make_config, clock):
         await pilot.press("t")
         pane = app.screen.query_one(TriagePane)
         assert pane.display and "R1" in screen_text(app)
-        await pilot.press("n", "n", "n", "n", "y")
-        assert "R5a" in screen_text(app) and "andere overheid" in screen_text(app)
-        await pilot.press("x")  # not an option: asked again
-        await pilot.press("backspace", "y", "y")
-        assert "L6" in screen_text(app)
+        await pilot.press("n", "n", "n", "n", "j")  # a Dutch desk: j is yes
+        assert "R5a" in screen_text(app) and " a  andere overheid" in screen_text(app)
+        assert " e  expert nodig" in screen_text(app)  # keys from the Dutch words
+        await pilot.press("y")  # not an option in a Dutch desk: asked again
+        assert "R5a" in screen_text(app) and "L6" not in screen_text(app)
+        await pilot.press("backspace", "j", "j")
+        assert "R1:n R2:n R3:n R4:n R5:j R5a:j" in screen_text(app) and "L6" in screen_text(app)
         await pilot.press("enter")
         await pilot.pause()
         assert not pane.display
@@ -188,7 +190,8 @@ async def test_audit_trail_survives_a_restart_and_is_exported(make_config, clock
         await pilot.press("G")
         await pilot.pause()
         text = screen_text(again)
-        assert "triage L9" in text and "reply recorded" in text and "tester" in text
+        # shown in the desk's language; the export keeps the English words
+        assert "triage L9: Herstellen" in text and "antwoord geregistreerd" in text and "tester" in text
     record = _stored(config, "m1").export_record()
     json.dumps(record)
     assert record["scheme_path"][-1] == "L9" and record["category"] == "complaint"
@@ -248,7 +251,7 @@ async def test_a_source_that_can_send_posts_the_reply_after_a_confirmation(make_
         assert not send.posted and _stored(config, "m1").status != "responded"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        await pilot.press("y")
+        await pilot.press("j")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not app.drafts
@@ -269,7 +272,7 @@ async def test_a_dry_run_or_a_refused_send_leaves_the_mention_owed(make_config, 
         assert "proefmodus" in screen_text(app)
         await pilot.press("ctrl+s")
         await pilot.pause()
-        await pilot.press("y")
+        await pilot.press("j")
         await app.workers.wait_for_complete()
         await pilot.pause()
     m = _stored(config, "m1")
@@ -285,7 +288,7 @@ async def test_a_dry_run_or_a_refused_send_leaves_the_mention_owed(make_config, 
         await pilot.pause()
         await pilot.press("ctrl+s")
         await pilot.pause()
-        await pilot.press("y")
+        await pilot.press("j")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert any("character limit" in n.message for n in app._notifications)

@@ -254,5 +254,5 @@ async def test_the_detail_shows_rules_themes_watchlist_and_tone(make_config, clo
         await pilot.pause()
         text = app.screen.query_one(MentionDetail).describe(app.queue.get("m1")).plain
     assert "Regels" in text and "mestlek (urgent)" in text and "Thema's" in text and "mest" in text
-    assert "Watchlist" in text and "pers" in text
+    assert "Volglijst" in text and "pers" in text
     assert "nl · negatief · informal · boos: capitals" in text

@@ -30,6 +30,7 @@ from tui.screens.stream import StreamScreen
 from webcare import triage
 from webcare.config import Config
 from webcare.drafts import Draft, finished
+from webcare.history import Action, describe, entry_of, is_expert_answer_by_mail, leaf_actions
 from webcare.i18n import ALERT_WORDS, word
 from webcare.mention import Mention
 from webcare.queue import MentionQueue
@@ -329,7 +330,7 @@ class WebcareApp(App[None]):
                 # Someone else answered or closed it: a draft saved here meanwhile goes too.
                 self.drop_draft(mention_id)
             last = (state.get("history") or [{}])[-1]
-            if m is not None and last.get("what") == "expert answered (by e-mail)":
+            if m is not None and is_expert_answer_by_mail(last):
                 # The collector read the expert's reply to the hand-off: the reply can go out.
                 said = f"{last.get('who', '?')} → {m.author}: {first_line(m.expert_answer, 120)}"
                 self.notify(said, title=word("expert_answered_mail", self.config.language), markup=False, timeout=20)
@@ -430,7 +431,7 @@ class WebcareApp(App[None]):
                 m.id, changes, action, self.config.operator, at=self.clock(), expect=expect
             )
         except (StoreError, OSError) as exc:
-            self.not_saved(f"{action} ({first_line(m.author, 40)})", exc)
+            self.not_saved(f"{self.describe(entry_of(action))} ({first_line(m.author, 40)})", exc)
             return False
         except KeyError as exc:  # gone from the store (another desk's erasure)
             self.notify(f"{word('store_error', lang)}: {exc}", severity="error", markup=False)
@@ -444,6 +445,11 @@ class WebcareApp(App[None]):
             self.undo_stack.append((m.id, len(state["history"]) - 1))
         self.refresh_stream()
         return True
+
+    def describe(self, entry: dict) -> str:
+        """A history entry in the desk's language (a scheme leaf's action from this scheme)."""
+        lang = self.config.language
+        return describe(entry, lang, leaf_actions(self.config.scheme.leaves, lang), self.config.timezone)
 
     def action_undo(self) -> None:
         """Undo this operator's last action (of this session), unless someone changed it since."""
@@ -459,7 +465,7 @@ class WebcareApp(App[None]):
                 return
             changes, action, expect = triage.undo(m.history[index])
             if self.act(m, changes, action, expect=expect, undoable=False):
-                self.notify(f"{word('undone', lang)}: {m.history[index]['what']}", markup=False)
+                self.notify(f"{word('undone', lang)}: {self.describe(m.history[index])}", markup=False)
             else:
                 self.notify(word("undo_conflict", lang), severity="warning", markup=False)
             return
@@ -502,7 +508,7 @@ class WebcareApp(App[None]):
         from webcare.moderation import evidence
 
         kept = evidence(m, self.config.operator, self.clock())
-        return self.act(m, {"evidence": kept}, word("evidence_kept", "en").lower(), undoable=False)
+        return self.act(m, {"evidence": kept}, Action("evidence_kept"), undoable=False)
 
     def moderate(self, m: Mention, moderator: Any, action: str) -> None:
         """Carry out a confirmed action: evidence first, then the platform (in a worker); in a
@@ -544,9 +550,9 @@ class WebcareApp(App[None]):
         m = self.queue.get(mention_id) or m
         record = {"action": action, "source": m.source, "answer": said}
         # "hide on facebook: hidden on Facebook (comment …)": retention keeps what precedes ": ".
-        what = f"{action} on {m.source}: {said}"
-        if undoing is not None:  # "undo: hide on facebook: unhidden on Facebook (comment …)"
-            what = f"undo: {undoing[1]} on {m.source}: {said}"
+        # "undo: hide on facebook: unhidden on Facebook (comment …)" when it takes one back.
+        done = undoing[1] if undoing is not None else action
+        what = Action("moderated", action=done, source=m.source, answer=said, undo=undoing is not None)
         if self.act(m, {"moderation": record}, what, undoable=undoing is None):
             title = word("undone" if undoing is not None else "moderate_done", lang)
             self.notify(f"{title}: {said}", markup=False, timeout=15)
@@ -681,7 +687,7 @@ class WebcareApp(App[None]):
             return False
         person = holder.expert
         # No field changes: the triage before it stays undoable (undo expects what it set).
-        if not self.act(m, {}, f"{role} told: {person.name}", undoable=False):
+        if not self.act(m, {}, Action("role_told", role=role, name=person.name), undoable=False):
             return False
         key = self._handoff_key(m.id, "notice", person.email, person.name, now)
         message = notice_message(
@@ -702,7 +708,7 @@ class WebcareApp(App[None]):
         if not people:
             return 0
         names = ", ".join(a.name for a in people)
-        if not self.act(m, {}, f"passed on to the ambassadors: {names}", undoable=False):
+        if not self.act(m, {}, Action("ambassadors", names=names), undoable=False):
             return 0
         for a in people:
             key = self._handoff_key(m.id, "notice", a.email, a.name, now)
@@ -761,7 +767,7 @@ class WebcareApp(App[None]):
                 continue
             m = self.queue.get(mention_id)
             if m is not None:
-                self.act(m, {}, f"hand-off e-mailed to {message.to} ({message_id})", undoable=False)
+                self.act(m, {}, Action("handoff_mailed", to=message.to, ref=message_id), undoable=False)
             said = f"{word('handoff_sent', lang)} {message.to_name}"
             self.notify(said, markup=False)
             return

@@ -19,18 +19,18 @@ DUTCH: dict[str, str] = {
     "stream.open": "openen",
     "stream.filter": "filter",
     "stream.people": "pers & peers",
-    "stream.close": "sluit detail / wis filter",
+    "stream.close": "detail sluiten / filter wissen",
     "stream.detail": "detailpaneel aan/uit",
     "stream.signalled": "gesignaleerd",
-    "stream.ambassadors": "naar ambassadeurs",
+    "stream.ambassadors": "doorgeven aan ambassadeurs",
     "app.help": "help",
     "app.undo": "ongedaan maken",
     "stream.triage": "triage",
     "stream.reply": "antwoorden",
     "stream.monitor": "opvolgen",
-    "stream.done": "beantwoord",
-    "stream.snooze": "sluimeren",
-    "stream.copy": "kopieer link",
+    "stream.done": "afhandelen",
+    "stream.snooze": "uitstellen",
+    "stream.copy": "link kopiëren",
     "stream.direct.L1": "→ L1 crisis",
     "stream.direct.L2": "→ L2 woordvoerder",
     "stream.direct.L3": "→ L3 modereren",
@@ -44,8 +44,8 @@ DUTCH: dict[str, str] = {
     "app.crisis": "crisis",
     "app.dashboard": "dashboard",
     "app.handover": "overdracht",
-    "app.goto": "ga naar id",
-    "app.stream": "stroom",
+    "app.goto": "naar id gaan",
+    "app.stream": "vermeldingen",
     "cal.prev": "vorige periode",
     "cal.next": "volgende periode",
     "cal.today": "vandaag",
@@ -56,8 +56,8 @@ DUTCH: dict[str, str] = {
     "cal.delete": "wissen",
     "cal.undo": "ongedaan maken",
     "cal.backlog": "ideeën",
-    "cal.hold": "vandaag+morgen tegenhouden",
-    "cal.stream": "stroom",
+    "cal.hold": "vandaag+morgen opschorten",
+    "cal.stream": "vermeldingen",
     "cal.item": "volgend item",
     "cal.item_back": "vorig item",
     "cal.left": "vorige dag",
@@ -70,47 +70,47 @@ DUTCH: dict[str, str] = {
     "experts.units": "diensten (feedback)",
     "experts.back": "terug",
     "stream.experts": "experts",
-    "stream.answered": "expert antwoordde",
+    "stream.answered": "antwoord expert invoeren",
     "prompt.cancel": "annuleren",
     "confirm.yes": "ja",
     "confirm.no": "nee",
-    "composer.copy": "kopieer antwoord",
+    "composer.copy": "antwoord kopiëren",
     "composer.close": "sluiten (concept blijft)",
     "composer.discard": "concept verwerpen",
     "app.quit": "stoppen",
     "help.close": "sluiten",
     # trends and crisis screens
-    "trends.stream": "stroom",
+    "trends.stream": "vermeldingen",
     "trends.down": "omlaag",
     "trends.up": "omhoog",
     "crisis.next": "volgende",
     "crisis.previous": "vorige",
     "crisis.detail": "detail",
     "crisis.reply": "antwoorden",
-    "crisis.holding": "houdingsverklaring",
+    "crisis.holding": "wachtbericht",
     "crisis.log": "beslissing loggen",
     "crisis.end": "crisis beëindigen",
     "crisis.start": "crisis starten",
-    "crisis.stream": "stroom",
+    "crisis.stream": "vermeldingen",
     # dashboard and handover screens
     "dash.today": "vandaag",
     "dash.week": "week",
     "dash.fortnight": "14 d",
     "dash.next": "volgende periode",
     "dash.previous": "vorige periode",
-    "dash.refresh": "vernieuw",
-    "dash.copy": "kopieer",
-    "dash.stream": "stroom",
+    "dash.refresh": "vernieuwen",
+    "dash.copy": "kopiëren",
+    "dash.stream": "vermeldingen",
     "dash.down": "omlaag",
     "dash.up": "omhoog",
     "dash.page_down": "pagina omlaag",
     "dash.page_up": "pagina omhoog",
     "handover.note": "notitie",
-    "handover.copy": "kopieer",
+    "handover.copy": "kopiëren",
     "handover.save": "bewaren",
     "handover.since": "sinds…",
     "handover.refresh": "vernieuwen",
-    "handover.stream": "stroom",
+    "handover.stream": "vermeldingen",
     "handover.down": "omlaag",
     "handover.up": "omhoog",
     "handover.page_down": "pagina omlaag",
@@ -118,12 +118,25 @@ DUTCH: dict[str, str] = {
 }
 
 
+# Bindings whose `y` means yes: in a Dutch desk yes is `j` (and no stays `n`), as in triage.
+# A [keys] remapping by id still wins (Textual applies the keymap after this).
+YES_BINDINGS = frozenset({"confirm.yes"})
+
+
 def localize(node: DOMNode, language: str) -> None:
-    """Give `node`'s bindings their descriptions in `language` (call in __init__)."""
+    """Give `node`'s bindings their descriptions in `language`, and in Dutch `j` for yes
+    (call in __init__)."""
     if language != "nl":
         return
     bindings = node._bindings.key_to_bindings
+    localized: dict[str, list] = {}
     for key, items in bindings.items():
-        bindings[key] = [
-            dataclasses.replace(b, description=DUTCH[b.id]) if b.id in DUTCH else b for b in items
-        ]
+        for b in items:
+            if b.id in DUTCH:
+                b = dataclasses.replace(b, description=DUTCH[b.id])
+            if b.id in YES_BINDINGS and key == "y":
+                key = "j"
+                b = dataclasses.replace(b, key="j")
+            localized.setdefault(key, []).append(b)
+    bindings.clear()
+    bindings.update(localized)

@@ -660,7 +660,8 @@ def cmd_forget(config: Config, author: str, yes: bool) -> int:
         if not sys.stdin.isatty():
             print("webcare forget: add --yes to confirm (no terminal to ask)", file=sys.stderr)
             return EXIT_CONFIG
-        answer = input(f"Erase every trace of {author!r} in {config.data_dir} and its backups? [y/N] ")
+        keys = "[j/N]" if config.language == "nl" else "[y/N]"  # either yes is taken
+        answer = input(f"Erase every trace of {author!r} in {config.data_dir} and its backups? {keys} ")
         if answer.strip().lower() not in ("y", "yes", "j", "ja"):
             print("nothing erased")
             return 0

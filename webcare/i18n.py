@@ -10,11 +10,11 @@ import humanize
 
 WORDS: dict[str, dict[str, str]] = {
     "new": {"nl": "nieuw", "en": "new"},
-    "due_soon": {"nl": "bijna", "en": "due soon"},
+    "due_soon": {"nl": "bijna te laat", "en": "due soon"},
     "overdue": {"nl": "te laat", "en": "overdue"},
     "sources": {"nl": "bronnen", "en": "sources"},
     "ok": {"nl": "ok", "en": "ok"},
-    "failing": {"nl": "faalt", "en": "failing"},
+    "failing": {"nl": "in storing", "en": "failing"},
     "rate-limited": {"nl": "beperkt", "en": "rate-limited"},
     "token_expires_on": {"nl": "{what}-token verloopt op {date}", "en": "{what} token expires on {date}"},
     "token_expired_on": {"nl": "{what}-token verlopen op {date}", "en": "{what} token expired on {date}"},
@@ -44,7 +44,7 @@ WORDS: dict[str, dict[str, str]] = {
     "keywords": {"nl": "Trefwoorden", "en": "Keywords"},
     "rules": {"nl": "Regels", "en": "Rules"},
     "themes": {"nl": "Thema's", "en": "Themes"},
-    "watchlist": {"nl": "Watchlist", "en": "Watchlist"},
+    "watchlist": {"nl": "Volglijst", "en": "Watchlist"},
     "tone": {"nl": "Taal en toon", "en": "Language, tone"},
     "sentiment_negative": {"nl": "negatief", "en": "negative"},
     "sentiment_neutral": {"nl": "neutraal", "en": "neutral"},
@@ -64,8 +64,8 @@ WORDS: dict[str, dict[str, str]] = {
     "category": {"nl": "Categorie", "en": "Category"},
     "scheme_path": {"nl": "Schema", "en": "Scheme path"},
     "routed_to": {"nl": "Doorgestuurd naar", "en": "Routed to"},
-    "flags": {"nl": "Vlaggen", "en": "Flags"},
-    "snoozed_until": {"nl": "Sluimert tot", "en": "Snoozed until"},
+    "flags": {"nl": "Markeringen", "en": "Flags"},
+    "snoozed_until": {"nl": "Uitgesteld tot", "en": "Snoozed until"},
     "responded_at": {"nl": "Beantwoord", "en": "Responded"},
     "reply": {"nl": "Antwoord", "en": "Reply"},
     "triage": {"nl": "Triage", "en": "Triage"},
@@ -85,7 +85,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "store_error": {"nl": "Niet bewaard", "en": "Not saved"},
     "snooze_prompt": {
-        "nl": "Sluimeren tot (30m, 2h, 1d of HH:MM), enter bevestigt",
+        "nl": "Uitstellen tot (30m, 2h, 1d of HH:MM), enter bevestigt",
         "en": "Snooze until (30m, 2h, 1d or HH:MM), enter confirms",
     },
     "bad_time": {"nl": "Geen geldige tijd", "en": "Not a valid time"},
@@ -114,7 +114,7 @@ WORDS: dict[str, dict[str, str]] = {
     "replying": {"nl": "antwoordt", "en": "replying"},
     "on_desk": {"nl": "ook op de desk", "en": "also on the desk"},
     "collector_running": {"nl": "collector actief", "en": "collector running"},
-    "collecting_here": {"nl": "verzamelt zelf", "en": "collecting here"},
+    "collecting_here": {"nl": "lokaal", "en": "collecting here"},
     "possible_crisis": {"nl": "Mogelijke crisis", "en": "Possible crisis"},
     "crisis_mode": {"nl": "CRISISMODUS", "en": "CRISIS MODE"},
     "since": {"nl": "sinds", "en": "since"},
@@ -177,7 +177,7 @@ WORDS: dict[str, dict[str, str]] = {
     "passed_to_ambassadors": {"nl": "Doorgegeven aan ambassadeurs:", "en": "Passed on to ambassadors:"},
     "handoff_sent": {"nl": "Doorgestuurd per e-mail aan", "en": "Handed off by e-mail to"},
     "handoff_copied": {
-        "nl": "Geen [smtp]: de overdrachttekst staat op het klembord voor",
+        "nl": "Geen [smtp]: de overdrachtstekst staat op het klembord voor",
         "en": "No [smtp]: the hand-off text is on the clipboard for",
     },
     "handoff_failed": {
@@ -193,7 +193,7 @@ WORDS: dict[str, dict[str, str]] = {
     "move_pick_day": {"nl": "kies de dag en druk enter", "en": "pick the day and press enter"},
     "empty_days": {"nl": "lege dagen", "en": "empty days"},
     "unused": {"nl": "niet gebruikt", "en": "not used"},
-    "held": {"nl": "Tegengehouden", "en": "Held"},
+    "held": {"nl": "Opgeschort", "en": "Held"},
     "released": {"nl": "Vrijgegeven", "en": "Released"},
     "backlog": {"nl": "Ideeën (nummer, enter)", "en": "Ideas (number, enter)"},
     "backlog_empty": {"nl": "Geen ideeën zonder datum", "en": "No ideas without a date"},
@@ -207,9 +207,10 @@ WORDS: dict[str, dict[str, str]] = {
     "next_at": {"nl": "volgende", "en": "next"},
     "link_copied": {"nl": "Link gekopieerd", "en": "Link copied"},
     "no_link": {"nl": "Geen link bij deze vermelding", "en": "This mention has no link"},
+    "confirm_keys": {"nl": "j of enter: ja · n of esc: nee", "en": "y or enter: yes · n or esc: no"},
     "quit_unsent": {
-        "nl": "Er zijn onverzonden antwoorden. Toch stoppen? (y/n)",
-        "en": "There are unsent replies. Quit anyway? (y/n)",
+        "nl": "Er zijn onverzonden antwoorden. Toch stoppen?",
+        "en": "There are unsent replies. Quit anyway?",
     },
     # drafts kept in the store (store/drafts.py)
     "draft_by": {"nl": "concept van {who}, {at}", "en": "draft by {who}, {at}"},
@@ -248,12 +249,12 @@ WORDS: dict[str, dict[str, str]] = {
     "crisis_started": {"nl": "Crisismodus gestart", "en": "Crisis mode started"},
     "crisis_ended": {"nl": "Crisismodus beëindigd", "en": "Crisis mode ended"},
     "crisis_end_confirm": {
-        "nl": "Crisismodus beëindigen voor iedereen? (y/n)",
-        "en": "End crisis mode for everyone? (y/n)",
+        "nl": "Crisismodus beëindigen voor iedereen?",
+        "en": "End crisis mode for everyone?",
     },
     "crisis_release_confirm": {
-        "nl": "Tegengehouden geplande posts weer vrijgeven? (y/n)",
-        "en": "Release the held planned posts? (y/n)",
+        "nl": "Opgeschorte geplande posts weer vrijgeven?",
+        "en": "Release the held planned posts?",
     },
     "crisis_decision_prompt": {
         "nl": "Beslissing voor het logboek (enter bewaart, esc annuleert)",
@@ -261,7 +262,7 @@ WORDS: dict[str, dict[str, str]] = {
     },
     "crisis_by": {"nl": "door", "en": "by"},
     "crisis_norm": {"nl": "crisisnorm", "en": "crisis norm"},
-    "crisis_held": {"nl": "posts tegengehouden", "en": "posts held"},
+    "crisis_held": {"nl": "posts opgeschort", "en": "posts held"},
     "crisis_volume": {"nl": "volume/5 min", "en": "volume/5 min"},
     "crisis_negative": {"nl": "negatief", "en": "negative"},
     "crisis_last_5min": {"nl": "laatste 5 min", "en": "last 5 min"},
@@ -272,7 +273,7 @@ WORDS: dict[str, dict[str, str]] = {
     "crisis_log": {"nl": "Logboek", "en": "Decision log"},
     "crisis_log_start": {"nl": "crisis gestart", "en": "crisis started"},
     "statement_copied": {
-        "nl": "Houdingsverklaring gekopieerd",
+        "nl": "Wachtbericht gekopieerd",
         "en": "Holding statement copied",
     },
     # dashboard and handover screens
@@ -281,7 +282,7 @@ WORDS: dict[str, dict[str, str]] = {
     "dash_week": {"nl": "deze week", "en": "this week"},
     "dash_fortnight": {"nl": "14 dagen", "en": "14 days"},
     "dash_computing": {"nl": "berekenen…", "en": "computing…"},
-    "dash_computed": {"nl": "stand", "en": "as of"},
+    "dash_computed": {"nl": "bijgewerkt om", "en": "as of"},
     "dash_overdue_short": {"nl": "over de deadline", "en": "past the deadline"},
     "dash_experts": {"nl": "experts", "en": "experts"},
     "dash_failed": {"nl": "Berekenen mislukt", "en": "Computing failed"},
@@ -291,7 +292,7 @@ WORDS: dict[str, dict[str, str]] = {
     "dash_per_day": {"nl": "per dag", "en": "per day"},
     "dash_per_hour": {"nl": "per uur", "en": "per hour"},
     "dash_max": {"nl": "max", "en": "max"},
-    "dash_response": {"nl": "Reactietijd tegenover de norm", "en": "Response time against the norm"},
+    "dash_response": {"nl": "Reactietijd ten opzichte van de norm", "en": "Response time against the norm"},
     "dash_tone": {"nl": "Toon", "en": "Tone"},
     "dash_negative_share": {"nl": "aandeel negatief", "en": "negative share"},
     "dash_themes": {"nl": "Thema's", "en": "Themes"},
@@ -302,10 +303,10 @@ WORDS: dict[str, dict[str, str]] = {
     "dash_copied": {"nl": "Rapport gekopieerd (Markdown)", "en": "Report copied (Markdown)"},
     "dash_not_ready": {"nl": "Nog aan het berekenen", "en": "Still computing"},
     "dash_more": {"nl": "… en nog {n}", "en": "… and {n} more"},
-    "dash_col_routed": {"nl": "doorg.", "en": "routed"},
-    "dash_col_answered": {"nl": "terug", "en": "back"},
-    "dash_col_waiting": {"nl": "wacht", "en": "waits"},
-    "dash_col_late": {"nl": "laat", "en": "late"},
+    "dash_col_routed": {"nl": "doorgestuurd", "en": "routed"},
+    "dash_col_answered": {"nl": "beantwoord", "en": "answered"},
+    "dash_col_waiting": {"nl": "open", "en": "waiting"},
+    "dash_col_late": {"nl": "te laat", "en": "late"},
     "ho_summary": {"nl": "Samenvatting", "en": "Summary"},
     "ho_copied": {"nl": "Overdracht gekopieerd (Markdown)", "en": "Handover copied (Markdown)"},
     "ho_saved": {"nl": "Overdracht bewaard in", "en": "Handover saved to"},
@@ -361,7 +362,25 @@ STATUS_WORDS: dict[str, dict[str, str]] = {
     "closed": {"nl": "gesloten", "en": "closed"},
     "no reaction": {"nl": "geen reactie", "en": "no reaction"},
     "moderated": {"nl": "gemodereerd", "en": "moderated"},
-    "snoozed": {"nl": "gesluimerd", "en": "snoozed"},
+    "snoozed": {"nl": "uitgesteld", "en": "snoozed"},
+}
+
+# The default scheme's categories and flags (stored in English, shown in the desk's language;
+# a category or flag of an organisation's own scheme is shown as it is written).
+CATEGORY_WORDS: dict[str, dict[str, str]] = {
+    "crisis": {"nl": "crisis", "en": "crisis"},
+    "press": {"nl": "pers", "en": "press"},
+    "troll": {"nl": "trol", "en": "troll"},
+    "compliment": {"nl": "compliment", "en": "compliment"},
+    "question": {"nl": "vraag", "en": "question"},
+    "other-authority": {"nl": "andere overheid", "en": "other authority"},
+    "complaint": {"nl": "klacht", "en": "complaint"},
+    "misinformation": {"nl": "foute informatie", "en": "misinformation"},
+    "off-topic": {"nl": "niet ter zake", "en": "off-topic"},
+    # flags
+    "no-reply": {"nl": "geen eigen reactie", "en": "no reply"},
+    "evidence": {"nl": "bewijs bewaren", "en": "keep evidence"},
+    "flagged": {"nl": "gesignaleerd", "en": "flagged"},
 }
 
 

@@ -191,6 +191,8 @@ def _followed_entry(now: datetime) -> dict[str, Any]:
         "at": now.astimezone(UTC).isoformat(timespec="seconds"),
         "who": "webcare",
         "what": FOLLOWED_NOTE,
+        "kind": "followed",  # webcare.history: shown in the desk's language
+        "args": {},
         "changes": {"status": "monitoring"},
         "before": {"status": "new"},
     }

@@ -40,7 +40,7 @@ STATUS_WORDS: dict[str, dict[str, str]] = {
     DRAFT: {"nl": "concept", "en": "draft"},
     PLANNED: {"nl": "gepland", "en": "planned"},
     PUBLISHED: {"nl": "gepubliceerd", "en": "published"},
-    HELD: {"nl": "tegengehouden", "en": "held"},
+    HELD: {"nl": "opgeschort", "en": "held"},
 }
 
 # What people write in a spreadsheet's status column (Dutch or English).
@@ -48,6 +48,7 @@ STATUS_ALIASES: dict[str, str] = {
     **{s: s for s in STATUSES},
     **{w["nl"]: s for s, w in STATUS_WORDS.items()},
     "ontwerp": DRAFT,
+    "tegengehouden": HELD,  # the desk's word for it before "opgeschort"
     "klad": DRAFT,
     "gepost": PUBLISHED,
     "posted": PUBLISHED,

@@ -4,16 +4,27 @@ The default is the scheme the README documents (node ids are stable). An organis
 replace it with a [scheme] table in config.toml of the same shape as DEFAULT below; `load`
 checks it: every option leads to a known node, keys are unique per question, every path ends
 in a leaf, and there are no cycles. A `Walk` answers one question per key.
+
+An option's `key` is its answer id: what `scheme_path` stores ("R5a:e"), whatever the desk's
+language. The key typed for it depends on the language (`typed_keys`): yes and no are `j`/`n`
+in a Dutch desk and `y`/`n` in an English one; any other answer takes the first free letter of
+its label in the desk's language ("andere overheid" → `a`), never the yes/no letters.
 """
 
 from __future__ import annotations
 
+import string
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from webcare.mention import STATUSES
 
 ROUTES = ("crisis", "spokesperson", "expert", "unit", "lead")  # lead: the communication lead ([[roles]])
+YES_IDS = ("y", "j")  # an option with one of these keys means yes (stored as it is written)
+NO_IDS = ("n",)
+YES_KEY = {"nl": "j", "en": "y"}
+NO_KEY = {"nl": "n", "en": "n"}
 
 
 class SchemeError(ValueError):
@@ -34,7 +45,64 @@ class Question:
     options: tuple[Option, ...]
 
     def option(self, key: str) -> Option | None:
+        """The option whose answer id (the stored key) is `key`."""
         return next((o for o in self.options if o.key == key), None)
+
+
+def _letters(text: str) -> list[str]:
+    """The letters a label offers as its key, best first: each word's first letter, then the
+    rest in order (accents dropped: "één" → e)."""
+    plain = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    words = ["".join(c for c in w if c.isascii() and c.isalnum()) for w in plain.split()]
+    words = [w for w in words if w]
+    return [w[0] for w in words] + [c for w in words for c in w[1:]]
+
+
+def typed_keys(question: Question, language: str) -> dict[str, str]:
+    """The key to type for each option in `language`, by answer id. Yes is `j` (nl) or `y`
+    (en), no is `n`; every other answer takes the first letter of its label in `language` that
+    is free — yes/no letters stay reserved, so `j` and `n` mean yes and no in every question —
+    trying each word's first letter before the others; in English the scheme's own key comes
+    first (the keys English desks always had). Distinct within the question, always."""
+    lang = language if language in YES_KEY else "en"
+    yes, no = YES_KEY[lang], NO_KEY[lang]
+    reserved = {yes, no}
+    out: dict[str, str] = {}
+    for o in question.options:
+        if o.key in YES_IDS:
+            out[o.key] = yes
+        elif o.key in NO_IDS:
+            out[o.key] = no
+    taken = set(out.values()) | reserved
+    for o in question.options:
+        if o.key in out:
+            continue
+        label = o.label.get(lang, o.label.get("en", o.key))
+        candidates = _letters(label)
+        candidates = [o.key.lower(), *candidates] if lang == "en" else [*candidates, o.key.lower()]
+        key = next(c for c in [*candidates, *string.ascii_lowercase, *string.digits] if c not in taken)
+        out[o.key] = key
+        taken.add(key)
+    return out
+
+
+def answer_id(question: Question, typed: str, language: str) -> str | None:
+    """The answer id the typed key stands for in `language` (None: no answer of this question)."""
+    return next((aid for aid, k in typed_keys(question, language).items() if k == typed), None)
+
+
+def shown_path(scheme: Scheme, path: list[str], language: str) -> str:
+    """A stored scheme path as the desk shows it, with the keys typed in `language`:
+    ['R1:n', 'R5a:y', 'L6'] → 'R1:n R5a:j L6' in Dutch. Steps it does not know stay as stored."""
+    out = []
+    for step in path:
+        qid, sep, aid = step.partition(":")
+        question = scheme.questions.get(qid) if sep else None
+        if question is not None and question.option(aid) is not None:
+            step = f"{qid}:{typed_keys(question, language)[aid]}"
+        out.append(step)
+    return " ".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +155,8 @@ def parse(data: dict[str, Any]) -> Scheme:
                 raise SchemeError(f"{where}: options #{j + 1}: key: must be one letter or digit (got {key!r})")
             if any(x.key == key for x in options):
                 raise SchemeError(f"{where}: options #{j + 1}: key {key!r} is used twice in this question")
+            if key in YES_IDS and any(x.key in YES_IDS for x in options):
+                raise SchemeError(f"{where}: options #{j + 1}: key {key!r}: another answer already means yes (y or j)")
             if not isinstance(goto, str) or not goto:
                 raise SchemeError(f"{where}: options #{j + 1}: goto: missing")
             options.append(Option(key, goto, _texts(o.get("label", key), f"{where}: options #{j + 1}: label")))
@@ -149,7 +219,8 @@ class Walk:
     """One walk through the scheme: the answers so far and where it stands."""
 
     scheme: Scheme
-    answers: list[tuple[str, str]] = field(default_factory=list)  # (question id, key)
+    language: str = "en"  # which keys answer (typed_keys)
+    answers: list[tuple[str, str]] = field(default_factory=list)  # (question id, answer id)
 
     @property
     def current(self) -> Question | Leaf:
@@ -165,12 +236,16 @@ class Walk:
         node = self.current
         return node if isinstance(node, Leaf) else None
 
-    def answer(self, key: str) -> bool:
-        """Answer the current question; False (nothing changes) for a key it does not take."""
+    def answer(self, typed: str) -> bool:
+        """Answer the current question with a key typed in the walk's language; False (nothing
+        changes) for a key it does not take."""
         node = self.current
-        if isinstance(node, Leaf) or node.option(key) is None:
+        if isinstance(node, Leaf):
             return False
-        self.answers.append((node.id, key))
+        aid = answer_id(node, typed, self.language)
+        if aid is None:
+            return False
+        self.answers.append((node.id, aid))
         return True
 
     def back(self) -> bool:
@@ -180,7 +255,8 @@ class Walk:
         return True
 
     def path(self) -> list[str]:
-        """['R1:n', 'R2:n', …, 'L6'] — what the export's scheme_path holds."""
+        """['R1:n', 'R2:n', …, 'L6'] — what the export's scheme_path holds (answer ids, the
+        same in every language)."""
         out = [f"{q}:{k}" for q, k in self.answers]
         if self.leaf is not None:
             out.append(self.leaf.id)
@@ -236,7 +312,7 @@ DEFAULT: dict[str, Any] = {
         },
     ],
     "leaves": [
-        _leaf("L1", "Escaleren: crisis. Verwittig de crisiscontact, ook buiten de kantooruren.",
+        _leaf("L1", "Escaleren: crisis. Verwittig de crisiscontactpersoon, ook buiten de kantooruren.",
               "Escalate: crisis. Notify the crisis contact, also outside office hours.",
               "escalated", category="crisis", reply=True, route="crisis", flags=["crisis"]),
         _leaf("L2", "Doorgeven aan de woordvoerder / het kabinet; geen eigen reactie.",

@@ -1,7 +1,8 @@
 """Triage decisions as state changes: what each action of the person on duty records.
 
 Every function returns (changes, action): the fields to change in the mention's state and the
-words for its history. The store appends the history entry (who, when, what, and the values
+action for its history (a webcare.history.Action: its English words, kind and fields, shown in
+the desk's language). The store appends the history entry (who, when, what, and the values
 the change replaced, which undo restores).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from webcare.history import Action
 from webcare.mention import Mention, to_iso
 from webcare.norms import clock_start
 from webcare.scheme import Leaf, Scheme
@@ -59,7 +61,7 @@ def apply_leaf(leaf: Leaf, path: list[str]) -> Change:
     }
     if leaf.route:
         changes["routed_to"] = leaf.route  # a role until someone is picked in the experts pane
-    return changes, f"triage {leaf.id}: {leaf.action['en']}"
+    return changes, Action("triage", leaf=leaf.id, action=leaf.action["en"])
 
 
 def route(m: Mention, expert_name: str, due: datetime, now: datetime, note: str = "") -> Change:
@@ -76,18 +78,20 @@ def route(m: Mention, expert_name: str, due: datetime, now: datetime, note: str 
     }
     if not m.category:
         changes["category"] = "question"
-    return changes, f"routed to {expert_name}" + (f": {note}" if note else "")
+    return changes, Action("routed", to=expert_name, note=note)
 
 
-def expert_answered(answer: str, now: datetime) -> Change:
-    """The expert's answer came back: the reply to the sender is next (status responding)."""
-    return {"status": "responding", "expert_answer": answer, "answered_at": to_iso(now)}, "expert answered"
+def expert_answered(answer: str, now: datetime, by_email: bool = False) -> Change:
+    """The expert's answer came back (entered on the desk, or `by_email`: taken from the
+    mailbox by the collector): the reply to the sender is next (status responding)."""
+    changes = {"status": "responding", "expert_answer": answer, "answered_at": to_iso(now)}
+    return changes, Action("expert_answered", by_email=by_email)
 
 
 def feedback(m: Mention, unit: str, now: datetime, note: str = "") -> Change:
     """Pass a complaint or suggestion on to a unit, without waiting for an answer."""
     entry = {"unit": unit, "at": to_iso(now), "note": note}
-    return {"feedback": [*m.feedback, entry]}, f"feedback to {unit}" + (f": {note}" if note else "")
+    return {"feedback": [*m.feedback, entry]}, Action("feedback", unit=unit, note=note)
 
 
 def reply_leaf(m: Mention) -> str | None:
@@ -102,7 +106,7 @@ def reply_leaf(m: Mention) -> str | None:
 
 
 def monitor() -> Change:
-    return {"status": "monitoring"}, "monitor only"
+    return {"status": "monitoring"}, Action("monitor")
 
 
 def responded(m: Mention, now: datetime, reply: str | None = None) -> Change:
@@ -116,18 +120,19 @@ def responded(m: Mention, now: datetime, reply: str | None = None) -> Change:
     if reply is not None:
         changes["reply"] = reply
     within = m.deadline is None or now <= m.deadline
-    return changes, "reply recorded" + ("" if within else " (after the norm)")
+    return changes, Action("responded", late=not within)
 
 
 def snooze(until: datetime, m: Mention) -> Change:
-    return {"status": "snoozed", "snoozed_until": to_iso(until), "snoozed_from": m.status}, f"snoozed until {to_iso(until)}"
+    changes = {"status": "snoozed", "snoozed_until": to_iso(until), "snoozed_from": m.status}
+    return changes, Action("snoozed", until=to_iso(until))
 
 
 def wake(m: Mention) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """The snooze is over: back to the status it had. Returns (changes, action, expect)."""
     return (
         {"status": m.snoozed_from or "new", "snoozed_until": None},
-        "snooze ended",
+        Action("snooze_ended"),
         {"status": "snoozed", "snoozed_until": to_iso(m.snoozed_until)},
     )
 
@@ -135,7 +140,8 @@ def wake(m: Mention) -> tuple[dict[str, Any], str, dict[str, Any]]:
 def undo(entry: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """Undo a history entry: restore what it replaced, if nobody changed it since.
     Returns (changes, action, expect)."""
-    return dict(entry.get("before") or {}), f"undo: {entry.get('what', '')}", dict(entry.get("changes") or {})
+    undone = {"kind": entry.get("kind", ""), "args": entry.get("args") or {}, "what": entry.get("what", "")}
+    return dict(entry.get("before") or {}), Action("undo", undone=undone), dict(entry.get("changes") or {})
 
 
 def parse_until(text: str, now: datetime, tz) -> datetime | None:

@@ -32,6 +32,7 @@ from tui.keys import localize
 from webcare import triage
 from webcare.drafts import label as draft_label
 from webcare.epo import check_reply
+from webcare.history import Action
 from webcare.i18n import word
 from webcare.mention import Mention
 from webcare.register import LANGUAGES, detect_language, detect_register
@@ -279,14 +280,12 @@ class ComposerScreen(Screen[None]):
             )
             return
         if sender.dry_run:
-            self.app.act(
-                self.mention, {}, f"dry run via {self.mention.source}: {where}", undoable=False
-            )
+            self.app.act(self.mention, {}, Action("dry_run", via=self.mention.source, ref=where), undoable=False)
             self.notify(f"{word('dry_run', lang)}: {where}", markup=False, timeout=10)
             return
         changes, action = triage.responded(self.mention, self.app.clock(), reply=text)
         changes["reply_ref"] = where
-        self._recorded(changes, f"reply sent via {self.mention.source}: {where}")
+        self._recorded(changes, Action("reply_sent", via=self.mention.source, ref=where))
 
     def _recorded(self, changes: dict, action: str) -> None:
         self._stop_keeping()  # a save still pending must not bring the draft back

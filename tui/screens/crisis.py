@@ -253,7 +253,7 @@ class CrisisScreen(Screen[None]):
         localize(crisis_list, cfg.language)
         yield crisis_list
         yield MentionDetail(
-            cfg.language, cfg.timezone, app.clock, app.thread_of, id="crisis-detail"
+            cfg.language, cfg.timezone, app.clock, app.thread_of, scheme=cfg.scheme, id="crisis-detail"
         )
         yield Static("", id="crisis-log")
         yield Footer(compact=True)

@@ -511,17 +511,21 @@ class DashboardScreen(Screen[None]):
         if not g.routed:
             return out
         d = lambda s: R.duration(s, lang)  # noqa: E731
-        name_w = max(10, min(30, width - 4 * 7 - 2 * 12))
+        # Whole words in the column heads ("doorgestuurd", not "doorg."): each column as wide
+        # as its head needs, at least 7.
+        heads = [word(k, lang) for k in ("dash_col_routed", "dash_col_answered", "dash_col_waiting", "dash_col_late")]
+        cols = [max(7, len(h) + 1) for h in heads]
+        name_w = max(10, min(30, width - sum(cols) - 2 * 12))
         out.append("\n")
         out.append(fit(R.word("expert", lang), name_w), style="dim")
-        for key in ("dash_col_routed", "dash_col_answered", "dash_col_waiting", "dash_col_late"):
-            out.append(f"{word(key, lang):>7}", style="dim")
+        for head, col in zip(heads, cols, strict=True):
+            out.append(head.rjust(col), style="dim")
         out.append(f"{R.word('median', lang):>12}{R.word('p90', lang):>12}", style="dim")
         for e in rep.experts[:top]:
             out.append("\n")
             out.append(fit(e.name or "?", name_w))
-            out.append(f"{e.routed:>7}{e.answered:>7}{e.waiting:>7}")
-            out.append(f"{e.late:>7}", style="red" if e.late else "")
+            out.append(f"{e.routed:>{cols[0]}}{e.answered:>{cols[1]}}{e.waiting:>{cols[2]}}")
+            out.append(f"{e.late:>{cols[3]}}", style="red" if e.late else "")
             out.append(f"{d(e.median_s):>12}{d(e.p90_s):>12}")
         return out
 

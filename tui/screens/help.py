@@ -14,7 +14,7 @@ from textual.widgets import Static
 from webcare.i18n import word
 
 EXTRA = {
-    "nl": [("ctrl+p", "opdrachtenpalet"), ("ctrl+c", "kopieer selectie")],
+    "nl": [("ctrl+p", "opdrachtenpalet"), ("ctrl+c", "selectie kopiëren")],
     "en": [("ctrl+p", "command palette"), ("ctrl+c", "copy selection")],
 }
 

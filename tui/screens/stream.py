@@ -80,7 +80,7 @@ class StreamScreen(Screen):
                     app.directory, cfg.language, cfg.timezone, app.clock, id="experts"
                 )
                 yield MentionDetail(
-                    cfg.language, cfg.timezone, app.clock, app.thread_of, id="detail"
+                    cfg.language, cfg.timezone, app.clock, app.thread_of, scheme=cfg.scheme, id="detail"
                 )
         yield Footer(compact=True)
 

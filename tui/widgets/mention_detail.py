@@ -23,8 +23,10 @@ from textual.strip import Strip
 
 from webcare.channels import SHORT
 from webcare.drafts import label as draft_label
-from webcare.i18n import ago, countdown, span, status_word, when, word
+from webcare.history import describe, leaf_actions
+from webcare.i18n import CATEGORY_WORDS, ago, countdown, span, status_word, when, word
 from webcare.mention import Mention
+from webcare.scheme import Scheme, shown_path
 from webcare.untrusted import clean_line, first_line
 
 
@@ -41,9 +43,11 @@ class MentionDetail(ScrollView, can_focus=False):
         timezone: ZoneInfo,
         clock: Callable[[], datetime],
         thread: Callable[[Mention], tuple[Mention | None, list[Mention]]] = lambda m: (None, []),
+        scheme: Scheme | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.scheme = scheme  # for the scheme path's keys and history lines in the desk's language
         self.thread = (
             thread  # the post a mention answers and the replies to it, as the desk has them
         )
@@ -214,13 +218,14 @@ class MentionDetail(ScrollView, can_focus=False):
             rows.append((word("deadline", lang), word("no_norm", lang)))
         rows.append((word("status", lang), status_word(m.status, lang)))
         if m.category:
-            rows.append((word("category", lang), m.category))
+            rows.append((word("category", lang), word(m.category, lang, CATEGORY_WORDS)))
         if m.scheme_path:
-            rows.append((word("scheme_path", lang), " ".join(m.scheme_path)))
+            path = shown_path(self.scheme, m.scheme_path, lang) if self.scheme else " ".join(m.scheme_path)
+            rows.append((word("scheme_path", lang), path))
         if m.routed_to:
             rows.append((word("routed_to", lang), m.routed_to))
         if m.flags:
-            rows.append((word("flags", lang), ", ".join(m.flags)))
+            rows.append((word("flags", lang), ", ".join(word(f, lang, CATEGORY_WORDS) for f in m.flags)))
         if m.snoozed_until and m.status == "snoozed":
             rows.append((word("snoozed_until", lang), when(m.snoozed_until, self.timezone, lang)))
         if m.responded_at:
@@ -268,7 +273,9 @@ class MentionDetail(ScrollView, can_focus=False):
             out.append(m.reply + "\n")
         if m.history:
             out.append(f"\n{word('history', lang)}\n", style="bold")
+            leaf_action = leaf_actions(self.scheme.leaves if self.scheme else {}, lang)
             for entry in m.history[-50:]:
                 at = datetime.fromisoformat(entry["at"]).astimezone(self.timezone)
-                out.append(f"{at:%d-%m %H:%M} {entry.get('who', '?')}: {entry.get('what', '')}\n")
+                what = describe(entry, lang, leaf_action, self.timezone)
+                out.append(f"{at:%d-%m %H:%M} {entry.get('who', '?')}: {what}\n")
         return out

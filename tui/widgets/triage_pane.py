@@ -1,8 +1,9 @@
 """The triage pane: the reaction scheme walked one key per answer.
 
 It shows the current question with its options and keys, the path so far, and at a leaf the
-recommended action. Keys come from the scheme (data), so they are handled here rather than as
-static bindings: an option key answers, backspace steps back, escape cancels, enter applies.
+recommended action. Keys come from the scheme (data) and the desk's language (j/n in Dutch, y/n
+in English: webcare.scheme.typed_keys), so they are handled here rather than as static
+bindings: an option key answers, backspace steps back, escape cancels, enter applies.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from textual.widget import Widget
 
 from webcare.i18n import word
 from webcare.mention import Mention
-from webcare.scheme import Leaf, Scheme, Walk
+from webcare.scheme import Leaf, Scheme, Walk, shown_path, typed_keys
 from webcare.untrusted import first_line
 
 
@@ -39,11 +40,11 @@ class TriagePane(Widget, can_focus=True):
         self.scheme = scheme
         self.language = language
         self.mention: Mention | None = None
-        self.walk = Walk(scheme)
+        self.walk = Walk(scheme, language)
 
     def start(self, mention: Mention) -> None:
         self.mention = mention
-        self.walk = Walk(self.scheme)
+        self.walk = Walk(self.scheme, self.language)
         self.display = True
         self.focus()
         self.refresh(layout=True)
@@ -84,7 +85,7 @@ class TriagePane(Widget, can_focus=True):
         out.append(f"{word('triage', lang)}: ", style="bold")
         out.append(f"{self.mention.author} — {first_line(self.mention.text, 40)}…\n", style="dim")
         if self.walk.answers:
-            out.append(" ".join(self.walk.path()) + "\n", style="dim")
+            out.append(shown_path(self.scheme, self.walk.path(), lang) + "\n", style="dim")
         node = self.walk.current
         if isinstance(node, Leaf):
             out.append(f"{node.id} ", style="bold reverse")
@@ -93,8 +94,9 @@ class TriagePane(Widget, can_focus=True):
             return out
         out.append(f"{node.id}  ", style="bold")
         out.append(node.text.get(lang, node.text.get("en", "")) + "\n")
+        keys = typed_keys(node, lang)
         for option in node.options:
-            out.append(f" {option.key} ", style="bold reverse")
+            out.append(f" {keys[option.key]} ", style="bold reverse")
             out.append(f" {option.label.get(lang, option.key)}   ")
         out.append("\n")
         out.append(word("triage_keys", lang), style="dim")
