@@ -249,7 +249,7 @@ async def test_l12_without_a_communication_lead_says_so_and_still_lists_it(make_
         await pilot.press("question_mark")
         await pilot.pause()
         rows = dict((desc, keys) for keys, desc in app.screen.rows)
-        assert rows["gesignaleerd"] == "S" and rows["naar ambassadeurs"] == "b"
+        assert rows["gesignaleerd"] == "S" and rows["doorgeven aan ambassadeurs"] == "b"
 
 
 # --- the shipped config.toml -------------------------------------------------------------------
