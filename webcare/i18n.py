@@ -345,7 +345,7 @@ WORDS: dict[str, dict[str, str]] = {
         "en": "{source} cannot undo '{action}'; nothing done",
     },
     "moderate_none": {
-        "nl": "Het desk kan op {channel} niet zelf modereren: {how}",
+        "nl": "De desk kan op {channel} niet zelf modereren: {how}",
         "en": "The desk cannot moderate on {channel} itself: {how}",
     },
     "moderate_copied": {"nl": "link gekopieerd", "en": "link copied"},
