@@ -194,8 +194,8 @@ class BlueskySource:
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> BlueskySource:
         opts = Options(sc)
-        service = _base_url(opts, "service", DEFAULT_SERVICE)
-        appview = _base_url(opts, "appview", "")
+        service = opts.url("service", DEFAULT_SERVICE)
+        appview = opts.url("appview")
         handle = opts.str("handle").strip().lstrip("@")
         password_env = opts.str("password_env").strip()
         if handle and not password_env:
@@ -857,16 +857,6 @@ def grapheme_count(text: str) -> int:
 
 
 # --- small helpers -----------------------------------------------------------------------
-
-
-def _base_url(opts: Options, key: str, default: str) -> str:
-    url = opts.str(key, default).strip().rstrip("/")
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise OptionError(f"{key}: {url!r} is not an http:// or https:// address")
-    return url
 
 
 def _stream_of(value: object) -> _Stream | None:

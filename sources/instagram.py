@@ -170,10 +170,7 @@ class InstagramSource:
         interval = opts.seconds("every", "5m")
         timeout = opts.seconds("timeout", "20s")
         backlog = opts.seconds("backlog", "1d")
-        api = opts.str("api", API).rstrip("/")
-        parts = urlsplit(api)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise OptionError(f"api: {api!r} is not an http:// or https:// address")
+        api = opts.url("api", API)
         source = cls(
             sc.name,
             account_id,

@@ -52,7 +52,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from sources.http import pause_after, request, retry_after
 from sources.options import Options
@@ -171,10 +171,7 @@ class LinkedInSource:
             raise OptionError(
                 f"version: {version!r} is not a LinkedIn API version (YYYYMM, like {VERSION!r})"
             )
-        api = opts.str("api", API).rstrip("/")
-        parts = urlsplit(api)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise OptionError(f"api: {api!r} is not an http:// or https:// address")
+        api = opts.url("api", API)
         source = cls(
             sc.name,
             org,

@@ -11,6 +11,7 @@ import re
 from datetime import date as _date
 from datetime import datetime as _datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sources.source import OptionError
 from webcare.channels import normalize_channel
@@ -41,6 +42,16 @@ class Options:
         if not isinstance(value, str):
             raise OptionError(f"{key}: must be a string, not {value!r}")
         return value
+
+    def url(self, key: str, default: str = "", *, required: bool = False) -> str:
+        """An http(s) base address, without a trailing slash ("" when unset and no default)."""
+        url = self.str(key, default, required=required).strip().rstrip("/")
+        if not url:
+            return ""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise OptionError(f"{key}: {url!r} is not an http:// or https:// address")
+        return url
 
     def bool(self, key: str, default: bool) -> bool:
         value = self._get(key)

@@ -41,7 +41,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from sources.http import json_of, pause_after, request
 from sources.options import Options
@@ -62,13 +62,6 @@ MAX_BYTES = 5 * 1024**2  # a page of 100 posts is well under 1 MB
 MAX_PAGES = 10  # per subreddit per poll: 1,000 posts since the last poll is a flood, not a gap
 SEEN_KEPT = 5000  # fullnames remembered to stop paging and to drop repeats
 RESUME_KEPT = 500  # per subreddit (or site-wide): the newest fullnames a checkpoint keeps
-
-
-def _url(base: str, option: str) -> str:
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OptionError(f"{option}: {base!r} is not an http:// or https:// address")
-    return base.rstrip("/")
 
 
 class RedditSource:
@@ -147,8 +140,8 @@ class RedditSource:
         interval = opts.seconds("every", "5m")
         timeout = opts.seconds("timeout", "20s")
         keyword_filter = opts.bool("keyword_filter", True)
-        api = _url(opts.str("api", API), "api")
-        oauth_api = _url(opts.str("oauth_api", OAUTH_API), "oauth_api")
+        api = opts.url("api", API)
+        oauth_api = opts.url("oauth_api", OAUTH_API)
         id_env = opts.str("client_id_env")
         secret_env = opts.str("client_secret_env")
         if bool(id_env) != bool(secret_env):

@@ -45,7 +45,6 @@ import html
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
 from sources import follows
 from sources.http import check, json_of, pause_after, request
@@ -147,10 +146,7 @@ class XSource:
             raise OptionError("max_results: X gives at most 100 posts per page")
         interval = opts.seconds("every", "5m")
         timeout = opts.seconds("timeout", "20s")
-        api = opts.str("api", API).rstrip("/")
-        parts = urlsplit(api)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise OptionError(f"api: {api!r} is not an http:// or https:// address")
+        api = opts.url("api", API)
         source = cls(
             sc.name,
             query,

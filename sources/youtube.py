@@ -48,7 +48,7 @@ import re
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sources import follows
@@ -209,8 +209,8 @@ class YouTubeSource:
             raise OptionError("max_results: YouTube gives at most 100 comment threads per page")
         interval = opts.seconds("every", "15m")
         timeout = opts.seconds("timeout", "20s")
-        api = _base(opts.str("api", API), "api")
-        site = _base(opts.str("site", SITE), "site")
+        api = opts.url("api", API)
+        site = opts.url("site", SITE)
         oauth_token_env = opts.str("oauth_token_env")
         source = cls(
             sc.name,
@@ -582,13 +582,6 @@ def _channel_of(feed: RSSSource) -> str:
 def _target_key(target: tuple[str, str]) -> str:
     """A comment target as a checkpoint names it: "videoId=…" or "allThreadsRelatedToChannelId=…"."""
     return f"{target[0]}={target[1]}"
-
-
-def _base(url: str, option: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise OptionError(f"{option}: {url!r} is not an http:// or https:// address")
-    return url.rstrip("/")
 
 
 def _datetime(value: Any) -> datetime | None:
