@@ -390,9 +390,7 @@ class BlueskySource:
                     client, _author_key(person), self._author_page(_actor(person))
                 )
             except SourceError as exc:
-                failures[person.handle] = str(exc)
-                if exc.retry_after is not None:  # rate-limited: the rest wait for the reset
-                    self.pause_s = max(self.pause_s or 0.0, exc.retry_after)
+                if follows.missed(self, failures, person, exc):  # rate-limited: the rest wait
                     break
                 continue
             advances.append(advance)

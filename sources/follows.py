@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sources.source import SourceError
     from webcare.config import Config
     from webcare.watch import Person
 
@@ -37,3 +38,13 @@ def warning(failures: dict[str, str]) -> str:
     more = len(failures) - len(named)
     tail = f"; {more} more" if more > 0 else ""
     return f"following failed for {len(failures)}: " + "; ".join(named) + tail
+
+
+def missed(source: object, failures: dict[str, str], person: Person, exc: SourceError) -> bool:
+    """Note that following `person` failed (for `warning`). True when the others must wait:
+    the platform's rate limit is reached, so the source pauses until it resets."""
+    failures[person.handle] = str(exc)
+    if exc.retry_after is None:
+        return False
+    source.pause_s = max(source.pause_s or 0.0, exc.retry_after)  # type: ignore[attr-defined]
+    return True

@@ -247,9 +247,7 @@ class XSource:
             try:
                 found = await self._timeline(client, username)
             except SourceError as exc:
-                failures[person.handle] = str(exc)
-                if exc.retry_after is not None:  # rate-limited: the rest wait for the reset
-                    self.pause_s = max(self.pause_s or 0.0, exc.retry_after)
+                if follows.missed(self, failures, person, exc):  # rate-limited: the rest wait
                     break
                 continue
             for item in found:
