@@ -3,6 +3,7 @@
     python benchmarks/bench_feeds.py           200 feeds of 20 items; 9 feeds of 10,000 items
     python benchmarks/bench_feeds.py --quick   50 feeds of 20 items; 3 feeds of 2,000 items
     python benchmarks/bench_feeds.py --stages  (b) also stage by stage: parse, intake, store
+    python benchmarks/bench_feeds.py --parser fast        only the fast path (or: feedparser)
 
 Prints figures, asserts nothing. The goal: no slower than newsboat. Two cases:
 
@@ -12,6 +13,10 @@ Prints figures, asserts nothing. The goal: no slower than newsboat. Two cases:
     worker pool, intake, store) beside newsboat; then, as the reference, feedparser alone parsing
     the same bytes one after another, and webcare's parse_feed (the fast path for well-formed
     RSS 2.0 and Atom, sources/feedparse.py) one after another in the same way.
+
+webcare runs each case twice by default (`--parser both`): with the fast path
+(sources/feedparse.py) in the workers, and with plain feedparser in the same worker pool
+(`sources.rss.FAST_PATH = False`), each with freshly started workers and its own data directory.
 
 The feeds are served from a separate process (so the server does not compete with webcare for
 its interpreter), on loopback, with ETag and Last-Modified; newsboat runs with its own urls,
@@ -243,12 +248,22 @@ def newsboat_reload(work: Path, urls: list[str], threads: int) -> tuple[float, i
 
 # --- the cases -----------------------------------------------------------------------------------
 
+LABELS = {"fast": "fast path + pool", "feedparser": "feedparser in the pool"}
+
+
+def use_parser(parser: str) -> None:
+    """The workers' parser from now on, with the workers started afresh (counted in the poll)."""
+    import sources.rss
+
+    sources.rss.shutdown_parsers()
+    sources.rss.FAST_PATH = parser == "fast"
+
 
 def row(label: str, seconds: float, note: str = "") -> None:
-    print(f"  {label:<44} {seconds:8.2f} s   {note}")
+    print(f"  {label:<50} {seconds:8.2f} s   {note}")
 
 
-def case_many_small(tmp: Path, feeds: int, items: int, newsboat: bool) -> None:
+def case_many_small(tmp: Path, feeds: int, items: int, newsboat: bool, parsers: list[str]) -> None:
     print(f"\n(a) {feeds} feeds of {items} items: a first poll, then one where nothing changed")
     directory = tmp / "small"
     directory.mkdir()
@@ -258,15 +273,21 @@ def case_many_small(tmp: Path, feeds: int, items: int, newsboat: bool) -> None:
     urls = [server.url(f"feed{f}.xml") for f in range(feeds)]
     try:
         server.stats()
-        wc = Webcare(tmp / "webcare-small", urls)
-        seconds, new = wc.poll()
-        row(
-            "webcare  first poll (incl. starting workers)",
-            seconds,
-            f"{new} mentions stored, {server.stats()}",
-        )
-        seconds, new = wc.poll()
-        row("webcare  nothing changed", seconds, f"{new} mentions stored, {server.stats()}")
+        for parser in parsers:
+            use_parser(parser)
+            wc = Webcare(tmp / f"webcare-small-{parser}", urls)
+            seconds, new = wc.poll()
+            row(
+                f"webcare  first poll ({LABELS[parser]})",
+                seconds,
+                f"{new} mentions stored, {server.stats()}",
+            )
+            seconds, new = wc.poll()
+            row(
+                f"webcare  nothing changed ({LABELS[parser]})",
+                seconds,
+                f"{new} mentions stored, {server.stats()}",
+            )
         if newsboat:
             for threads in (1, 2):
                 work = tmp / f"newsboat-small-{threads}"
@@ -286,7 +307,9 @@ def case_many_small(tmp: Path, feeds: int, items: int, newsboat: bool) -> None:
         server.stop()
 
 
-def case_few_large(tmp: Path, feeds: int, items: int, newsboat: bool, stages: bool) -> None:
+def case_few_large(
+    tmp: Path, feeds: int, items: int, newsboat: bool, stages: bool, parsers: list[str]
+) -> None:
     import feedparser
 
     from sources.rss import parse_feed
@@ -304,9 +327,11 @@ def case_few_large(tmp: Path, feeds: int, items: int, newsboat: bool, stages: bo
     urls = [server.url(f"big{f}.xml") for f in range(feeds)]
     try:
         server.stats()
-        wc = Webcare(tmp / "webcare-large", urls)
-        seconds, new = wc.poll()
-        row("webcare  fetch + parse + intake + store", seconds, f"{new:,} mentions stored")
+        for parser in parsers:
+            use_parser(parser)
+            wc = Webcare(tmp / f"webcare-large-{parser}", urls)
+            seconds, new = wc.poll()
+            row(f"webcare  cold ingest ({LABELS[parser]})", seconds, f"{new:,} mentions stored")
         if newsboat:
             for threads in (1, 2):
                 seconds, stored = newsboat_reload(tmp / f"newsboat-large-{threads}", urls, threads)
@@ -379,6 +404,12 @@ def main() -> None:
     parser.add_argument(
         "--stages", action="store_true", help="(b) also stage by stage (about a minute more)"
     )
+    parser.add_argument(
+        "--parser",
+        choices=("both", "fast", "feedparser"),
+        default="both",
+        help="webcare with the fast path, with feedparser alone in the pool, or both (default)",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -391,8 +422,9 @@ def main() -> None:
     large = (3, 2_000) if args.quick else (9, 10_000)
     print(f"webcare feed benchmark; {os.cpu_count()} cores; Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="bench-feeds-") as tmp:
-        case_many_small(Path(tmp), *small, has_newsboat)
-        case_few_large(Path(tmp), *large, has_newsboat, args.stages)
+        parsers = ["fast", "feedparser"] if args.parser == "both" else [args.parser]
+        case_many_small(Path(tmp), *small, has_newsboat, parsers)
+        case_few_large(Path(tmp), *large, has_newsboat, args.stages, parsers)
     from sources.rss import shutdown_parsers
 
     shutdown_parsers()

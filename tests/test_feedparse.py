@@ -5,7 +5,8 @@ Every feed here is parsed twice, `parse_feed(..., fast=False)` (feedparser alone
 resulting Items are compared field by field: the key, title, author, text, url and
 published_at must be the same, or switching paths would store an entry twice. The cases the
 fast path is meant to take are also checked to have taken it, so the equality is not merely
-feedparser against itself.
+feedparser against itself. Nothing here skips: with a feedparser other than the pinned one the
+first test says so and the fast-path cases fail.
 """
 
 from __future__ import annotations
@@ -18,12 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sources.feedparse import available, fast_parse, parse_date
+from sources.feedparse import VERIFIED, available, fast_parse, parse_date
 from sources.rss import RSSSource, parse_feed
 from sources.source import SourceError
 from webcare.intake import Item
-
-pytestmark = pytest.mark.skipif(not available(), reason="the fast path needs feedparser 6.0")
 
 FEEDS = Path(__file__).parent / "feeds"
 SOURCE = RSSSource("feed", "https://news.example.org/feed.xml", channel="news")
@@ -58,6 +57,30 @@ def assert_same_items(fast: list[Item], slow: list[Item]) -> None:
     for i, (a, b) in enumerate(zip(fast, slow, strict=True)):
         for field in dataclasses.fields(Item):
             assert getattr(a, field.name) == getattr(b, field.name), f"item {i}: {field.name}"
+
+
+# --- the pin -------------------------------------------------------------------------------
+
+
+def test_the_fast_path_is_on_with_the_pinned_feedparser() -> None:
+    # Never a skip: with another feedparser the fast path is off, every comparison below would
+    # be feedparser against itself, and the desk would ingest large feeds behind newsboat.
+    import feedparser
+
+    assert feedparser.__version__ == VERIFIED, (
+        f"feedparser {feedparser.__version__} is installed; the fast path mirrors {VERIFIED} "
+        "(pyproject.toml pins it): install that one, or check the fast path against this one "
+        "and set sources.feedparse.VERIFIED"
+    )
+    assert available()
+
+
+def test_pyproject_pins_the_feedparser_the_fast_path_mirrors() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    pins = [d for d in pyproject["project"]["dependencies"] if d.startswith("feedparser")]
+    assert pins == [f"feedparser=={VERIFIED}"]
 
 
 # --- feed builders -------------------------------------------------------------------------
