@@ -25,7 +25,6 @@ from store.store import StoreError
 from tui import damage as D
 from tui.keys import localize
 from tui.monitoring import Monitor
-from tui.screens.help import HelpScreen, key_rows
 from tui.screens.stream import StreamScreen
 from webcare import triage
 from webcare.config import Config
@@ -925,6 +924,8 @@ class WebcareApp(App[None]):
         self.push_screen(ConfirmScreen(word("quit_unsent", self.config.language)), answered)
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen, key_rows  # not needed for the first frame
+
         if isinstance(self.screen, HelpScreen):
             return
         # Only the desk's own keys (they have ids); not the scroll plumbing Textual adds.
