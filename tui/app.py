@@ -148,6 +148,9 @@ class WebcareApp(App[None]):
         if keymap:
             self.set_keymap({str(k): str(v) for k, v in keymap.items()})
         self.push_screen(StreamScreen())
+        # `webcare` (cli.cmd_desk) holds the cyclic garbage collector off until the stream is
+        # on screen; from then on it runs as usual (a no-op when it was on anyway).
+        self.call_after_refresh(gc.enable)
         # After the first paint has read the plan and the crisis log too: whatever was found
         # damaged at start is named at once, not a poll later.
         self.call_after_refresh(lambda: self.apply_damage(damaged(self.config.data_dir)))
