@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from sources.source import SourceError
@@ -52,6 +51,10 @@ def _seconds_until(value: str, now: float) -> float | None:
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
+            # Here, not at the top: the desk imports this module before its first frame, and
+            # the e-mail package is needed only for an HTTP date in a Retry-After header.
+            from email.utils import parsedate_to_datetime
+
             try:
                 moment = parsedate_to_datetime(value)
             except (TypeError, ValueError):

@@ -25,7 +25,6 @@ from store.store import StoreError
 from tui import damage as D
 from tui.keys import localize
 from tui.monitoring import Monitor
-from tui.screens.help import HelpScreen, key_rows
 from tui.screens.stream import StreamScreen
 from webcare import triage
 from webcare.config import Config
@@ -149,6 +148,9 @@ class WebcareApp(App[None]):
         if keymap:
             self.set_keymap({str(k): str(v) for k, v in keymap.items()})
         self.push_screen(StreamScreen())
+        # `webcare` (cli.cmd_desk) holds the cyclic garbage collector off until the stream is
+        # on screen; from then on it runs as usual (a no-op when it was on anyway).
+        self.call_after_refresh(gc.enable)
         # After the first paint has read the plan and the crisis log too: whatever was found
         # damaged at start is named at once, not a poll later.
         self.call_after_refresh(lambda: self.apply_damage(damaged(self.config.data_dir)))
@@ -925,6 +927,8 @@ class WebcareApp(App[None]):
         self.push_screen(ConfirmScreen(word("quit_unsent", self.config.language)), answered)
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen, key_rows  # not needed for the first frame
+
         if isinstance(self.screen, HelpScreen):
             return
         # Only the desk's own keys (they have ids); not the scroll plumbing Textual adds.

@@ -483,6 +483,12 @@ def _check_quarantine(config: Config) -> bool:
 
 
 def cmd_desk(config: Config, open_id: str | None = None) -> int:
+    import gc
+
+    # From here to the first frame Python makes many long-lived objects (modules, the queue,
+    # the widgets) and little garbage: its cyclic collector would run some 150 times for ~20 ms
+    # and free next to nothing. The desk turns it back on once the stream is on screen.
+    gc.disable()
     store, sources, make_poller = _open(config)
     from sources.http import NetworkPolicy
     from sources.moderation import moderators

@@ -62,6 +62,10 @@ class SegmentIndex:
 _NEW = ("new", True)
 
 
+def _rank_of(key: SortKey) -> float:
+    return key[0]
+
+
 def boost_of(priority: str, reach: int | None) -> int:
     tier = 0 if reach is None else 1 if reach >= 10_000 else 2 if reach >= 1_000 else 0
     return (URGENT if priority == "urgent" else 0) | tier
@@ -412,13 +416,15 @@ class MentionQueue:
         first_due = bisect.bisect_left(keys, (now_s, ""), end_urgent, end_owed)
         overdue += first_due - end_urgent
         # Due soon: in the last quarter of its own norm (norms.urgency), for those not overdue.
+        # Only those due within a quarter of the longest norm can be; this is looked at on
+        # every header update (tens of thousands at 100,000 stored), so in comprehensions.
         horizon = now_s + max_norm.total_seconds() / 4
-        for i in range(first_due, end_owed):
-            deadline_s, mention_id = keys[i]
-            if deadline_s > horizon:
-                break
-            entry = by_id[mention_id]
-            norm_s = entry[2] if isinstance(entry, tuple) else entry.norm_s
-            if norm_s is not None and deadline_s - now_s <= norm_s / 4:
-                due_soon += 1
+        stop = bisect.bisect_right(keys, horizon, first_due, end_owed, key=_rank_of)
+        norms = [
+            e[2] if type(e) is tuple else e.norm_s
+            for e in map(by_id.__getitem__, [k[1] for k in keys[first_due:stop]])
+        ]
+        due_soon += sum(
+            [n is not None and k[0] - now_s <= n / 4 for k, n in zip(keys[first_due:stop], norms)]
+        )
         return {Urgency.OVERDUE: overdue, Urgency.DUE_SOON: due_soon}

@@ -59,8 +59,14 @@ class StreamScreen(Screen):
     ]
 
     def __init__(self) -> None:
-        super().__init__()
-        localize(self, self.app.config.language)
+        # The classes the layout depends on are known before mounting: given here, the first
+        # styling and layout already have them (set after mounting, each restyles the screen).
+        app = self.app
+        classes = ["-no-experts"] if not app.directory else []
+        if app.size.width >= WIDE:
+            classes.append("-wide")
+        super().__init__(classes=" ".join(classes) or None)
+        localize(self, app.config.language)
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -71,10 +77,16 @@ class StreamScreen(Screen):
                 mention_list = MentionList(app.queue, cfg.language, app.clock, id="stream")
                 localize(mention_list, cfg.language)
                 yield mention_list
-                yield TriagePane(cfg.scheme, cfg.language, id="triage")
-                yield Input(
+                # Hidden until asked for (t, /): hidden from the start, not after mounting, so
+                # the first layout is the one painted.
+                triage_pane = TriagePane(cfg.scheme, cfg.language, id="triage")
+                triage_pane.display = False
+                yield triage_pane
+                filter_input = Input(
                     placeholder=word("filter_hint", cfg.language), id="filter", compact=True
                 )
+                filter_input.display = False
+                yield filter_input
             with Vertical(id="side"):
                 yield ExpertsPane(
                     app.directory, cfg.language, cfg.timezone, app.clock, id="experts"
@@ -85,15 +97,12 @@ class StreamScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#filter").display = False
-        self.query_one(TriagePane).display = False
-        self.set_class(not self.app.directory, "-no-experts")
         mention_list = self.query_one(MentionList)
         mention_list.selection_changed.subscribe(self, self._selection_changed, immediate=True)
         self.app.viewing_changed(mention_list.selected)
         mention_list.focus()
         self._layout_for(self.size.width)
-        self.update_header()
+        # The header is filled by on_screen_resume, which follows every push (this one too).
 
     def presence_changed(self) -> None:
         """Another desk moved, claimed or left: repaint the rows and the detail that show it."""
