@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import timedelta
 
 from store import Store
@@ -98,6 +100,39 @@ async def test_live_arrival_keeps_the_selection(make_config, clock):
         row_after = [i for i, line in enumerate(screen_lines(app)) if "@author3 " in line]
         assert row_after == row_before  # the row being read did not move on screen
         assert "3 te laat" in screen_lines(app)[0]
+
+
+async def test_mentions_stored_in_a_burst_all_show(make_config, clock, monkeypatch):
+    """Sources that store at once each ask the desk to read the store. A read that is already
+    under way when the next is asked for goes on, and its mentions show: they are no longer
+    in the store's list of changes for a later read to find."""
+    now = clock()
+    config = make_config()
+    app = make_app(config, clock)
+    collector = Store(config.data_dir)  # the poller's own handle, as in the desk
+    read, paused, go_on = app.store.changes, threading.Event(), threading.Event()
+
+    def changes(**kwargs):
+        found = read(**kwargs)
+        if found.new and not paused.is_set():  # the first read, holding the first mention
+            paused.set()
+            go_on.wait(10)
+        return found
+
+    monkeypatch.setattr(app.store, "changes", changes)
+    async with app.run_test(size=(80, 24)) as pilot:
+        collector.add([mention("first", now, 30, author="@eerste")])
+        app.poll_store()
+        await asyncio.to_thread(paused.wait, 10)
+        collector.add([mention("second", now, 40, author="@tweede")])
+        app.poll_store()  # asked for while the first read is under way
+        go_on.set()
+        async with asyncio.timeout(10):
+            while app.queue.total < 2:
+                await pilot.pause(0.05)
+        await pilot.pause()
+        assert {m.id for m in app.queue} == {"mfirst", "msecond"}
+        assert "@eerste" in screen_text(app) and "@tweede" in screen_text(app)
 
 
 async def test_hostile_text_is_shown_literally_and_runs_nothing(make_config, clock):

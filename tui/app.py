@@ -111,6 +111,8 @@ class WebcareApp(App[None]):
         self._stopped_told: str | None = None  # the heartbeat whose stop this desk sent an alert for
         self.queue = _load_queue(store)  # a damaged segment is quarantined here, not fatal
         self.health: dict[str, Any] = store.read_health()
+        self._read_lock = threading.Lock()  # one read of the store's changes at a time (poll_store)
+        self._read_waiting = False  # a read is started and has not begun reading yet
         self.damage: list[str] = []  # quarantined files: the header names them (apply_damage)
         self.collecting = False
         self.undo_stack: list[
@@ -215,7 +217,13 @@ class WebcareApp(App[None]):
     # --- the store --------------------------------------------------------------------
 
     def poll_store(self) -> None:
-        self._read_changes()
+        # Reads one at a time, in order, and at most one waiting behind the running one: a read
+        # that has not started yet will see this change too. (An exclusive worker cancelled the
+        # running read instead, after store.changes() had handed it the new mentions: a burst
+        # of sources storing at once lost some from the stream until the desk restarted.)
+        if not self._read_waiting:
+            self._read_waiting = True
+            self._read_changes()
         if self.monitor.poll_crisis():  # another desk started or ended crisis mode
             self.crisis_changed()
 
@@ -225,23 +233,27 @@ class WebcareApp(App[None]):
             if hasattr(screen, "crisis_changed"):
                 screen.crisis_changed()
 
-    @work(thread=True, exclusive=True, group="store", exit_on_error=False)
+    @work(thread=True, group="store", exit_on_error=False)
     def _read_changes(self) -> None:
-        # A rewritten segment (retention, an erasure) is read again only if the queue has read it.
-        changes = self.store.changes(holds=self.queue.has_read)
-        others = self.presence.others(self.clock())
-        drafts = self.draft_book.all()  # one stat while no desk saved a draft
-        damage = damaged(self.config.data_dir)
-        if get_current_worker().is_cancelled:
-            return
-        if changes:
-            self.call_from_thread(self.apply_changes, changes)
-        if others != self.others:
-            self.call_from_thread(self.apply_presence, others)
-        if drafts != self.stored_drafts:
-            self.call_from_thread(self.apply_drafts, drafts)
-        if damage != self.damage:
-            self.call_from_thread(self.apply_damage, damage)
+        # Held until the changes are applied: what store.changes() hands over is gone from the
+        # store's side, so a later read must not overtake this one (an older state would win).
+        with self._read_lock:
+            self._read_waiting = False  # from here on, a new change needs a read of its own
+            # A rewritten segment (retention, an erasure) is read again only if the queue has read it.
+            changes = self.store.changes(holds=self.queue.has_read)
+            others = self.presence.others(self.clock())
+            drafts = self.draft_book.all()  # one stat while no desk saved a draft
+            damage = damaged(self.config.data_dir)
+            if get_current_worker().is_cancelled:  # only when the desk closes
+                return
+            if changes:
+                self.call_from_thread(self.apply_changes, changes)
+            if others != self.others:
+                self.call_from_thread(self.apply_presence, others)
+            if drafts != self.stored_drafts:
+                self.call_from_thread(self.apply_drafts, drafts)
+            if damage != self.damage:
+                self.call_from_thread(self.apply_damage, damage)
 
     def apply_damage(self, damage: list[str]) -> None:
         """A file was found damaged (here or by another process) or was restored: say so once,
