@@ -39,16 +39,12 @@ person's last message.
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sources.http import check, pause_after, request
+from sources.graph import API, GraphClient, _datetime, _epoch, _watermark
 from sources.options import Options
 from sources.source import OptionError, SourceError
 from webcare.config import Config, SourceConfig
@@ -59,24 +55,20 @@ if TYPE_CHECKING:
 
 __all__ = ["FacebookSource"]
 
-API = "https://graph.facebook.com/v21.0"
-MAX_BYTES = 5 * 1024**2
 MAX_PAGES = 10  # per post or conversation list per poll
 SEEN_KEPT = 20_000  # ids remembered to drop the overlap's repeats
 RESUME_KEPT = 1000  # the newest ids a checkpoint keeps (the overlap's few minutes need far fewer)
 OVERLAP = 600.0  # seconds read again on every poll: late-appearing comments
-RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})  # app, user, page and custom rate limits
-DEFAULT_WAIT = 900.0  # Facebook's windows are rolling hours: retrying every minute prolongs them
 MESSENGER_MAX = 2000  # characters in one Messenger message
 COMMENT_FIELDS = "id,message,from,created_time,permalink_url,parent"
 MESSAGE_FIELDS = "messages{message,from,created_time,id},updated_time"
-_USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
 
 
-class FacebookSource:
+class FacebookSource(GraphClient):
     """A Facebook page's comments and Messenger conversations."""
 
     type: ClassVar[str] = "facebook"
+    token_words: ClassVar[str] = "page access token"
     # Hiding a comment (`POST /{comment_id}?is_hidden=true`): the author and their friends still
     # see it, nobody else does; unhiding brings it back (sources/moderation.py, the desk's L3).
     moderation: ClassVar[tuple[str, ...]] = ("hide", "unhide")
@@ -435,12 +427,6 @@ class FacebookSource:
 
     # --- HTTP ------------------------------------------------------------------------------
 
-    async def _get(
-        self, client: httpx.AsyncClient, path: str, params: dict[str, Any], what: str
-    ) -> dict[str, Any]:
-        response = await self._request(client, "GET", self.api + path, what, params=params)
-        return self._answer(response, what)
-
     async def _pages(
         self, client: httpx.AsyncClient, path: str, params: dict[str, Any], what: str
     ) -> AsyncIterator[dict[str, Any]]:
@@ -453,135 +439,14 @@ class FacebookSource:
             following = self._next(page)
             if following is None or self.pause_s:
                 return
-            response = await self._request(client, "GET", following, what)
-            page = self._answer(response, what)
+            page = await self._follow(client, following, what)
 
-    def _next(self, page: dict[str, Any]) -> str | None:
-        """paging.next, if it points at the API's own host; without the token it repeats."""
-        link = (page.get("paging") or {}).get("next")
-        if not isinstance(link, str):
-            return None
-        parts, api = urlsplit(link), urlsplit(self.api)
-        if (parts.scheme, parts.netloc) != (api.scheme, api.netloc):
-            return None  # never send the page's token to another host
-        query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "access_token"])
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    def _token(self) -> tuple[str | None, str]:
+        return self.page_token, self.page_token_env
 
-    def _answer(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        """The JSON of a Graph response, or a SourceError in Facebook's own words."""
-        try:
-            data = response.json()
-        except ValueError:
-            check(response, what)
-            raise SourceError(f"{what}: the server did not answer with JSON") from None
-        error = data.get("error") if isinstance(data, dict) else None
-        if isinstance(error, dict):
-            raise self._error(response, error, what)
-        check(response, what)
-        if not isinstance(data, dict):
-            raise SourceError(f"{what}: the answer is not a Graph object")
-        self.pause_s = _usage_pause(response) or pause_after(response)
-        return data
-
-    def _error(self, response: httpx.Response, error: dict[str, Any], what: str) -> SourceError:
-        code = error.get("code")
-        subcode = error.get("error_subcode")
-        message = " ".join(str(error.get("message") or "").split())[:200]
-        if code in RATE_LIMIT_CODES or (isinstance(code, int) and 80000 <= code <= 80099):
-            wait = _regain(response) or DEFAULT_WAIT
-            return SourceError(
-                f"{what}: rate-limited by Facebook (code {code}) for {round(wait)} s",
-                retry_after=wait,
-            )
-        if code == 190:
-            return SourceError(
-                f"{what}: the page access token has expired or was revoked (code 190): "
-                f"make a new one and put it in {self.page_token_env}"
-            )
-        hint = ""
+    def _hint(self, code: Any, subcode: Any, message: str) -> str:
         if subcode == 2018278 or "outside of allowed window" in message:
-            hint = ": Messenger allows a reply only within 24 hours of the person's last message"
-        elif code in (10, 200) or (isinstance(code, int) and 200 <= code <= 299):
-            hint = ": the page token lacks a permission this needs"
-        return SourceError(f"{what}: {message} (code {code}, HTTP {response.status_code}){hint}")
-
-    async def _request(
-        self, client: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: Any
-    ) -> httpx.Response:
-
-        headers = {"Authorization": f"Bearer {self.page_token}"}
-        return await request(
-            client,
-            method,
-            url,
-            what,
-            timeout=self.timeout,
-            max_bytes=MAX_BYTES,
-            headers=headers,
-            **kwargs,
-        )
-
-
-def _usages(response: httpx.Response) -> list[dict[str, Any]]:
-    """The usage reports in Facebook's usage headers (JSON: one object, or lists per id)."""
-    found: list[dict[str, Any]] = []
-    for name in _USAGE_HEADERS:
-        try:
-            value = json.loads(response.headers.get(name) or "null")
-        except ValueError:
-            continue
-        stack = [value]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, dict):
-                if any(k in node for k in ("call_count", "estimated_time_to_regain_access")):
-                    found.append(node)
-                else:
-                    stack += node.values()
-            elif isinstance(node, list):
-                stack += node
-    return found
-
-
-def _regain(response: httpx.Response) -> float | None:
-    """Seconds until Facebook lets us in again, from `estimated_time_to_regain_access` (minutes)."""
-    minutes = [u.get("estimated_time_to_regain_access") for u in _usages(response)]
-    waits = [m * 60.0 for m in minutes if isinstance(m, int | float) and m > 0]
-    return max(waits) if waits else None
-
-
-def _usage_pause(response: httpx.Response) -> float | None:
-    """A pause before the limit bites: when a usage report says to wait, or is at 100 %."""
-    wait = _regain(response)
-    if wait:
-        return wait
-    for usage in _usages(response):
-        shares = [usage.get(k) for k in ("call_count", "total_cputime", "total_time")]
-        if any(isinstance(s, int | float) and s >= 100 for s in shares):
-            return DEFAULT_WAIT
-    return None
-
-
-def _watermark(value: Any) -> bool:
-    """Whether a checkpoint's watermark is one: epoch seconds (finite), or None (not read yet)."""
-    if value is None:
-        return True
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _datetime(value: Any) -> datetime | None:
-    """Graph's times: '2026-03-02T09:15:00+0000'."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-
-
-def _epoch(value: Any) -> float | None:
-    moment = _datetime(value)
-    return None if moment is None else moment.timestamp()
+            return ": Messenger allows a reply only within 24 hours of the person's last message"
+        if code in (10, 200) or (isinstance(code, int) and 200 <= code <= 299):
+            return ": the page token lacks a permission this needs"
+        return ""

@@ -52,21 +52,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-# The same Graph API as the Facebook source: its version, rate-limit codes, usage headers and
-# time format are one thing, kept there.
-from sources.facebook import (
-    API,
-    DEFAULT_WAIT,
-    RATE_LIMIT_CODES,
-    _datetime,
-    _epoch,
-    _regain,
-    _usage_pause,
-    _watermark,
-)
-from sources.http import check, pause_after, request
+# The same Graph API as the Facebook source: requests, answers, errors, paging and times.
+from sources.graph import API, GraphClient, _datetime, _epoch, _watermark
 from sources.options import Options
 from sources.source import OptionError, SourceError
 from webcare.config import Config, SourceConfig
@@ -77,7 +66,6 @@ if TYPE_CHECKING:
 
 __all__ = ["InstagramSource"]
 
-MAX_BYTES = 5 * 1024**2
 MAX_PAGES = 10  # per media's comments, per thread's replies, for the tags, per poll
 SEEN_KEPT = 20_000  # ids remembered to drop the overlap's repeats
 RESUME_KEPT = 1000  # the newest ids a checkpoint keeps
@@ -92,10 +80,11 @@ POST_PATHS = ("p", "reel", "tv")  # a post's link: https://www.instagram.com/p/{
 PERMISSIONS = "instagram_basic, instagram_manage_comments, pages_show_list, pages_read_engagement"
 
 
-class InstagramSource:
+class InstagramSource(GraphClient):
     """An Instagram professional account's comments and the media it is tagged in."""
 
     type: ClassVar[str] = "instagram"
+    platform: ClassVar[str] = "Instagram"
     # What the desk may do on the platform through moderate(): hide a comment on our media,
     # and show it again (each undoes the other).
     moderation: ClassVar[tuple[str, ...]] = ("hide", "unhide")
@@ -525,79 +514,15 @@ class InstagramSource:
 
     # --- HTTP ------------------------------------------------------------------------------
 
-    async def _get(
-        self, client: httpx.AsyncClient, path: str, params: dict[str, Any], what: str
-    ) -> dict[str, Any]:
-        response = await self._request(client, "GET", self.api + path, what, params=params)
-        return self._answer(response, what)
+    def _token(self) -> tuple[str | None, str]:
+        return self.token, self.token_env
 
-    async def _follow(self, client: httpx.AsyncClient, url: str, what: str) -> dict[str, Any]:
-        response = await self._request(client, "GET", url, what)
-        return self._answer(response, what)
-
-    def _next(self, page: dict[str, Any]) -> str | None:
-        """paging.next, if it points at the API's own host; without the token it repeats."""
-        link = (page.get("paging") or {}).get("next")
-        if not isinstance(link, str):
-            return None
-        parts, api = urlsplit(link), urlsplit(self.api)
-        if (parts.scheme, parts.netloc) != (api.scheme, api.netloc):
-            return None  # never send the token to another host
-        query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "access_token"])
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-
-    def _answer(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        """The JSON of a Graph response, or a SourceError in Instagram's own words."""
-        try:
-            data = response.json()
-        except ValueError:
-            check(response, what)
-            raise SourceError(f"{what}: the server did not answer with JSON") from None
-        error = data.get("error") if isinstance(data, dict) else None
-        if isinstance(error, dict):
-            raise self._error(response, error, what)
-        check(response, what)
-        if not isinstance(data, dict):
-            raise SourceError(f"{what}: the answer is not a Graph object")
-        self.pause_s = _usage_pause(response) or pause_after(response)
-        return data
-
-    def _error(self, response: httpx.Response, error: dict[str, Any], what: str) -> SourceError:
-        code = error.get("code")
-        subcode = error.get("error_subcode")
-        message = " ".join(str(error.get("message") or "").split())[:200]
-        if code in RATE_LIMIT_CODES or (isinstance(code, int) and 80000 <= code <= 80099):
-            wait = _regain(response) or DEFAULT_WAIT
-            return SourceError(
-                f"{what}: rate-limited by Instagram (code {code}) for {round(wait)} s",
-                retry_after=wait,
-            )
-        if code == 190:
-            return SourceError(
-                f"{what}: the access token has expired or was revoked (code 190): "
-                f"make a new one and put it in {self.token_env}"
-            )
-        hint = ""
+    def _hint(self, code: Any, subcode: Any, message: str) -> str:
         if code in (10, 200) or (isinstance(code, int) and 200 <= code <= 299):
-            hint = f": the token lacks a permission this needs ({PERMISSIONS})"
-        elif code == 100 and subcode == 33:
-            hint = ": the id is wrong, or the token cannot see it (is account_id the Instagram account's id?)"
-        return SourceError(f"{what}: {message} (code {code}, HTTP {response.status_code}){hint}")
-
-    async def _request(
-        self, client: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: Any
-    ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return await request(
-            client,
-            method,
-            url,
-            what,
-            timeout=self.timeout,
-            max_bytes=MAX_BYTES,
-            headers=headers,
-            **kwargs,
-        )
+            return f": the token lacks a permission this needs ({PERMISSIONS})"
+        if code == 100 and subcode == 33:
+            return ": the id is wrong, or the token cannot see it (is account_id the Instagram account's id?)"
+        return ""
 
 
 def _entries(page: dict[str, Any]) -> list[dict[str, Any]]:
