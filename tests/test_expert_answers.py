@@ -21,6 +21,7 @@ from sources.registry import build_source
 from store import Store
 from store.handoffs import HandoffBook
 from store.jsonstorage import StoreError
+from tests.smtpserver import Inbox
 from tests.tui_helpers import make_app, mention, screen_text
 from tui.widgets.mention_detail import MentionDetail
 from webcare import triage
@@ -122,15 +123,6 @@ def reply_to(handoff: EmailMessage, answer: str, sender: str = AN) -> bytes:
 
 def handoff_time(msg: EmailMessage):
     return email.utils.parsedate_to_datetime(str(msg["Date"]))
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK"
 
 
 async def wait_for(predicate, timeout=10.0):

@@ -3,13 +3,11 @@ receives the hand-off by e-mail (a real SMTP server on loopback), the routed cou
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 
-from aiosmtpd.smtp import SMTP as SMTPServer
-
 from store import Store
+from tests.smtpserver import Inbox, smtp_on_loopback, wait_for
 from tests.tui_helpers import make_app, mention, screen_text
 from tui.widgets.experts_pane import ExpertsPane
 
@@ -43,29 +41,6 @@ name = "Klantendienst"
 email = "klantendienst@example.org"
 topics = ["factuur", "klacht"]
 """
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
-async def smtp_on_loopback(inbox: Inbox):
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTPServer(inbox, hostname="localhost"), "127.0.0.1", 0)
-    return server, server.sockets[0].getsockname()[1]
-
-
-async def wait_for(predicate, timeout=5.0):
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 async def test_e_then_1_routes_to_the_best_expert_who_gets_the_email(make_config, clock):

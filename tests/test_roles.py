@@ -5,17 +5,14 @@ communication lead and it shows on the "gesignaleerd" list. E-mail goes to a rea
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
 import tomllib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.smtp import SMTP as SMTPServer
 
 from store import Store
+from tests.smtpserver import Inbox, smtp_on_loopback, smtp_table, wait_for
 from tests.tui_helpers import make_app, mention, screen_text
 from tui.screens.crisis import CrisisList, CrisisScreen
 from tui.screens.prompt import PromptScreen
@@ -63,36 +60,6 @@ email = "lies.lood@example.org"
 role = "community-manager"
 oncall = true
 """
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def message(self, i: int = 0):
-        return email.message_from_bytes(self.envelopes[i].content, policy=email.policy.default)
-
-
-async def smtp_on_loopback(inbox: Inbox):
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTPServer(inbox, hostname="localhost"), "127.0.0.1", 0)
-    return server, server.sockets[0].getsockname()[1]
-
-
-def smtp_table(port: int) -> str:
-    return f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nfrom = "webcare@example.org"\n'
-
-
-async def wait_for(predicate, timeout=5.0):
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def _roles(text: str):
