@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from sources.source import OptionError
 from webcare.channels import normalize_channel
-from webcare.config import SourceConfig
+from webcare.config import SourceConfig, suggest
 from webcare.norms import parse_duration
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|m|min|h|hour)\s*$")
@@ -161,4 +161,4 @@ class Options:
     def done(self) -> None:
         unknown = sorted(set(self._values) - self._read)
         if unknown:
-            raise OptionError(f"{unknown[0]}: unknown key for this source type")
+            raise OptionError(f"{unknown[0]}: unknown key for this source type{suggest(unknown[0], self._read)}")

@@ -7,10 +7,12 @@ here and validated by their owners; [calendar] is parsed here into CalendarSetti
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import grp
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -207,10 +209,18 @@ def _str(table: dict[str, Any], section: str, key: str, default: str) -> str:
     return value
 
 
+def suggest(name: str, known: Iterable[str]) -> str:
+    """ " (did you mean 'norms'?)" for a misspelt key or table, or "" when nothing is close."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _unknown(table: dict[str, Any], section: str, known: set[str]) -> None:
     extra = sorted(set(table) - known)
     if extra:
-        raise ConfigError(f"[{section}] {extra[0]}: unknown key (known: {', '.join(sorted(known))})")
+        raise ConfigError(
+            f"[{section}] {extra[0]}: unknown key{suggest(extra[0], known)} (known: {', '.join(sorted(known))})"
+        )
 
 
 def resolve_operator(configured: str) -> str:
