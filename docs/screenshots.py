@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: the desk's code 
     sys.path.insert(0, str(ROOT))
 
 from sources.demo import DemoSource  # noqa: E402
+from sources.poller import Poller  # noqa: E402
 from store import Store  # noqa: E402
 from tui.app import WebcareApp  # noqa: E402
 from webcare.config import Config, load  # noqa: E402
@@ -50,12 +51,11 @@ def demo_config(folder: Path) -> Config:
 
 
 async def fill(config: Config) -> None:
-    """Store what the demo source's first fetch brings: its backlog, every urgency on it."""
+    """One poll of the demo source by the real collector, at NOW: its backlog (every urgency on
+    it) is stored, and the collector's heartbeat too, so the header says it runs."""
     source = DemoSource.from_config(config.sources[0], config)
     source._clock = lambda: NOW  # the backlog is published over the hours before the clock
-    items = await source.fetch(None)
-    mentions = Intake(config).admit_all(items, source.name, source.keyword_filter, NOW)
-    Store(config.data_dir).add([m for m in mentions if m is not None])
+    await Poller([source], Intake(config), Store(config.data_dir), clock=lambda: NOW).poll_once()
 
 
 async def shoot(screen: str, out_dir: Path = IMAGES) -> Path:
