@@ -407,7 +407,7 @@ def _check_alerts(config: Config) -> None:
     urls += [(t, f"to: [[experts]] {e.name!r} alert", e.alert) for t in config.alerts if t.to for e in config.directory.experts if e.alert]
     for target, key, url in urls:
         if not apprise.Apprise().add(url):  # not the URL in the message: it may hold a token
-            raise ConfigError(f"{config.path}: [[alerts]] {target.name!r}: {key}: not a URL Apprise knows (see README, Alerts)")
+            raise ConfigError(f"{config.path}: [[alerts]] {target.name!r}: {key}: not a URL Apprise knows (see docs/monitoring.md, Alerts)")
     for t in config.alerts:
         if t.url_env and not os.environ.get(t.url_env):
             print(f"webcare check: warning: [[alerts]] {t.name!r}: url_env: {t.url_env} is not set here", file=sys.stderr)

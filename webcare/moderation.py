@@ -1,6 +1,6 @@
 """Moderation on the platform, as the desk sees it: which action a scheme leaf's "moderate"
 offers, the evidence kept before acting, and where a platform without such an action takes a
-report instead (README: Moderation on the platform).
+report instead (docs/audit.md: Moderation on the platform).
 
 The actions themselves are the sources' (`moderation`, `moderation_undo` and `moderate()`: see
 sources/source.py); sources/moderation.py makes them callable for the desk.

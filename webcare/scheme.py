@@ -1,6 +1,6 @@
 """The reaction scheme: the organisation's policy for whether and how to react, as data.
 
-The default is the scheme the README documents (node ids are stable). An organisation can
+The default is the scheme docs/triage.md documents (node ids are stable). An organisation can
 replace it with a [scheme] table in config.toml of the same shape as DEFAULT below; `load`
 checks it: every option leads to a known node, keys are unique per question, every path ends
 in a leaf, and there are no cycles. A `Walk` answers one question per key.
