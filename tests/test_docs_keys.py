@@ -103,3 +103,17 @@ def test_configuration_names_every_table_and_key_config_py_checks() -> None:
 def test_the_table_helper_reads_rows_not_separators() -> None:
     text = "| key | default |\n|---|---|\n| `url` | x |\n| `every` | y |\n\nmore\n| other | table |\n|---|---|\n| `no` | z |\n"
     assert table_keys(text) == ["url", "every"]
+
+
+def test_the_export_fields_are_documented() -> None:
+    from webcare.mention import Mention
+
+    page = sections((DOCS / "operations" / "index.md").read_text(encoding="utf-8"))["Exporting mentions"]
+    documented = [
+        name.strip().strip("`")
+        for row in page.splitlines()
+        if row.startswith("| `")
+        for name in row.split("|")[1].split(",")
+    ]
+    assert len(documented) == len(set(documented))
+    assert set(documented) == set(Mention.export_fields())
