@@ -50,7 +50,7 @@ def config_checks() -> dict[str, set[str] | None]:
         func = node.func
         words = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
         if isinstance(func, ast.Name) and func.id == "_unknown" and isinstance(node.args[2], ast.Set):
-            found[words[0]] = {e.value for e in node.args[2].elts if isinstance(e, ast.Constant)}
+            found[words[0]] = {str(e.value) for e in node.args[2].elts if isinstance(e, ast.Constant)}
         elif isinstance(func, ast.Name) and func.id == "_table" and words:
             found.setdefault(words[0], None)
         elif isinstance(func, ast.Attribute) and func.attr == "get" and getattr(func.value, "id", "") == "data" and words:
@@ -76,8 +76,8 @@ def test_each_source_page_lists_exactly_the_keys_its_type_accepts(source_type: s
     listed = table_keys(page.read_text(encoding="utf-8"))
     assert len(listed) == len(set(listed)), f"{page.name}: a key is listed twice"
     accepted = option_keys(source_type)
-    assert not set(listed) - accepted, f"{page.name} lists keys the source does not accept"
-    assert not accepted - set(listed), f"{page.name} leaves out keys the source accepts"
+    assert not set(listed) - accepted, f"{page.name} lists keys the source does not accept: {sorted(set(listed) - accepted)}"
+    assert not accepted - set(listed), f"{page.name} leaves out keys the source accepts: {sorted(accepted - set(listed))}"
 
 
 def test_the_sources_index_links_every_type() -> None:
