@@ -71,3 +71,47 @@ def blog_sources(config: Config, taken: set[str] = frozenset()) -> list[Source]:
             RSSSource(name, person.feed, channel="web", interval=BLOG_EVERY, followed=person)
         )
     return out
+
+
+# The fewest options with which each type's from_config runs to the end (dummy values for what it
+# requires), so that every key it reads is read: option_keys records them.
+_PROBES: dict[str, dict[str, object]] = {
+    "demo": {},
+    "rss": {"url": "https://example.org/feed"},
+    "mastodon": {"instance": "https://example.org", "hashtags": ["probe"]},
+    "bluesky": {"search": ["probe"]},
+    "imap": {"host": "imap.example.org", "username": "probe", "password_env": "PROBE"},
+    "reddit": {"query": "probe"},
+    "youtube": {"channel_ids": ["UC" + "x" * 22]},
+    "x": {"query": "probe", "bearer_token_env": "PROBE"},
+    "facebook": {"page_id": "1", "page_token_env": "PROBE"},
+    "instagram": {"account_id": "1", "token_env": "PROBE"},
+    "linkedin": {"organization_id": "1", "token_env": "PROBE"},
+}
+
+
+def option_keys(source_type: str) -> set[str]:
+    """Every key a [[sources]] entry of this type accepts besides `type` and `name` (the docs'
+    key tables are tested against it). Found by running the type's from_config with an Options
+    that records what was read; typed option classes will give this directly."""
+    from pathlib import Path
+
+    from sources.options import Options
+    from webcare.config import _parse
+
+    module = importlib.import_module(TYPES[source_type][0])
+    read: set[str] = set()
+
+    class Recording(Options):
+        def done(self) -> None:
+            read.update(self._read)
+            super().done()
+
+    config = _parse(Path("probe/config.toml"), {})
+    sc = SourceConfig(source_type, "probe", dict(_PROBES[source_type]), 0)
+    module.Options = Recording  # type: ignore[attr-defined]
+    try:
+        build_source(sc, config)
+    finally:
+        module.Options = Options  # type: ignore[attr-defined]
+    return read
