@@ -25,17 +25,23 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from webcare import __version__
 from webcare.config import Config, ConfigError, check_holidays, load
 from webcare.mention import Mention
 from webcare.planning import CSV_COLUMNS as PLAN_CSV_COLUMNS
 from webcare.untrusted import CleanFormatter
+
+if TYPE_CHECKING:  # the adapters load lazily, after the desk's first paint
+    from sources.alerts import AlertWatch
+    from sources.poller import Poller
+    from sources.source import Source
+    from store import Store
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -150,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Warnings from the sources (no logging is configured otherwise) go to standard error
     # through logging's last-resort handler: cleaned of escape codes like all outside text.
-    logging.lastResort.setFormatter(CleanFormatter())
+    if logging.lastResort is not None:
+        logging.lastResort.setFormatter(CleanFormatter())
     try:
         config = load(find_config(getattr(args, "config", None)))
         _private(config, fix=args.command != "check")
@@ -198,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        from store.store import StoreError
+        from store.jsonstorage import StoreError
 
         if isinstance(exc, StoreError | OSError):
             print(f"webcare: {exc}", file=sys.stderr)
@@ -282,7 +289,7 @@ def _warn_open(config: Config) -> None:
             )
 
 
-def _open(config: Config):
+def _open(config: Config) -> tuple[Store, list[Source], Callable[..., Poller]]:
     """The store, the sources and the poller factory for `config`."""
     from sources.http import NetworkPolicy
     from sources.registry import build_sources
@@ -292,7 +299,7 @@ def _open(config: Config):
     network = NetworkPolicy.from_config(config)
     store = Store(config.data_dir)
 
-    def make_poller(on_new=None):
+    def make_poller(on_new: Callable[[int], object] | None = None) -> Poller:
         # Imported here, not above: httpx, the tone word lists and the housekeeping come after
         # the desk's first paint.
         from sources.digest import digest_loop
@@ -309,7 +316,7 @@ def _open(config: Config):
     return store, sources, make_poller
 
 
-def _alert_watch(config: Config, store):
+def _alert_watch(config: Config, store: Store) -> AlertWatch | None:
     """[[alerts]]: what the collector (headless, or a desk that collects) sends; None without."""
     if not config.alerts:
         return None
@@ -496,7 +503,8 @@ def cmd_desk(config: Config, open_id: str | None = None) -> int:
     from tui.app import WebcareApp
 
     network = NetworkPolicy.from_config(config)
-    senders = repliers(sources, network)  # replies follow [network] too
+    # replies follow [network] too
+    senders: dict[str, Callable[[Mention, str], Awaitable[str]]] = dict(repliers(sources, network))
     moderation = moderators(sources, network)  # and so does moderation on the platforms
     WebcareApp(config, store, make_poller=make_poller, senders=senders, moderators=moderation, open_id=open_id).run()
     return 0
@@ -541,6 +549,7 @@ def cmd_collect(config: Config, once: bool) -> int:
 
     async def run() -> None:
         task = asyncio.current_task()
+        assert task is not None  # run() is awaited by asyncio.run
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)
@@ -640,7 +649,8 @@ def cmd_handover(config: Config, since: str | None, note: str | None, output: st
     from store import Store
     from store.drafts import DraftBook
     from store.notes import NoteBook
-    from webcare.handover import Note, current_shift, handover, to_markdown
+    from webcare.handover import Note, handover, to_markdown
+    from webcare.shifts import current_shift
 
     now = datetime.now(UTC)
     notes = NoteBook(config.data_dir)

@@ -158,7 +158,7 @@ def replied_by(m: Mention) -> str:
     return fallback
 
 
-def _notable_key(item: Item) -> tuple:
+def _notable_key(item: Item) -> tuple[int, datetime, str]:
     order = ("urgent", "high", "watchlist", "negative")
     return (min(order.index(r) for r in item.reasons), item.first_seen_at, item.id)
 
@@ -268,8 +268,12 @@ def to_markdown(h: Handover, language: str = "nl") -> str:
         tz: tzinfo = ZoneInfo(h.timezone)
     except Exception:
         tz = UTC
-    w = lambda key: word(key, language)  # noqa: E731
-    at = lambda moment: when(moment, tz, language)  # noqa: E731
+    def w(key: str) -> str:
+        return word(key, language)
+
+    def at(moment: datetime) -> str:
+        return when(moment, tz, language)
+
     shift = f" — {w('shift')} {md_escape(h.shift)}" if h.shift else ""
     out = [
         f"# {w('title')}{shift}",

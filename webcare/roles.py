@@ -108,8 +108,8 @@ class Roles:
             elif entry.oncall:
                 for e in directory.on_call(now, tz):
                     add(e, directory.reach(e, now, tz))
-            elif (e := directory.expert(entry.expert)) is not None:
-                add(e, directory.reach(e, now, tz))
+            elif (named := directory.expert(entry.expert)) is not None:
+                add(named, directory.reach(named, now, tz))
         legacy = next((old for old, new in LEGACY.items() if new == role), None)
         if legacy is not None:
             for r in directory.contacts(legacy, now, tz):

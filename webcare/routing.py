@@ -321,7 +321,7 @@ def routed_due(target: Expert | Unit, now: datetime) -> datetime | None:
     return None if target.answer_within is None else now + target.answer_within
 
 
-def _rank_key(r: Ranked) -> tuple:
+def _rank_key(r: Ranked) -> tuple[bool, int, datetime | int, int, bool, str]:
     since = r.reach.since or r.reach.until or datetime.max.replace(tzinfo=UTC)
     # Those whose topics match first; among them, whoever can be reached now (then on call,
     # then soonest), then most matching topics, then the mention's language: "e then 1" picks

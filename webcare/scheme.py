@@ -148,7 +148,7 @@ def parse(data: dict[str, Any]) -> Scheme:
         where = f"[scheme] question {qid}"
         if qid in questions:
             raise SchemeError(f"{where}: id is used twice")
-        options = []
+        options: list[Option] = []
         for j, o in enumerate(q.get("options", [])):
             key, goto = o.get("key"), o.get("goto")
             if not isinstance(key, str) or len(key) != 1 or not key.isalnum():

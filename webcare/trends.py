@@ -122,6 +122,7 @@ class TrendParams:
         known = {f.name: f for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, raw in table.items():
+            value: timedelta | int | float | None
             if key not in known:
                 raise ValueError(f"unknown trends key {key!r} (known: {', '.join(known)})")
             if key in ("window", "trailing"):
@@ -526,7 +527,7 @@ class TrendBook:
         """For each previous day with history for the whole window: the bucket the window ends
         in on that day, and how much of it to count."""
         first = self._start_idx()
-        ends = []
+        ends: list[tuple[int, float]] = []
         if first is None:
             return ends
         for d in range(1, self.params.baseline_days + 1):

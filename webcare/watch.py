@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,8 +97,16 @@ class Rule:
 
     @classmethod
     def make(
-        cls, name: str, *, any=(), all=(), not_=(), phrases=(), theme="", priority="normal"
-    ) -> Rule:  # noqa: A002
+        cls,
+        name: str,
+        *,
+        any: Sequence[str] = (),  # noqa: A002
+        all: Sequence[str] = (),  # noqa: A002
+        not_: Sequence[str] = (),
+        phrases: Sequence[str] = (),
+        theme: str = "",
+        priority: str = "normal",
+    ) -> Rule:
         alternatives = [_term_pattern(t) for t in any] + [_phrase_pattern(p) for p in phrases]
         return cls(
             name,
