@@ -3,8 +3,8 @@
 `load(path)` returns a Config or raises ConfigError("[norms] x: '2 hours' is not a duration…").
 Every table is parsed once, here or by the domain module that holds it (webcare.watch,
 webcare.routing, …); a table or key config.toml does not know is refused with a "did you mean"
-(webcare.known). Two tables are checked by their adapters, as they need them: the keys of each
-[[sources]] entry (sources/), [network] (sources/http.py) and the actions of [keys] (tui/keys.py).
+(webcare.known). Three are checked by the adapters that use them: the keys of each [[sources]]
+entry (sources/), [network] (sources/http.py) and the actions and keys of [keys] (tui/keys.py).
 """
 
 from __future__ import annotations
@@ -270,7 +270,7 @@ def _keys(data: dict[str, Any]) -> dict[str, str]:
     keys Textual knows is the terminal desk's business (tui/keys.py check_keymap, run by the
     desk at start and by `webcare check`)."""
     table = _table(data, "keys")
-    keymap = {}
+    keymap: dict[str, str] = {}
     for action, value in table.items():
         if not isinstance(value, str) or not value.strip() or any(not k.strip() for k in value.split(",")):
             raise ConfigError(f'[keys] {action}: must be a string of keys like "j,down", not {value!r}')
@@ -299,8 +299,6 @@ def _str(table: dict[str, Any], section: str, key: str, default: str) -> str:
         raise ConfigError(f"[{section}] {key}: must be a string, not {value!r}")
     return value
 
-
-__all__ = ["suggest"]  # kept here too: the name other modules and tests know
 
 # The top-level tables config.toml may hold; anything else is a typo (or a table of a newer
 # webcare), refused rather than silently ignored while the defaults apply.
