@@ -216,7 +216,7 @@ def default_bindings() -> dict[str, tuple[str, ...]]:
         module = importlib.import_module(name)
         for cls in vars(module).values():
             if inspect.isclass(cls) and cls.__module__ == name and "BINDINGS" in vars(cls):
-                for key, items in BindingsMap(cls.BINDINGS).key_to_bindings.items():
+                for key, items in BindingsMap(vars(cls)["BINDINGS"]).key_to_bindings.items():
                     for b in items:
                         if b.id:
                             found[b.id] = (*found.get(b.id, ()), key)
