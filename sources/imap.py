@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     import httpx
     from imapclient import IMAPClient
 
-    from sources.handoff import SmtpSettings
+    from webcare.config import SmtpSettings
     from webcare.mention import Mention
 
 __all__ = ["ImapSource"]
@@ -244,7 +244,7 @@ class ImapSource:
             own_addresses=own,
             max_bytes=opts.size("max_bytes", "5MB"),
             timeout=timeout,
-            smtp=_smtp_settings(config),
+            smtp=config.smtp,  # [smtp], checked when config.toml was read
         )
         opts.done()
         return source
@@ -854,17 +854,3 @@ def _close(conn: IMAPClient | None, *, logout: bool = False) -> None:
         conn.shutdown()
     except Exception:
         pass
-
-
-def _smtp_settings(config: Config) -> SmtpSettings | None:
-    """[smtp] when it is configured and valid (`webcare check` reports it when not)."""
-    raw = config.raw.get("smtp") if isinstance(config.raw, dict) else None
-    if raw is None:
-        return None
-    from sources.handoff import SmtpConfigError, SmtpSettings
-
-    try:
-        return SmtpSettings.from_config(raw)
-    except SmtpConfigError as exc:
-        log.warning("[smtp] is not usable, so e-mail replies are off: %s", exc)
-        return None

@@ -23,7 +23,7 @@ from store.presence import HEARTBEAT, Desk, Presence
 from store.quarantine import damaged
 from store.store import StoreError
 from tui import damage as D
-from tui.keys import localize
+from tui.keys import keymap, localize
 from tui.monitoring import Monitor
 from tui.screens.stream import StreamScreen
 from webcare import triage
@@ -146,9 +146,8 @@ class WebcareApp(App[None]):
         )
 
     def on_mount(self) -> None:
-        keymap = self.config.raw.get("keys", {})
-        if keymap:
-            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
+        if self.config.keys:  # checked by the command line before the desk starts (tui/keys.py)
+            self.set_keymap(keymap(self.config.keys))
         self.push_screen(StreamScreen())
         # `webcare` (cli.cmd_desk) holds the cyclic garbage collector off until the stream is
         # on screen; from then on it runs as usual (a no-op when it was on anyway).
@@ -751,8 +750,8 @@ class WebcareApp(App[None]):
         from sources.handoff import HandoffError, handoff_text, retry_delay, send_handoff
 
         lang = self.config.language
-        smtp = self.config.raw.get("smtp")
-        if not smtp:
+        smtp = self.config.smtp
+        if smtp is None:
             self.copy_to_clipboard(handoff_text(message))
             said = f"{word('handoff_copied', lang)} {message.to_name}"
             self.notify(said, markup=False)  # a name from config.toml: never markup

@@ -160,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.lastResort.setFormatter(CleanFormatter())
     try:
         config = load(find_config(getattr(args, "config", None)))
+        if args.command in (None, "check", "serve"):  # the commands that run a terminal desk
+            _check_keys(config)
         _private(config, fix=args.command != "check")
         if args.command == "check":
             return cmd_check(config)
@@ -327,6 +329,19 @@ def _alert_watch(config: Config, store: Store) -> AlertWatch | None:
     return AlertWatch(config, store, Alerts(config, clock=clock), clock=clock, monitor=Monitor(config, store, clock))
 
 
+def _check_keys(config: Config) -> None:
+    """[keys]: only the desk's actions, keys a keyboard sends, no two actions on one key. Checked
+    here, not in webcare.config: the actions are the terminal desk's (tui/keys.py)."""
+    if not config.keys:
+        return  # the check imports every screen: only worth it when something is remapped
+    from tui.keys import check_keymap
+
+    try:
+        check_keymap(config.keys)
+    except ValueError as exc:
+        raise ConfigError(f"{config.path}: {exc}") from None
+
+
 def cmd_check(config: Config) -> int:
     from sources.http import NetworkPolicy
     from sources.registry import build_sources
@@ -334,13 +349,6 @@ def cmd_check(config: Config) -> int:
     sources = build_sources(config)
     NetworkPolicy.from_config(config)
     check_holidays(config)
-    if config.raw.get("smtp") is not None:
-        from sources.handoff import SmtpConfigError, SmtpSettings
-
-        try:
-            SmtpSettings.from_config(config.raw["smtp"])
-        except SmtpConfigError as exc:
-            raise ConfigError(f"{config.path}: {exc}") from None
     _check_alerts(config)
     try:
         from store.modes import make_dir
@@ -390,7 +398,7 @@ def _check_ambassadors(config: Config) -> None:
         return
     at = config.ambassadors.digest_at
     said = f"ambassadors: {len(people)} opted in; " + (f"digest daily from {at:%H:%M}" if at else "no digest")
-    if at and config.raw.get("smtp") is None:
+    if at and config.smtp is None:
         said += " — but there is no [smtp]: it cannot be e-mailed"
     print(said)
     marks = DigestMarks(config.data_dir).read()

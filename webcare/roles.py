@@ -23,6 +23,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from webcare.hours import WeeklyHours
+from webcare.known import refuse_unknown
 from webcare.mention import Mention
 from webcare.routing import (
     Directory,
@@ -135,9 +136,7 @@ def load_roles(raw_config: dict[str, Any], directory: Directory) -> Roles:
         where = _where("roles", i, role)
         if role not in ROLE_NAMES:
             raise ValueError(f"{where}: role: not one of {', '.join(ROLE_NAMES)}")
-        extra = sorted(set(entry) - _KEYS)
-        if extra:
-            raise ValueError(f"{where}: {extra[0]}: unknown key (known: {', '.join(sorted(_KEYS))})")
+        refuse_unknown(entry, f"{where}: ", _KEYS)
         oncall = entry.get("oncall", False)
         if not isinstance(oncall, bool):
             raise ValueError(f"{where}: oncall: must be true or false, not {oncall!r}")

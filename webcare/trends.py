@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from typing import Any
 
+from webcare.known import unknown_key
 from webcare.norms import parse_duration
 from webcare.watch import fold
 
@@ -124,7 +125,8 @@ class TrendParams:
         for key, raw in table.items():
             value: timedelta | int | float | None
             if key not in known:
-                raise ValueError(f"unknown trends key {key!r} (known: {', '.join(known)})")
+                # config.py puts "[trends] " before it
+                raise ValueError(unknown_key("", key, known))
             if key in ("window", "trailing"):
                 value = parse_duration(str(raw))
                 if value is None:

@@ -280,7 +280,7 @@ class StreamScreen(Screen):
         if not people:
             self.notify(word("no_ambassadors", lang), severity="warning", markup=False)
             return
-        if not app.config.raw.get("smtp"):  # one clipboard cannot hold an e-mail per ambassador
+        if app.config.smtp is None:  # one clipboard cannot hold an e-mail per ambassador
             self.notify(word("ambassadors_no_smtp", lang), severity="warning", markup=False)
             return
         if m.category != "compliment" and m.sentiment != "positive":
