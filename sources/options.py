@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import Field, field, fields
 from datetime import date as _date
 from datetime import datetime as _datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sources.source import OptionError
@@ -162,3 +163,179 @@ class Options:
         unknown = sorted(set(self._values) - self._read)
         if unknown:
             raise OptionError(f"{unknown[0]}: unknown key for this source type{suggest(unknown[0], self._read)}")
+
+
+# --- typed options ------------------------------------------------------------------------
+#
+# Each source type declares its keys as a frozen dataclass: the field's name is the key, its
+# type and default are the key's, and its metadata says how the value is read (a duration, a
+# size, an address …) and what the key is for in one line ("help"). `read` turns a [[sources]]
+# entry into one, with the same checks and messages as the `Options` methods above, and
+# refuses unknown keys with a "did you mean"; `webcare check` and the docs' key tables list the
+# same fields (sources.registry.option_keys).
+
+
+def _option(default: Any, help: str, kind: str, **more: Any) -> Any:
+    return field(default=default, metadata={"help": help, "kind": kind, **more})
+
+
+def text(help: str, default: str = "", *, required: bool = False) -> Any:
+    """A string (surrounding spaces dropped)."""
+    return _option(default, help, "text", required=required)
+
+
+def env(help: str, *, required: bool = False) -> Any:
+    """The name of an environment variable that holds a secret (a `*_env` key); the secret
+    itself is read with `secret(name)`, never from the file."""
+    return _option("", help, "text", required=required, env=True)
+
+
+def address(help: str, default: str = "", *, required: bool = False) -> Any:
+    """An http(s) base address, without a trailing slash (Options.url)."""
+    return _option(default, help, "url", required=required)
+
+
+def flag(help: str, default: bool | None) -> Any:
+    """true or false; None as default: the source decides from the other keys."""
+    return _option(default, help, "bool")
+
+
+def number(help: str, default: int | None, *, minimum: int = 0) -> Any:
+    """A whole number ≥ `minimum`; None as default: the source decides."""
+    return _option(default, help, "int", minimum=minimum)
+
+
+def duration(help: str, default: str) -> Any:
+    """A duration like "5m" in the file, seconds in the field."""
+    return _option(_seconds_of(default), help, "seconds", text=default)
+
+
+def size(help: str, default: str) -> Any:
+    """A size like "10MB" in the file, bytes in the field."""
+    return _option(_bytes_of(default), help, "size", text=default)
+
+
+def rate(help: str, default: str) -> Any:
+    """A rate like "6/min" in the file, events per second in the field."""
+    return _option(_per_second_of(default), help, "rate", text=default)
+
+
+def choice(help: str, default: str, allowed: tuple[str, ...]) -> Any:
+    return _option(default, help, "choice", allowed=allowed)
+
+
+def replies() -> Any:
+    """The `replies` key every source that can post shares (Options.replies)."""
+    return choice("send (after the operator confirms), dry-run (say what would be sent) or off",
+                  "send", ("send", "dry-run", "off"))
+
+
+def channel(help: str, default: str) -> Any:
+    return _option(default, help, "channel")
+
+
+def texts(help: str) -> Any:
+    """A list of non-empty strings; a single string counts as one."""
+    return _option((), help, "strs")
+
+
+def day(help: str) -> Any:
+    """A date like 2027-02-01 (a TOML date or the same as a string); None when absent."""
+    return _option(None, help, "date")
+
+
+def secret(name: str) -> str | None:
+    """The value of the environment variable `name` (an `*_env` key's value), if set."""
+    return os.environ.get(name) if name else None
+
+
+def _seconds_of(text: str) -> float:
+    return Options(SourceConfig("", "", {"d": text}, 0)).seconds("d", text)
+
+
+def _bytes_of(text: str) -> int:
+    return Options(SourceConfig("", "", {"d": text}, 0)).size("d", text)
+
+
+def _per_second_of(text: str) -> float:
+    return Options(SourceConfig("", "", {"d": text}, 0)).rate("d", text)
+
+
+T = TypeVar("T")
+
+
+def read(options: type[T], sc: SourceConfig) -> T:
+    """The entry's keys as an `options` dataclass: every field read as its metadata says
+    (OptionError naming the key when a value is wrong or a required key missing), then any key
+    the dataclass does not have refused, with a "did you mean"."""
+    opts = Options(sc)
+    values: dict[str, Any] = {}
+    for f in fields(options):  # type: ignore[arg-type]
+        values[f.name] = _read_one(opts, f)
+    opts.done()
+    return options(**values)
+
+
+def _read_one(opts: Options, f: Field[Any]) -> Any:
+    meta, key = f.metadata, f.name
+    kind = meta["kind"]
+    if kind == "text":
+        value = opts.str(key, f.default, required=meta["required"]).strip()
+        return value
+    if kind == "url":
+        return opts.url(key, f.default, required=meta["required"])
+    if kind == "bool":
+        return f.default if opts._get(key) is None else opts.bool(key, False)
+    if kind == "int":
+        if opts._get(key) is None:
+            return f.default
+        return opts.int(key, 0, minimum=meta["minimum"])
+    if kind == "seconds":
+        return opts.seconds(key, meta["text"])
+    if kind == "size":
+        return opts.size(key, meta["text"])
+    if kind == "rate":
+        return opts.rate(key, meta["text"])
+    if kind == "choice":
+        return opts.choice(key, f.default, meta["allowed"])
+    if kind == "channel":
+        return opts.channel(key, f.default)
+    if kind == "strs":
+        return tuple(opts.strs(key))
+    if kind == "date":
+        return opts.date(key)
+    raise AssertionError(f"{key}: unknown option kind {kind!r}")
+
+
+def keys(options: type) -> dict[str, str]:
+    """Key → its one-line help, in the order the dataclass declares them."""
+    return {f.name: f.metadata["help"] for f in fields(options)}
+
+
+def required_keys(options: type) -> set[str]:
+    return {f.name for f in fields(options) if f.metadata.get("required")}
+
+
+def to_config(value: Any) -> dict[str, Any]:
+    """An options dataclass back as a [[sources]] entry's keys (what `read` reads to the same
+    value): durations in seconds, sizes in bytes, rates per hour; unset keys left out."""
+    out: dict[str, Any] = {}
+    for f in fields(value):
+        v = getattr(value, f.name)
+        kind = f.metadata["kind"]
+        if v is None or (kind in ("text", "url") and v == "") or (kind == "strs" and not v):
+            continue
+        if kind == "seconds":
+            v = f"{_number(v)}s"
+        elif kind == "size":
+            v = str(v)
+        elif kind == "rate":
+            v = f"{_number(v * 3600)}/hour"
+        elif kind == "strs":
+            v = list(v)
+        out[f.name] = v
+    return out
+
+
+def _number(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))

@@ -15,7 +15,7 @@ The checkpoint keeps, per subreddit, the newest posts delivered: after a restart
 pages on from those, as any later poll does, instead of reading one page.
 
 Reading only: replies are not sent from the desk (that would need a Reddit user account's
-OAuth token and Reddit's approval for a bot), so `can_reply` is false.
+OAuth token and Reddit's approval for a bot), so it is no `Replies` source.
 
     [[sources]]
     type = "reddit"
@@ -39,13 +39,14 @@ duration=permanent, with the same client id and secret) and trades it for an acc
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from sources import options
 from sources.http import json_of, pause_after, request
-from sources.options import Options
-from sources.source import OptionError, SourceError
+from sources.source import Checkpoints, Moderation, OptionError, Source, SourceError
 from webcare import __version__
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
@@ -64,11 +65,27 @@ SEEN_KEPT = 5000  # fullnames remembered to stop paging and to drop repeats
 RESUME_KEPT = 500  # per subreddit (or site-wide): the newest fullnames a checkpoint keeps
 
 
-class RedditSource:
-    """Reddit search results, newest first."""
+@dataclass(frozen=True)
+class RedditOptions:
+    query: str = options.text("what to search for, in Reddit's search syntax", required=True)
+    subreddits: tuple[str, ...] = options.texts("the subreddits to search (default: all of Reddit)")
+    limit: int = options.number("posts per page (1-100)", 25, minimum=1)
+    every: float = options.duration("poll interval", "5m")
+    timeout: float = options.duration("for each request", "20s")
+    keyword_filter: bool = options.flag("posts must name a [watch] keyword", True)
+    api: str = options.address("Reddit's public API", API)
+    oauth_api: str = options.address("Reddit's OAuth API", OAUTH_API)
+    client_id_env: str = options.env("the environment variable with the app's client id (app-only OAuth)")
+    client_secret_env: str = options.env("the environment variable with the app's client secret")
+    user_agent: str = options.text("the User-Agent Reddit asks for (default: webcare's)")
+    refresh_token_env: str = options.env("the environment variable with a moderator's refresh token (moderation)")
+
+
+class RedditSource(Source, Checkpoints, Moderation):
+    """Reddit search results, newest first (reading only: it posts no replies)."""
 
     type: ClassVar[str] = "reddit"
-    can_reply: ClassVar[bool] = False  # reading only (see the module's docstring)
+    options_class: ClassVar[type] = RedditOptions
     moderation: ClassVar[tuple[str, ...]] = ("remove", "approve")
     moderation_undo: ClassVar[dict[str, str]] = {"remove": "approve"}
 
@@ -126,35 +143,30 @@ class RedditSource:
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> RedditSource:
-        opts = Options(sc)
-        query = opts.str("query", required=True).strip()
+        o = options.read(RedditOptions, sc)
+        query = o.query
         if not query:
             raise OptionError("query: must not be empty")
-        subreddits = [s.removeprefix("/").removeprefix("r/") for s in opts.strs("subreddits")]
+        subreddits = [s.removeprefix("/").removeprefix("r/") for s in o.subreddits]
         for sub in subreddits:
             if not sub.replace("_", "").isalnum():
                 raise OptionError(f"subreddits: {sub!r} is not a subreddit name")
-        limit = opts.int("limit", 25, minimum=1)
+        limit = o.limit
         if limit > 100:
             raise OptionError("limit: Reddit gives at most 100 posts per page")
-        interval = opts.seconds("every", "5m")
-        timeout = opts.seconds("timeout", "20s")
-        keyword_filter = opts.bool("keyword_filter", True)
-        api = opts.url("api", API)
-        oauth_api = opts.url("oauth_api", OAUTH_API)
-        id_env = opts.str("client_id_env")
-        secret_env = opts.str("client_secret_env")
+        interval, timeout, keyword_filter = o.every, o.timeout, o.keyword_filter
+        api, oauth_api = o.api, o.oauth_api
+        id_env, secret_env = o.client_id_env, o.client_secret_env
         if bool(id_env) != bool(secret_env):
             missing = "client_secret_env" if id_env else "client_id_env"
             raise OptionError(f"{missing}: OAuth needs both client_id_env and client_secret_env")
-        client_id = opts.secret("client_id_env")
-        client_secret = opts.secret("client_secret_env")
-        user_agent = opts.str("user_agent")
-        refresh_env = opts.str("refresh_token_env")
+        client_id = options.secret(id_env)
+        client_secret = options.secret(secret_env)
+        user_agent = o.user_agent
+        refresh_env = o.refresh_token_env
         if refresh_env and not id_env:
             raise OptionError("refresh_token_env: moderation needs client_id_env and client_secret_env too")
-        refresh_token = opts.secret("refresh_token_env")
-        opts.done()
+        refresh_token = options.secret(refresh_env)
         return cls(
             sc.name,
             query,

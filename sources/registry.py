@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import fields
 
 from sources.source import OptionError, Source
 from webcare.config import Config, ConfigError, SourceConfig
@@ -24,11 +25,30 @@ TYPES: dict[str, tuple[str, str]] = {
 }
 
 
+def source_class(type_: str) -> type[Source]:
+    """The class of a source type (its module imported now); KeyError for an unknown type."""
+    module, name = TYPES[type_]
+    cls: type[Source] = vars(importlib.import_module(module))[name]
+    return cls
+
+
+def options_class(type_: str) -> type:
+    """The frozen dataclass of a source type's [[sources]] keys (sources/options.py): its
+    fields are the keys, with their types, defaults and one-line help."""
+    cls = source_class(type_).options_class
+    assert cls is not None, f"{type_}: a registered source type declares its options"
+    return cls
+
+
+def option_keys(type_: str) -> set[str]:
+    """The keys a [[sources]] entry of this type may have, besides type and name."""
+    return {f.name for f in fields(options_class(type_))}
+
+
 def build_source(sc: SourceConfig, config: Config) -> Source:
-    where = TYPES.get(sc.type)
-    if where is None:
+    if sc.type not in TYPES:
         raise ConfigError(f"{sc.where}: type: {sc.type!r} is not a source type (known: {', '.join(sorted(TYPES))})")
-    cls = getattr(importlib.import_module(where[0]), where[1])
+    cls = source_class(sc.type)
     try:
         return cls.from_config(sc, config)
     except OptionError as exc:

@@ -16,7 +16,7 @@ one unit of the project's daily quota (10,000 by default); a spent quota is a 40
 until then.
 
 Reading only: posting a comment (`comments.insert`) needs OAuth consent of the channel's owner
-(a Google account), not an API key, and is not supported: `can_reply` is false.
+(a Google account), not an API key, and is not supported: it is no `Replies` source.
 
 Moderation (the desk's L3): `POST {api}/comments/setModerationStatus?id=…&moderationStatus=
 rejected|heldForReview|published` ("reject", "hold", "publish") needs an OAuth 2.0 access token
@@ -51,11 +51,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sources import follows
+from sources import follows, options
 from sources.http import check, json_of, pause_after, request
-from sources.options import Options
 from sources.rss import RSSSource, html_to_text
-from sources.source import OptionError, SourceError
+from sources.source import Checkpoints, Moderation, OptionError, Source, SourceError
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
@@ -88,11 +87,28 @@ def until_quota_reset(now: datetime | None = None) -> float:
     return max(midnight.timestamp() - now.timestamp(), 60.0)
 
 
-class YouTubeSource:
-    """Videos of channels (feeds) and comments (Data API v3)."""
+@dataclasses.dataclass(frozen=True)
+class YouTubeOptions:
+    channel_ids: tuple[str, ...] = options.texts("channels whose new videos to read (their feeds; no key needed)")
+    comment_channel_ids: tuple[str, ...] = options.texts("channels on every video of which to read comments")
+    comment_video_ids: tuple[str, ...] = options.texts("videos whose comments to read")
+    api_key_env: str = options.env("the environment variable with a YouTube Data API key (needed for comments)")
+    oauth_token_env: str = options.env("the environment variable with an OAuth token (moderation, force-ssl)")
+    max_results: int = options.number("comment threads per page (1-100)", 50, minimum=1)
+    every: float = options.duration("poll interval", "15m")
+    timeout: float = options.duration("for each request", "20s")
+    keyword_filter: bool = options.flag("videos and comments must name a [watch] keyword", True)
+    api: str = options.address("the Data API's address", API)
+    site: str = options.address("YouTube's site (the channels' feeds)", SITE)
+    follow: bool = options.flag("follow the [[watch.people]] of channel youtube", True)
+
+
+class YouTubeSource(Source, Checkpoints, Moderation):
+    """Videos of channels (feeds) and comments (Data API v3). It posts no replies:
+    comments.insert needs a user's OAuth consent."""
 
     type: ClassVar[str] = "youtube"
-    can_reply: ClassVar[bool] = False  # comments.insert needs a user's OAuth consent
+    options_class: ClassVar[type] = YouTubeOptions
     moderation: ClassVar[tuple[str, ...]] = ("reject", "hold", "publish")
     moderation_undo: ClassVar[dict[str, str]] = {"reject": "publish", "hold": "publish"}
 
@@ -171,10 +187,10 @@ class YouTubeSource:
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> YouTubeSource:
-        opts = Options(sc)
-        channel_ids = opts.strs("channel_ids")
-        comment_channel_ids = opts.strs("comment_channel_ids")
-        comment_video_ids = opts.strs("comment_video_ids")
+        o = options.read(YouTubeOptions, sc)
+        channel_ids = list(o.channel_ids)
+        comment_channel_ids = list(o.comment_channel_ids)
+        comment_video_ids = list(o.comment_video_ids)
         for key, ids in (
             ("channel_ids", channel_ids),
             ("comment_channel_ids", comment_channel_ids),
@@ -190,7 +206,7 @@ class YouTubeSource:
                 raise OptionError(
                     f"comment_video_ids: {vid!r} is not a video id (the 11 characters after watch?v=)"
                 )
-        follow = follows.followed(config, "youtube", opts.bool("follow", True))
+        follow = follows.followed(config, "youtube", o.follow)
         for person in follow:
             if not _CHANNEL_ID.match(person.handle.strip()):
                 raise OptionError(
@@ -201,34 +217,31 @@ class YouTubeSource:
             raise OptionError(
                 "channel_ids: give channel_ids, comment_channel_ids or comment_video_ids"
             )
-        api_key_env = opts.str("api_key_env")
+        api_key_env = o.api_key_env
         if (comment_channel_ids or comment_video_ids) and not api_key_env:
             raise OptionError("api_key_env: reading comments needs a YouTube Data API key")
-        max_results = opts.int("max_results", 50, minimum=1)
+        max_results = o.max_results
         if max_results > 100:
             raise OptionError("max_results: YouTube gives at most 100 comment threads per page")
-        interval = opts.seconds("every", "15m")
-        timeout = opts.seconds("timeout", "20s")
-        api = opts.url("api", API)
-        site = opts.url("site", SITE)
-        oauth_token_env = opts.str("oauth_token_env")
+        interval, timeout = o.every, o.timeout
+        api, site = o.api, o.site
+        oauth_token_env = o.oauth_token_env
         source = cls(
             sc.name,
             channel_ids=channel_ids,
             comment_channel_ids=comment_channel_ids,
             comment_video_ids=comment_video_ids,
-            api_key=opts.secret("api_key_env"),
+            api_key=options.secret(api_key_env),
             api_key_env=api_key_env,
             max_results=max_results,
             interval=interval,
             timeout=timeout,
-            keyword_filter=opts.bool("keyword_filter", True),
+            keyword_filter=o.keyword_filter,
             api=api,
             site=site,
             oauth_token_env=oauth_token_env,
             follow=follow,
         )
-        opts.done()
         return source
 
     def __repr__(self) -> str:

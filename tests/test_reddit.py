@@ -11,7 +11,7 @@ import pytest
 from httpserver import FeedServer, Request, Response, feed_server_fixture  # noqa: F401
 
 from sources.reddit import RedditSource
-from sources.source import OptionError, SourceError
+from sources.source import OptionError, Replies, SourceError
 
 
 def make_source(make_config, **options: object) -> RedditSource:
@@ -80,7 +80,7 @@ def test_from_config_defaults(make_config) -> None:
     assert (source.type, source.name, source.query) == ("reddit", "reddit", "VLM")
     assert source.subreddits == [] and source.limit == 25
     assert (source.interval, source.timeout, source.keyword_filter) == (300, 20, True)
-    assert source.api == "https://www.reddit.com" and source.can_reply is False
+    assert source.api == "https://www.reddit.com" and not isinstance(source, Replies)  # reads only
     assert source.user_agent.startswith("python:webcare:")
 
 
