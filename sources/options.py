@@ -1,7 +1,9 @@
 """Reading a [[sources]] entry's own keys, with errors that name the key.
 
-Every source type reads its options through `Options`; unknown keys are reported, so a typo
-("ulr = ...") is caught by `webcare check` instead of silently ignored.
+Every source type declares its keys as a frozen dataclass (`text`, `duration`, `flag` … below
+make its fields) and reads an entry with `read`, which checks each value through `Options` and
+refuses unknown keys with a "did you mean", so a typo ("ulr = ...") is caught by
+`webcare check` instead of silently ignored.
 """
 
 from __future__ import annotations

@@ -436,9 +436,6 @@ class RedditSource(Source, Checkpoints, Moderation):
             )
         return response
 
-    async def reply(self, client: httpx.AsyncClient, mention: Any, text: str, **_: Any) -> str:
-        raise SourceError("Reddit: replies are not sent from the desk; answer on reddit.com")
-
     # --- moderation ------------------------------------------------------------------------
 
     async def moderate(self, client: httpx.AsyncClient, mention: Any, action: str) -> str:

@@ -477,9 +477,6 @@ class YouTubeSource(Source, Checkpoints, Moderation):
             )
         ]
 
-    async def reply(self, client: httpx.AsyncClient, mention: Any, text: str, **_: Any) -> str:
-        raise SourceError("YouTube: replies are not sent from the desk; answer in YouTube Studio")
-
     # --- moderation ------------------------------------------------------------------------
 
     async def moderate(self, client: httpx.AsyncClient, mention: Any, action: str) -> str:
