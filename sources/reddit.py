@@ -46,7 +46,7 @@ from urllib.parse import quote
 
 from sources import options
 from sources.http import json_of, pause_after, request
-from sources.source import Checkpoints, Moderation, OptionError, Source, SourceError
+from sources.source import Checkpoints, Moderation, OptionError, RecentIds, Source, SourceError
 from webcare import __version__
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
@@ -130,16 +130,8 @@ class RedditSource(Source, Checkpoints, Moderation):
         self.refresh_token_env = refresh_token_env
         self._user_token: str | None = None  # the moderating account's, from its refresh token
         self._user_token_expires = 0.0
-        # Fullnames delivered so far, oldest first (a dict keeps insertion order), and those
-        # the last fetch added, for rewind().
-        self._seen: dict[str, None] = {}
-        self._last_added: list[str] = []
-        self._started: set[str] = set()  # targets polled before: paging beyond page one is allowed
-        self._last_started: list[str] = []
-        # Per target ("" is site-wide), the newest fullnames it delivered, newest first: what a
-        # checkpoint keeps; and their values before the last fetch, for rewind().
-        self._recent: dict[str, list[str]] = {}
-        self._last_recent: dict[str, list[str] | None] = {}
+        # Fullnames delivered so far and, per target ("" is site-wide), the newest it delivered.
+        self._ids: RecentIds[str] = RecentIds(SEEN_KEPT, RESUME_KEPT)
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> RedditSource:
@@ -192,22 +184,14 @@ class RedditSource(Source, Checkpoints, Moderation):
 
     def rewind(self) -> None:
         """Forget what the last fetch delivered, so the next one delivers it again."""
-        for fullname in self._last_added:
-            self._seen.pop(fullname, None)
-        self._started.difference_update(self._last_started)
-        for target, fullnames in self._last_recent.items():
-            if fullnames is None:
-                self._recent.pop(target, None)
-            else:
-                self._recent[target] = fullnames
-        self._last_added, self._last_started, self._last_recent = [], [], {}
+        self._ids.rewind()
 
     def checkpoint(self) -> dict[str, Any]:
         """The query and, per subreddit ("" for site-wide), the newest posts delivered (at most
         RESUME_KEPT): after a restart the first poll pages on until it meets one of them."""
         return {
             "query": self.query,
-            "targets": {t: list(self._recent.get(t, ())) for t in sorted(self._started)},
+            "targets": {t: self._ids.newest(t) for t in sorted(self._ids.started)},
         }
 
     def resume(self, state: dict[str, Any]) -> None:
@@ -216,19 +200,12 @@ class RedditSource(Source, Checkpoints, Moderation):
         if not isinstance(state, dict) or state.get("query") != self.query:
             return
         targets = state.get("targets")
-        if not isinstance(targets, dict) or not all(
-            isinstance(names, list) and all(isinstance(n, str) and n for n in names)
-            for names in targets.values()
-        ):
+        if not isinstance(targets, dict) or not all(RecentIds.readable(n) for n in targets.values()):
             return
         for target in self.subreddits or [""]:
             names = targets.get(target)
-            if names is None:
-                continue
-            names = list(dict.fromkeys(names))[:RESUME_KEPT]
-            self._recent[target] = names
-            self._started.add(target)
-            self._seen.update(dict.fromkeys(reversed(names)))  # oldest first
+            if names is not None:
+                self._ids.take(target, names)
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         self.pause_s = None
@@ -239,7 +216,6 @@ class RedditSource(Source, Checkpoints, Moderation):
             base = self.oauth_api
         items: list[Item] = []
         fresh: dict[str, None] = {}
-        started: list[str] = []
         delivered: dict[str, list[str]] = {}
         # All or nothing: a failure in one subreddit leaves every cursor where it was, so the
         # next poll delivers what this one fetched (nothing lost, nothing twice).
@@ -247,23 +223,9 @@ class RedditSource(Source, Checkpoints, Moderation):
             found = await self._search(client, base, headers, target, fresh)
             items += found
             delivered[target] = [i.key for i in found]
-            if target not in self._started:
-                started.append(target)
             if self.pause_s:  # quota spent: the other subreddits wait for the next poll
                 break
-        self._seen.update(fresh)
-        self._last_added = list(fresh)
-        self._started.update(started)
-        self._last_started = started
-        self._last_recent = {}
-        for target, fullnames in delivered.items():
-            if fullnames:
-                old = self._recent.get(target)
-                self._last_recent[target] = old
-                merged = dict.fromkeys(fullnames + (old or []))
-                self._recent[target] = list(merged)[:RESUME_KEPT]
-        while len(self._seen) > SEEN_KEPT:
-            del self._seen[next(iter(self._seen))]
+        self._ids.deliver(fresh, delivered)
         return items
 
     async def _search(
@@ -285,7 +247,7 @@ class RedditSource(Source, Checkpoints, Moderation):
             params["restrict_sr"] = 1
         where = f"Reddit search in r/{target}" if target else "Reddit search"
         items: list[Item] = []
-        pages = MAX_PAGES if target in self._started else 1  # the first poll: one page
+        pages = MAX_PAGES if target in self._ids.started else 1  # the first poll: one page
         for _ in range(pages):
             response = await self._get(client, base + path, params, headers, where)
             data = json_of(response, where)
@@ -301,7 +263,7 @@ class RedditSource(Source, Checkpoints, Moderation):
                 fullname = str(post.get("name") or "")
                 if not fullname or fullname in fresh:
                     continue
-                if fullname in self._seen:
+                if fullname in self._ids.seen:
                     known = True  # caught up; later posts on this page were indexed late
                     continue
                 fresh[fullname] = None

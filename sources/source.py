@@ -15,14 +15,15 @@ find it with `isinstance`:
     Replies          posts a reply on the platform (a reply post, a reply e-mail)
     Moderation       carries out moderation on the platform (hide, remove, delete …)
 
-`Watermarks` is the checkpoint shape the Graph API and LinkedIn sources share (times read up
-to, and the newest ids delivered), written once.
+Two shapes of checkpoint several sources share are written once here: `Watermarks` (times read
+up to, and the newest ids delivered: Facebook, Instagram, LinkedIn) and `RecentIds` (per target,
+the newest ids delivered, paged back to: Reddit, YouTube).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 if TYPE_CHECKING:  # the desk imports this module at start; httpx only when it polls
     from collections.abc import AsyncIterator
@@ -40,6 +41,7 @@ __all__ = [
     "LiveConnection",
     "Moderation",
     "OptionError",
+    "RecentIds",
     "Replies",
     "Source",
     "SourceError",
@@ -251,6 +253,72 @@ class Watermarks(Checkpoints):
 
     def _take_more_snapshot(self, snapshot: Any) -> None:
         pass
+
+
+T = TypeVar("T")
+
+
+class RecentIds(Generic[T]):
+    """What a source keeps that reads each of its targets (a subreddit, a video's comments)
+    newest first and pages back until it meets an id it delivered before: every id delivered
+    lately (`seen`, oldest first), the targets read before (`started`: paging beyond the first
+    page is allowed), and per target the newest ids it delivered (`recent`, newest first),
+    which the checkpoint keeps. `deliver` ends a fetch, `rewind` undoes the last one, `newest`
+    and `take` carry a target over a restart."""
+
+    def __init__(self, seen_kept: int, resume_kept: int) -> None:
+        self.seen: dict[str, None] = {}
+        self.started: set[T] = set()
+        self.recent: dict[T, list[str]] = {}
+        self._seen_kept, self._resume_kept = seen_kept, resume_kept
+        # What the last fetch changed, for rewind: the ids it added, the targets it started,
+        # and each target's recent ids before it (None: it had none).
+        self._last: tuple[list[str], list[T], dict[T, list[str] | None]] = ([], [], {})
+
+    def deliver(self, fresh: dict[str, None], delivered: dict[T, list[str]]) -> None:
+        """A fetch is done: `fresh` are the ids it delivered, `delivered` each target it read
+        with the ids found there, newest first."""
+        started = [t for t in delivered if t not in self.started]
+        before: dict[T, list[str] | None] = {}
+        self.seen.update(fresh)
+        self.started.update(started)
+        for target, ids in delivered.items():
+            if ids:
+                old = before[target] = self.recent.get(target)
+                self.recent[target] = list(dict.fromkeys(ids + (old or [])))[: self._resume_kept]
+        self._last = (list(fresh), started, before)
+        while len(self.seen) > self._seen_kept:
+            del self.seen[next(iter(self.seen))]
+
+    def rewind(self) -> None:
+        """Forget what the last fetch delivered, so the next one delivers it again."""
+        added, started, before = self._last
+        for key in added:
+            self.seen.pop(key, None)
+        self.started.difference_update(started)
+        for target, ids in before.items():
+            if ids is None:
+                self.recent.pop(target, None)
+            else:
+                self.recent[target] = ids
+        self._last = ([], [], {})
+
+    def newest(self, target: T) -> list[str] | None:
+        """What a checkpoint keeps of `target`: its newest ids; None when it was never read."""
+        return list(self.recent.get(target, ())) if target in self.started else None
+
+    @staticmethod
+    def readable(ids: Any) -> bool:
+        return isinstance(ids, list) and all(isinstance(i, str) and i for i in ids)
+
+    def take(self, target: T, ids: list[str]) -> list[str]:
+        """Take up a checkpoint's ids of `target` (`readable` ones): the next poll pages back
+        until it meets one. Returns those kept."""
+        ids = list(dict.fromkeys(ids))[: self._resume_kept]
+        self.recent[target] = ids
+        self.started.add(target)
+        self.seen.update(dict.fromkeys(reversed(ids)))  # oldest first
+        return ids
 
 
 def _watermark(value: Any) -> bool:

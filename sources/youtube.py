@@ -54,7 +54,7 @@ from zoneinfo import ZoneInfo
 from sources import follows, options
 from sources.http import check, json_of, pause_after, request
 from sources.rss import RSSSource, html_to_text
-from sources.source import Checkpoints, Moderation, OptionError, Source, SourceError
+from sources.source import Checkpoints, Moderation, OptionError, RecentIds, Source, SourceError
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
@@ -174,16 +174,11 @@ class YouTubeSource(Source, Checkpoints, Moderation):
         # Where comments are read: ("allThreadsRelatedToChannelId" | "videoId", id).
         self.targets = [("allThreadsRelatedToChannelId", c) for c in comment_channel_ids or []]
         self.targets += [("videoId", v) for v in comment_video_ids or []]
-        # Comment ids delivered (oldest first), the reply count last seen per thread, the
-        # targets read before (paging beyond page one allowed) and the last fetch's additions.
-        self._seen: dict[str, None] = {}
+        # Comment ids delivered and, per target, the newest it delivered; the reply count
+        # last seen per thread, and those counts before the last fetch (-1: none), for rewind().
+        self._ids: RecentIds[tuple[str, str]] = RecentIds(SEEN_KEPT, RESUME_KEPT)
         self._reply_counts: dict[str, int] = {}
-        self._started: set[tuple[str, str]] = set()
-        self._last: tuple[list[str], dict[str, int], list[tuple[str, str]]] = ([], {}, [])
-        # Per target, the newest comment ids it delivered, newest first: what a checkpoint
-        # keeps; and their values before the last fetch, for rewind().
-        self._recent: dict[tuple[str, str], list[str]] = {}
-        self._last_recent: dict[tuple[str, str], list[str] | None] = {}
+        self._last_counts: dict[str, int] = {}
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> YouTubeSource:
@@ -251,21 +246,13 @@ class YouTubeSource(Source, Checkpoints, Moderation):
 
     def rewind(self) -> None:
         """Forget what the last fetch delivered, so the next one delivers it again."""
-        added, counts, started = self._last
-        for comment_id in added:
-            self._seen.pop(comment_id, None)
-        for thread_id, count in counts.items():
+        self._ids.rewind()
+        for thread_id, count in self._last_counts.items():
             if count < 0:
                 self._reply_counts.pop(thread_id, None)
             else:
                 self._reply_counts[thread_id] = count
-        self._started.difference_update(started)
-        for target, ids in self._last_recent.items():
-            if ids is None:
-                self._recent.pop(target, None)
-            else:
-                self._recent[target] = ids
-        self._last, self._last_recent = ([], {}, []), {}
+        self._last_counts = {}
         for feed in [*self.feeds, *self.follow_feeds]:
             feed.rewind()
 
@@ -276,9 +263,9 @@ class YouTubeSource(Source, Checkpoints, Moderation):
         them, instead of reading one page."""
         targets = {}
         for target in self.targets:
-            if target not in self._started:
+            ids = self._ids.newest(target)
+            if ids is None:
                 continue
-            ids = list(self._recent.get(target, ()))
             counts = {i: self._reply_counts[i] for i in ids if i in self._reply_counts}
             targets[_target_key(target)] = {"seen": ids, "reply_counts": counts}
         feeds = [*self.feeds, *self.follow_feeds]
@@ -306,16 +293,12 @@ class YouTubeSource(Source, Checkpoints, Moderation):
                 continue
             ids, counts = saved.get("seen"), saved.get("reply_counts")
             if not (
-                isinstance(ids, list)
-                and all(isinstance(i, str) and i for i in ids)
+                RecentIds.readable(ids)
                 and isinstance(counts, dict)
                 and all(type(n) is int and n >= 0 for n in counts.values())
             ):
                 continue
-            ids = list(dict.fromkeys(ids))[:RESUME_KEPT]
-            self._recent[target] = ids
-            self._started.add(target)
-            self._seen.update(dict.fromkeys(reversed(ids)))  # oldest first
+            ids = self._ids.take(target, ids)
             self._reply_counts.update({i: counts[i] for i in ids if i in counts})
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
@@ -328,7 +311,6 @@ class YouTubeSource(Source, Checkpoints, Moderation):
         fetched: list[RSSSource] = []
         fresh: dict[str, None] = {}
         counts: dict[str, int] = {}
-        started: list[tuple[str, str]] = []
         delivered: dict[tuple[str, str], list[str]] = {}
         # All or nothing: when one part fails, the feeds read so far are rewound and no
         # comment cursor moves, so the next poll brings all of it (nothing lost).
@@ -340,27 +322,15 @@ class YouTubeSource(Source, Checkpoints, Moderation):
                 found = await self._comments(client, target, fresh, counts)
                 items += found
                 delivered[target] = [i.key for i in found]
-                if target not in self._started:
-                    started.append(target)
                 if self.pause_s:  # the quota is spent: the other targets wait
                     break
         except BaseException:
             for feed in fetched:
                 feed.rewind()
             raise
-        previous = {t: self._reply_counts.get(t, -1) for t in counts}
-        self._seen.update(fresh)
+        self._last_counts = {t: self._reply_counts.get(t, -1) for t in counts}
         self._reply_counts.update(counts)
-        self._started.update(started)
-        self._last = (list(fresh), previous, started)
-        self._last_recent = {}
-        for target, ids in delivered.items():
-            if ids:
-                old = self._recent.get(target)
-                self._last_recent[target] = old
-                self._recent[target] = list(dict.fromkeys(ids + (old or [])))[:RESUME_KEPT]
-        while len(self._seen) > SEEN_KEPT:
-            del self._seen[next(iter(self._seen))]
+        self._ids.deliver(fresh, delivered)
         while len(self._reply_counts) > SEEN_KEPT:
             del self._reply_counts[next(iter(self._reply_counts))]
         return items + await self._follow(client)
@@ -405,7 +375,7 @@ class YouTubeSource(Source, Checkpoints, Moderation):
             "maxResults": self.max_results,
         }
         items: list[Item] = []
-        pages = MAX_PAGES if target in self._started else 1  # the first poll: one page
+        pages = MAX_PAGES if target in self._ids.started else 1  # the first poll: one page
         for _ in range(pages):
             page = await self._get(client, "/commentThreads", params, what)
             if page is None:  # comments are turned off on this video
@@ -417,7 +387,7 @@ class YouTubeSource(Source, Checkpoints, Moderation):
                 if not isinstance(top, dict):
                     continue
                 thread_id = str(thread.get("id") or top.get("id") or "")
-                if thread_id in self._seen:
+                if thread_id in self._ids.seen:
                     known = True
                 else:
                     items += self._new(top, fresh)
@@ -450,7 +420,7 @@ class YouTubeSource(Source, Checkpoints, Moderation):
         snippet = comment.get("snippet")
         if (
             not comment_id
-            or comment_id in self._seen
+            or comment_id in self._ids.seen
             or comment_id in fresh
             or not isinstance(snippet, dict)
         ):
