@@ -195,7 +195,6 @@ class BlueskySource(Source, Checkpoints, Replies):
         self.max_backlog = max_backlog
         self.follower_counts = follower_counts
         self.langs = list(langs or [])
-        self.pause_s: float | None = None
         # the session: kept across polls (createSession is rate-limited per day)
         self._access: str | None = None
         self._refresh: str | None = None
@@ -207,7 +206,6 @@ class BlueskySource(Source, Checkpoints, Replies):
         self._last: list[_Advance] = []  # the last fetch's advance, for rewind()
         self._profiles: dict[str, tuple[int, float]] = {}  # did → (followers, when looked up)
         self.follow = tuple(follow)
-        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> BlueskySource:

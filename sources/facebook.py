@@ -121,7 +121,6 @@ class FacebookSource(GraphClient, Source, Watermarks, Replies, Moderation):
         self.keyword_filter = keyword_filter
         self.api = api
         self.replies = replies
-        self.pause_s: float | None = None
         # Watermarks (epoch seconds of the newest comment / message seen), the ids delivered
         # (oldest first) and what the last fetch changed, for rewind().
         self._start_watermarks()

@@ -137,7 +137,6 @@ class InstagramSource(GraphClient, Source, Watermarks, Replies, Moderation):
         self.keyword_filter = keyword_filter
         self.api = api
         self.replies = replies
-        self.pause_s: float | None = None
         # Watermarks (epoch seconds of the newest comment / tagged media seen), each media's
         # comments_count when it was last read in full, the ids delivered (oldest first), and
         # what the last fetch changed, for rewind().

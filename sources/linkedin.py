@@ -151,7 +151,6 @@ class LinkedInSource(Source, Watermarks, Replies, Moderation):
         self.api = api
         self.version = version
         self.replies = replies
-        self.pause_s: float | None = None
         self._start_watermarks()
         self._reply_counts: dict[str, int] = {}  # comment urn → replies read under it
         self._names: dict[str, str] = {}  # member or organisation urn → its name

@@ -191,13 +191,11 @@ class MastodonSource(Source, Checkpoints, LiveConnection, Replies):
         self.max_backlog = max_backlog
         self.timeout = TIMEOUT
         self.stream_timeout = STREAM_SILENCE
-        self.pause_s: float | None = None
         self._cursors: dict[str, Cursor] = {}
         self._previous: dict[str, Cursor] = {}
         self._stream_base: str | None = None
         self.follow = tuple(follow)
         self._accounts: dict[str, str] = {}  # followed acct → account id on this server
-        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> MastodonSource:

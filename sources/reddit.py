@@ -123,7 +123,6 @@ class RedditSource(Source, Checkpoints, Moderation):
         self.user_agent = user_agent or (
             f"python:webcare:{__version__} (government webcare desk; read-only search)"
         )
-        self.pause_s: float | None = None
         self._token: str | None = None
         self._token_expires = 0.0
         self.refresh_token = refresh_token

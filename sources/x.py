@@ -122,7 +122,6 @@ class XSource(Source, Checkpoints, Replies):
         self.keyword_filter = keyword_filter
         self.api = api
         self.replies = replies
-        self.pause_s: float | None = None
         # The cursor: posts newer than since_id are still to come. While a flood is read over
         # several polls, next_token is where the previous poll stopped and newest the id
         # since_id becomes once the flood is read to its end.
@@ -135,7 +134,6 @@ class XSource(Source, Checkpoints, Replies):
         self._users: dict[str, str] = {}
         self._follow_since: dict[str, str] = {}
         self._follow_previous: dict[str, str] = {}
-        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
 
     @property
     def can_reply(self) -> bool:

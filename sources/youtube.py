@@ -141,7 +141,6 @@ class YouTubeSource(Source, Checkpoints, Moderation):
         self.keyword_filter = keyword_filter
         self.api = api
         self.site = site
-        self.pause_s: float | None = None
         self.feeds = [
             RSSSource(
                 f"{name} ({cid})",
@@ -170,7 +169,6 @@ class YouTubeSource(Source, Checkpoints, Moderation):
             for cid in self.followed_kinds
             if cid not in self.channel_ids
         ]
-        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
         # Where comments are read: ("allThreadsRelatedToChannelId" | "videoId", id).
         self.targets = [("allThreadsRelatedToChannelId", c) for c in comment_channel_ids or []]
         self.targets += [("videoId", v) for v in comment_video_ids or []]
