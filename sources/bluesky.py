@@ -157,7 +157,7 @@ class BlueskySource(Source, Checkpoints, Replies):
     """One Bluesky account's mentions and/or keyword searches."""
 
     type: ClassVar[str] = "bluesky"
-    options_class: ClassVar[type] = BlueskyOptions
+    options_class = BlueskyOptions
 
     def __init__(
         self,

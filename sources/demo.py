@@ -52,7 +52,7 @@ class DemoSource(Source):
     """A source that makes up realistic mentions instead of fetching them."""
 
     type: ClassVar[str] = "demo"
-    options_class: ClassVar[type] = DemoOptions
+    options_class = DemoOptions
 
     def __init__(
         self,

@@ -82,7 +82,7 @@ class FacebookSource(GraphClient, Source, Watermarks, Replies, Moderation):
     """A Facebook page's comments and Messenger conversations."""
 
     type: ClassVar[str] = "facebook"
-    options_class: ClassVar[type] = FacebookOptions
+    options_class = FacebookOptions
     owner: ClassVar[str] = "page_id"
     watermarks: ClassVar[tuple[str, ...]] = ("comments_since", "messages_since")
     token_words: ClassVar[str] = "page access token"

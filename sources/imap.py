@@ -64,7 +64,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,7 +146,7 @@ class ImapSource(Source, Checkpoints, LiveConnection, Replies):
     """One IMAP mailbox."""
 
     type: ClassVar[str] = "imap"
-    options_class: ClassVar[type] = ImapOptions
+    options_class = ImapOptions
     channel: ClassVar[str] = "email"
 
     def __init__(
@@ -626,7 +626,7 @@ class ImapSource(Source, Checkpoints, LiveConnection, Replies):
         # quickly, and polling carries on.
         return self.idle
 
-    async def live(self, client: httpx.AsyncClient) -> AsyncIterator[list[Item]]:
+    async def live(self, client: httpx.AsyncClient) -> AsyncGenerator[list[Item]]:
         """Yield [] once IDLE is established, then each batch of new messages as it arrives.
         Cancelling it (or closing it) stops the IDLE thread within about a second."""
         if not self.idle:

@@ -98,7 +98,7 @@ class InstagramSource(GraphClient, Source, Watermarks, Replies, Moderation):
     """An Instagram professional account's comments and the media it is tagged in."""
 
     type: ClassVar[str] = "instagram"
-    options_class: ClassVar[type] = InstagramOptions
+    options_class = InstagramOptions
     owner: ClassVar[str] = "account_id"
     watermarks: ClassVar[tuple[str, ...]] = ("comments_since", "tags_since")
     platform: ClassVar[str] = "Instagram"

@@ -113,7 +113,7 @@ class LinkedInSource(Source, Watermarks, Replies, Moderation):
     moderation: ClassVar[tuple[str, ...]] = ("delete",)
     moderation_undo: ClassVar[dict[str, str]] = {}  # a deleted comment is gone
     token_label: ClassVar[str] = "LinkedIn"
-    options_class: ClassVar[type] = LinkedInOptions
+    options_class = LinkedInOptions
     owner: ClassVar[str] = "organization_id"
     watermarks: ClassVar[tuple[str, ...]] = ("comments_since", "mentions_since")
 

@@ -60,7 +60,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -156,7 +156,7 @@ class MastodonSource(Source, Checkpoints, LiveConnection, Replies):
     """Hashtags, searches and mentions on one Mastodon server."""
 
     type: ClassVar[str] = "mastodon"
-    options_class: ClassVar[type] = MastodonOptions
+    options_class = MastodonOptions
     channel: ClassVar[str] = "mastodon"
 
     def __init__(
@@ -594,7 +594,7 @@ class MastodonSource(Source, Checkpoints, LiveConnection, Replies):
 
     # --- live ------------------------------------------------------------------------
 
-    async def live(self, client: httpx.AsyncClient) -> AsyncIterator[list[Item]]:
+    async def live(self, client: httpx.AsyncClient) -> AsyncGenerator[list[Item]]:
         """Hold one event stream per hashtag and one for mentions: yields [] once all are
         connected, then the Items of each event. Raises SourceError when any stream drops."""
         if not self.can_live:

@@ -13,7 +13,7 @@ import re
 from dataclasses import Field, field, fields
 from datetime import date as _date
 from datetime import datetime as _datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from sources.source import OptionError
@@ -26,7 +26,9 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g)?\s*$", re.IGNORECA
 
 
 class Options:
-    """The options of one source entry; call `done()` after reading to reject unknown keys."""
+    """The options of one source entry, read key by key with the checks and messages every
+    type shares (`read` below drives it from the type's dataclass); `done()` after reading
+    rejects unknown keys."""
 
     def __init__(self, sc: SourceConfig) -> None:
         self._values: dict[str, Any] = dict(sc.options)
@@ -36,7 +38,11 @@ class Options:
         self._read.add(key)
         return self._values.get(key)
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False) -> str:
+    def given(self, key: str) -> bool:
+        """Whether the entry has `key` (and so it is read, not unknown)."""
+        return self._get(key) is not None
+
+    def text(self, key: str, default: str | None = None, *, required: bool = False) -> str:
         value = self._get(key)
         if value is None:
             if required:
@@ -48,7 +54,7 @@ class Options:
 
     def url(self, key: str, default: str = "", *, required: bool = False) -> str:
         """An http(s) base address, without a trailing slash ("" when unset and no default)."""
-        url = self.str(key, default, required=required).strip().rstrip("/")
+        url = self.text(key, default, required=required).strip().rstrip("/")
         if not url:
             return ""
         parts = urlsplit(url)
@@ -56,7 +62,7 @@ class Options:
             raise OptionError(f"{key}: {url!r} is not an http:// or https:// address")
         return url
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         value = self._get(key)
         if value is None:
             return default
@@ -64,7 +70,7 @@ class Options:
             raise OptionError(f"{key}: must be true or false, not {value!r}")
         return value
 
-    def int(self, key: str, default: int, minimum: int = 0) -> int:
+    def whole(self, key: str, default: int, minimum: int = 0) -> int:
         value = self._get(key)
         if value is None:
             return default
@@ -75,7 +81,7 @@ class Options:
     def seconds(self, key: str, default: str) -> float:
         """A duration like '5m', '30s', '2h' in seconds; never 0 or less (an interval, a
         timeout or a look-back of nothing is a mistake)."""
-        text = self.str(key, default)
+        text = self.text(key, default)
         m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*s(?:ec)?\s*$", text)
         if m:
             if float(m[1]) <= 0:
@@ -93,7 +99,7 @@ class Options:
 
     def rate(self, key: str, default: str) -> float:
         """A rate like '6/min' in events per second."""
-        text = self.str(key, default)
+        text = self.text(key, default)
         m = _RATE.match(text)
         if not m or float(m[1]) <= 0:
             raise OptionError(f"{key}: {text!r} is not a rate like '6/min', '1/s' or '30/hour'")
@@ -112,7 +118,7 @@ class Options:
 
     def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
         """One of `allowed` (e.g. replies = "send" | "dry-run" | "off")."""
-        text = self.str(key, default)
+        text = self.text(key, default)
         if text not in allowed:
             raise OptionError(
                 f"{key}: {text!r} is not one of {', '.join(repr(a) for a in allowed)}"
@@ -130,7 +136,7 @@ class Options:
             raise OptionError(f"{key}: must be a list of non-empty strings, not {value!r}")
         return [v.strip() for v in value]
 
-    def date(self, key: str) -> _date | None:
+    def day(self, key: str) -> _date | None:
         """A date: a TOML date (2027-02-01) or the same as a string; None when absent."""
         value = self._get(key)
         if value is None:
@@ -150,7 +156,7 @@ class Options:
         return self.choice("replies", "send", ("send", "dry-run", "off"))
 
     def channel(self, key: str, default: str) -> str:
-        text = self.str(key, default)
+        text = self.text(key, default)
         try:
             return normalize_channel(text)
         except ValueError as exc:
@@ -158,7 +164,7 @@ class Options:
 
     def secret(self, key: str) -> str | None:
         """The value of the environment variable named by `key` (e.g. token_env), if set."""
-        name = self.str(key)
+        name = self.text(key)
         return os.environ.get(name) if name else None
 
     def done(self) -> None:
@@ -279,19 +285,16 @@ def read(options: type[T], sc: SourceConfig) -> T:
 
 
 def _read_one(opts: Options, f: Field[Any]) -> Any:
-    meta, key = f.metadata, f.name
+    meta, key, default = f.metadata, f.name, cast(Any, f.default)
     kind = meta["kind"]
     if kind == "text":
-        value = opts.str(key, f.default, required=meta["required"]).strip()
-        return value
+        return opts.text(key, default, required=meta["required"]).strip()
     if kind == "url":
-        return opts.url(key, f.default, required=meta["required"])
+        return opts.url(key, default, required=meta["required"])
     if kind == "bool":
-        return f.default if opts._get(key) is None else opts.bool(key, False)
+        return opts.flag(key, False) if opts.given(key) else default
     if kind == "int":
-        if opts._get(key) is None:
-            return f.default
-        return opts.int(key, 0, minimum=meta["minimum"])
+        return opts.whole(key, 0, minimum=meta["minimum"]) if opts.given(key) else default
     if kind == "seconds":
         return opts.seconds(key, meta["text"])
     if kind == "size":
@@ -299,13 +302,13 @@ def _read_one(opts: Options, f: Field[Any]) -> Any:
     if kind == "rate":
         return opts.rate(key, meta["text"])
     if kind == "choice":
-        return opts.choice(key, f.default, meta["allowed"])
+        return opts.choice(key, default, meta["allowed"])
     if kind == "channel":
-        return opts.channel(key, f.default)
+        return opts.channel(key, default)
     if kind == "strs":
         return tuple(opts.strs(key))
     if kind == "date":
-        return opts.date(key)
+        return opts.day(key)
     raise AssertionError(f"{key}: unknown option kind {kind!r}")
 
 

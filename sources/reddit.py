@@ -85,7 +85,7 @@ class RedditSource(Source, Checkpoints, Moderation):
     """Reddit search results, newest first (reading only: it posts no replies)."""
 
     type: ClassVar[str] = "reddit"
-    options_class: ClassVar[type] = RedditOptions
+    options_class = RedditOptions
     moderation: ClassVar[tuple[str, ...]] = ("remove", "approve")
     moderation_undo: ClassVar[dict[str, str]] = {"remove": "approve"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from dataclasses import fields
 
 from sources.source import OptionError, Source
@@ -69,7 +70,7 @@ def build_sources(config: Config) -> list[Source]:
 BLOG_EVERY = 15 * 60.0
 
 
-def blog_sources(config: Config, taken: set[str] = frozenset()) -> list[Source]:
+def blog_sources(config: Config, taken: Iterable[str] = ()) -> list[Source]:
     """A feed source for each [[watch.people]] entry with a `feed` (sources.follows): named
     "follow <handle>", its posts on the channel web with the person's badge. Giving the feed
     is what turns it on; leaving it out turns it off."""

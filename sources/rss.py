@@ -99,7 +99,7 @@ class RSSSource(Source, Checkpoints):
     """One RSS or Atom feed."""
 
     type: ClassVar[str] = "rss"
-    options_class: ClassVar[type] = RSSOptions
+    options_class = RSSOptions
     parse_time_limit: float = PARSE_TIME_LIMIT
 
     def __init__(

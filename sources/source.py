@@ -22,15 +22,17 @@ the newest ids delivered, paged back to: Reddit, YouTube).
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeGuard, TypeVar
 
 if TYPE_CHECKING:  # the desk imports this module at start; httpx only when it polls
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator
     from datetime import date
 
     import httpx
 
+    from webcare.config import Config, SourceConfig
     from webcare.mention import Mention
 
 from webcare.intake import Item
@@ -71,7 +73,7 @@ class Source(ABC):
     type: ClassVar[str] = ""
     # The frozen dataclass of the type's [[sources]] keys (sources/options.py): `from_config`
     # reads it, `webcare check` and the docs' key tables list it.
-    options_class: ClassVar[type | None] = None
+    options_class: ClassVar[builtins.type | None] = None
 
     name: str = ""
     interval: float = 300.0  # seconds between the end of one fetch and the start of the next
@@ -83,7 +85,13 @@ class Source(ABC):
     warning: str = ""
     # When the token stops working (LinkedIn's 60 days): every desk's header says so ahead.
     token_expires: date | None = None
-    token_label: str = ""  # how the header names that token; the source's name when ""
+    token_label: ClassVar[str] = ""  # how the header names that token; the source's name when ""
+
+    @classmethod
+    def from_config(cls, sc: SourceConfig, config: Config) -> Self:
+        """The source an entry describes: its keys read with sources.options.read(cls.options_class,
+        sc), then what the keys mean together checked; raises OptionError naming the key."""
+        raise NotImplementedError(f"{cls.__name__} is not configured from config.toml")
 
     @abstractmethod
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
@@ -123,7 +131,7 @@ class LiveConnection(ABC):
         """Whether this entry, as configured, holds a live connection (a token, stream = true)."""
 
     @abstractmethod
-    def live(self, client: httpx.AsyncClient) -> AsyncIterator[list[Item]]: ...
+    def live(self, client: httpx.AsyncClient) -> AsyncGenerator[list[Item]]: ...
 
 
 class Replies(ABC):
@@ -206,7 +214,7 @@ class Watermarks(Checkpoints):
         """What is read, the watermarks, the newest ids delivered (and what the subclass
         adds): after a restart the first poll reads on from the watermarks (not just its
         backlog), the overlap without repeats."""
-        newest = []
+        newest: list[str] = []
         for key in reversed(self._seen):
             if len(newest) == self.RESUME_KEPT:
                 break
@@ -308,7 +316,7 @@ class RecentIds(Generic[T]):
         return list(self.recent.get(target, ())) if target in self.started else None
 
     @staticmethod
-    def readable(ids: Any) -> bool:
+    def readable(ids: Any) -> TypeGuard[list[str]]:
         return isinstance(ids, list) and all(isinstance(i, str) and i for i in ids)
 
     def take(self, target: T, ids: list[str]) -> list[str]:

@@ -91,7 +91,7 @@ class XSource(Source, Checkpoints, Replies):
     """X recent search, newest first; replies with a user token."""
 
     type: ClassVar[str] = "x"
-    options_class: ClassVar[type] = XOptions
+    options_class = XOptions
 
     def __init__(
         self,

@@ -108,7 +108,7 @@ class YouTubeSource(Source, Checkpoints, Moderation):
     comments.insert needs a user's OAuth consent."""
 
     type: ClassVar[str] = "youtube"
-    options_class: ClassVar[type] = YouTubeOptions
+    options_class = YouTubeOptions
     moderation: ClassVar[tuple[str, ...]] = ("reject", "hold", "publish")
     moderation_undo: ClassVar[dict[str, str]] = {"reject": "publish", "hold": "publish"}
 
