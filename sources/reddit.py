@@ -54,6 +54,8 @@ from webcare.intake import Item
 if TYPE_CHECKING:
     import httpx
 
+    from webcare.mention import Mention
+
 __all__ = ["RedditSource"]
 
 API = "https://www.reddit.com"
@@ -399,11 +401,11 @@ class RedditSource(Source, Checkpoints, Moderation):
 
     # --- moderation ------------------------------------------------------------------------
 
-    async def moderate(self, client: httpx.AsyncClient, mention: Any, action: str) -> str:
+    async def moderate(self, client: httpx.AsyncClient, mention: Mention, action: str) -> str:
         """Remove or approve the post as a moderator of its subreddit; returns what Reddit said."""
         if action not in self.moderation:
             raise SourceError(f"Reddit: cannot {action} a post (only remove or approve)")
-        fullname = str(getattr(mention, "ref", "") or "")
+        fullname = mention.ref
         if not fullname.startswith(("t3_", "t1_")):
             raise SourceError("Reddit: this mention has no Reddit post id to moderate")
         what = f"Reddit {action}"
@@ -435,7 +437,7 @@ class RedditSource(Source, Checkpoints, Moderation):
         return f"{done} on Reddit ({fullname})"
 
 
-def _subreddit(mention: Any) -> str:
+def _subreddit(mention: Mention) -> str:
     """The subreddit a mention was posted in, as its link says ("the subreddit" if unknown)."""
-    parts = str(getattr(mention, "url", "") or "").split("/")
+    parts = mention.url.split("/")
     return f"r/{parts[parts.index('r') + 1]}" if "r" in parts[:-1] else "the subreddit"

@@ -61,6 +61,7 @@ from webcare.intake import Item
 if TYPE_CHECKING:
     import httpx
 
+    from webcare.mention import Mention
     from webcare.watch import Person
 
 __all__ = ["YouTubeSource", "until_quota_reset"]
@@ -343,7 +344,7 @@ class YouTubeSource(Source, Checkpoints, Moderation):
                 items += [self._video(i, feed) for i in await feed.fetch(client)]
             except Exception as exc:  # noqa: BLE001 (one feed's failure of any kind is its own)
                 failures[_channel_of(feed)] = str(exc) or type(exc).__name__
-                retry_after = getattr(exc, "retry_after", None)
+                retry_after = exc.retry_after if isinstance(exc, SourceError) else None
                 if retry_after is not None:  # rate-limited: the rest wait for the reset
                     self.pause_s = max(self.pause_s or 0.0, retry_after)
                     break
@@ -447,15 +448,15 @@ class YouTubeSource(Source, Checkpoints, Moderation):
 
     # --- moderation ------------------------------------------------------------------------
 
-    async def moderate(self, client: httpx.AsyncClient, mention: Any, action: str) -> str:
+    async def moderate(self, client: httpx.AsyncClient, mention: Mention, action: str) -> str:
         """Reject, hold for review or publish a comment (comments.setModerationStatus)."""
         import os
 
         status = _MODERATION_STATUS.get(action)
         if status is None:
             raise SourceError(f"YouTube: cannot {action} a comment (only reject, hold or publish)")
-        comment_id = str(getattr(mention, "ref", "") or "")
-        if not comment_id or not getattr(mention, "in_reply_to", ""):
+        comment_id = mention.ref
+        if not comment_id or not mention.in_reply_to:
             raise SourceError("YouTube: only comments can be moderated (this is a video)")
         if not self.oauth_token_env:
             raise SourceError(
