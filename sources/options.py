@@ -317,6 +317,29 @@ def keys(options: type) -> dict[str, str]:
     return {f.name: f.metadata["help"] for f in fields(options)}
 
 
+def table(options: type) -> list[tuple[str, str, str]]:
+    """(key, default as written in config.toml, help) for each key, in declared order: the rows
+    of a key table in the docs. The default is "(required)" for a required key and "" where
+    the source decides from the other keys."""
+    rows = []
+    for f in fields(options):
+        meta, default = f.metadata, cast(Any, f.default)
+        if meta.get("required"):
+            shown = "(required)"
+        elif "text" in meta:
+            shown = f'"{meta["text"]}"'
+        elif default is None or default == () or (default == "" and meta["kind"] != "choice"):
+            shown = ""
+        elif isinstance(default, bool):
+            shown = "true" if default else "false"
+        elif isinstance(default, str):
+            shown = f'"{default}"'
+        else:
+            shown = str(default)
+        rows.append((f.name, shown, meta["help"]))
+    return rows
+
+
 def required_keys(options: type) -> set[str]:
     return {f.name for f in fields(options) if f.metadata.get("required")}
 

@@ -143,3 +143,10 @@ def test_the_desk_finds_replies_and_moderation_by_the_capability(tmp_path: Path,
     assert {by_name[n].type for n in moderators(sources)} == CAPABILITIES[Moderation]
     live = {s.type for s in sources if isinstance(s, LiveConnection) and s.can_live}
     assert live == {"mastodon", "imap"}
+
+
+def test_the_key_table_rows_come_from_the_options() -> None:
+    rows = {key: (default, help) for key, default, help in options.table(options_class("rss"))}
+    assert set(rows) == option_keys("rss")
+    assert rows["url"][0] == "(required)" and rows["every"][0] == '"5m"' and rows["keyword_filter"][0] == "true"
+    assert rows["max_bytes"] == ('"10MB"', "a larger feed is refused without reading the rest")
