@@ -227,9 +227,10 @@ def test_retention_covers_notes_crisis_log_handovers_drafts_presence_and_quarant
 
 async def test_the_collector_takes_up_the_scrubbed_checkpoint_before_saving_one(tmp_path: Path, make_config) -> None:
     from sources.poller import Poller
+    from sources.source import Checkpoints, Source
     from webcare.intake import Intake
 
-    class Refs:
+    class Refs(Source, Checkpoints):
         """A source that remembers the refs it delivered, as Reddit's and YouTube's do."""
 
         name, interval, keyword_filter = "demo", 60.0, False
@@ -237,11 +238,17 @@ async def test_the_collector_takes_up_the_scrubbed_checkpoint_before_saving_one(
         def __init__(self) -> None:
             self.seen: list[str] = []
 
+        async def fetch(self, client: object) -> list:
+            return []
+
         def checkpoint(self) -> dict:
             return {"seen": list(self.seen)}
 
         def resume(self, state: dict) -> None:
             self.seen = list(state["seen"])
+
+        def rewind(self) -> None:
+            pass
 
     config = make_config()
     store, _ = person_store(config.data_dir)
