@@ -92,21 +92,3 @@ def blog_sources(config: Config, taken: Iterable[str] = ()) -> list[Source]:
             RSSSource(name, person.feed, channel="web", interval=BLOG_EVERY, followed=person)
         )
     return out
-
-
-# The fewest options with which each type's from_config runs to the end (dummy values for what it
-# requires), so that every key it reads is read: option_keys records them.
-_PROBES: dict[str, dict[str, object]] = {
-    "demo": {},
-    "rss": {"url": "https://example.org/feed"},
-    "mastodon": {"instance": "https://example.org", "hashtags": ["probe"]},
-    "bluesky": {"search": ["probe"]},
-    "imap": {"host": "imap.example.org", "username": "probe", "password_env": "PROBE"},
-    "reddit": {"query": "probe"},
-    "youtube": {"channel_ids": ["UC" + "x" * 22]},
-    "x": {"query": "probe", "bearer_token_env": "PROBE"},
-    "facebook": {"page_id": "1", "page_token_env": "PROBE"},
-    "instagram": {"account_id": "1", "token_env": "PROBE"},
-    "linkedin": {"organization_id": "1", "token_env": "PROBE"},
-}
-
