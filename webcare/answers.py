@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from webcare.mention import Mention, from_iso
+from webcare.mention import Mention, Status, from_iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,7 @@ def judge(
         return Verdict(found, f"the mail has {len(senders)} sender (From) addresses, not one")
     if senders[0].casefold() != found.to.casefold():
         return Verdict(found, f"sent from {senders[0]}, but the hand-off went to {found.to}")
-    if mention.status != "routed":
+    if mention.status != Status.ROUTED:
         return Verdict(found, f"the mention is not waiting for an expert (status: {mention.status})")
     if mention.answered_at is not None:
         return Verdict(found, "the mention has its expert's answer already")
