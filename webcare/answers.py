@@ -29,6 +29,7 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from webcare.mention import Mention, Status, from_iso
 
@@ -53,7 +54,7 @@ class SentHandoff:
         return self.answered_at is None and self.replaced_at is None
 
     @classmethod
-    def from_record(cls, mention_id: str, record: dict) -> SentHandoff:
+    def from_record(cls, mention_id: str, record: dict[str, Any]) -> SentHandoff:
         return cls(
             mention_id=mention_id,
             key=str(record.get("key") or ""),

@@ -233,7 +233,7 @@ class State:
 
     @classmethod
     def from_record(cls, record: dict[str, Any] | None) -> State:
-        return State() if not record else _read_state(record)  # type: ignore[no-any-return]
+        return State() if not record else _read_state(record)
 
 
 _read_content = _reader(Content)

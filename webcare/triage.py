@@ -9,7 +9,7 @@ when, the event, and the values the change replaced, which undo restores).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from webcare.history import Event
@@ -99,8 +99,9 @@ def reply_leaf(m: Mention) -> str | None:
     """The scheme leaf whose reply template fits the mention now: the leaf its walk reached;
     else, for a question handed to an expert whose answer is not back yet, L8 (acknowledge:
     "we are looking into it"); else None (the template is then picked by category)."""
-    if m.scheme_path and m.scheme_path[-1].startswith("L"):
-        return m.scheme_path[-1]
+    path = m.state.scheme_path
+    if path and path[-1].startswith("L"):
+        return path[-1]
     if m.status == Status.ROUTED and m.routed_due is not None and not m.answered_at:
         return "L8"
     return None
@@ -148,7 +149,7 @@ def undo(m: Mention, index: int) -> StateChange:
     )
 
 
-def parse_until(text: str, now: datetime, tz) -> datetime | None:
+def parse_until(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     """'30m', '2h', '1d' from now, or 'HH:MM' (today, else tomorrow) in the desk's timezone."""
     text = text.strip().lower()
     if not text:
