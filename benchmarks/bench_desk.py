@@ -22,7 +22,6 @@ The configs have no [[sources]], so nothing is collected while measuring.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import fcntl
 import os
 import random
@@ -105,8 +104,7 @@ def desk_mention(rng: random.Random, n: int, seen: datetime, prefix: str) -> Men
     default norm gives."""
     m = realistic_mention(rng, n, prefix)
     allowed = parse_duration(DEFAULT_NORMS[m.channel])
-    return dataclasses.replace(
-        m,
+    return m.replaced(
         first_seen_at=seen,
         published_at=seen - timedelta(minutes=rng.randrange(30)),
         deadline=None if allowed is None else seen + allowed,
@@ -140,7 +138,7 @@ def build_idle_store(data_dir: Path, now: datetime) -> str:
     for n in range(40):
         m = realistic_mention(rng, n, "idle")
         deadline = now + timedelta(minutes=-30 + 10 * n)
-        made.append(dataclasses.replace(m, channel="x", source="demo-x", first_seen_at=deadline - timedelta(hours=2),
+        made.append(m.replaced(channel="x", source="demo-x", first_seen_at=deadline - timedelta(hours=2),
                                         published_at=deadline - timedelta(hours=2), deadline=deadline, norm_s=7200))
     Store(data_dir).add(made)
     return MentionQueue(made)[0].author

@@ -279,16 +279,17 @@ class Poller:
 
         book = HandoffBook(self.store.data_dir)
         senders = item.extra.get("from", [item.author])
-        verdict = judge(item.answers, item.answer_key, senders, self.store.get(item.answers), book.of(item.answers), item.ref)
+        mention = self.store.get(item.answers)
+        verdict = judge(item.answers, item.answer_key, senders, mention, book.of(item.answers), item.ref)
         if verdict.again:
             return True  # the answer taken before, read again: no second answer, no mention
         if verdict.taken:
             assert verdict.handoff is not None
-            changes, action = expert_answered(clean_text(item.text), now, by_email=True)
+            assert mention is not None  # judged: taken only for a mention the desk has
+            change = expert_answered(mention, clean_text(item.text), now, by_email=True)  # expects routed, unanswered
             try:
                 # The name is ours (the hand-off's), not the mail's: a display name is the sender's to choose.
-                state = self.store.update_state(item.answers, changes, action, verdict.handoff.name,
-                                                at=now, expect={"status": "routed", "answered_at": None})  # fmt: skip
+                state = self.store.change(change, verdict.handoff.name, at=now)
             except KeyError:
                 state = None
             if state is not None:

@@ -74,7 +74,7 @@ from store.jsonstorage import StoreError, file_signature, holding, read_json, wr
 from store.modes import create
 from store.store import TABLE, Store
 from webcare.history import anonymised as history_args
-from webcare.mention import Mention
+from webcare.mention import Mention, Status
 from webcare.moderation import evidence_open
 from webcare.report import md_escape
 from webcare.untrusted import first_line
@@ -838,7 +838,7 @@ def forget(
                 if is_by(record, who):  # anonymised ones have no author: never twice
                     new_content[doc_id] = anonymise_content(record, mark)
                     new_state[doc_id] = anonymise_state(
-                        state.get(doc_id) or {"id": record.get("id"), "status": "new"},
+                        state.get(doc_id) or {"id": record.get("id"), "status": Status.NEW.value},
                         mark,
                         entry,
                     )

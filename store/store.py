@@ -52,7 +52,8 @@ from store.jsonstorage import (
 )
 from store.modes import lock, make_dir
 from store.quarantine import move_aside, reserved_segments
-from webcare.mention import Mention, owes_reply
+from webcare.history import Event
+from webcare.mention import Mention, StateChange, Status, owes_reply
 from webcare.queue import SegmentIndex, boost_of, rank
 
 SEGMENT_SIZE = 2000
@@ -90,7 +91,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 # A state field's value before anyone set it (a mention's state starts as "new", all else empty).
-_DEFAULTS: dict[str, Any] = {"status": "new", "scheme_path": [], "flags": []}
+_DEFAULTS: dict[str, Any] = {"status": Status.NEW, "scheme_path": [], "flags": []}
 
 
 def _version(state: Any) -> int:
@@ -124,9 +125,9 @@ def _index_of(table: dict[str, dict[str, Any]], content: bool) -> dict[str, Any]
         }
     return {
         "status": {
-            d: [r.get("status", "new"), owes_reply(r.get("status", "new"), r.get("flags") or ())]
+            d: [r.get("status", Status.NEW), owes_reply(r.get("status", Status.NEW), r.get("flags") or ())]
             for d, r in table.items()
-            if r.get("status", "new") != "new" or r.get("flags")
+            if r.get("status", Status.NEW) != Status.NEW or r.get("flags")
         },
         "version": {d: _version(r) for d, r in table.items()},
     }
@@ -707,14 +708,23 @@ class Store:
                 self._unreported.append((seg, doc_id))
             self._content_seen[seg] = self._storage(seg, True).signature
 
+    def change(
+        self, change: StateChange, operator: str, at: datetime | None = None
+    ) -> dict[str, Any] | None:
+        """Make a state change (webcare.mention.StateChange); see update_state."""
+        return self.update_state(
+            change.mention_id, change.fields, change.event, operator, at, change.expect, change.version
+        )
+
     def update_state(
         self,
         mention_id: str,
         changes: dict[str, Any],
-        action: str,
+        action: Event | str,
         operator: str,
         at: datetime | None = None,
         expect: dict[str, Any] | None = None,
+        version: int | None = None,
     ) -> dict[str, Any] | None:
         """Change a mention's state and append the action to its history; returns the new state.
 
@@ -723,7 +733,8 @@ class Store:
         entry keeps the values the change replaced (`before`), which is what undo restores.
         With `expect`, the change is made only if those fields still hold those values (else
         None is returned and nothing is written): an undo or a snooze's wake-up never
-        overwrites what someone else did meanwhile."""
+        overwrites what someone else did meanwhile. With `version`, only if the state is still
+        at that version (as many history entries)."""
         at = at or datetime.now(UTC)
         # As it will read back from disk (datetimes become ISO strings), so the cache matches.
         changes = orjson.loads(orjson.dumps(changes))
@@ -737,12 +748,14 @@ class Store:
                 table = self._table(seg, False)
                 current = copy.deepcopy(table.get(doc_id)) or {
                     "id": mention_id,
-                    "status": "new",
+                    "status": Status.NEW,
                     "history": [],
                 }
                 if expect is not None and any(
                     current.get(k, _DEFAULTS.get(k)) != v for k, v in expect.items()
                 ):
+                    return None
+                if version is not None and _version(current) != version:
                     return None
                 before = {k: current.get(k, _DEFAULTS.get(k)) for k in changes}
                 current.update(changes)
@@ -751,10 +764,9 @@ class Store:
                     "who": operator,
                     "what": str(action),  # the English words, for exports and older desks
                 }
-                kind = getattr(action, "kind", None)  # a webcare.history.Action: shown in the desk's language
-                if kind:
-                    entry["kind"] = kind
-                    entry["args"] = orjson.loads(orjson.dumps(action.args))
+                if isinstance(action, Event):  # its kind and fields: shown in the desk's language
+                    entry["kind"] = action.kind
+                    entry["args"] = orjson.loads(orjson.dumps(action.fields))
                 current["history"] = [
                     *current.get("history", []),
                     {**entry, "changes": changes, "before": before},

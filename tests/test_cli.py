@@ -132,7 +132,7 @@ def test_export_carries_the_triage(tmp_path):
     store = Store(config.data_dir)
     first = store.load()[0]
     leaf = config.scheme.leaves["L6"]
-    store.update_state(first.id, *apply_leaf(leaf, path_to(config.scheme, "L6")), operator="an")
+    store.change(apply_leaf(first, leaf, path_to(config.scheme, "L6")), operator="an")
     rows = {r["id"]: r for r in map(json.loads, webcare("export", "mentions", "--config", str(path)).stdout.splitlines())}
     row = rows[first.id]
     assert row["scheme_path"] == ["R1:n", "R2:n", "R3:n", "R4:n", "R5:y", "R5a:y", "L6"]

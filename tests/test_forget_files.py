@@ -280,8 +280,8 @@ async def test_an_open_desk_drops_the_forgotten_person_within_seconds(make_confi
         mention(2, author="@piet", title="", text="@jan_boer klopt"),
         mention(3, author="@an", title="", text="een-gewone-vraag"),
     ]
-    for m in ours:
-        m.first_seen_at, m.deadline = now - timedelta(minutes=5), now + timedelta(minutes=60 + int(m.id[-1]))
+    ours = [m.replaced(first_seen_at=now - timedelta(minutes=5), deadline=now + timedelta(minutes=60 + int(m.id[-1])))
+            for m in ours]
     store.add(ours)
     app = WebcareApp(config, Store(config.data_dir), clock=clock)
     async with app.run_test(size=(120, 30)) as pilot:

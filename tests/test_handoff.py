@@ -217,7 +217,7 @@ async def test_a_server_that_never_answers_times_out():
 def test_outside_text_cannot_add_headers():
     settings = smtp(2525)
     m = a_mention()
-    m.title = "Vraag\r\nBcc: evil@example.org"
+    m = m.replaced(title="Vraag\r\nBcc: evil@example.org")
     handoff = handoff_message(m, DIRECTORY.expert("Chris Maes"), now=NOW, tz=BRUSSELS, desk="VLM")
     msg = build_message(settings, handoff)
     assert msg["Bcc"] is None and "\n" not in msg["Subject"]

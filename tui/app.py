@@ -29,9 +29,9 @@ from tui.screens.stream import StreamScreen
 from webcare import triage
 from webcare.config import Config
 from webcare.drafts import Draft, finished
-from webcare.history import Action, describe, entry_of, is_expert_answer_by_mail, leaf_actions
+from webcare.history import Event, describe, is_expert_answer_by_mail, leaf_actions
 from webcare.i18n import ALERT_WORDS, word
-from webcare.mention import Mention
+from webcare.mention import Mention, StateChange, Status
 from webcare.queue import MentionQueue
 from webcare.routing import (
     Expert,
@@ -339,7 +339,7 @@ class WebcareApp(App[None]):
             self.check_spikes()
         for mention_id, state in changes.states.items():
             m = self.queue.update(mention_id, lambda m, s=state: m.apply_state(s))
-            if finished(state.get("status", "new")):
+            if finished(state.get("status", Status.NEW)):
                 # Someone else answered or closed it: a draft saved here meanwhile goes too.
                 self.drop_draft(mention_id)
             last = (state.get("history") or [{}])[-1]
@@ -428,23 +428,14 @@ class WebcareApp(App[None]):
 
     # --- the operator's actions -------------------------------------------------------
 
-    def act(
-        self,
-        m: Mention,
-        changes: dict,
-        action: str,
-        expect: dict | None = None,
-        undoable: bool = True,
-    ) -> bool:
+    def act(self, m: Mention, change: StateChange, undoable: bool = True) -> bool:
         """Record an operator's action: in the store (the truth, shared with other desks), then
         in the queue and on screen. A store that cannot be written is said, never hidden."""
         lang = self.config.language
         try:
-            state = self.store.update_state(
-                m.id, changes, action, self.config.operator, at=self.clock(), expect=expect
-            )
+            state = self.store.change(change, self.config.operator, at=self.clock())
         except (StoreError, OSError) as exc:
-            self.not_saved(f"{self.describe(entry_of(action))} ({first_line(m.author, 40)})", exc)
+            self.not_saved(f"{self.describe(change.event.entry())} ({first_line(m.author, 40)})", exc)
             return False
         except KeyError as exc:  # gone from the store (another desk's erasure)
             self.notify(f"{word('store_error', lang)}: {exc}", severity="error", markup=False)
@@ -452,7 +443,7 @@ class WebcareApp(App[None]):
         if state is None:
             return False
         self.queue.update(m.id, lambda x: x.apply_state(state))
-        if finished(state.get("status", "new")):  # sent, done, closed: no draft any more
+        if finished(state.get("status", Status.NEW)):  # sent, done, closed: no draft any more
             self.drop_draft(m.id)
         if undoable:
             self.undo_stack.append((m.id, len(state["history"]) - 1))
@@ -476,8 +467,7 @@ class WebcareApp(App[None]):
             if isinstance(done, dict) and done.get("action"):
                 self._undo_moderation(m, index, done)  # on the platform first, then recorded
                 return
-            changes, action, expect = triage.undo(m.history[index])
-            if self.act(m, changes, action, expect=expect, undoable=False):
+            if self.act(m, triage.undo(m, index), undoable=False):
                 self.notify(f"{word('undone', lang)}: {self.describe(m.history[index])}", markup=False)
             else:
                 self.notify(word("undo_conflict", lang), severity="warning", markup=False)
@@ -521,7 +511,7 @@ class WebcareApp(App[None]):
         from webcare.moderation import evidence
 
         kept = evidence(m, self.config.operator, self.clock())
-        return self.act(m, {"evidence": kept}, Action("evidence_kept"), undoable=False)
+        return self.act(m, m.change({"evidence": kept}, Event("evidence_kept")), undoable=False)
 
     def moderate(self, m: Mention, moderator: Any, action: str) -> None:
         """Carry out a confirmed action: evidence first, then the platform (in a worker); in a
@@ -565,8 +555,8 @@ class WebcareApp(App[None]):
         # "hide on facebook: hidden on Facebook (comment …)": retention keeps what precedes ": ".
         # "undo: hide on facebook: unhidden on Facebook (comment …)" when it takes one back.
         done = undoing[1] if undoing is not None else action
-        what = Action("moderated", action=done, source=m.source, answer=said, undo=undoing is not None)
-        if self.act(m, {"moderation": record}, what, undoable=undoing is None):
+        what = Event("moderated", action=done, source=m.source, answer=said, undo=undoing is not None)
+        if self.act(m, m.change({"moderation": record}, what), undoable=undoing is None):
             title = word("undone" if undoing is not None else "moderate_done", lang)
             self.notify(f"{title}: {said}", markup=False, timeout=15)
 
@@ -648,9 +638,9 @@ class WebcareApp(App[None]):
         now = self.clock()
         due = routed_due(expert, now)
         # Asking the deputy of the expert it waits for: both may answer (store.handoffs).
-        waiting_for = m.routed_to if m.status == "routed" and m.answered_at is None else None
+        waiting_for = m.routed_to if m.status == Status.ROUTED and m.answered_at is None else None
         deputy_for = waiting_for if waiting_for and self.directory.deputy_of(waiting_for) == expert else ""
-        if self.act(m, *triage.route(m, expert.name, due, now, note)):
+        if self.act(m, triage.route(m, expert.name, due, now, note)):
             key = self._handoff_key(m.id, "question", expert.email, expert.name, now, deputy_for)
             message = handoff_message(
                 m,
@@ -668,7 +658,7 @@ class WebcareApp(App[None]):
     def pass_feedback(self, m: Mention, unit: Unit, note: str = "") -> None:
         """Pass a complaint or suggestion on to a unit's mailbox, without waiting for an answer."""
         now = self.clock()
-        if self.act(m, *triage.feedback(m, unit.name, now, note)):
+        if self.act(m, triage.feedback(m, unit.name, now, note)):
             key = self._handoff_key(m.id, "feedback", unit.email, unit.name, now)
             message = feedback_message(
                 m,
@@ -700,7 +690,7 @@ class WebcareApp(App[None]):
             return False
         person = holder.expert
         # No field changes: the triage before it stays undoable (undo expects what it set).
-        if not self.act(m, {}, Action("role_told", role=role, name=person.name), undoable=False):
+        if not self.act(m, m.change({}, Event("role_told", role=role, name=person.name)), undoable=False):
             return False
         key = self._handoff_key(m.id, "notice", person.email, person.name, now)
         message = notice_message(
@@ -721,7 +711,7 @@ class WebcareApp(App[None]):
         if not people:
             return 0
         names = ", ".join(a.name for a in people)
-        if not self.act(m, {}, Action("ambassadors", names=names), undoable=False):
+        if not self.act(m, m.change({}, Event("ambassadors", names=names)), undoable=False):
             return 0
         for a in people:
             key = self._handoff_key(m.id, "notice", a.email, a.name, now)
@@ -780,7 +770,7 @@ class WebcareApp(App[None]):
                 continue
             m = self.queue.get(mention_id)
             if m is not None:
-                self.act(m, {}, Action("handoff_mailed", to=message.to, ref=message_id), undoable=False)
+                self.act(m, m.change({}, Event("handoff_mailed", to=message.to, ref=message_id)), undoable=False)
             said = f"{word('handoff_sent', lang)} {message.to_name}"
             self.notify(said, markup=False)
             return
@@ -896,10 +886,9 @@ class WebcareApp(App[None]):
 
     def wake_snoozed(self) -> None:
         now = self.clock()
-        for m in self.queue.with_status("snoozed"):
+        for m in self.queue.with_status(Status.SNOOZED):
             if m.snoozed_until is not None and m.snoozed_until <= now:
-                changes, action, expect = triage.wake(m)
-                self.act(m, changes, action, expect=expect, undoable=False)
+                self.act(m, triage.wake(m), undoable=False)
 
     # --- the clock --------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from itertools import repeat
 
 from webcare.channels import ALIASES
-from webcare.mention import Mention
+from webcare.mention import Mention, Status
 from webcare.norms import Urgency
 from webcare.watch import KIND_GROUPS, fold
 
@@ -59,7 +59,7 @@ class SegmentIndex:
     parents: dict[str, str] = field(default_factory=dict)  # reply id → the post it answers
 
 
-_NEW = ("new", True)
+_NEW = (Status.NEW, True)
 
 
 def _rank_of(key: SortKey) -> float:
@@ -207,7 +207,7 @@ class MentionQueue:
             self._unread.add(ix.segment)
             for child, parent in ix.parents.items():
                 self.replies.setdefault(parent, []).append(child)
-            self.new_count += len(ids) - sum(s[0] != "new" for s in statuses.values())
+            self.new_count += len(ids) - sum(s[0] != Status.NEW for s in statuses.values())
         self._keys.sort()
 
     # --- reading ---------------------------------------------------------------------
@@ -257,8 +257,8 @@ class MentionQueue:
                 continue
             by_id[m.id] = m
             old_key = (pending[1], m.id)
-            old_status = self._pending_status.pop(m.id, "new")
-            self.new_count += (m.status == "new") - (old_status == "new")
+            old_status = self._pending_status.pop(m.id, Status.NEW)
+            self.new_count += (m.status == Status.NEW) - (old_status == Status.NEW)
             self._rekey(old_key, sort_key(m))
 
     def with_status(self, status: str) -> list[Mention]:
@@ -317,7 +317,7 @@ class MentionQueue:
                 added.append(m)
                 if m.parent:
                     self.replies.setdefault(m.parent, []).append(m.id)
-        self.new_count += sum(m.status == "new" for m in added)
+        self.new_count += sum(m.status == Status.NEW for m in added)
         if len(added) > 64:
             self._keys += map(sort_key, added)
             self._keys.sort()
@@ -333,9 +333,9 @@ class MentionQueue:
         m = self.get(mention_id)
         if m is None:
             return None
-        old_key, was_new = sort_key(m), m.status == "new"
+        old_key, was_new = sort_key(m), m.status == Status.NEW
         apply(m)
-        self.new_count += (m.status == "new") - was_new
+        self.new_count += (m.status == Status.NEW) - was_new
         self._rekey(old_key, sort_key(m))
         if self._filter is not None:
             self._refilter()
@@ -354,10 +354,10 @@ class MentionQueue:
             m = self._by_id.get(new.id)
             if m is None or isinstance(m, tuple):
                 continue
-            old_key, was_new = sort_key(m), m.status == "new"
+            old_key, was_new = sort_key(m), m.status == Status.NEW
             for name in Mention.__slots__:
                 setattr(m, name, getattr(new, name))
-            self.new_count += (m.status == "new") - was_new
+            self.new_count += (m.status == Status.NEW) - was_new
             self._rekey(old_key, sort_key(m))
             changed += 1
         if changed and self._filter is not None:

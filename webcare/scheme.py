@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webcare.known import unknown_key
-from webcare.mention import STATUSES
+from webcare.mention import STATUSES, Status
 
 ROUTES = ("crisis", "spokesperson", "expert", "unit", "lead")  # lead: the communication lead ([[roles]])
 YES_IDS = ("y", "j")  # an option with one of these keys means yes (stored as it is written)
@@ -112,7 +112,7 @@ class Leaf:
 
     id: str
     action: dict[str, str]  # the recommended action, per UI language
-    status: str  # the mention's status once applied
+    status: Status  # the mention's status once applied
     category: str | None = None
     reply: bool = False  # a public reply is owed (the countdown keeps running until it is sent)
     route: str | None = None  # crisis | spokesperson | expert | unit | lead: who it goes to
@@ -198,7 +198,7 @@ def parse(data: dict[str, Any]) -> Scheme:
         leaves[lid] = Leaf(
             id=lid,
             action=_texts(leaf.get("action"), f"{where}: action"),
-            status=status,
+            status=Status(status),
             category=leaf.get("category"),
             reply=bool(leaf.get("reply", False)),
             route=route,

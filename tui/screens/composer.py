@@ -32,9 +32,9 @@ from tui.keys import localize
 from webcare import triage
 from webcare.drafts import label as draft_label
 from webcare.epo import check_reply
-from webcare.history import Action
+from webcare.history import Event
 from webcare.i18n import word
-from webcare.mention import Mention
+from webcare.mention import Mention, StateChange
 from webcare.register import LANGUAGES, detect_language, detect_register
 from webcare.templates import fill, pick
 from webcare.untrusted import first_line
@@ -250,8 +250,7 @@ class ComposerScreen(Screen[None]):
             return
         sender = self.app.senders.get(self.mention.source)
         if sender is None:
-            changes, action = triage.responded(self.mention, self.app.clock(), reply=text)
-            self._recorded(changes, action)
+            self._recorded(triage.responded(self.mention, self.app.clock(), reply=text))
             return
         from tui.screens.confirm import ConfirmScreen
 
@@ -280,16 +279,16 @@ class ComposerScreen(Screen[None]):
             )
             return
         if sender.dry_run:
-            self.app.act(self.mention, {}, Action("dry_run", via=self.mention.source, ref=where), undoable=False)
+            self.app.act(self.mention, self.mention.change({}, Event("dry_run", via=self.mention.source, ref=where)), undoable=False)
             self.notify(f"{word('dry_run', lang)}: {where}", markup=False, timeout=10)
             return
-        changes, action = triage.responded(self.mention, self.app.clock(), reply=text)
-        changes["reply_ref"] = where
-        self._recorded(changes, Action("reply_sent", via=self.mention.source, ref=where))
+        change = triage.responded(self.mention, self.app.clock(), reply=text)
+        event = Event("reply_sent", via=self.mention.source, ref=where)
+        self._recorded(self.mention.change({**change.fields, "reply_ref": where}, event))
 
-    def _recorded(self, changes: dict, action: str) -> None:
+    def _recorded(self, change: StateChange) -> None:
         self._stop_keeping()  # a save still pending must not bring the draft back
-        if self.app.act(self.mention, changes, action):  # the app drops the draft
+        if self.app.act(self.mention, change):  # the app drops the draft
             self.dismiss(None)
 
     def action_close(self) -> None:

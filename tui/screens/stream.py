@@ -225,7 +225,7 @@ class StreamScreen(Screen):
 
     @on(TriagePane.Decided)
     def _decided(self, event: TriagePane.Decided) -> None:
-        if self.app.act(event.mention, *triage.apply_leaf(event.leaf, event.path)):
+        if self.app.act(event.mention, triage.apply_leaf(event.mention, event.leaf, event.path)):
             self._follow_route(event.mention, _route_of(event.leaf))
             if offers_moderation(event.leaf):
                 self.app.offer_moderation(event.mention)
@@ -338,7 +338,7 @@ class StreamScreen(Screen):
 
         def answered(text: str | None) -> None:
             if text and text.strip():
-                if self.app.act(m, *triage.expert_answered(text.strip(), self.app.clock())):
+                if self.app.act(m, triage.expert_answered(m, text.strip(), self.app.clock())):
                     self.app.open_composer(m)
 
         self.app.push_screen(
@@ -354,18 +354,18 @@ class StreamScreen(Screen):
         scheme = self.app.config.scheme
         if m is not None and leaf_id in scheme.leaves:
             leaf = scheme.leaves[leaf_id]
-            if self.app.act(m, *triage.apply_leaf(leaf, triage.path_to(scheme, leaf_id))):
+            if self.app.act(m, triage.apply_leaf(m, leaf, triage.path_to(scheme, leaf_id))):
                 self._follow_route(m, _route_of(leaf))
                 if offers_moderation(leaf):
                     self.app.offer_moderation(m)
 
     def action_monitor(self) -> None:
         if (m := self._selected()) is not None:
-            self.app.act(m, *triage.monitor())
+            self.app.act(m, triage.monitor(m))
 
     def action_done(self) -> None:
         if (m := self._selected()) is not None:
-            self.app.act(m, *triage.responded(m, self.app.clock()))
+            self.app.act(m, triage.responded(m, self.app.clock()))
 
     def action_snooze(self) -> None:
         m = self._selected()
@@ -375,7 +375,7 @@ class StreamScreen(Screen):
 
         def snoozed(until) -> None:
             if until is not None:
-                self.app.act(m, *triage.snooze(until, m))
+                self.app.act(m, triage.snooze(until, m))
 
         prompt = PromptScreen(
             word("snooze_prompt", cfg.language),
