@@ -32,11 +32,10 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from filelock import Timeout
@@ -53,7 +52,16 @@ from store.jsonstorage import (
 from store.modes import lock, make_dir
 from store.quarantine import move_aside, reserved_segments
 from webcare.mention import Mention, owes_reply
-from webcare.queue import SegmentIndex, boost_of, rank
+from webcare.store_port import Rows, StoreChanges, VersionConflict
+
+if TYPE_CHECKING:
+    from store.crisis import CrisisLog
+    from store.drafts import DraftBook
+    from store.notes import NoteBook
+    from store.plan import PlanStore
+    from store.presence import Presence
+
+__all__ = ["Store", "StoreChanges", "StoreError", "VersionConflict"]
 
 SEGMENT_SIZE = 2000
 REWRITES = "rewrites.json"  # {"segments": {seg: count}, "checkpoints": count}: no names, no ids
@@ -106,21 +114,15 @@ def _index_of(table: dict[str, dict[str, Any]], content: bool) -> dict[str, Any]
     state, the statuses other than "new" and every state's version."""
     if content:
         records = table.values()
-        deadlines = [_ts(r.get("deadline")) for r in records]
-        first_seen = [_ts(r["first_seen_at"]) for r in records]
         return {
             "docs": list(table),
             "ids": [r["id"] for r in records],
-            "deadline": deadlines,
-            "first_seen": first_seen,
+            "deadline": [_ts(r.get("deadline")) for r in records],
+            "first_seen": [_ts(r["first_seen_at"]) for r in records],
             "norm": [r.get("norm_s") for r in records],
+            "reach": [r.get("reach") for r in records],
+            "priority": {r["id"]: r["priority"] for r in records if r.get("priority") not in (None, "normal")},
             "parents": {r["id"]: r["parent"] for r in records if r.get("parent")},  # threads
-            # Its place in the queue while it owes a reply (webcare.queue.rank: the deadline,
-            # moved up by an urgent rule or a wide reach), so a desk starts without computing it.
-            "owed_rank": [
-                rank(True, d, f, boost_of(r.get("priority") or "normal", r.get("reach")))
-                for d, f, r in zip(deadlines, first_seen, records)
-            ],
         }
     return {
         "status": {
@@ -130,21 +132,6 @@ def _index_of(table: dict[str, dict[str, Any]], content: bool) -> dict[str, Any]
         },
         "version": {d: _version(r) for d, r in table.items()},
     }
-
-
-@dataclass
-class StoreChanges:
-    """What changed since the last look: new mentions, changed states, new health."""
-
-    new: list[Mention] = field(default_factory=list)
-    states: dict[str, dict[str, Any]] = field(default_factory=dict)
-    health: dict[str, Any] | None = None
-    # Mentions rewritten in place (retention, an erasure): their content changed, so a desk
-    # replaces what it shows of them.
-    rewritten: list[Mention] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.new or self.states or self.health is not None or self.rewritten)
 
 
 class Store:
@@ -183,6 +170,7 @@ class Store:
         self._rewrites_seen: dict[str, int] = {}  # each segment's rewrite count then
         self._look_at_rewrites()
         self._rebuild: set[tuple[int, bool]] = set()  # indexes found damaged, to write again
+        self._books: dict[str, Any] = {}  # plan, drafts, notes, crisis log (see _book)
         self._sweep_leftovers()
 
     def _sweep_leftovers(self) -> None:
@@ -408,14 +396,18 @@ class Store:
             return None
         return data
 
-    def load_index(self) -> list[SegmentIndex]:
-        """Every stored mention's place in the queue, read from the indexes (what a desk needs
-        at start). Like load(), afterwards changes() reports only what happens from now on."""
+    def rows(self) -> list[Rows]:
+        """Every stored mention as the queue's columns, one block per segment, read from the
+        indexes (what a desk needs at start). Like load(), afterwards changes() reports only
+        what happens from now on."""
         with self._mutex, _gc_paused():
             self._forget_seen()
-            out: list[SegmentIndex] = []
+            out: list[Rows] = []
             for seg in self._segments():
                 content = self._read_index(seg, True)
+                if content is not None and not isinstance(content.get("reach"), list):
+                    self._rebuild.add((seg, True))  # an index from before the reach column
+                    content = None
                 if content is None or not isinstance(content.get("ids"), list):
                     content = self._index_from_segment(seg, True)
                 self._content_seen[seg] = file_signature(self._storage(seg, True).path)
@@ -427,10 +419,7 @@ class Store:
                 self._state_seen[seg] = state["version"]
                 self._state_seen_sig[seg] = file_signature(self._storage(seg, False).path)
                 docs, ids = content["docs"], content["ids"]
-                owed = content.get("owed_rank")
-                if not isinstance(owed, list) or len(owed) != len(ids):  # an index from before it
-                    owed = [rank(True, d, f) for d, f in zip(content["deadline"], content["first_seen"])]
-                columns = [ids, content["deadline"], content["first_seen"], content["norm"], owed]
+                columns = [ids, content["deadline"], content["first_seen"], content["norm"], content["reach"]]
                 if len(set(ids)) != len(ids) or not self._where.keys().isdisjoint(ids):
                     # An id stored twice (add() never does this): the first one stands.
                     keep = [
@@ -447,7 +436,7 @@ class Store:
                 statuses = {
                     doc_ids[d]: tuple(s) for d, s in state["status"].items() if d in doc_ids
                 }
-                out.append(SegmentIndex(seg, *columns, statuses, content.get("parents") or {}))
+                out.append(Rows(*columns, content.get("priority") or {}, statuses, content.get("parents") or {}))
             return out
 
     def _index_from_segment(self, seg: int, content: bool) -> dict[str, Any]:
@@ -531,6 +520,87 @@ class Store:
             ]
             self._forget_if_full(seg, content)
             return out
+
+    def mentions(self, ids: Iterable[str]) -> list[Mention]:
+        """The stored mentions with these ids (content and current state), each segment read
+        once; ids not stored are left out. The queue asks for the rows it is about to show."""
+        with self._mutex, _gc_paused():
+            wanted: dict[int, list[str]] = {}
+            for mention_id in ids:
+                where = self._where.get(mention_id) or self._locate(mention_id)
+                if where:
+                    wanted.setdefault(where[0], []).append(where[1])
+            out = []
+            for seg, doc_ids in wanted.items():
+                content, states = self._table(seg, True), self._table(seg, False)
+                out += [
+                    self._mention(seg, d, content[d], states.get(d)) for d in doc_ids if d in content
+                ]
+            for seg in self._content:
+                if seg not in wanted:
+                    self._forget_if_full(seg)
+            return out
+
+    def mentions_since(self, moment: datetime) -> list[Mention]:
+        """The mentions first seen at or after `moment`, oldest segment first. Reads only the
+        segments that can hold one (those with such a first sighting in their index)."""
+        since = moment.timestamp()
+        out = []
+        for seg in self._segments():
+            index = self._read_index(seg, True)
+            if index is not None and isinstance(index.get("first_seen"), list):
+                if not any(f is not None and f >= since for f in index["first_seen"]):
+                    continue
+            out += [m for m in self.load_segment(seg) if m.first_seen_at >= moment]
+        return out
+
+    def every_mention(self) -> Iterator[Mention]:
+        """Every stored mention with its state, a segment at a time; unlike load(), this
+        handle's changes() go on from where they were."""
+        with self._mutex:
+            self._catch_up()
+        for seg in self._segments():
+            yield from self.load_segment(seg)
+
+    # --- what else the data directory holds: one handle on each, made when first asked -------
+
+    @property
+    def plan(self) -> PlanStore:
+        from store.plan import PlanStore
+
+        return self._book("plan", PlanStore)
+
+    @property
+    def drafts(self) -> DraftBook:
+        from store.drafts import DraftBook
+
+        return self._book("drafts", DraftBook)
+
+    @property
+    def notes(self) -> NoteBook:
+        from store.notes import NoteBook
+
+        return self._book("notes", NoteBook)
+
+    @property
+    def crisis(self) -> CrisisLog:
+        from store.crisis import CrisisLog
+
+        return self._book("crisis", CrisisLog)
+
+    def presence(self, operator: str) -> Presence:
+        """This desk's presence (a handle of its own: each desk writes its own file)."""
+        from store.presence import Presence
+
+        return Presence(self.data_dir, operator)
+
+    def _book(self, name: str, make: Callable[[Path], Any]) -> Any:
+        # Made on first use, not at start: a desk imports and opens only what it paints first.
+        with self._mutex:
+            book = self._books.get(name)
+            if book is None:
+                book = self._books[name] = make(self.data_dir)
+            return book
 
     def changes(self, holds: Callable[[int], bool] | None = None) -> StoreChanges:
         """What other processes (and this handle's own add()) wrote since the last look, apart
@@ -715,6 +785,7 @@ class Store:
         operator: str,
         at: datetime | None = None,
         expect: dict[str, Any] | None = None,
+        version: int | None = None,
     ) -> dict[str, Any] | None:
         """Change a mention's state and append the action to its history; returns the new state.
 
@@ -723,7 +794,9 @@ class Store:
         entry keeps the values the change replaced (`before`), which is what undo restores.
         With `expect`, the change is made only if those fields still hold those values (else
         None is returned and nothing is written): an undo or a snooze's wake-up never
-        overwrites what someone else did meanwhile."""
+        overwrites what someone else did meanwhile. With `version` (the number of changes the
+        caller's copy has seen: len(m.history)), VersionConflict is raised and nothing written
+        when the stored state has another."""
         at = at or datetime.now(UTC)
         # As it will read back from disk (datetimes become ISO strings), so the cache matches.
         changes = orjson.loads(orjson.dumps(changes))
@@ -740,6 +813,8 @@ class Store:
                     "status": "new",
                     "history": [],
                 }
+                if version is not None and _version(current) != version:
+                    raise VersionConflict(mention_id, version, _version(current))
                 if expect is not None and any(
                     current.get(k, _DEFAULTS.get(k)) != v for k, v in expect.items()
                 ):

@@ -17,7 +17,7 @@ def _mentions(n: int):
 
 
 def _queue(store: Store) -> MentionQueue:
-    return MentionQueue(index=store.load_index(), loader=store.load_segment)
+    return MentionQueue(rows=store.rows(), fetch=store.mentions)
 
 
 def test_queue_from_index_equals_queue_from_mentions(tmp_path):
@@ -38,7 +38,7 @@ def test_missing_or_stale_index_falls_back_to_the_segment(tmp_path):
     (tmp_path / "mentions" / "000002.idx").write_text('{"of": [1, 2, 3], "docs": []}')
     (tmp_path / "state" / "000003.idx").write_text("not json")
     store = Store(tmp_path, segment_size=10)
-    index = store.load_index()
+    index = store.rows()
     assert sorted(i for ix in index for i in ix.ids) == sorted(f"m{i}" for i in range(25))
 
 
@@ -57,7 +57,7 @@ def test_state_changed_after_the_index_was_read_keeps_the_order_right(tmp_path):
 def test_desk_sees_changes_after_starting_from_the_index(tmp_path):
     Store(tmp_path, segment_size=10).add(_mentions(15))
     desk = Store(tmp_path, segment_size=10)
-    desk.load_index()
+    desk.rows()
     other = Store(tmp_path, segment_size=10)
     other.add(_mentions(18)[15:])
     other.update_state("m2", {"status": "monitoring"}, "monitor", "an")
