@@ -545,6 +545,8 @@ class Store:
         """The mentions first seen at or after `moment`, oldest segment first. Reads only the
         segments that can hold one (those with such a first sighting in their index)."""
         since = moment.timestamp()
+        with self._mutex:
+            self._catch_up()
         out = []
         for seg in self._segments():
             index = self._read_index(seg, True)
