@@ -715,10 +715,16 @@ class Store:
             return self._mention(seg, doc_id, record, self._table(seg, False).get(doc_id))
 
     def __contains__(self, mention_id: str) -> bool:
-        return mention_id in self._where
+        """Whether a mention with this id is stored (by anyone: another process's are looked
+        for when this handle does not know it)."""
+        with self._mutex:
+            return self._locate(mention_id) is not None
 
     def __len__(self) -> int:
-        return len(self._where)
+        """How many mentions are stored (by anyone)."""
+        with self._mutex:
+            self._catch_up()
+            return len(self._where)
 
     # --- writing ----------------------------------------------------------------------
 
