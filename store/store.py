@@ -402,7 +402,7 @@ class Store:
         what happens from now on."""
         with self._mutex, _gc_paused():
             self._forget_seen()
-            out: list[Rows] = []
+            read: list[tuple[int, list[str], dict[str, Any], dict[str, Any]]] = []
             for seg in self._segments():
                 content = self._read_index(seg, True)
                 if content is not None and not isinstance(content.get("reach"), list):
@@ -418,21 +418,22 @@ class Store:
                     state = self._index_from_segment(seg, False)
                 self._state_seen[seg] = state["version"]
                 self._state_seen_sig[seg] = file_signature(self._storage(seg, False).path)
-                docs, ids = content["docs"], content["ids"]
-                columns = [ids, content["deadline"], content["first_seen"], content["norm"], content["reach"]]
-                if len(set(ids)) != len(ids) or not self._where.keys().isdisjoint(ids):
-                    # An id stored twice (add() never does this): the first one stands.
-                    keep = [
-                        i
-                        for i, m in enumerate(ids)
-                        if m not in self._where and not self._where.setdefault(m, ())
-                    ]
+                read.append((seg, content["docs"], content, state))
+            # Whole-column work: this runs over every stored mention at a desk's start. Newest
+            # segment first and each one backwards, so where an id is stored twice (add() never
+            # does this) the first one stands; that is rare, and seen by the count alone.
+            where, stored = self._where, 0
+            for seg, docs, content, _ in reversed(read):
+                where.update(zip(reversed(content["ids"]), zip(repeat(seg), reversed(docs))))
+                stored += len(docs)
+            out: list[Rows] = []
+            for seg, docs, content, state in read:
+                columns = [content["ids"], content["deadline"], content["first_seen"], content["norm"], content["reach"]]
+                if len(where) != stored:
+                    keep = [i for i, m, d in zip(range(len(docs)), columns[0], docs) if where[m] == (seg, d)]
                     docs = [docs[i] for i in keep]
                     columns = [[column[i] for i in keep] for column in columns]
-                    ids = columns[0]
-                # Whole-column work: this runs over every stored mention at a desk's start.
-                self._where.update(zip(ids, zip(repeat(seg), docs)))
-                doc_ids = dict(zip(docs, ids)) if state["status"] else {}
+                doc_ids = dict(zip(docs, columns[0])) if state["status"] else {}
                 statuses = {
                     doc_ids[d]: tuple(s) for d, s in state["status"].items() if d in doc_ids
                 }

@@ -65,3 +65,32 @@ def test_desk_sees_changes_after_starting_from_the_index(tmp_path):
     assert sorted(m.id for m in changes.new) == ["m15", "m16", "m17"]
     assert set(changes.states) == {"m2"}
     assert not desk.changes()
+
+
+def test_rows_rank_as_mentions_do(tmp_path):
+    """The queue ranks a whole block of rows at once (owed_ranks): the same floats as sort_key
+    gives each mention, for every reach tier, with and without a deadline, urgent or not."""
+    import dataclasses
+
+    from webcare.queue import owed_ranks
+
+    made = [
+        dataclasses.replace(m, reach=[None, 999, 1_000, 9_999, 10_000, 250_000][i % 6],
+                            priority=["normal", "high", "urgent"][i % 3],
+                            **({"deadline": None, "norm_s": None} if i % 4 == 0 else {}))
+        for i, m in enumerate(_mentions(36))
+    ]
+    Store(tmp_path, segment_size=10).add(made)
+    ranks = {i: r for block in Store(tmp_path).rows() for i, r in zip(block.ids, owed_ranks(block))}
+    assert ranks == {m.id: sort_key(m)[0] for m in made}
+
+
+def test_an_id_stored_twice_is_shown_once_as_first_stored(tmp_path):
+    """add() never stores an id twice; a hand-edited or restored file might. The first stands."""
+    Store(tmp_path, segment_size=3).add(_mentions(6))
+    store = Store(tmp_path, segment_size=3)
+    store.rewrite_segment(2, lambda content, state: ({**content, "1": {**content["1"], "id": "m0", "text": "later"}}, None))
+    desk = Store(tmp_path, segment_size=3)
+    queue = _queue(desk)
+    assert queue.total == 5 and sorted(m.id for m in queue) == ["m0", "m1", "m2", "m4", "m5"]
+    assert queue.get("m0").text != "later"

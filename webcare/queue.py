@@ -61,17 +61,21 @@ def _by_reach(deadline_s: float, tier: int) -> float:
 
 
 def owed_ranks(rows: Rows) -> list[float]:
-    """Each row's rank while it owes a reply, for a whole block at once: the deadline (or the
-    no-norm block's place), then the few an urgent priority or a wide reach moves (rank)."""
-    ranks = [NO_NORM_BASE - f if d is None else d for d, f in zip(rows.deadlines, rows.first_seen)]
-    moved = [i for i, r in enumerate(rows.reach) if r is not None and r >= 1_000]
+    """Each row's rank while it owes a reply (what rank(True, …) gives), for a whole block at
+    once: this runs over every stored mention when a desk starts, so rank's arithmetic for a
+    wide reach is written out in one comprehension (the same operations in the same order:
+    the same floats), and only the few with an urgent priority go through rank itself."""
+    ranks = [
+        NO_NORM_BASE - f if d is None
+        else d if r is None or r < 1_000
+        else d - d % 60 - (1.0 if r >= 10_000 else 0.5) + d % 60 / 600  # _by_reach
+        for d, f, r in zip(rows.deadlines, rows.first_seen, rows.reach)
+    ]
     if rows.priorities:
         position = dict(zip(rows.ids, range(len(rows.ids))))
-        moved += [position[i] for i in rows.priorities if i in position]
-    priorities, reach = rows.priorities, rows.reach
-    for i in moved:
-        ranks[i] = rank(True, rows.deadlines[i], rows.first_seen[i],
-                        boost_of(priorities.get(rows.ids[i], "normal"), reach[i]))
+        for mention_id, priority in rows.priorities.items():
+            if (i := position.get(mention_id)) is not None and priority == "urgent":
+                ranks[i] = rank(True, rows.deadlines[i], rows.first_seen[i], boost_of(priority, rows.reach[i]))
     return ranks
 
 
