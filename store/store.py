@@ -57,6 +57,7 @@ from webcare.store_port import Rows, StoreChanges, VersionConflict
 if TYPE_CHECKING:
     from store.crisis import CrisisLog
     from store.drafts import DraftBook
+    from store.handoffs import HandoffBook
     from store.notes import NoteBook
     from store.plan import PlanStore
     from store.presence import Presence
@@ -557,6 +558,13 @@ class Store:
             out += [m for m in self.load_segment(seg) if m.first_seen_at >= moment]
         return out
 
+    def content_blocks(self) -> Iterator[list[dict[str, Any]]]:
+        """The stored content records, a segment at a time, the newest segment first (shared
+        with the read cache: read them, never change them). For readers that need neither
+        state nor Mention objects: intake's refs, the alerts' deadlines, the trend book."""
+        for seg in reversed(self._segments()):
+            yield self.content_records(seg)
+
     def every_mention(self) -> Iterator[Mention]:
         """Every stored mention with its state, a segment at a time; unlike load(), this
         handle's changes() go on from where they were."""
@@ -590,6 +598,12 @@ class Store:
         from store.crisis import CrisisLog
 
         return self._book("crisis", CrisisLog)
+
+    @property
+    def handoffs(self) -> HandoffBook:
+        from store.handoffs import HandoffBook
+
+        return self._book("handoffs", HandoffBook)
 
     def presence(self, operator: str) -> Presence:
         """This desk's presence (a handle of its own: each desk writes its own file)."""

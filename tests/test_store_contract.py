@@ -335,3 +335,22 @@ def test_health_and_the_collector_lease(impl, place):
     assert other.try_collector_lease()
     other.close()
     store.close()
+
+
+def test_content_blocks_newest_first(impl, place):
+    impl.open(place).add([mention(f"m{i}", i) for i in range(12)])
+    blocks = list(impl.open(place).content_blocks())
+    ids = [r["id"] for block in blocks for r in block]
+    assert sorted(ids) == sorted(f"m{i}" for i in range(12))
+    assert "m11" in [r["id"] for r in blocks[0]] and "m0" in [r["id"] for r in blocks[-1]]
+    assert {r["id"]: r["author"] for block in blocks for r in block}["m4"] == "boer_4"
+
+
+def test_handoffs(impl, place):
+    store, other = impl.open(place), impl.open(place)
+    key = store.handoffs.record("m1", kind="question", to="expert@vlm.example", name="Expert", at=T0)
+    [sent] = other.handoffs.of("m1")
+    assert sent.key == key and sent.to == "expert@vlm.example" and sent.answered_at is None
+    other.handoffs.answered("m1", key, T0 + timedelta(hours=1), ref="<a@vlm.example>")
+    assert store.handoffs.of("m1")[0].answered_at == T0 + timedelta(hours=1)
+    assert store.handoffs.of("m2") == []

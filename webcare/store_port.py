@@ -11,8 +11,10 @@ holds, grouped as the desk uses it:
   (`update_state`: a conflict is reported with VersionConflict, never overwritten), and what
   other processes did since this handle last looked (`changes`: the handle's cursor starts at
   `rows()` and moves with every call);
-- the plan, the drafts, the shift notes and the crisis log (`plan`, `drafts`, `notes`,
-  `crisis`), and each desk's presence (`presence(operator)`);
+- the stored content records a block at a time, newest first (`content_blocks`: what the
+  collector's intake, the alerts and the trend book read back, without building mentions);
+- the plan, the drafts, the shift notes, the crisis log and the experts' hand-offs (`plan`,
+  `drafts`, `notes`, `crisis`, `handoffs`), and each desk's presence (`presence(operator)`);
 - the sources' checkpoints, the collector's health and heartbeat, and the collector lease.
 
 A state's version is the number of changes made to it (the length of its history): a desk
@@ -29,6 +31,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # for the annotations only: a desk's start imports no more than it paints
+    from webcare.answers import SentHandoff
     from webcare.drafts import Draft
     from webcare.handover import Note
     from webcare.mention import Mention
@@ -138,6 +141,15 @@ class CrisisJournal(Protocol):
     def signature(self) -> Any: ...  # changes whenever the log does (compare, don't read)
 
 
+class HandoffBook(Protocol):
+    """The questions and feedback e-mailed to experts, each with the key its answer carries."""
+
+    def record(self, mention_id: str, *, kind: str, to: str, name: str, at: datetime,
+               deputy_for: str = "") -> str: ...
+    def of(self, mention_id: str) -> list[SentHandoff]: ...
+    def answered(self, mention_id: str, key: str, at: datetime, ref: str = "") -> None: ...
+
+
 class PresenceBoard(Protocol):
     """One desk's presence: what it shows and replies to, and the other desks'."""
 
@@ -159,6 +171,8 @@ class MentionStore(Protocol):
     def notes(self) -> NoteJournal: ...
     @property
     def crisis(self) -> CrisisJournal: ...
+    @property
+    def handoffs(self) -> HandoffBook: ...
     def presence(self, operator: str) -> PresenceBoard: ...
 
     # mentions
@@ -166,6 +180,7 @@ class MentionStore(Protocol):
     def mentions(self, ids: Iterable[str]) -> list[Mention]: ...
     def mentions_since(self, moment: datetime) -> list[Mention]: ...
     def every_mention(self) -> Iterator[Mention]: ...
+    def content_blocks(self) -> Iterator[list[dict[str, Any]]]: ...  # shared: read, never change
     def get(self, mention_id: str) -> Mention | None: ...
     def add(self, mentions: Iterable[Mention]) -> list[Mention]: ...
     def update_state(self, mention_id: str, changes: dict[str, Any], action: str, operator: str,
