@@ -438,7 +438,9 @@ class Store:
                 statuses = {
                     doc_ids[d]: tuple(s) for d, s in state["status"].items() if d in doc_ids
                 }
-                out.append(Rows(*columns, content.get("priority") or {}, statuses, content.get("parents") or {}))
+                ids, deadlines, first_seen, norms, reach = columns
+                out.append(Rows(ids, deadlines, first_seen, norms, reach, content.get("priority") or {},
+                                statuses, content.get("parents") or {}))
             return out
 
     def _index_from_segment(self, seg: int, content: bool) -> dict[str, Any]:

@@ -245,7 +245,7 @@ class MentionQueue:
         if isinstance(entry, tuple):
             self._take([mention_id])
             entry = self._by_id.get(mention_id)
-        return entry  # type: ignore[return-value]  (_take leaves no Pending behind)
+        return None if isinstance(entry, tuple) else entry  # _take leaves none pending
 
     def _take(self, ids: list[str]) -> None:
         """Fetch these pending rows' mentions from the store and put them in their place (their
@@ -379,9 +379,10 @@ class MentionQueue:
         if self._filter is None:
             self._visible = None
             return
-        self.read_all()
-        f, now = self._filter, self._now
-        self._visible = [m for k in self._keys if f.accepts(m := self._by_id[k[1]], now)]
+        self.read_all()  # so every entry is a Mention now
+        f, now, by_id = self._filter, self._now, self._by_id
+        assert now is not None  # set_filter sets both
+        self._visible = [m for k in self._keys if not isinstance(m := by_id[k[1]], tuple) and f.accepts(m, now)]
 
     # --- counting --------------------------------------------------------------------
 
@@ -423,7 +424,7 @@ class MentionQueue:
         horizon = now_s + max_norm.total_seconds() / 4
         stop = bisect.bisect_right(keys, horizon, first_due, end_owed, key=_rank_of)
         norms = [
-            e[1] if type(e) is tuple else e.norm_s
+            e[1] if isinstance(e, tuple) else e.norm_s
             for e in map(by_id.__getitem__, [k[1] for k in keys[first_due:stop]])
         ]
         due_soon += sum(
