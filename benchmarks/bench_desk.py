@@ -89,9 +89,9 @@ from webcare.queue import MentionQueue
 imported = time.perf_counter()
 gc.disable()  # as tui.app._load_queue does
 store = Store(Path(sys.argv[1]))
-entries = store.load_index()
+rows = store.rows()
 loaded = time.perf_counter()
-MentionQueue(index=entries, loader=store.load_segment)[0]
+MentionQueue(rows=rows, fetch=store.mentions)[0]
 queued = time.perf_counter()
 print((imported - start) * 1000, (loaded - imported) * 1000, (queued - loaded) * 1000)
 """
@@ -339,7 +339,7 @@ def measure_startup(config: Path, handle: str, runs: int) -> None:
     imports, load, queue = (statistics.median(column) for column in zip(*probes, strict=True))
     print(
         f"   where the desk's time goes (in-process probe, median of 3): interpreter and imports {imports:.0f} ms, "
-        f"Store.load_index() {load:.0f} ms, MentionQueue and its first row {queue:.0f} ms; then Textual starts and paints"
+        f"Store.rows() {load:.0f} ms, MentionQueue and its first row {queue:.0f} ms; then Textual starts and paints"
     )
 
 

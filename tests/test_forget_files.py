@@ -303,7 +303,7 @@ def test_what_retention_rewrites_reaches_a_handle_that_is_open(tmp_path: Path) -
     data = tmp_path / "data"
     Store(data, segment_size=5).add([mention(i, days=i) for i in range(12)])
     desk = Store(data, segment_size=5)
-    desk.load_index()
+    desk.rows()
     assert not desk.changes()
     assert anonymise_older_than(Store(data, segment_size=5), datetime(2026, 6, 4, 9, tzinfo=UTC), NOW) == 3
     changes = desk.changes()

@@ -17,6 +17,7 @@ from tests.tui_helpers import make_app, mention, screen_text
 from webcare import triage
 from webcare.history import Event, describe, is_expert_answer_by_mail
 from webcare.mention import Content, Mention, State, StateChange, Status, owes_reply
+from webcare.store_port import VersionConflict
 
 # --- Status -----------------------------------------------------------------------------------
 
@@ -135,7 +136,8 @@ def test_a_state_change_names_its_mention_fields_event_and_what_must_hold(tmp_pa
     assert change.fields["status"] is Status.ROUTED and change.event == Event("routed", to="An Peeters", note="bel haar")
     stale = dataclasses.replace(triage.monitor(m), version=m.version)  # made at version 0
     assert store.change(change, "els", at=clock()) is not None
-    assert store.change(stale, "bert", at=clock()) is None  # someone changed it since: not written
+    with pytest.raises(VersionConflict):  # someone changed it since: reported, not written
+        store.change(stale, "bert", at=clock())
     current = store.get("m1")
     assert current.status is Status.ROUTED and current.version == 1
     assert store.change(dataclasses.replace(triage.monitor(current), version=1), "bert") is not None

@@ -60,9 +60,9 @@ def _load_queue(store: Store) -> MentionQueue:
     was_enabled = gc.isenabled()
     gc.disable()  # no collections while building what is about to be frozen anyway
     try:
-        # Start from the index: each mention's place in the queue, not the mention itself; the
-        # queue reads a segment of real mentions when one of them is first shown.
-        return MentionQueue(index=store.load_index(), loader=store.load_segment)
+        # Start from the store's rows: each mention's place in the queue, not the mention
+        # itself; the queue fetches the mentions by id when they are first shown.
+        return MentionQueue(rows=store.rows(), fetch=store.mentions)
     finally:
         gc.freeze()
         if was_enabled:
@@ -238,8 +238,8 @@ class WebcareApp(App[None]):
         # store's side, so a later read must not overtake this one (an older state would win).
         with self._read_lock:
             self._read_waiting = False  # from here on, a new change needs a read of its own
-            # A rewritten segment (retention, an erasure) is read again only if the queue has read it.
-            changes = self.store.changes(holds=self.queue.has_read)
+            # Rewritten mentions (retention, an erasure) replace those the queue has fetched.
+            changes = self.store.changes()
             others = self.presence.others(self.clock())
             drafts = self.draft_book.all()  # one stat while no desk saved a draft
             damage = damaged(self.config.data_dir)

@@ -520,7 +520,7 @@ def cmd_desk(config: Config, open_id: str | None = None) -> int:
 
 def cmd_collect(config: Config, once: bool) -> int:
     store, sources, make_poller = _open(config)
-    store.load_index()  # know every stored id (from the indexes), so dedup needs no scan per poll
+    store.rows()  # know every stored id (from the indexes), so dedup needs no scan per poll
     import gc
 
     gc.freeze()  # that index lives as long as the collector: keep it out of every full collection
