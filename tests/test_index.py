@@ -70,12 +70,11 @@ def test_desk_sees_changes_after_starting_from_the_index(tmp_path):
 def test_rows_rank_as_mentions_do(tmp_path):
     """The queue ranks a whole block of rows at once (owed_ranks): the same floats as sort_key
     gives each mention, for every reach tier, with and without a deadline, urgent or not."""
-    import dataclasses
 
     from webcare.queue import owed_ranks
 
     made = [
-        dataclasses.replace(m, reach=[None, 999, 1_000, 9_999, 10_000, 250_000][i % 6],
+        m.replaced(reach=[None, 999, 1_000, 9_999, 10_000, 250_000][i % 6],
                             priority=["normal", "high", "urgent"][i % 3],
                             **({"deadline": None, "norm_s": None} if i % 4 == 0 else {}))
         for i, m in enumerate(_mentions(36))

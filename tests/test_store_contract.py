@@ -71,7 +71,7 @@ def mention(mention_id: str, n: int = 0, **fields: Any) -> Mention:
         url=f"https://x.example/status/{mention_id}", published_at=seen - timedelta(minutes=3),
         first_seen_at=seen, deadline=seen + timedelta(hours=2), norm_s=7200, reach=100 + n,
     )
-    return dataclasses.replace(base, **fields)
+    return base.replaced(**fields)
 
 
 def run_children(impl: Implementation, place: Path, body: str, count: int) -> list[Any]:

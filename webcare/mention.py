@@ -258,7 +258,17 @@ class StateChange:
     version: int | None = None
 
 
-class Mention:
+if TYPE_CHECKING:
+    # Every field reads through to the content or the state (set below, after the class). For
+    # the type checker the mention has both parts' fields, typed as they are there: content
+    # read-only (frozen), state writable.
+    class _Fields(Content, State):  # type: ignore[misc]
+        pass
+else:
+    _Fields = object
+
+
+class Mention(_Fields):
     """One mention: its content and its state. See the module."""
 
     __slots__ = ("content", "state")
@@ -273,10 +283,6 @@ class Mention:
             raise TypeError(f"Mention() got fields besides its parts: {', '.join(values)}")
         self.content = content
         self.state = state
-
-    if TYPE_CHECKING:  # every field reads through (set below): typed at m.content.x / m.state.x
-
-        def __getattr__(self, name: str) -> Any: ...
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Mention):
