@@ -12,7 +12,7 @@ the `postgres` account the package creates, in a folder that account owns.
 Without a server binary the PostgreSQL tests skip with the reason, except when `CI` is set:
 there they fail, so a missing install step never passes as green.
 
-    from tests.pgserver import pg_server, pg_database  # noqa: F401 (the fixtures)
+    from tests.pgserver import PgDatabase, pg_database_fixture, pg_server_fixture  # noqa: F401
 
     def test_x(pg_database: PgDatabase) -> None:
         pg_database.url, pg_database.password_env  # for a [store] table
@@ -191,8 +191,8 @@ def start_server() -> PgServer:
     raise AssertionError  # not reached
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+@pytest.fixture(scope="session", name="pg_server")
+def pg_server_fixture() -> Iterator[PgServer]:
     """One server for the whole session (of this xdist worker)."""
     server = start_server()
     try:
@@ -201,8 +201,8 @@ def pg_server() -> Iterator[PgServer]:
         server.stop()
 
 
-@pytest.fixture
-def pg_database(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> PgDatabase:
+@pytest.fixture(name="pg_database")
+def pg_database_fixture(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> PgDatabase:
     """A fresh, empty database for one test; the role's password in $WEBCARE_TEST_DB_PASSWORD."""
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     return pg_server.new_database()

@@ -366,11 +366,36 @@ def cmd_check(config: Config) -> int:
     print(
         f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}"
     )
+    database_failed = _check_database(config)
     _check_roles(config)
     _check_ambassadors(config)
     chores_failed = _check_housekeeping(config)
     damaged = _check_quarantine(config)
-    return EXIT_FAILURE if damaged or chores_failed else 0
+    return EXIT_FAILURE if damaged or chores_failed or database_failed else 0
+
+
+def _check_database(config: Config) -> bool:
+    """[store]: whether the database is reachable and its schema current; True when it is
+    unreachable or newer than this webcare. Reads only: the desk migrates, not the check."""
+    if config.store is None:
+        return False
+    try:
+        from store.postgres.connection import status
+    except ImportError as exc:  # the optional extra is not installed
+        print(
+            f"database: cannot connect: {exc.name or exc} is not installed (pip install 'webcare[postgresql]')",
+            file=sys.stderr,
+        )
+        return True
+    from store.jsonstorage import StoreError
+
+    try:
+        found = status(config.store)
+    except StoreError as exc:
+        print(exc, file=sys.stderr)  # "database unreachable: webcare@db…/webcare: the reason"
+        return True
+    print(f"database: {found.describe()}", file=sys.stdout if found.version <= found.current_version else sys.stderr)
+    return found.version > found.current_version
 
 
 def _check_roles(config: Config) -> None:
