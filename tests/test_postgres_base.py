@@ -207,7 +207,7 @@ def test_webcare_check_says_the_database_is_reachable_and_current(pg_database: P
     config = write_config(tmp_path, pg_database.store_table())
     empty = webcare("check", "--config", str(config), cwd=tmp_path)
     assert empty.returncode == 0, empty.stderr
-    assert f"database: {pg_database.url.split('://')[1]} reachable, empty (the first desk or collector creates schema {CURRENT})" in empty.stdout
+    assert f"database: {pg_database.url.split('://')[1]} reachable, empty (no webcare tables yet: opening it creates schema {CURRENT})" in empty.stdout
     assert tables(pg_database) == set()  # the check created nothing
 
     open_database(settings(pg_database), "desk").close()
@@ -228,3 +228,13 @@ def test_webcare_check_says_an_unreachable_database_and_fails(pg_database: PgDat
     assert run.returncode == 1
     assert f"database unreachable: webcare@127.0.0.1:{pg_database.server.port}/{pg_database.name}: " in run.stderr
     assert "password authentication failed" in run.stderr and "not-the-password" not in run.stderr + run.stdout
+
+
+def test_the_desk_and_collector_refuse_a_store_they_do_not_keep_mentions_in_yet(tmp_path: Path) -> None:
+    """Until the PostgreSQL store is complete, [store] is not silently ignored: the work would
+    go to data_dir while the config says it is in the database."""
+    config = write_config(tmp_path, '[store]\nurl = "postgresql://webcare@127.0.0.1:1/webcare"\n')
+    run = webcare("collect", "--once", "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 2
+    assert "[store]: this webcare checks the database (`webcare check`) but does not keep mentions in it yet" in run.stderr
+    assert not (tmp_path / "data" / "mentions").exists()

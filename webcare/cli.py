@@ -7,7 +7,8 @@ to its adapters (sources, store, tui).
     webcare export [--config PATH] plan --format ics|jsonl|csv
     webcare import [--config PATH] plan FILE.csv   all rows or none (exit 2, every bad row named)
     webcare check [--config PATH]            validate the configuration (exit 2 on error); name
-                                             damaged files and failed housekeeping (exit 1)
+                                             damaged files, failed housekeeping and an
+                                             unreachable [store] database (exit 1)
     webcare restore [--config PATH] [--from ARCHIVE] [--force] [FILE ...]
                                              put files (or everything) back from a backup
     webcare serve [--config PATH] [--max-desks N] [--token-env NAME]   the desk in a browser
@@ -165,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         _private(config, fix=args.command != "check")
         if args.command == "check":
             return cmd_check(config)
+        if config.store is not None:
+            # Refused rather than ignored: the desk would keep the team's work in data_dir while
+            # the config says it is in the database.
+            raise ConfigError(
+                f"{config.path}: [store]: this webcare checks the database (`webcare check`) but does not "
+                "keep mentions in it yet; leave [store] out to keep using the files in [desk] data_dir"
+            )
         if args.command == "collect":
             return cmd_collect(config, once=args.once)
         if args.command == "export":

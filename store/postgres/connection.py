@@ -83,9 +83,9 @@ class Status:
         if self.version == CURRENT:
             state = f"schema {self.version} (current)"
         elif self.version == 0:
-            state = f"empty (the first desk or collector creates schema {CURRENT})"
+            state = f"empty (no webcare tables yet: opening it creates schema {CURRENT})"
         elif self.version < CURRENT:
-            state = f"schema {self.version} (older: the next desk or collector migrates it to {CURRENT})"
+            state = f"schema {self.version} (older: opening it migrates it to {CURRENT})"
         else:
             state = f"schema {self.version} (NEWER than this webcare knows, {CURRENT}: upgrade webcare here)"
         return f"{self.where} reachable, {state}"
