@@ -168,7 +168,7 @@ def start_server() -> PgServer:
             [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(folder),
              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
              "-c", "max_connections=100", "-c", "shared_buffers=32MB", "-c", "logging_collector=off"],
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder, start_new_session=True, **user,
+            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder, **user,
         )  # fmt: skip
         log.close()
         server = PgServer(folder, port, process, bin_dir, run_as, itertools.count(1))

@@ -16,6 +16,7 @@ if not os.environ.get("CI"):  # in CI the test extra is installed, and a missing
 
 import psycopg  # noqa: E402
 
+from store.jsonstorage import StoreError  # noqa: E402
 from store.postgres.connection import DatabaseUnreachable, connect, open_database, status  # noqa: E402
 from store.postgres.schema import CURRENT, MIGRATION_LOCK, STEPS, SchemaTooNew  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
@@ -198,6 +199,19 @@ def test_a_state_change_for_a_version_already_taken_is_refused_by_the_schema(pg_
             conn.execute(entry, ("bert",))
         conn.rollback()
     db.close()
+
+
+def test_a_role_that_may_not_create_tables_is_told_so(pg_database: PgDatabase) -> None:
+    """The database is the superuser's, not the role's: since PostgreSQL 15 the role may not
+    create tables in its public schema. Said, with nothing half made."""
+    server = pg_database.server
+    server.psql(f"CREATE DATABASE {pg_database.name}_theirs TEMPLATE template0")
+    url = pg_database.url + "_theirs"
+    with pytest.raises(StoreError) as caught:
+        open_database(settings(pg_database, url=url), "desk")
+    assert str(caught.value).startswith(f"database webcare@127.0.0.1:{server.port}/{pg_database.name}_theirs: cannot bring the schema to version {CURRENT}: ")
+    assert "permission denied for schema public" in str(caught.value)
+    assert server.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", f"{pg_database.name}_theirs") == "0"
 
 
 # --- webcare check -------------------------------------------------------------------------

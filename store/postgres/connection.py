@@ -120,7 +120,12 @@ def open_database(settings: StoreSettings, application: str) -> Database:
     [store] pool connections, each checked before it is handed out, so a desk whose database
     failed over gets a fresh connection instead of a dead one."""
     with connect(settings, application) as conn:
-        migrated = migrate(conn, settings.where)
+        try:
+            migrated = migrate(conn, settings.where)
+        except psycopg.Error as exc:  # no right to create tables, a read-only replica, …
+            raise StoreError(
+                f"database {settings.where}: cannot bring the schema to version {CURRENT}: {_reason(exc, {})}"
+            ) from None
     arguments = _arguments(settings, application)
     pool: ConnectionPool[Connection] = ConnectionPool(
         settings.url,
