@@ -117,6 +117,12 @@ class PgDatabase:
     def url(self) -> str:
         return f"postgresql://{self.role}@127.0.0.1:{self.server.port}/{self.name}"
 
+    @property
+    def socket_url(self) -> str:
+        """The same database over the server's unix socket, where logins need no password: for
+        child processes started with a bare environment (no password variable)."""
+        return f"postgresql://{self.role}@/{self.name}?host={self.server.folder}&port={self.server.port}"
+
     def store_table(self, **extra: object) -> str:
         """The [store] table of a config.toml for this database."""
         lines = ["[store]", f'url = "{self.url}"', f'password_env = "{self.password_env}"']

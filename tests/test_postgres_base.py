@@ -88,6 +88,9 @@ def test_a_connection_says_which_webcare_it_is(pg_database: PgDatabase) -> None:
     with connect(settings(pg_database), "desk") as conn:
         row = conn.execute("SELECT current_setting('application_name'), current_user").fetchone()
     assert row == ("webcare desk", "webcare")
+    with connect(settings(pg_database, url=pg_database.socket_url, password_env=""), "collector") as conn:
+        row = conn.execute("SELECT current_setting('application_name'), current_database()").fetchone()
+    assert row == ("webcare collector", pg_database.name)
 
 
 def test_a_wrong_password_is_said_without_the_password(pg_database: PgDatabase, monkeypatch) -> None:
