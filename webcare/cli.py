@@ -7,7 +7,8 @@ to its adapters (sources, store, tui).
     webcare export [--config PATH] plan --format ics|jsonl|csv
     webcare import [--config PATH] plan FILE.csv   all rows or none (exit 2, every bad row named)
     webcare check [--config PATH]            validate the configuration (exit 2 on error); name
-                                             damaged files and failed housekeeping (exit 1)
+                                             damaged files, failed housekeeping and an
+                                             unreachable [store] database (exit 1)
     webcare restore [--config PATH] [--from ARCHIVE] [--force] [FILE ...]
                                              put files (or everything) back from a backup
     webcare serve [--config PATH] [--max-desks N] [--token-env NAME]   the desk in a browser
@@ -165,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         _private(config, fix=args.command != "check")
         if args.command == "check":
             return cmd_check(config)
+        if config.store is not None:
+            # Refused rather than ignored: the desk would keep the team's work in data_dir while
+            # the config says it is in the database.
+            raise ConfigError(
+                f"{config.path}: [store]: this webcare checks the database (`webcare check`) but does not "
+                "keep mentions in it yet; leave [store] out to keep using the files in [desk] data_dir"
+            )
         if args.command == "collect":
             return cmd_collect(config, once=args.once)
         if args.command == "export":
@@ -366,11 +374,36 @@ def cmd_check(config: Config) -> int:
     print(
         f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}"
     )
+    database_failed = _check_database(config)
     _check_roles(config)
     _check_ambassadors(config)
     chores_failed = _check_housekeeping(config)
     damaged = _check_quarantine(config)
-    return EXIT_FAILURE if damaged or chores_failed else 0
+    return EXIT_FAILURE if damaged or chores_failed or database_failed else 0
+
+
+def _check_database(config: Config) -> bool:
+    """[store]: whether the database is reachable and its schema current; True when it is
+    unreachable or newer than this webcare. Reads only: the desk migrates, not the check."""
+    if config.store is None:
+        return False
+    try:
+        from store.postgres.connection import status
+    except ImportError as exc:  # the optional extra is not installed
+        print(
+            f"database: cannot connect: {exc.name or exc} is not installed (pip install 'webcare[postgresql]')",
+            file=sys.stderr,
+        )
+        return True
+    from store.jsonstorage import StoreError
+
+    try:
+        found = status(config.store)
+    except StoreError as exc:
+        print(exc, file=sys.stderr)  # "database unreachable: webcare@db…/webcare: the reason"
+        return True
+    print(f"database: {found.describe()}", file=sys.stdout if found.version <= found.current_version else sys.stderr)
+    return found.version > found.current_version
 
 
 def _check_roles(config: Config) -> None:

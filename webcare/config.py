@@ -113,6 +113,7 @@ class Config:
     alerts: tuple[AlertTarget, ...] = ()  # [[alerts]]: where alerts go away from the terminal
     smtp: SmtpSettings | None = None  # [smtp]: hand-offs, e-mail replies, the digest; None: no e-mail
     keys: dict[str, str] = field(default_factory=dict)  # [keys]: binding id → "j,down" (tui/keys.py checks them)
+    store: StoreSettings | None = None  # [store]: a PostgreSQL database; None: TinyDB files in data_dir
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
@@ -278,6 +279,65 @@ def _keys(data: dict[str, Any]) -> dict[str, str]:
     return keymap
 
 
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """[store]: the PostgreSQL database the desks and collectors share instead of the TinyDB
+    files in [desk] data_dir (store/postgres/ connects). The password is never in config.toml:
+    the store reads the environment variable password_env names when it connects."""
+
+    url: str  # postgresql://user@host[:port][,host2…]/database[?sslmode=…], no password
+    password_env: str = ""
+    pool: int = 10  # connections one process keeps at most
+    connect_timeout: int = 10  # seconds: libpq takes whole seconds
+
+    @property
+    def where(self) -> str:
+        """user@host:port/database for messages: never a password (the URL holds none)."""
+        return self.url.split("://", 1)[1].split("?", 1)[0]
+
+
+_STORE_SCHEMES = ("postgresql", "postgres")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _store(data: dict[str, Any]) -> StoreSettings | None:
+    """[store], or None without it (the TinyDB files in data_dir, as before)."""
+    if "store" not in data:
+        return None
+    table = _table(data, "store")
+    if "password" in table:
+        raise ConfigError("[store] password: never in config.toml; name an environment variable with password_env")
+    _unknown(table, "store", {"url", "password_env", "pool", "connect_timeout"})
+    url = _str(table, "store", "url", "").strip()
+    if not url:
+        raise ConfigError('[store] url: missing (like "postgresql://webcare@db.example.org/webcare")')
+    scheme, sep, rest = url.partition("://")
+    netloc, _, query = rest.partition("?")
+    userinfo = netloc.split("/", 1)[0].rpartition("@")[0]
+    # Checked first, so no message below repeats a URL with a password in it.
+    if ":" in userinfo or any(p.split("=", 1)[0].strip().lower() == "password" for p in query.split("&")):
+        raise ConfigError(
+            "[store] url: holds a password; take it out of the URL and name the environment variable "
+            "that holds it with password_env"
+        )
+    if not sep or scheme.lower() not in _STORE_SCHEMES:
+        raise ConfigError(f"[store] url: {url!r} is not a postgresql:// URL (like \"postgresql://webcare@db.example.org/webcare\")")
+    if any(c.isspace() for c in url):
+        raise ConfigError(f"[store] url: {url!r} has a space in it")
+    password_env = _str(table, "store", "password_env", "").strip()
+    if password_env and not _ENV_NAME.fullmatch(password_env):
+        raise ConfigError(f"[store] password_env: {password_env!r} is not an environment variable name")
+    pool = table.get("pool", 10)
+    if isinstance(pool, bool) or not isinstance(pool, int) or not 1 <= pool <= 1000:
+        raise ConfigError(f"[store] pool: must be a whole number from 1 to 1000, not {pool!r}")
+    timeout_text = str(table.get("connect_timeout", "10s"))
+    m = _SMTP_TIMEOUT.match(timeout_text)  # "10s", "1m": the same form as [smtp] timeout
+    seconds = float(m[1]) * (60 if (m[2] or "s").startswith("m") else 1) if m else 0
+    if not 1 <= seconds <= 600:
+        raise ConfigError(f"[store] connect_timeout: {timeout_text!r} is not a duration from '1s' to '10m'")
+    return StoreSettings(url, password_env, pool, round(seconds))
+
+
 # Without [shifts]: office hours, the evening and night, and the weekend.
 DEFAULT_SHIFTS = {
     "dag": "mon-fri 08:00-17:00",
@@ -305,7 +365,7 @@ def _str(table: dict[str, Any], section: str, key: str, default: str) -> str:
 TABLES = frozenset({
     "desk", "clock", "norms", "sources", "watch", "scheme", "templates", "experts", "units",
     "oncall", "roles", "ambassadors", "shifts", "alerts", "trends", "crisis", "retention",
-    "calendar", "smtp", "keys", "network",
+    "calendar", "smtp", "keys", "network", "store",
 })  # fmt: skip
 
 
@@ -511,6 +571,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         alerts=alerts,
         smtp=_smtp(data),
         keys=_keys(data),
+        store=_store(data),
     )
 
 
