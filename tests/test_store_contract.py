@@ -13,13 +13,14 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.pgserver import PgDatabase, pg_database_fixture, pg_server_fixture  # noqa: F401
 from webcare.drafts import Draft
 from webcare.handover import Note
 from webcare.mention import Mention
@@ -34,8 +35,9 @@ T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 @dataclasses.dataclass(frozen=True)
 class Implementation:
     name: str
-    open: Callable[[Path], MentionStore]
+    open: Callable[[Any], MentionStore]  # a handle on the store at `place`
     child: str  # opens `store` on sys.argv[1] in a child process
+    child_arg: Callable[[Any], str] = str  # what a child gets as sys.argv[1] for `place`
 
 
 def _tinydb(place: Path) -> MentionStore:
@@ -44,11 +46,37 @@ def _tinydb(place: Path) -> MentionStore:
     return Store(place, segment_size=5)  # small segments: every test crosses several
 
 
+@dataclasses.dataclass
+class PgPlace:
+    """The PostgreSQL store's `place`: a test's database, and the handles opened on it (closed
+    when the test ends, so no test leaves connections behind)."""
+
+    database: PgDatabase
+    opened: list[Any] = dataclasses.field(default_factory=list)
+
+
+def _postgresql(place: PgPlace) -> MentionStore:
+    from store.postgres.mentions import open_postgres
+    from webcare.config import StoreSettings
+
+    settings = StoreSettings(place.database.url, password_env=place.database.password_env, pool=3, connect_timeout=5)
+    store = open_postgres(settings, "desk")
+    place.opened.append(store)
+    return store
+
+
 IMPLEMENTATIONS = [
     Implementation(
         "tinydb",
         _tinydb,
         "from pathlib import Path\nfrom store.store import Store\nstore = Store(Path(sys.argv[1]), segment_size=5)\n",
+    ),
+    Implementation(
+        "postgresql",
+        _postgresql,
+        "from store.postgres.mentions import open_postgres\nfrom webcare.config import StoreSettings\n"
+        "store = open_postgres(StoreSettings(sys.argv[1], pool=2), 'collector')\n",
+        child_arg=lambda place: place.database.socket_url,
     ),
 ]
 
@@ -59,8 +87,24 @@ def impl(request) -> Implementation:
 
 
 @pytest.fixture
-def place(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+def place(request, impl: Implementation, tmp_path: Path) -> Iterator[Any]:
+    if impl.name != "postgresql":
+        yield tmp_path / "data"
+        return
+    pg = PgPlace(request.getfixturevalue("pg_database"))
+    yield pg
+    for store in pg.opened:
+        store.close()
+
+
+def books_pending(request, impl: Implementation) -> None:
+    """The books on PostgreSQL come in store/postgres/books.py (written beside this): until it
+    is here, their tests may fail on PostgreSQL."""
+    if impl.name == "postgresql":
+        try:
+            import store.postgres.books  # noqa: F401
+        except ImportError:
+            request.applymarker(pytest.mark.xfail(strict=False, reason="store/postgres/books.py is not merged yet"))
 
 
 def mention(mention_id: str, n: int = 0, **fields: Any) -> Mention:
@@ -80,7 +124,7 @@ def run_children(impl: Implementation, place: Path, body: str, count: int) -> li
     source = "import json, sys\n" + impl.child + "me = int(sys.argv[2])\n" + textwrap.dedent(body)
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     procs = [
-        subprocess.Popen([sys.executable, "-c", source, str(place), str(i)], cwd=ROOT, env=env,
+        subprocess.Popen([sys.executable, "-c", source, impl.child_arg(place), str(i)], cwd=ROOT, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in range(count)
     ]
@@ -259,7 +303,8 @@ def test_two_writers_at_once_lose_nothing(impl, place):
 # --- what else a store holds -----------------------------------------------------------------
 
 
-def test_plan(impl, place):
+def test_plan(request, impl, place):
+    books_pending(request, impl)
     store, other = impl.open(place), impl.open(place)
     item = store.plan.add(PlanItem.new("Persbericht mestbank", date=T0.date(), now=T0))
     assert other.plan.get(item.id).title == "Persbericht mestbank"
@@ -274,7 +319,8 @@ def test_plan(impl, place):
     assert [i.id for i in other.plan.all()] == [item.id]
 
 
-def test_journals(impl, place):
+def test_journals(request, impl, place):
+    books_pending(request, impl)
     store, other = impl.open(place), impl.open(place)
     store.notes.add(Note(T0, "an", "Bel de boer van m4 terug"))
     store.notes.add(Note(T0 + timedelta(hours=2), "jan", "Persvraag loopt"))
@@ -288,7 +334,8 @@ def test_journals(impl, place):
     assert other.crisis.current() == [] and len(other.crisis.entries()) == 3
 
 
-def test_presence(impl, place):
+def test_presence(request, impl, place):
+    books_pending(request, impl)
     an = impl.open(place).presence("an")
     jan = impl.open(place).presence("jan")
     an.publish(T0, viewing="m1", claim="m1", claim_since=T0)
@@ -300,7 +347,8 @@ def test_presence(impl, place):
     assert jan.others(T0 + timedelta(seconds=6)) == []
 
 
-def test_drafts(impl, place):
+def test_drafts(request, impl, place):
+    books_pending(request, impl)
     store, other = impl.open(place), impl.open(place)
     store.drafts.save(Draft("m1", "an", "Beste boer, ", T0))
     other.drafts.save(Draft("m2", "jan", "Dag, ", T0))
@@ -346,7 +394,8 @@ def test_content_blocks_newest_first(impl, place):
     assert {r["id"]: r["author"] for block in blocks for r in block}["m4"] == "boer_4"
 
 
-def test_handoffs(impl, place):
+def test_handoffs(request, impl, place):
+    books_pending(request, impl)
     store, other = impl.open(place), impl.open(place)
     key = store.handoffs.record("m1", kind="question", to="expert@vlm.example", name="Expert", at=T0)
     [sent] = other.handoffs.of("m1")
