@@ -404,14 +404,12 @@ RETURNING id""",
         changes = orjson.loads(orjson.dumps(changes))  # as it reads back (datetimes as ISO text)
         expect = None if expect is None else orjson.loads(orjson.dumps(expect))
         with self._conn() as conn:
-            found = conn.execute(
-                "SELECT s.state, s.version FROM mentions m LEFT JOIN states s ON s.id = m.id "
-                "WHERE m.id = %s FOR NO KEY UPDATE OF m",
-                (mention_id,),
-            ).fetchone()
-            if found is None:
+            # Locked first, read after: a desk that waited for the lock reads the state as the
+            # desk before it left it (a new statement sees what committed meanwhile).
+            if conn.execute("SELECT 1 FROM mentions WHERE id = %s FOR NO KEY UPDATE", (mention_id,)).fetchone() is None:
                 raise KeyError(mention_id)
-            state, stored = found
+            found = conn.execute("SELECT state, version FROM states WHERE id = %s", (mention_id,)).fetchone()
+            state, stored = found if found is not None else (None, 0)
             current: dict[str, Any] = dict(state) if state is not None else {"id": mention_id, "status": Status.NEW}
             have = stored or 0
             if version is not None and have != version:
@@ -513,12 +511,11 @@ SELECT kind, mention_id, origin FROM change_log
                 self.reconnected_at = datetime.now(UTC)
                 return True
         try:
-            for _ in listener.notifies(timeout=timeout, stop_after=1):
-                # A burst is one change for the caller: take what else is there already.
+            heard = any(True for _ in listener.notifies(timeout=timeout, stop_after=1))
+            if heard:  # a burst is one change for the caller: take what else is there already
                 for _ in listener.notifies(timeout=0.0):
                     pass
-                return True
-            return False
+            return heard
         except psycopg.Error as exc:
             try:
                 listener.close()
