@@ -247,11 +247,26 @@ def test_webcare_check_says_an_unreachable_database_and_fails(pg_database: PgDat
     assert "password authentication failed" in run.stderr and "not-the-password" not in run.stderr + run.stdout
 
 
-def test_the_desk_and_collector_refuse_a_store_they_do_not_keep_mentions_in_yet(tmp_path: Path) -> None:
-    """Until the PostgreSQL store is complete, [store] is not silently ignored: the work would
-    go to data_dir while the config says it is in the database."""
-    config = write_config(tmp_path, '[store]\nurl = "postgresql://webcare@127.0.0.1:1/webcare"\n')
+def test_a_collector_with_store_collects_into_the_database(pg_database: PgDatabase, tmp_path: Path) -> None:
+    """[store] chooses the store (store/open.py): the mentions go to the database, not data_dir."""
+    config = write_config(tmp_path, '[[sources]]\ntype = "demo"\nname = "demo"\n' + pg_database.store_table())
     run = webcare("collect", "--once", "--config", str(config), cwd=tmp_path)
-    assert run.returncode == 2
-    assert "[store]: this webcare checks the database (`webcare check`) but does not keep mentions in it yet" in run.stderr
+    assert run.returncode == 0, run.stderr
+    stored = int(pg_database.psql("SELECT count(*) FROM mentions"))
+    assert stored > 0 and f"{stored} new mentions stored in {pg_database.url.split('://')[1]}" in run.stdout
+    assert not (tmp_path / "data" / "mentions").exists()
+    again = webcare("collect", "--once", "--config", str(config), cwd=tmp_path)
+    assert again.returncode == 0 and int(pg_database.psql("SELECT count(*) FROM mentions")) >= stored
+
+
+@pytest.mark.parametrize("command", [["housekeeping"], ["restore", "--force"], ["forget", "someone", "--yes"],
+                                     ["export", "mentions", "--author", "someone"]])  # fmt: skip
+def test_commands_on_the_files_refuse_a_database_store(command: list[str], tmp_path: Path) -> None:
+    """Backup, restore, retention and erasure of the files in data_dir say what to do instead on
+    PostgreSQL, before anything connects or is written."""
+    config = write_config(tmp_path, '[store]\nurl = "postgresql://webcare@127.0.0.1:1/webcare"\n')
+    run = webcare(*command, "--config", str(config), cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert "the store is the PostgreSQL database [store] names (webcare@127.0.0.1:1/webcare)" in run.stderr
+    assert "docs/operations/postgresql.md" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "data" / "mentions").exists()

@@ -166,13 +166,6 @@ def main(argv: list[str] | None = None) -> int:
         _private(config, fix=args.command != "check")
         if args.command == "check":
             return cmd_check(config)
-        if config.store is not None:
-            # Refused rather than ignored: the desk would keep the team's work in data_dir while
-            # the config says it is in the database.
-            raise ConfigError(
-                f"{config.path}: [store]: this webcare checks the database (`webcare check`) but does not "
-                "keep mentions in it yet; leave [store] out to keep using the files in [desk] data_dir"
-            )
         if args.command == "collect":
             return cmd_collect(config, once=args.once)
         if args.command == "export":
@@ -299,15 +292,18 @@ def _warn_open(config: Config) -> None:
             )
 
 
-def _open(config: Config) -> tuple[Store, list[Source], Callable[..., Poller]]:
-    """The store, the sources and the poller factory for `config`."""
+def _open(config: Config, role: str = "desk") -> tuple[Store, list[Source], Callable[..., Poller]]:
+    """The store ([store]'s database, else the files in data_dir), the sources and the poller
+    factory for `config`."""
     from sources.http import NetworkPolicy
     from sources.registry import build_sources
-    from store import Store
+    from store.open import open_store
 
     sources = build_sources(config)
     network = NetworkPolicy.from_config(config)
-    store = Store(config.data_dir)
+    # Typed as the TinyDB Store for the callers written against it; PostgresStore has the same
+    # methods they use (the port, plus segments/content_records/load/change).
+    store: Store = open_store(config, role)  # type: ignore[assignment]
 
     def make_poller(on_new: Callable[[int], object] | None = None) -> Poller:
         # Imported here, not above: httpx, the tone word lists and the housekeeping come after
@@ -319,6 +315,9 @@ def _open(config: Config) -> tuple[Store, list[Source], Callable[..., Poller]]:
 
         async def chores() -> None:  # the daily housekeeping and the ambassadors' digest
             clock = lambda: datetime.now(UTC)  # noqa: E731
+            if config.store is not None:  # the files' backup and retention: not for a database
+                await digest_loop(config, clock)
+                return
             await asyncio.gather(daily(config, store, clock), digest_loop(config, clock))
 
         return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network, alerts=_alert_watch(config, store))
@@ -552,7 +551,8 @@ def cmd_desk(config: Config, open_id: str | None = None) -> int:
 
 
 def cmd_collect(config: Config, once: bool) -> int:
-    store, sources, make_poller = _open(config)
+    store, sources, make_poller = _open(config, "collector")
+    into = config.store.where if config.store is not None else config.data_dir  # said, never a password
     store.rows()  # know every stored id (from the indexes), so dedup needs no scan per poll
     import gc
 
@@ -570,20 +570,20 @@ def cmd_collect(config: Config, once: bool) -> int:
         for name, h in poller.health.items():
             state = h.state if not h.last_error else f"{h.state}: {h.last_error}"
             print(f"{name}: {state}; {h.fetched} fetched, {h.new} new")
-        print(f"{new} new mentions stored in {config.data_dir}")
+        print(f"{new} new mentions stored in {into}")
         return 0 if all(h.state == "ok" for h in poller.health.values()) else EXIT_FAILURE
     waited = False
     while not store.try_collector_lease():
         if not waited:
             print(
-                f"webcare collect: another process collects for {config.data_dir}; waiting for it to stop",
+                f"webcare collect: another process collects for {into}; waiting for it to stop",
                 file=sys.stderr,
                 flush=True,
             )
             waited = True
         time.sleep(2)
     print(
-        f"webcare collect: collecting {len(sources)} sources into {config.data_dir}",
+        f"webcare collect: collecting {len(sources)} sources into {into}",
         file=sys.stderr,
         flush=True,
     )
@@ -607,9 +607,12 @@ def cmd_collect(config: Config, once: bool) -> int:
 
 
 def cmd_export(config: Config, fmt: str, output: str | None, author: str | None = None) -> int:
-    from store import Store
+    from store.open import files_only, open_store
 
-    store = Store(config.data_dir)
+    if author is not None and (refused := files_only(config, "export --author", "select the person's rows with the access SQL")):
+        print(refused, file=sys.stderr)
+        return EXIT_CONFIG
+    store: Store = open_store(config, "desk")  # type: ignore[assignment]
     if author is not None:  # an access request: exactly this person's records, and a log line
         from store.retention import access_export, log_request
 
@@ -652,7 +655,7 @@ def _day(text: str, option: str) -> date:
 
 def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, output: str | None) -> int:
     """Volume, tone and response times against the norms for the days --from to --to."""
-    from store import Store
+    from store.open import open_store
     from webcare import report
 
     now = datetime.now(UTC)
@@ -662,7 +665,7 @@ def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, out
         begin, stop = report.period(first, last, config.timezone)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    figures = report.figures(Store(config.data_dir).load(), begin, stop, config.timezone, now)
+    figures = report.figures(open_store(config, "desk").load(), begin, stop, config.timezone, now)
     render = {
         "md": lambda r: report.to_markdown(r, config.language),
         "html": lambda r: report.to_html(r, config.language),
@@ -687,9 +690,9 @@ def _since(text: str, config: Config, now: datetime) -> datetime:
 def cmd_handover(config: Config, since: str | None, note: str | None, output: str | None) -> int:
     """Since the shift began: what came in, what was answered, what is open, what waits on
     experts, the drafts not sent yet, and the notes left for the next shift, as Markdown."""
-    from store import Store
     from store.drafts import DraftBook
     from store.notes import NoteBook
+    from store.open import open_store
     from webcare.handover import Note, handover, to_markdown
     from webcare.shifts import current_shift
 
@@ -700,7 +703,7 @@ def cmd_handover(config: Config, since: str | None, note: str | None, output: st
     shift = current_shift(config.shifts, now, config.timezone)
     start = _since(since, config, now) if since else shift.start
     drafts = DraftBook(config.data_dir).all().values()  # unsent replies, whenever written
-    h = handover(Store(config.data_dir).load(), start, now, config.timezone, notes.since(start), shift=shift.name if not since else "", drafts=drafts)
+    h = handover(open_store(config, "desk").load(), start, now, config.timezone, notes.since(start), shift=shift.name if not since else "", drafts=drafts)
     with _output(output) as out:
         out.write(to_markdown(h, config.language))
     return 0
@@ -711,8 +714,12 @@ def cmd_forget(config: Config, author: str, yes: bool) -> int:
     hash) in privacy.log. Exit 0 only when the final check of every file finds no trace."""
     from store import Store
     from store.housekeeping import backups_dir
+    from store.open import files_only
     from store.retention import forget
 
+    if refused := files_only(config, "forget", "erase the person with the forget SQL"):
+        print(refused, file=sys.stderr)
+        return EXIT_CONFIG
     if not yes:
         if not sys.stdin.isatty():
             print("webcare forget: add --yes to confirm (no terminal to ask)", file=sys.stderr)
@@ -742,6 +749,11 @@ def cmd_forget(config: Config, author: str, yes: bool) -> int:
 def cmd_housekeeping(config: Config) -> int:
     from store import Store
     from store.housekeeping import run_chores
+    from store.open import files_only
+
+    if refused := files_only(config, "housekeeping", "back up with pg_dump or the service's point-in-time recovery, and run the retention SQL"):
+        print(refused, file=sys.stderr)
+        return EXIT_CONFIG
 
     done = run_chores(config, Store(config.data_dir), datetime.now(UTC))
     for error in done.errors:
@@ -753,6 +765,11 @@ def cmd_housekeeping(config: Config) -> int:
 def cmd_restore(config: Config, files: list[str], archive: str | None, force: bool, dismiss: bool) -> int:
     """Put files (or the whole data directory) back from a backup; see store/restore.py."""
     from store.housekeeping import backups_dir
+    from store.open import files_only
+
+    if refused := files_only(config, "restore", "restore the database from pg_dump's file with pg_restore, or the service's point-in-time recovery"):
+        print(refused, file=sys.stderr)
+        return EXIT_CONFIG
     from store.quarantine import resolve
     from store.restore import newest_holding, restore_files
 
