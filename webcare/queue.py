@@ -334,7 +334,7 @@ class MentionQueue:
             self._refilter()
         return added
 
-    def update(self, mention_id: str, apply) -> Mention | None:
+    def update(self, mention_id: str, apply: Callable[[Mention], object]) -> Mention | None:
         """Change a mention in place through `apply(m)`, keeping the order right."""
         m = self.get(mention_id)
         if m is None:
