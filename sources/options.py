@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from sources.source import OptionError
 from webcare.channels import normalize_channel
-from webcare.config import SourceConfig, suggest
+from webcare.config import SourceConfig
+from webcare.known import suggest
 from webcare.norms import parse_duration
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|m|min|h|hour)\s*$")
