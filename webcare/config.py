@@ -162,7 +162,7 @@ def _crisis(data: dict[str, Any]) -> CrisisSettings:
 @dataclass(frozen=True, slots=True)
 class RetentionSettings:
     """[retention]: after how many days mentions are anonymised (0: never), how long the
-    evidence of a moderation case outlives that (README: Moderation on the platform), and the
+    evidence of a moderation case outlives that (docs/audit.md, Moderation on the platform), and the
     daily backups (how many are kept, where)."""
 
     days: int = 90

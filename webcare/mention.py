@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 
 class Status(StrEnum):
-    """A mention's status (the README's "Triage" and "The audit trail"). A str: stored records,
-    exports and configured scheme leaves keep the very strings they always had."""
+    """A mention's status (docs/triage.md; "The audit trail" in docs/audit.md). A str: stored
+    records, exports and configured scheme leaves keep the very strings they always had."""
 
     NEW = "new"
     RESPONDING = "responding"
@@ -354,7 +354,7 @@ class Mention(_Fields):
         return (*content, *(f.name for f in fields(State) if f.name not in content))
 
     def export_record(self) -> dict[str, Any]:
-        """The export contract the README gives under "Commands": one JSON object per mention
+        """The export contract docs/reports.md gives under "Exports": one JSON object per mention
         (every field, the sparse ones too)."""
         out = {f.name: _to_record(f, getattr(self.content, f.name)) for f in fields(Content)}
         state = self.state
