@@ -305,7 +305,8 @@ class MentionQueue:
             return None
         if self._visible is not None:
             try:
-                return self._visible.index(m)  # type: ignore[arg-type]
+                # A Pending entry (not loaded yet) is in no filtered list.
+                return None if isinstance(m, tuple) else self._visible.index(m)
             except ValueError:
                 return None
         key = (m[0], mention_id) if isinstance(m, tuple) else sort_key(m)
