@@ -56,7 +56,9 @@ from webcare.mention import Mention, StateChange, Status, owes_reply
 from webcare.store_port import Rows, StoreChanges, VersionConflict
 
 if TYPE_CHECKING:
+    from store.alert_marks import AlertMarks
     from store.crisis import CrisisLog
+    from store.digests import DigestMarks
     from store.drafts import DraftBook
     from store.handoffs import HandoffBook
     from store.notes import NoteBook
@@ -607,6 +609,18 @@ class Store:
         from store.handoffs import HandoffBook
 
         return self._book("handoffs", HandoffBook)
+
+    @property
+    def alert_marks(self) -> AlertMarks:
+        from store.alert_marks import AlertMarks
+
+        return self._book("alert_marks", AlertMarks)
+
+    @property
+    def digests(self) -> DigestMarks:
+        from store.digests import DigestMarks
+
+        return self._book("digests", DigestMarks)
 
     def presence(self, operator: str) -> Presence:
         """This desk's presence (a handle of its own: each desk writes its own file)."""
