@@ -618,9 +618,11 @@ class Store:
 
     @property
     def digests(self) -> DigestMarks:
+        """A handle of its own each time: its lock (digest.lock) is re-entrant within one
+        handle, and two senders in one process must exclude each other as two processes do."""
         from store.digests import DigestMarks
 
-        return self._book("digests", DigestMarks)
+        return DigestMarks(self.data_dir)
 
     def presence(self, operator: str) -> Presence:
         """This desk's presence (a handle of its own: each desk writes its own file)."""
