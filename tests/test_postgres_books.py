@@ -16,6 +16,7 @@ if not os.environ.get("CI"):  # in CI the test extra is installed, and a missing
     pytest.importorskip("psycopg", reason="psycopg is not installed: pip install '.[test]'")
 
 import psycopg  # noqa: E402
+from httpserver import feed_server_fixture  # noqa: E402, F401 (the feed_server fixture)
 
 from store.jsonstorage import StoreError  # noqa: E402
 from store.postgres.books import (  # noqa: E402
@@ -299,6 +300,25 @@ def test_digest_marks_and_the_sending_lock(desks):
     assert marks.failed_at(day) is None and marks.sent(day) == {"els@example.org", "jan@example.org"}
     marks.mark(day + timedelta(days=20), T0, sent="els@example.org")  # old days are not kept
     assert list(other.read()) == [(day + timedelta(days=20)).isoformat()]
+
+
+def test_alerts_on_two_desks_sharing_the_database_go_out_once(desks, make_config, feed_server, clock):
+    from sources.alerts import Alerts
+    from tests.test_alerts import alerts_toml, mention, ntfy, published
+    from webcare.alerts import mention_alert
+
+    config = make_config(alerts_toml(ntfy(feed_server), extra="limit = 2"))
+    one = Alerts(config, clock=clock, marks=PgAlertMarks(desks[0]))
+    two = Alerts(config, clock=clock, marks=PgAlertMarks(desks[1]))
+    for i in range(3):
+        alert = mention_alert("urgent", mention(f"{i:020d}"), clock(), "en")
+        assert [one.send(alert), two.send(alert)].count(True) == (1 if i < 2 else 0)
+    assert len(published(feed_server)) == 2  # the third is held back by the limit
+    clock.advance(minutes=10, seconds=1)
+    two.tick()
+    one.tick()  # one summary for both desks
+    assert len(published(feed_server)) == 3
+    assert not (config.data_dir / "alerts.json").exists()  # the marks are the database's
 
 
 # --- every write tells the desks; a database away is said ------------------------------------
