@@ -4,9 +4,8 @@
 all a caller needs. Each event goes out once for the data directory however many processes
 run: the store's alert marks record every event id sent (and, per target, when it last sent
 and what the rate limit holds back): data_dir/alerts.json under the store's write lock
-(store/alert_marks.py), or the database's tables. A target
-takes at most `limit` alerts per 10 minutes; what is held back goes out later as one summary
-("12 more, 3 urgent"). A target that fails is retried with backoff and named (never its URL)
+(store/alert_marks.py), or the database's tables. A target takes at most `limit` alerts per
+10 minutes; what is held back goes out later as one summary ("12 more, 3 urgent"). A target that fails is retried with backoff and named (never its URL)
 in health.json, which every desk's header shows.
 
 `AlertWatch` decides what to send, in the collector (so alerts go out with no desk open):
@@ -135,7 +134,7 @@ class Alerts:
 
     # --- the shared marks (store/alert_marks.py, or the database's) ---------------------
 
-    def _limits(self, targets: list[AlertTarget]) -> list[tuple[str, int]]:
+    def _limits(self, targets: Iterable[AlertTarget]) -> list[tuple[str, int]]:
         return [(t.name, t.limit) for t in targets]
 
     def _claim(self, alert: Alert, now: datetime) -> list[AlertTarget]:
