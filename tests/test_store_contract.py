@@ -97,16 +97,6 @@ def place(request, impl: Implementation, tmp_path: Path) -> Iterator[Any]:
         store.close()
 
 
-def books_pending(request, impl: Implementation) -> None:
-    """The books on PostgreSQL come in store/postgres/books.py (written beside this): until it
-    is here, their tests may fail on PostgreSQL."""
-    if impl.name == "postgresql":
-        try:
-            import store.postgres.books  # noqa: F401
-        except ImportError:
-            request.applymarker(pytest.mark.xfail(strict=False, reason="store/postgres/books.py is not merged yet"))
-
-
 def mention(mention_id: str, n: int = 0, **fields: Any) -> Mention:
     seen = T0 + timedelta(minutes=n)
     base = Mention(
@@ -303,8 +293,7 @@ def test_two_writers_at_once_lose_nothing(impl, place):
 # --- what else a store holds -----------------------------------------------------------------
 
 
-def test_plan(request, impl, place):
-    books_pending(request, impl)
+def test_plan(impl, place):
     store, other = impl.open(place), impl.open(place)
     item = store.plan.add(PlanItem.new("Persbericht mestbank", date=T0.date(), now=T0))
     assert other.plan.get(item.id).title == "Persbericht mestbank"
@@ -319,8 +308,7 @@ def test_plan(request, impl, place):
     assert [i.id for i in other.plan.all()] == [item.id]
 
 
-def test_journals(request, impl, place):
-    books_pending(request, impl)
+def test_journals(impl, place):
     store, other = impl.open(place), impl.open(place)
     store.notes.add(Note(T0, "an", "Bel de boer van m4 terug"))
     store.notes.add(Note(T0 + timedelta(hours=2), "jan", "Persvraag loopt"))
@@ -334,8 +322,7 @@ def test_journals(request, impl, place):
     assert other.crisis.current() == [] and len(other.crisis.entries()) == 3
 
 
-def test_presence(request, impl, place):
-    books_pending(request, impl)
+def test_presence(impl, place):
     an = impl.open(place).presence("an")
     jan = impl.open(place).presence("jan")
     an.publish(T0, viewing="m1", claim="m1", claim_since=T0)
@@ -347,8 +334,7 @@ def test_presence(request, impl, place):
     assert jan.others(T0 + timedelta(seconds=6)) == []
 
 
-def test_drafts(request, impl, place):
-    books_pending(request, impl)
+def test_drafts(impl, place):
     store, other = impl.open(place), impl.open(place)
     store.drafts.save(Draft("m1", "an", "Beste boer, ", T0))
     other.drafts.save(Draft("m2", "jan", "Dag, ", T0))
@@ -394,8 +380,7 @@ def test_content_blocks_newest_first(impl, place):
     assert {r["id"]: r["author"] for block in blocks for r in block}["m4"] == "boer_4"
 
 
-def test_handoffs(request, impl, place):
-    books_pending(request, impl)
+def test_handoffs(impl, place):
     store, other = impl.open(place), impl.open(place)
     key = store.handoffs.record("m1", kind="question", to="expert@vlm.example", name="Expert", at=T0)
     [sent] = other.handoffs.of("m1")
@@ -403,3 +388,24 @@ def test_handoffs(request, impl, place):
     other.handoffs.answered("m1", key, T0 + timedelta(hours=1), ref="<a@vlm.example>")
     assert store.handoffs.of("m1")[0].answered_at == T0 + timedelta(hours=1)
     assert store.handoffs.of("m2") == []
+
+
+def test_alert_marks(impl, place):
+    store, other = impl.open(place), impl.open(place)
+    limits = [("team", 1), ("chef", 5)]
+    assert store.alert_marks.claim("urgent:m1", "urgent", limits, T0) == ["team", "chef"]
+    assert other.alert_marks.claim("urgent:m1", "urgent", limits, T0) == []  # once, whoever sends
+    assert other.alert_marks.claim("urgent:m2", "urgent", limits, T0) == ["chef"]  # team is full
+    assert store.alert_marks.take_summaries(limits, T0 + timedelta(minutes=11)) == [("team", {"urgent": 1})]
+    assert other.alert_marks.take_summaries(limits, T0 + timedelta(minutes=11)) == []
+
+
+def test_digest_marks(impl, place):
+    store, other = impl.open(place), impl.open(place)
+    day = T0.date()
+    with store.digests.sending() as mine, other.digests.sending() as theirs:
+        assert mine and not theirs  # one sender at a time
+        store.digests.mark(day, T0, sent="Els@example.org")
+        store.digests.mark(day, T0, error="refused")
+    assert other.digests.sent(day) == {"els@example.org"} and other.digests.failed_at(day) == T0
+    assert other.digests.read()[day.isoformat()]["error"] == "refused"

@@ -44,7 +44,9 @@ from webcare.store_port import Rows, StoreChanges, VersionConflict
 
 if TYPE_CHECKING:
     from webcare.store_port import (
+        AlertMarkBook,
         CrisisJournal,
+        DigestBook,
         DraftBook,
         HandoffBook,
         NoteJournal,
@@ -91,18 +93,6 @@ def _time(text: str | None) -> datetime | None:
     return None if not text else datetime.fromisoformat(text)
 
 
-class _Pending:
-    """A book whose PostgreSQL class (store/postgres/books.py) is not here yet: any use of it
-    raises NotImplementedError, naming it. Returned (not raised) by the properties, so that
-    asking whether a handle is a MentionStore does not fail."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attribute: str) -> Any:
-        raise NotImplementedError(f"{self._name} on PostgreSQL: store/postgres/books.py is not here yet")
-
-
 class PostgresStore:
     """One process's handle on the database: thread-safe (the pool lends each call its own
     connection). `origin` tells this handle's own state changes apart in change_log."""
@@ -142,15 +132,13 @@ class PostgresStore:
         # The triggers note who made a state change, so this handle's changes() leaves it out.
         conn.execute("SELECT set_config('webcare.origin', %s, true)", (self.origin,))
 
-    # --- the books: store/postgres/books.py ------------------------------------------------------
+    # --- the books: store/postgres/books.py, one handle each ------------------------------------------------------
 
     def _book(self, name: str, *args: Any) -> Any:
-        try:
-            from store.postgres import books
-        except ImportError:
-            return _Pending(name)
-        make = getattr(books, name, None)
-        return _Pending(name) if make is None else make(self.db, *args)
+        # Imported when first asked for: a desk's start imports no more than it paints.
+        from store.postgres import books
+
+        return getattr(books, name)(self.db, *args)
 
     def _kept(self, name: str) -> Any:
         with self._mutex:
@@ -178,6 +166,14 @@ class PostgresStore:
     @property
     def handoffs(self) -> HandoffBook:
         return self._kept("PgHandoffBook")
+
+    @property
+    def alert_marks(self) -> AlertMarkBook:
+        return self._kept("PgAlertMarks")
+
+    @property
+    def digests(self) -> DigestBook:
+        return self._kept("PgDigestMarks")
 
     def presence(self, operator: str) -> PresenceBoard:
         return self._book("PgPresenceBoard", operator)  # type: ignore[no-any-return]
