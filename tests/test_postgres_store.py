@@ -207,3 +207,34 @@ def test_a_restarted_server_is_a_clear_error_then_the_store_recovers(stores, pg_
     assert desk.update_state("m1", {"status": "closed"}, "close", "an", version=0)["status"] == "closed"
     assert desk.get("m1").status == "closed"
     assert not desk.changes()  # its own change
+
+
+def test_a_desk_following_the_store_looks_when_another_desk_writes(stores) -> None:
+    """store/follow.py, the desk's loop: a look soon after another desk's write, long before the
+    fallback interval, and the look finds the change."""
+    from store.follow import follow
+
+    an, jan = stores(), stores()
+    an.add([mention("m1")])
+    jan.rows()
+    seen: list[dict[str, Any]] = []
+    looked = threading.Event()
+
+    def look() -> None:
+        changes = jan.changes()
+        if changes.states:
+            seen.append(changes.states)
+            looked.set()
+
+    stop = threading.Event()
+    follower = threading.Thread(target=follow, args=(jan, look, stop), kwargs={"fallback": 60.0})
+    follower.start()
+    try:
+        time.sleep(0.3)  # listening
+        an.update_state("m1", {"status": "closed"}, "close", "an")
+        assert looked.wait(10.0)  # far below the 60 s fallback: the NOTIFY woke it
+        assert seen[0]["m1"]["status"] == "closed"
+    finally:
+        stop.set()
+        follower.join(timeout=10)
+    assert not follower.is_alive()
