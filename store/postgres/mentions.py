@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 import psycopg
@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["PostgresStore"]
+
+_Book = TypeVar("_Book")
 
 CHANNEL = "webcare"  # what the triggers NOTIFY and wait_for_change LISTENs on
 COLLECTOR_LOCK = 0x77656263617266  # pg_try_advisory_lock's key for the one collector lease
@@ -134,49 +136,62 @@ class PostgresStore:
 
     # --- the books: store/postgres/books.py, one handle each ------------------------------------------------------
 
-    def _book(self, name: str, *args: Any) -> Any:
-        # Imported when first asked for: a desk's start imports no more than it paints.
-        from store.postgres import books
-
-        return getattr(books, name)(self.db, *args)
-
-    def _kept(self, name: str) -> Any:
+    def _kept(self, name: str, make: Callable[[Database], _Book]) -> _Book:
+        # Made (and store/postgres/books.py imported) when first asked for: a desk's start
+        # imports no more than it paints.
         with self._mutex:
             book = self._books.get(name)
             if book is None:
-                book = self._books[name] = self._book(name)
+                book = self._books[name] = make(self.db)
             return book
 
     @property
     def plan(self) -> PlanBook:
-        return self._kept("PgPlanBook")
+        from store.postgres.books import PgPlanBook
+
+        return self._kept("plan", PgPlanBook)
 
     @property
     def drafts(self) -> DraftBook:
-        return self._kept("PgDraftBook")
+        from store.postgres.books import PgDraftBook
+
+        return self._kept("drafts", PgDraftBook)
 
     @property
     def notes(self) -> NoteJournal:
-        return self._kept("PgNoteJournal")
+        from store.postgres.books import PgNoteJournal
+
+        return self._kept("notes", PgNoteJournal)
 
     @property
     def crisis(self) -> CrisisJournal:
-        return self._kept("PgCrisisJournal")
+        from store.postgres.books import PgCrisisJournal
+
+        return self._kept("crisis", PgCrisisJournal)
 
     @property
     def handoffs(self) -> HandoffBook:
-        return self._kept("PgHandoffBook")
+        from store.postgres.books import PgHandoffBook
+
+        return self._kept("handoffs", PgHandoffBook)
 
     @property
     def alert_marks(self) -> AlertMarkBook:
-        return self._kept("PgAlertMarks")
+        from store.postgres.books import PgAlertMarks
+
+        return self._kept("alert_marks", PgAlertMarks)
 
     @property
     def digests(self) -> DigestBook:
-        return self._kept("PgDigestMarks")
+        from store.postgres.books import PgDigestMarks
+
+        return self._kept("digests", PgDigestMarks)
 
     def presence(self, operator: str) -> PresenceBoard:
-        return self._book("PgPresenceBoard", operator)  # type: ignore[no-any-return]
+        """This desk's presence (a handle of its own)."""
+        from store.postgres.books import PgPresenceBoard
+
+        return PgPresenceBoard(self.db, operator)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -572,12 +587,11 @@ SELECT kind, mention_id, origin FROM change_log
         has looked many times since."""
         with self._conn() as conn:
             conn.execute("DELETE FROM health WHERE key <> ALL(%s) AND key <> %s", (list(health), HOUSEKEEPING))
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO health (key, record) VALUES (%s, %s) "
-                    "ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record",
-                    [(key, Jsonb(value)) for key, value in health.items()],
-                )
+            conn.execute(  # one statement: one change for the desks, not one per source
+                "INSERT INTO health (key, record) SELECT key, value FROM jsonb_each(%s) "
+                "ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record",
+                (Jsonb(health),),
+            )
             conn.execute("DELETE FROM change_log WHERE at < now() - interval '1 day'")
 
     def record_housekeeping(self, record: dict[str, Any]) -> dict[str, Any]:
