@@ -961,9 +961,11 @@ class WholeLease:
     """A data directory's sources' leases: one collector collects them all. Whoever holds the
     collector lease (collector.lock, `Store.try_collector_lease`) holds every source; anyone
     else holds none. The OS drops the lock when its process dies, so nothing expires here and
-    there is nothing to look at again (`free_in` stays None)."""
+    there is nothing to look at again (`free_in` stays None) and a lease lasts as long as its
+    process (`lease`)."""
 
     free_in: float | None = None
+    lease = float("inf")
 
     def __init__(self, store: Store, collector: str) -> None:
         self._store = store
