@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -17,12 +20,14 @@ if not os.environ.get("CI"):  # in CI the test extra is installed, and a missing
 from store.jsonstorage import StoreError  # noqa: E402
 from store.postgres.connection import Database, connect, open_database  # noqa: E402
 from store.postgres.leases import PostgresLeases, leases  # noqa: E402
+from tests.conftest import write_config  # noqa: E402
 from tests.pgserver import PgDatabase, pg_database_fixture, pg_server_fixture  # noqa: E402, F401 (the fixtures)
 from webcare.config import StoreSettings  # noqa: E402
 from webcare.store_port import SOURCE_LEASE, SourceLeases  # noqa: E402
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)  # the callers' clock: the database's decides
 SOURCES = ["nieuws", "alert", "mastodon"]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def settings(db: PgDatabase, pool: int = 2, connect_timeout: int = 5) -> StoreSettings:
@@ -175,3 +180,22 @@ def test_an_idle_check_reads_the_leases_without_the_pool(database: Database, pg_
     with connect(settings(pg_database), "check") as conn:
         [lease] = leases(conn)
     assert (lease.source, lease.holder) == ("nieuws", "a:1") and lease.expires.tzinfo is not None
+
+
+def test_webcare_check_says_which_collector_collects_which_source(
+    database: Database, pg_database: PgDatabase, tmp_path: Path
+) -> None:
+    sources = "".join(
+        f'\n[[sources]]\ntype = "rss"\nname = "{name}"\nurl = "https://{name}.example.org/feed.xml"\n'
+        for name in SOURCES
+    )
+    config = write_config(tmp_path, pg_database.store_table() + sources)
+    PostgresLeases(database, "web1:4711:ab12").hold(["nieuws", "mastodon"], NOW)
+    PostgresLeases(database, "gone:1:cd34", lease=0.001).hold(["alert"], NOW)  # ran out
+    run = subprocess.run(
+        [sys.executable, "-m", "webcare.cli", "check", "--config", str(config)],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "database: collector web1:4711:ab12 collects mastodon, nieuws\n" in run.stdout
+    assert "database: no collector collects alert (none runs, or its lease ran out)\n" in run.stdout

@@ -412,6 +412,15 @@ def _check_database(config: Config) -> bool:
         print(exc, file=sys.stderr)  # "database unreachable: webcare@db…/webcare: the reason"
         return True
     print(f"database: {found.describe()}", file=sys.stdout if found.version <= found.current_version else sys.stderr)
+    if found.version == found.current_version:  # which collector collects which source
+        from store.postgres.leases import describe_leases
+
+        try:
+            for line in describe_leases(config.store, [s.name for s in config.sources]):
+                print(f"database: {line}")
+        except StoreError as exc:
+            print(exc, file=sys.stderr)
+            return True
     return found.version > found.current_version
 
 

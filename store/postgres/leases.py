@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from store.jsonstorage import StoreError
-from store.postgres.connection import _reason
+from store.postgres.connection import _reason, connect
 from webcare.store_port import SOURCE_LEASE
 
 if TYPE_CHECKING:
     from store.postgres.connection import Connection, Database
+    from webcare.config import StoreSettings
 
 # Sorted names: collectors that take several sources at once lock their rows in one order, so
 # they never wait for each other in a circle (a deadlock PostgreSQL would break with an error).
@@ -113,3 +114,23 @@ def leases(conn: Connection) -> list[Lease]:
             "FROM source_leases ORDER BY source"
         )
         return [Lease(source, holder, expires, float(left)) for source, holder, expires, left in cur.fetchall()]
+
+
+def describe_leases(settings: StoreSettings, configured: list[str]) -> list[str]:
+    """What `webcare check` says of the collectors: which collects which of the `configured`
+    sources, and which no collector holds (none runs, or its lease ran out). Reads only."""
+    try:
+        with connect(settings, "check") as conn:
+            found = leases(conn)
+    except psycopg.Error as exc:
+        raise StoreError(f"database {settings.where}: source leases not read: {_reason(exc, {})}") from None
+    by_holder: dict[str, list[str]] = {}
+    for lease in found:
+        if lease.left > 0 and lease.source in configured:
+            by_holder.setdefault(lease.holder, []).append(lease.source)
+    lines = [f"collector {holder} collects {', '.join(sources)}" for holder, sources in sorted(by_holder.items())]
+    held = {source for sources in by_holder.values() for source in sources}
+    free = [name for name in configured if name not in held]
+    if free:
+        lines.append(f"no collector collects {', '.join(free)} (none runs, or its lease ran out)")
+    return lines
