@@ -274,17 +274,21 @@ class Poller:
         by id and not stored twice."""
         for source in sources:
             self._checkpoints.pop(source.name, None)
-            if isinstance(source, Checkpoints) and self.store.read_checkpoint(source.name) is None:
-                source.rewind()
-            self._resume_one(source)
+            if not isinstance(source, Checkpoints):
+                continue
+            if self.store.read_checkpoint(source.name) is None:
+                source.rewind()  # what it held from an earlier turn may be ahead of the store
+            else:
+                self._resume_one(source)
 
     def _release(self) -> None:
         """A clean stop: let go of the leases so another collector takes the sources at once."""
         assert self.leases is not None
-        try:
-            self.leases.release()
-        except (StoreError, OSError):
-            pass  # they run out by themselves
+        if not self.lease_error:  # with the database away it would only wait: they run out by themselves
+            try:
+                self.leases.release()
+            except (StoreError, OSError):
+                pass
         self.held = set()
 
     async def _loop(self, source: Source, client: httpx.AsyncClient) -> None:
