@@ -7,6 +7,7 @@ not 15 s."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -207,3 +208,86 @@ async def test_on_the_files_one_collector_holds_every_source(
         await wait_for(lambda: len(stored_ids(tmp_path)) == len(FEEDS) * PER_FEED)
         assert not Store(config.data_dir).try_collector_lease()  # it is the collector now
     assert Store(config.data_dir).try_collector_lease()  # and let go when it stopped
+
+
+COLLECTOR = """
+import asyncio, json, sys
+from pathlib import Path
+from sources.poller import Poller
+from sources.rss import RSSSource
+from store import Store
+from store.postgres.connection import open_database
+from store.postgres.leases import PostgresLeases
+from webcare.config import StoreSettings, load
+from webcare.intake import Intake
+
+config_path, name, url = sys.argv[1:4]
+config = load(Path(config_path))
+database = open_database(StoreSettings(url, "", 2, 5), "collector")
+poller = Poller(
+    [RSSSource.from_config(sc, config) for sc in config.sources], Intake(config), Store(config.data_dir),
+    leases=PostgresLeases(database, name, lease=float(sys.argv[4])), renew_every=0.05,
+    on_held=lambda gained, lost: print(json.dumps([gained, lost]), flush=True),
+)
+try:
+    asyncio.run(poller.run())
+except KeyboardInterrupt:
+    pass
+"""
+
+
+def holders(db: PgDatabase) -> str:
+    return db.psql("SELECT string_agg(DISTINCT holder, ',') FROM source_leases WHERE expires > now()")
+
+
+async def test_a_collector_process_killed_hands_its_sources_to_another(
+    tmp_path: Path, feeds: list[dict[str, object]], pg_database: PgDatabase, feed_server: FeedServer
+) -> None:
+    """Two collector processes on one database and one data directory; the one collecting is
+    killed (no clean stop); the other takes its sources when its leases end, and goes on
+    from its checkpoints: nothing is stored twice."""
+    import signal
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.toml"
+    write_config(tmp_path, feeds)
+    root = Path(__file__).resolve().parent.parent
+    env = {"PYTHONPATH": str(root), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+
+    def start(name: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-c", COLLECTOR, str(config), name, pg_database.socket_url, str(LEASE)],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    first = start("first")
+    second = None
+    try:
+        await wait_for(lambda: len(stored_ids(tmp_path)) == len(FEEDS) * PER_FEED, timeout=30)
+        assert holders(pg_database) == "first"
+        second = start("second")
+        await asyncio.sleep(1.0)  # it runs, and finds every source held
+        assert holders(pg_database) == "first" and second.poll() is None
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        killed = len(feed_server.requests)
+        await wait_for(lambda: holders(pg_database) == "second", timeout=LEASE + 10)
+        every_feed = {f"/{f}.xml" for f in FEEDS}
+        await wait_for(lambda: {r.path for r in feed_server.requests[killed:]} == every_feed)
+        # From the first's checkpoints: each feed asked for "only if changed since" (a request
+        # the first had sent as it was killed may be among them: it asked the same).
+        after = feed_server.requests[killed:]
+        assert {(r.path, r.headers.get("if-none-match")) for r in after} == {(f"/{f}.xml", f'"{f}-1"') for f in FEEDS}
+        ids = stored_ids(tmp_path)
+        assert len(ids) == len(set(ids)) == len(FEEDS) * PER_FEED
+        second.send_signal(signal.SIGINT)  # a clean stop lets go at once
+        out, err = second.communicate(timeout=20)
+        assert second.returncode == 0, err
+        assert json.loads(out.splitlines()[0]) == [FEEDS, []]
+        assert pg_database.psql("SELECT count(*) FROM source_leases") == "0"
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.communicate()
