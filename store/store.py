@@ -973,9 +973,8 @@ class Store:
 class WholeLease:
     """A data directory's sources' leases: one collector collects them all. Whoever holds the
     collector lease (collector.lock, `Store.try_collector_lease`) holds every source; anyone
-    else holds none. The OS drops the lock when its process dies, so nothing expires here and
-    there is nothing to look at again (`free_in` stays None) and a lease lasts as long as its
-    process (`lease`)."""
+    else holds none. A lease lasts as long as its process (`lease`): the OS drops the lock when
+    the process dies, so nothing runs out here for another collector to wait for (`free_in`)."""
 
     free_in: float | None = None
     lease = float("inf")
