@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         NoteJournal,
         PlanBook,
         PresenceBoard,
+        SourceLeases,
     )
 
 __all__ = ["PostgresStore"]
@@ -604,6 +605,13 @@ SELECT kind, mention_id, origin FROM change_log
                 (HOUSEKEEPING, Jsonb(record)),
             ).fetchone()
         return row[0] if row else dict(record)
+
+    def source_leases(self, collector: str) -> SourceLeases:
+        """This collector's leases on the sources (store/postgres/leases.py): several collectors
+        on one database share the sources, each source collected by one at a time."""
+        from store.postgres.leases import PostgresLeases
+
+        return PostgresLeases(self.db, collector)
 
     def try_collector_lease(self) -> bool:
         """Become the database's one collector if no other process is: a session-level
