@@ -248,3 +248,20 @@ def test_a_desk_following_the_store_looks_when_another_desk_writes(stores) -> No
         stop.set()
         follower.join(timeout=10)
     assert not follower.is_alive()
+
+
+async def test_a_desk_on_the_database_shows_what_a_collector_stores(stores, make_config, pg_database: PgDatabase) -> None:
+    """The real desk (Pilot) on a PostgresStore: what another process stores comes into its queue."""
+    from tui.app import WebcareApp
+
+    config = make_config(pg_database.store_table())
+    collector = stores()
+    collector.add([mention("m1", 1)])
+    app = WebcareApp(config, stores(), make_poller=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert {m.id for m in app.queue} == {"m1"}
+        collector.add([mention("m2", 2)])
+        deadline = time.monotonic() + 10
+        while {m.id for m in app.queue} != {"m1", "m2"}:
+            assert time.monotonic() < deadline, "the new mention never reached the desk"
+            await pilot.pause(0.1)
