@@ -167,7 +167,7 @@ async def test_an_unsent_draft_is_kept_and_quitting_asks(make_config, clock):
         await pilot.pause()
         await pilot.press(*"Hallo", "escape")
         await pilot.pause()
-        assert "m1" in app.drafts
+        assert "m1" in app.drafts.texts
         await pilot.press("q")
         await pilot.pause()
         assert app.is_running  # asked first
@@ -254,7 +254,7 @@ async def test_a_source_that_can_send_posts_the_reply_after_a_confirmation(make_
         await pilot.press("j")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert not app.drafts
+        assert not app.drafts.texts
     m = _stored(config, "m1")
     assert send.posted and send.posted[0][0] == "m1" and m.status == "responded"
     assert m.reply_ref == "https://example.org/reply/1"
@@ -292,5 +292,5 @@ async def test_a_dry_run_or_a_refused_send_leaves_the_mention_owed(make_config, 
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert any("character limit" in n.message for n in app._notifications)
-        assert app.drafts  # the draft is kept to try again
+        assert app.drafts.texts  # the draft is kept to try again
     assert _stored(config, "m1").status != "responded"

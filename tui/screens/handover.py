@@ -35,7 +35,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from store.jsonstorage import StoreError, write_atomically
 from tui.damage import w
+from tui.desk import desk
 from tui.keys import localize
+from tui.messages import CrisisChanged, HeaderChanged
 from tui.screens.prompt import PromptScreen
 from webcare import handover as H
 from webcare.i18n import countdown, status_word, when, word
@@ -104,7 +106,7 @@ class HandoverScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        localize(self, self.app.config.language)
+        localize(self, desk(self).config.language)
         self.since: datetime | None = None  # None: the start of the shift on duty
         self.result: H.Handover | None = None
         self.mentions: list[Mention] | None = None  # as last read (worker side only)
@@ -125,16 +127,18 @@ class HandoverScreen(Screen[None]):
 
     # --- what the app calls -------------------------------------------------------------------
 
-    def update_header(self) -> None:
+    def on_header_changed(self, _message: HeaderChanged | CrisisChanged) -> None:
         """The minute tick (or new mentions): the countdowns move on."""
         if self.is_current:
             self.paint()
+
+    on_crisis_changed = on_header_changed
 
     # --- the worker ---------------------------------------------------------------------------
 
     def compute(self, reload: bool = False) -> None:
         self.error = ""
-        self._compute(reload, self.since, self.app.clock())
+        self._compute(reload, self.since, desk(self).clock())
 
     @work(thread=True, exclusive=True, group="handover", exit_on_error=False)
     def _compute(self, reload: bool, since: datetime | None, now: datetime) -> None:
@@ -143,7 +147,7 @@ class HandoverScreen(Screen[None]):
         from store.drafts import DraftBook
         from store.notes import NoteBook
 
-        cfg = self.app.config
+        cfg = desk(self).config
         worker = get_current_worker()
         book = NoteBook(cfg.data_dir)
         drafts = DraftBook(cfg.data_dir).all().values()
@@ -170,7 +174,7 @@ class HandoverScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group.startswith("handover") and event.state == WorkerState.ERROR:
-            lang = self.app.config.language
+            lang = desk(self).config.language
             self.error = f"{word('dash_failed', lang)}: {event.worker.error}"
             self.notify(self.error, severity="error", markup=False)
             self.paint()
@@ -178,7 +182,7 @@ class HandoverScreen(Screen[None]):
     # --- drawing ------------------------------------------------------------------------------
 
     def paint(self) -> None:
-        lang = self.app.config.language
+        lang = desk(self).config.language
         head = self.query_one("#ho-head", Static)
         body = self.query_one("#ho-body", Static)
         h = self.result
@@ -190,7 +194,7 @@ class HandoverScreen(Screen[None]):
         body.update(self.sections(h, lang))
 
     def heading(self, h: H.Handover, lang: str) -> Text:
-        tz = self.app.config.timezone
+        tz = desk(self).config.timezone
         w = lambda k: H.word(k, lang)  # noqa: E731
         out = Text(no_wrap=True, overflow="ellipsis")
         out.append(w("title"), style="bold")
@@ -213,8 +217,8 @@ class HandoverScreen(Screen[None]):
         return out
 
     def sections(self, h: H.Handover, lang: str) -> Text:
-        tz = self.app.config.timezone
-        now = self.app.clock()
+        tz = desk(self).config.timezone
+        now = desk(self).clock()
         w = lambda k: H.word(k, lang)  # noqa: E731
         today = now.astimezone(tz).date()
 
@@ -343,22 +347,22 @@ class HandoverScreen(Screen[None]):
     def markdown(self) -> str | None:
         if self.result is None:
             self.notify(
-                word("dash_not_ready", self.app.config.language), severity="warning", markup=False
+                word("dash_not_ready", desk(self).config.language), severity="warning", markup=False
             )
             return None
-        return H.to_markdown(self.result, self.app.config.language)
+        return H.to_markdown(self.result, desk(self).config.language)
 
     def action_copy(self) -> None:
         text = self.markdown()
         if text is not None:
             self.app.copy_to_clipboard(text)
-            self.notify(word("ho_copied", self.app.config.language), markup=False)
+            self.notify(word("ho_copied", desk(self).config.language), markup=False)
 
     def action_save(self) -> None:
         text = self.markdown()
         if text is not None:
-            local = self.app.clock().astimezone(self.app.config.timezone)
-            path = Path(self.app.config.data_dir) / f"handover-{local:%Y-%m-%d-%H%M}.md"
+            local = desk(self).clock().astimezone(desk(self).config.timezone)
+            path = Path(desk(self).config.data_dir) / f"handover-{local:%Y-%m-%d-%H%M}.md"
             self._save(path, text)
 
     @work(thread=True, group="handover-save", exit_on_error=False)
@@ -371,7 +375,7 @@ class HandoverScreen(Screen[None]):
         self.post_message(self.Saved(path))
 
     def on_handover_screen_saved(self, message: Saved) -> None:
-        lang = self.app.config.language
+        lang = desk(self).config.language
         if message.path is None:
             self.notify(
                 f"{word('ho_save_failed', lang)}: {message.error}", severity="error", markup=False
@@ -383,12 +387,12 @@ class HandoverScreen(Screen[None]):
         self._ask_note("")
 
     def _ask_note(self, value: str) -> None:
-        lang = self.app.config.language
+        lang = desk(self).config.language
 
         def answered(text: str | None) -> None:
             text = clean_line(text or "", 2000)
             if text:
-                self._add_note(H.Note(self.app.clock(), self.app.config.operator, text))
+                self._add_note(H.Note(desk(self).clock(), desk(self).config.operator, text))
 
         self.app.push_screen(PromptScreen(word("ho_note_prompt", lang), value), answered)
 
@@ -398,24 +402,24 @@ class HandoverScreen(Screen[None]):
         from store.notes import NoteBook
 
         try:
-            NoteBook(self.app.config.data_dir).add(note)
+            NoteBook(desk(self).config.data_dir).add(note)
         except StoreError as exc:
             self.post_message(self.NoteFailed(note.text, exc))
             return
         self.post_message(self.NoteAdded())
 
     def on_handover_screen_note_failed(self, message: NoteFailed) -> None:
-        self.app.not_saved(w("the_note", self.app.config.language), message.error)
+        desk(self).not_saved(w("the_note", desk(self).config.language), message.error)
         if self.is_current:
             self._ask_note(message.text)  # what was typed is not lost
 
     def on_handover_screen_note_added(self, message: NoteAdded) -> None:
-        self.notify(word("ho_note_added", self.app.config.language), markup=False)
+        self.notify(word("ho_note_added", desk(self).config.language), markup=False)
         self.compute()
 
     def action_since(self) -> None:
-        lang = self.app.config.language
-        cfg = self.app.config
+        lang = desk(self).config.language
+        cfg = desk(self).config
         current = (
             "" if self.since is None else f"{self.since.astimezone(cfg.timezone):%Y-%m-%d %H:%M}"
         )
@@ -430,7 +434,7 @@ class HandoverScreen(Screen[None]):
             PromptScreen(
                 word("ho_since_prompt", lang),
                 current,
-                accept=lambda s: parse_since(s, self.app.clock(), cfg.timezone),
+                accept=lambda s: parse_since(s, desk(self).clock(), cfg.timezone),
                 invalid=word("ho_since_invalid", lang),
             ),
             answered,
