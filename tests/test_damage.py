@@ -172,6 +172,7 @@ async def test_a_full_disk_is_said_and_loses_nothing(make_config, clock, small_d
 
         # a triage action
         await pilot.press("d")
+        assert app.session.writer.wait(timeout=10)  # written in the desk's writer thread
         await pilot.pause()
         assert any(n.startswith("niet bewaard: ") and n.endswith("— schijf vol") for n in _notices(app)[2:])
         assert {p.name: p.read_bytes() for p in (small_disk / "state").iterdir()} == state_before

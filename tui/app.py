@@ -11,6 +11,7 @@ typed through tui/desk.py."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Awaitable, Callable
@@ -330,7 +331,10 @@ class WebcareApp(App[None]):
         self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
         self._close_messages_no_wait()
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
+        # Actions taken just before quitting are written still (their outcome is not shown).
+        self.session.writer.closing = True
+        await asyncio.to_thread(self.session.writer.drain)
         self.presence.leave()
         self.collection.release()
         gc.unfreeze()  # an app run in-process (tests) leaves nothing immortal behind

@@ -11,6 +11,7 @@ e-mail to an expert, the platform's moderation) waits until the write is stored.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -93,7 +94,9 @@ class Write:
 class StoreWriter:
     """The one writer of mention states: a queue worked through by thread workers that take
     turns (one at a time, oldest first), so writes land in the order they were made, and the
-    UI thread never waits for the cross-process lock or the disk."""
+    UI thread never waits for the cross-process lock or the disk. Each outcome is handed to the
+    UI thread in the same order, without waiting for it: a closing desk can still finish its
+    writes (`finish`)."""
 
     def __init__(self, app: WebcareApp, stored: Callable[[Write], None], failed: Callable[[Write, Exception], None]) -> None:
         self.app = app
@@ -102,18 +105,32 @@ class StoreWriter:
         self._pending: deque[Write] = deque()
         self._pending_lock = threading.Lock()
         self._turn = threading.Lock()  # one writer at a time: the order of the queue is kept
+        self._unwritten = 0  # submitted, not yet on disk (or failed)
+        self._idle = threading.Condition(self._pending_lock)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._context: contextvars.Context | None = None
+        self.closing = False  # the desk is closing: outcomes are no longer shown
 
     def submit(self, write: Write) -> None:
+        self._loop = asyncio.get_running_loop()  # the UI's (submit is called on the UI thread)
+        self._context = contextvars.copy_context()  # the UI's: Textual's active app, for example
         with self._pending_lock:
             self._pending.append(write)
-        self.app.run_worker(self._drain, thread=True, group="store-writes", exit_on_error=False)
+            self._unwritten += 1
+        self.app.run_worker(self.drain, thread=True, group="store-writes", exit_on_error=False)
 
     @property
     def busy(self) -> bool:
-        """Whether a write is waiting or under way (tests wait for it)."""
-        return bool(self._pending) or self._turn.locked()
+        """Whether a write is waiting or under way."""
+        return self._unwritten > 0
 
-    def _drain(self) -> None:
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait (not on the UI thread) until every write submitted so far is on disk or failed."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._unwritten == 0, timeout)
+
+    def drain(self) -> None:
+        """Write what is pending, oldest first (a thread; the desk's last call when it closes)."""
         with self._turn:
             while True:
                 with self._pending_lock:
@@ -126,6 +143,7 @@ class StoreWriter:
                         at=write.at, expect=write.expect,
                     )
                 except (StoreError, OSError, KeyError) as exc:
+                    self._written()
                     self._tell(self._failed, write, exc)
                     continue
                 if write.state is None:  # refused: the row shows what the store holds
@@ -135,13 +153,20 @@ class StoreWriter:
                         stored = None
                     if stored is not None:
                         write.before = stored.state_record()
+                self._written()
                 self._tell(self._stored, write)
 
+    def _written(self) -> None:
+        with self._idle:
+            self._unwritten -= 1
+            self._idle.notify_all()
+
     def _tell(self, callback: Callable[..., None], *args: Any) -> None:
-        # Waits until the UI thread has run it: the next write's outcome is told after this one.
+        if self.closing or self._loop is None:
+            return
         try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:  # the desk closed meanwhile: the write itself is done
+            self._loop.call_soon_threadsafe(callback, *args, context=self._context)
+        except RuntimeError:  # the desk's loop is closed: the write itself is done
             pass
 
 
@@ -565,4 +590,4 @@ class DeskSession:
             if done is not None:
                 done(changed)
 
-        app.run_worker(write, thread=True, group="store-writes", exit_on_error=False)
+        app.run_worker(write, thread=True, group="plan-writes", exit_on_error=False)
