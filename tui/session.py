@@ -67,7 +67,7 @@ def predicted_state(
     return {**current, **changes, "history": history}
 
 
-@dataclass
+@dataclass(eq=False)  # one action each: taken off the stack by identity, not by value
 class Undoable:
     """One of this operator's actions `u` may take back: the mention and its history entry."""
 
@@ -102,7 +102,7 @@ class StoreWriter:
         self.app = app
         self._stored = stored
         self._failed = failed
-        self._pending: deque[Write] = deque()
+        self._pending: deque[Write | Callable[[], None]] = deque()  # a mention's change, or a plan job
         self._pending_lock = threading.Lock()
         self._turn = threading.Lock()  # one writer at a time: the order of the queue is kept
         self._unwritten = 0  # submitted, not yet on disk (or failed)
@@ -111,7 +111,8 @@ class StoreWriter:
         self._context: contextvars.Context | None = None
         self.closing = False  # the desk is closing: outcomes are no longer shown
 
-    def submit(self, write: Write) -> None:
+    def submit(self, write: Write | Callable[[], None]) -> None:
+        """Queue a mention's change, or a job (a plan write) that tells its own outcome."""
         self._loop = asyncio.get_running_loop()  # the UI's (submit is called on the UI thread)
         self._context = contextvars.copy_context()  # the UI's: Textual's active app, for example
         with self._pending_lock:
@@ -137,6 +138,12 @@ class StoreWriter:
                     if not self._pending:
                         return
                     write = self._pending.popleft()
+                if not isinstance(write, Write):
+                    try:
+                        write()
+                    finally:
+                        self._written()
+                    continue
                 try:
                     write.state = self.app.store.update_state(
                         write.mention.id, write.changes, write.action, self.app.config.operator,
@@ -160,6 +167,10 @@ class StoreWriter:
         with self._idle:
             self._unwritten -= 1
             self._idle.notify_all()
+
+    def tell(self, callback: Callable[..., None], *args: Any) -> None:
+        """Run `callback(*args)` on the UI thread, after what was told before (from the writer)."""
+        self._tell(callback, *args)
 
     def _tell(self, callback: Callable[..., None], *args: Any) -> None:
         if self.closing or self._loop is None:
@@ -562,32 +573,44 @@ class DeskSession:
             "held": today.held,
         }
 
-    def toggle_hold(self, done: Callable[[int], None] | None = None) -> None:
-        """Hold every planned item of today and tomorrow (a crisis), or release them again, in
-        the writer's turn (a thread). `done(n)` is told on the UI thread how many were held
-        (positive) or released (negative), 0 when it could not be saved (which is said)."""
+    def write_plan(self, write: Callable[[], object], done: Callable[[bool], None] | None = None, what: str = "the_calendar") -> None:
+        """A change to the content plan (`write`), in the writer's turn: after the actions
+        before it, never on the UI thread. `done(saved)` is told on the UI thread; when it was
+        not saved, the desk has said what (`what`: a key of tui/damage.py's words) and why."""
         app = self.app
-        today = app.clock().astimezone(app.config.timezone).date()
 
-        def write() -> None:
-            from webcare.planning import hold_today_and_tomorrow, is_holding, release_held
-
+        def job() -> None:
             try:
-                with self.writer._turn:  # after the actions before it, like every write
-                    items = app.plan.all()
-                    if is_holding(items, today):
-                        changed = -len(app.plan.update_many(release_held(items, today)))
-                    else:
-                        changed = len(app.plan.update_many(hold_today_and_tomorrow(items, today)))
+                write()
             except StoreError as exc:
-                app.call_from_thread(app.not_saved, D.w("the_calendar", app.config.language), exc)
-                changed = 0
-            app.call_from_thread(held, changed)
+                self.writer.tell(app.not_saved, D.w(what, app.config.language), exc)
+                self.writer.tell(finished, False)
+            else:
+                self.writer.tell(finished, True)
 
-        def held(changed: int) -> None:
+        def finished(saved: bool) -> None:
             self._plan_cache = None  # our own write: plan.changed() will not say so
             app.tell(HeaderChanged)
             if done is not None:
-                done(changed)
+                done(saved)
 
-        app.run_worker(write, thread=True, group="plan-writes", exit_on_error=False)
+        self.writer.submit(job)
+
+    def toggle_hold(self, done: Callable[[int], None] | None = None) -> None:
+        """Hold every planned item of today and tomorrow (a crisis), or release them again.
+        `done(n)` is told how many were held (positive) or released (negative), 0 when it
+        could not be saved (which is said)."""
+        from webcare.planning import hold_today_and_tomorrow, is_holding, release_held
+
+        app = self.app
+        today = app.clock().astimezone(app.config.timezone).date()
+        changed = [0]
+
+        def write() -> None:
+            items = app.plan.all()
+            if is_holding(items, today):
+                changed[0] = -len(app.plan.update_many(release_held(items, today)))
+            else:
+                changed[0] = len(app.plan.update_many(hold_today_and_tomorrow(items, today)))
+
+        self.write_plan(write, None if done is None else lambda _saved: done(changed[0]))

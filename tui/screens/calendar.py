@@ -112,8 +112,23 @@ class CalendarScreen(Screen[None]):
             self.notify(clean_line(str(exc), 200), severity="error", markup=False)
             return []
 
-    def _saved(self, write: Callable[[], object]) -> bool:
-        return desk(self).saved("the_calendar", write)
+    def _save(
+        self,
+        write: Callable[[], object],
+        then: Callable[[], object] | None = None,
+        otherwise: Callable[[], object] | None = None,
+    ) -> None:
+        """Write in the desk's writer thread; then (on the UI thread) `then` when saved, else
+        `otherwise` (what was not saved is said by the session), and draw again."""
+
+        def done(saved: bool) -> None:
+            follow = then if saved else otherwise
+            if follow is not None:
+                follow()
+            if self.is_attached:
+                self.draw()
+
+        desk(self).session.write_plan(write, done)
 
     def day_items(self, day: date, items: list[PlanItem] | None = None) -> list[PlanItem]:
         return on_day(self.items() if items is None else items, day)
@@ -207,9 +222,9 @@ class CalendarScreen(Screen[None]):
     def action_new(self) -> None:
         day = self.selected
 
-        def save(fields: dict) -> bool:
+        def save(fields: dict, done: Callable[[bool], None]) -> None:
             item = PlanItem.new(date=day, owner=desk(self).config.operator, **fields)
-            return self._saved(lambda: desk(self).plan.add(item))
+            desk(self).session.write_plan(lambda: desk(self).plan.add(item), done)
 
         self.app.push_screen(PlanEditor(desk(self).config.language, save=save), lambda _: self.draw())
 
@@ -218,36 +233,36 @@ class CalendarScreen(Screen[None]):
         if item is None:
             return
 
-        def save(fields: dict) -> bool:
-            if not self._saved(lambda: desk(self).plan.update(item.id, fields)):
-                return False
-            self.undo_stack.append(("update", item))
-            return True
+        def save(fields: dict, done: Callable[[bool], None]) -> None:
+            def saved(ok: bool) -> None:
+                if ok:
+                    self.undo_stack.append(("update", item))
+                done(ok)
+
+            desk(self).session.write_plan(lambda: desk(self).plan.update(item.id, fields), saved)
 
         self.app.push_screen(PlanEditor(desk(self).config.language, item, save=save), lambda _: self.draw())
 
     def action_cycle(self) -> None:
         item = self._selected_item()
         if item is not None:
-            if self._saved(lambda: desk(self).plan.update(item.id, {"status": next_status(item.status)})):
-                self.undo_stack.append(("update", item))
-            self.draw()
+            self._save(
+                lambda: desk(self).plan.update(item.id, {"status": next_status(item.status)}),
+                then=lambda: self.undo_stack.append(("update", item)),
+            )
 
     def action_delete(self) -> None:
         item = self._selected_item()
         if item is not None:
-            if self._saved(lambda: desk(self).plan.delete(item.id)):
-                self.undo_stack.append(("delete", item))
-            self.draw()
+            self._save(lambda: desk(self).plan.delete(item.id), then=lambda: self.undo_stack.append(("delete", item)))
 
     def action_undo(self) -> None:
         if not self.undo_stack:
             self.notify(word("nothing_to_undo", desk(self).config.language), markup=False)
             return
         kind, item = self.undo_stack.pop()
-        if not self._saved(lambda: desk(self).plan.restore(item)):
-            self.undo_stack.append((kind, item))  # still there to undo once it can be saved
-        self.draw()
+        # Not saved: still there to undo once it can be.
+        self._save(lambda: desk(self).plan.restore(item), otherwise=lambda: self.undo_stack.append((kind, item)))
 
     def action_move_item(self) -> None:
         self.moving = self._selected_item()
@@ -258,9 +273,8 @@ class CalendarScreen(Screen[None]):
             self.action_edit()
             return
         item, self.moving = self.moving, None
-        if self._saved(lambda: desk(self).plan.update(item.id, {"date": self.selected})):
-            self.undo_stack.append(("update", item))
-        self.draw()
+        day = self.selected
+        self._save(lambda: desk(self).plan.update(item.id, {"date": day}), then=lambda: self.undo_stack.append(("update", item)))
 
     def action_hold(self) -> None:
         lang = desk(self).config.language
@@ -283,9 +297,11 @@ class CalendarScreen(Screen[None]):
         def picked(choice: int | None) -> None:
             if choice is not None:
                 idea = ideas[choice]
-                if self._saved(lambda: desk(self).plan.update(idea.id, {"date": self.selected})):
-                    self.undo_stack.append(("update", idea))
-                self.draw()
+                day = self.selected
+                self._save(
+                    lambda: desk(self).plan.update(idea.id, {"date": day}),
+                    then=lambda: self.undo_stack.append(("update", idea)),
+                )
 
         def accept(text: str) -> int | None:
             return (

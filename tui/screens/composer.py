@@ -290,7 +290,7 @@ class ComposerScreen(Screen[None]):
 
     def _recorded(self, changes: dict, action: str) -> None:
         self._stop_keeping()  # a save still pending must not bring the draft back
-        if desk(self).session.act(self.mention, changes, action):  # the app drops the draft
+        if desk(self).session.act(self.mention, changes, action):  # the draft goes once stored
             self.dismiss(None)
 
     def action_close(self) -> None:
