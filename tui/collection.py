@@ -121,14 +121,14 @@ class Collection:
             app.monitor.add(added)
             app.check_spikes()
         for mention_id, state in changes.states.items():
-            m = app.queue.update(mention_id, lambda m, s=state: m.apply_state(s))
+            changed = app.queue.update(mention_id, lambda m, s=state: m.apply_state(s))
             if finished(state.get("status", "new")):
                 # Someone else answered or closed it: a draft saved here meanwhile goes too.
                 app.drafts.drop(mention_id)
             last = (state.get("history") or [{}])[-1]
-            if m is not None and is_expert_answer_by_mail(last):
+            if changed is not None and is_expert_answer_by_mail(last):
                 # The collector read the expert's reply to the hand-off: the reply can go out.
-                said = f"{last.get('who', '?')} → {m.author}: {first_line(m.expert_answer, 120)}"
+                said = f"{last.get('who', '?')} → {changed.author}: {first_line(changed.expert_answer, 120)}"
                 app.notify(said, title=word("expert_answered_mail", app.config.language), markup=False, timeout=20)
         if changes.health is not None:
             self.health = changes.health

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 
+from store.jsonstorage import StoreError
 from webcare.i18n import word
 from webcare.untrusted import clean_line
 
@@ -36,9 +37,10 @@ def w(key: str, language: str) -> str:
 def why(exc: BaseException, language: str) -> str:
     """Why a write failed, in a few words: a full disk, no permission, the lock, else the
     error's own (cleaned) text."""
-    if getattr(exc, "timeout", False):
+    if isinstance(exc, StoreError) and exc.timeout:
         return w("lock_busy", language)
-    key = _WHY.get(getattr(exc, "errno", None) or -1)
+    code = exc.errno if isinstance(exc, (OSError, StoreError)) else None
+    key = _WHY.get(code or -1)
     return w(key, language) if key else clean_line(str(exc), 160)
 
 

@@ -8,6 +8,8 @@ import threading
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from textual.timer import Timer
+
 from store.drafts import DraftBook
 from store.presence import Desk, Presence
 from store.store import StoreError
@@ -33,7 +35,7 @@ class DeskPresence:
         self.viewing: str | None = None
         self.claim: tuple[str, datetime] | None = None  # (mention id, since): "replying"
         self.others: list[Desk] = []
-        self._timer = None  # a pending publish after the cursor moved
+        self._timer: Timer | None = None  # a pending publish after the cursor moved
         self.marks: dict[str, str] = {}  # mention id → "An ✎" for its row
 
     def viewing_changed(self, m: Mention | None) -> None:

@@ -584,11 +584,11 @@ class DeskSession:
                 write()
             except StoreError as exc:
                 self.writer.tell(app.not_saved, D.w(what, app.config.language), exc)
-                self.writer.tell(finished, False)
+                self.writer.tell(told, False)
             else:
-                self.writer.tell(finished, True)
+                self.writer.tell(told, True)
 
-        def finished(saved: bool) -> None:
+        def told(saved: bool) -> None:
             self._plan_cache = None  # our own write: plan.changed() will not say so
             app.tell(HeaderChanged)
             if done is not None:

@@ -30,6 +30,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.geometry import Size
+from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -115,6 +116,9 @@ class CrisisList(ScrollView, can_focus=True):
     """The mentions that matter, one row each, with a cursor (Line API: only visible rows are
     drawn)."""
 
+    class Moved(Message):
+        """The cursor moved: the screen's detail pane follows it."""
+
     DEFAULT_CSS = """
     CrisisList { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
     """
@@ -152,7 +156,7 @@ class CrisisList(ScrollView, can_focus=True):
             self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
             self._into_view()
             self.refresh()
-            self.screen.selection_moved()
+            self.post_message(self.Moved())
 
     def _into_view(self) -> None:
         height = self.size.height
@@ -270,7 +274,7 @@ class CrisisScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.redraw()
 
-    # --- what the app calls ----------------------------------------------------------------
+    # --- what the desk tells it ----------------------------------------------------------------
 
     def on_header_changed(self, _message: HeaderChanged | MentionsChanged | CrisisChanged) -> None:
         """New mentions (another desk answered one), a new minute, spikes, crisis mode started
@@ -281,7 +285,7 @@ class CrisisScreen(Screen[None]):
     on_mentions_changed = on_header_changed
     on_crisis_changed = on_header_changed
 
-    def selection_moved(self) -> None:
+    def on_crisis_list_moved(self, _message: CrisisList.Moved) -> None:
         if self.has_class("-detail-open"):
             self.query_one(MentionDetail).show(self.query_one(CrisisList).selected)
 

@@ -125,7 +125,7 @@ class HandoverScreen(Screen[None]):
     def on_resize(self) -> None:
         self.paint()
 
-    # --- what the app calls -------------------------------------------------------------------
+    # --- what the desk tells it -------------------------------------------------------------------
 
     def on_header_changed(self, _message: HeaderChanged | CrisisChanged) -> None:
         """The minute tick (or new mentions): the countdowns move on."""

@@ -86,7 +86,7 @@ class TrendsScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.redraw()
 
-    # --- what the app calls ----------------------------------------------------------------
+    # --- what the desk tells it ----------------------------------------------------------------
 
     def on_header_changed(self, _message: HeaderChanged | CrisisChanged) -> None:
         """New mentions, a new minute, spikes or crisis mode changed: refigure, if shown."""
