@@ -22,7 +22,6 @@ The configs have no [[sources]], so nothing is collected while measuring.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import fcntl
 import os
 import random
@@ -90,9 +89,9 @@ from webcare.queue import MentionQueue
 imported = time.perf_counter()
 gc.disable()  # as tui.app._load_queue does
 store = Store(Path(sys.argv[1]))
-entries = store.load_index()
+rows = store.rows()
 loaded = time.perf_counter()
-MentionQueue(index=entries, loader=store.load_segment)[0]
+MentionQueue(rows=rows, fetch=store.mentions)[0]
 queued = time.perf_counter()
 print((imported - start) * 1000, (loaded - imported) * 1000, (queued - loaded) * 1000)
 """
@@ -105,8 +104,7 @@ def desk_mention(rng: random.Random, n: int, seen: datetime, prefix: str) -> Men
     default norm gives."""
     m = realistic_mention(rng, n, prefix)
     allowed = parse_duration(DEFAULT_NORMS[m.channel])
-    return dataclasses.replace(
-        m,
+    return m.replaced(
         first_seen_at=seen,
         published_at=seen - timedelta(minutes=rng.randrange(30)),
         deadline=None if allowed is None else seen + allowed,
@@ -140,7 +138,7 @@ def build_idle_store(data_dir: Path, now: datetime) -> str:
     for n in range(40):
         m = realistic_mention(rng, n, "idle")
         deadline = now + timedelta(minutes=-30 + 10 * n)
-        made.append(dataclasses.replace(m, channel="x", source="demo-x", first_seen_at=deadline - timedelta(hours=2),
+        made.append(m.replaced(channel="x", source="demo-x", first_seen_at=deadline - timedelta(hours=2),
                                         published_at=deadline - timedelta(hours=2), deadline=deadline, norm_s=7200))
     Store(data_dir).add(made)
     return MentionQueue(made)[0].author
@@ -341,7 +339,7 @@ def measure_startup(config: Path, handle: str, runs: int) -> None:
     imports, load, queue = (statistics.median(column) for column in zip(*probes, strict=True))
     print(
         f"   where the desk's time goes (in-process probe, median of 3): interpreter and imports {imports:.0f} ms, "
-        f"Store.load_index() {load:.0f} ms, MentionQueue and its first row {queue:.0f} ms; then Textual starts and paints"
+        f"Store.rows() {load:.0f} ms, MentionQueue and its first row {queue:.0f} ms; then Textual starts and paints"
     )
 
 

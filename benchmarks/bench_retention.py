@@ -50,9 +50,8 @@ def run(count: int) -> None:
         start = time.perf_counter()
         made = build(data, count, rng)
         store = Store(data)
-        person = [realistic_mention(rng, count + k, prefix="jan") for k in range(20)]
-        for m in person:
-            m.author, m.author_name = "@jan_boer", "Jan Boerenzoon"
+        person = [realistic_mention(rng, count + k, prefix="jan").replaced(author="@jan_boer", author_name="Jan Boerenzoon")
+                  for k in range(20)]
         store.add(person)
         print(
             f"\n{count:,} mentions (+20 by the person): content {megabytes(data / 'mentions'):.1f} MB, "

@@ -70,10 +70,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from sources import follows
+from sources import follows, options
 from sources.http import buffered, check, exchange, json_of, pause_after, read_body
-from sources.options import Options
-from sources.source import OptionError, SourceError
+from sources.source import Checkpoints, OptionError, Replies, Source, SourceError
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
@@ -135,11 +134,30 @@ class _Advance:
     before: tuple[datetime | None, datetime | None] = (None, None)  # for rewind()
 
 
-class BlueskySource:
+@dataclass(frozen=True)
+class BlueskyOptions:
+    handle: str = options.text("the organisation's account, like vlaanderen.bsky.social")
+    password_env: str = options.env("the environment variable with an app password")
+    search: tuple[str, ...] = options.texts("app.bsky.feed.searchPosts queries")
+    notifications: bool | None = options.flag(
+        "mentions, replies, quotes of the account (default: true when logged in)", None)
+    every: float = options.duration("poll interval", "2m")
+    max_backlog: int = options.number(f"posts per query on the very first poll (1-{PAGE})", 25, minimum=1)
+    follower_counts: bool = options.flag("look up authors' follower counts for reach", True)
+    keyword_filter: bool | None = options.flag(
+        "posts must name a [watch] keyword (default: true with search, false for notifications only)", None)
+    replies: str = options.replies()
+    langs: tuple[str, ...] = options.texts("the language tags of replies (default: the [desk] language)")
+    service: str = options.address("the account's server (PDS) to log in at", DEFAULT_SERVICE)
+    appview: str = options.address("where posts are read (default: service when logged in, else the public AppView)")
+    follow: bool = options.flag("follow the [[watch.people]] of channel bluesky", True)
+
+
+class BlueskySource(Source, Checkpoints, Replies):
     """One Bluesky account's mentions and/or keyword searches."""
 
     type: ClassVar[str] = "bluesky"
-    can_live: ClassVar[bool] = False
+    options_class = BlueskyOptions
 
     def __init__(
         self,
@@ -177,7 +195,6 @@ class BlueskySource:
         self.max_backlog = max_backlog
         self.follower_counts = follower_counts
         self.langs = list(langs or [])
-        self.pause_s: float | None = None
         # the session: kept across polls (createSession is rate-limited per day)
         self._access: str | None = None
         self._refresh: str | None = None
@@ -189,15 +206,13 @@ class BlueskySource:
         self._last: list[_Advance] = []  # the last fetch's advance, for rewind()
         self._profiles: dict[str, tuple[int, float]] = {}  # did → (followers, when looked up)
         self.follow = tuple(follow)
-        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> BlueskySource:
-        opts = Options(sc)
-        service = opts.url("service", DEFAULT_SERVICE)
-        appview = opts.url("appview")
-        handle = opts.str("handle").strip().lstrip("@")
-        password_env = opts.str("password_env").strip()
+        o = options.read(BlueskyOptions, sc)
+        service, appview = o.service, o.appview
+        handle = o.handle.lstrip("@")
+        password_env = o.password_env
         if handle and not password_env:
             raise OptionError(
                 "password_env: missing (the environment variable with the app password)"
@@ -207,25 +222,22 @@ class BlueskySource:
                 "handle: missing (the account to log in as, e.g. 'vlaanderen.bsky.social')"
             )
         logged_in = bool(handle)
-        search = list(dict.fromkeys(opts.strs("search")))
-        notifications = opts.bool("notifications", logged_in)
+        search = list(dict.fromkeys(o.search))
+        notifications = logged_in if o.notifications is None else o.notifications
         if notifications and not logged_in:
             raise OptionError("notifications: need a login (handle and password_env)")
-        follow = follows.followed(config, CHANNEL, opts.bool("follow", True))
+        follow = follows.followed(config, CHANNEL, o.follow)
         if not search and not notifications and not follow:
             raise OptionError("search: give at least one query, or log in to read notifications")
-        interval = opts.seconds("every", "2m")
-        if interval <= 0:
-            raise OptionError("every: must be longer than 0 seconds")
-        max_backlog = opts.int("max_backlog", 25, minimum=1)
+        interval = o.every
+        max_backlog = o.max_backlog
         if max_backlog > PAGE:
             raise OptionError(f"max_backlog: at most {PAGE} (one page), not {max_backlog}")
-        keyword_filter = opts.bool("keyword_filter", bool(search))
-        replies = opts.replies()
-        follower_counts = opts.bool("follower_counts", True)
-        langs = opts.strs("langs") or [config.language]
-        password = opts.secret("password_env")
-        opts.done()
+        keyword_filter = bool(search) if o.keyword_filter is None else o.keyword_filter
+        replies = o.replies
+        follower_counts = o.follower_counts
+        langs = list(o.langs) or [config.language]
+        password = options.secret(password_env)
         return cls(
             sc.name,
             service=service,

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from sources.options import Options
-from sources.source import OptionError
+from sources import options
+from sources.source import OptionError, Source
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
@@ -41,10 +41,18 @@ MIN_INTERVAL = 1.0  # seconds; a very high rate is met with several mentions per
 JUST_NOW = (3, 59)  # live mentions were published this many seconds before the fetch
 
 
-class DemoSource:
+@dataclass(frozen=True)
+class DemoOptions:
+    rate: float = options.rate("mentions per time, like '6/min'; the poll interval is 1/rate (at least 1 s)", "6/min")
+    seed: int = options.number("seeds the made-up stream (the same seed, the same mentions)", 7)
+    backlog: int = options.number(f"how many mentions the first fetch returns (at most {MAX_BACKLOG})", 30)
+
+
+class DemoSource(Source):
     """A source that makes up realistic mentions instead of fetching them."""
 
     type: ClassVar[str] = "demo"
+    options_class = DemoOptions
 
     def __init__(
         self,
@@ -72,14 +80,10 @@ class DemoSource:
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> DemoSource:
-        opts = Options(sc)
-        rate = opts.rate("rate", "6/min")
-        seed = opts.int("seed", 7)
-        backlog = opts.int("backlog", 30)
-        if backlog > MAX_BACKLOG:
-            raise OptionError(f"backlog: at most {MAX_BACKLOG}, not {backlog!r}")
-        opts.done()
-        return cls(sc.name, rate=rate, seed=seed, backlog=backlog)
+        o = options.read(DemoOptions, sc)
+        if o.backlog > MAX_BACKLOG:
+            raise OptionError(f"backlog: at most {MAX_BACKLOG}, not {o.backlog!r}")
+        return cls(sc.name, rate=o.rate, seed=o.seed, backlog=o.backlog)
 
     async def fetch(self, client: Any = None) -> list[Item]:
         """The backlog on the first call; afterwards what came in since the previous call."""

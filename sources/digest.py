@@ -53,8 +53,8 @@ async def send_digest(config: Config, now: dt.datetime) -> DigestRun:
             for a in todo:
                 marks.mark(day, now, sent=a.email)
             return DigestRun()
-        smtp = config.raw.get("smtp")
-        if not smtp:
+        smtp = config.smtp
+        if smtp is None:
             marks.mark(day, now, error="no [smtp] in config.toml: the digest cannot be e-mailed")
             return DigestRun(errors=("no [smtp]",))
         sent, errors = [], []

@@ -42,11 +42,12 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sources.graph import API, GraphClient, _datetime, _epoch, _watermark
-from sources.options import Options
-from sources.source import OptionError, SourceError
+from sources import options
+from sources.graph import API, GraphClient, _datetime, _epoch
+from sources.source import Moderation, OptionError, Replies, Source, SourceError, Watermarks
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
@@ -56,18 +57,34 @@ if TYPE_CHECKING:
 __all__ = ["FacebookSource"]
 
 MAX_PAGES = 10  # per post or conversation list per poll
-SEEN_KEPT = 20_000  # ids remembered to drop the overlap's repeats
-RESUME_KEPT = 1000  # the newest ids a checkpoint keeps (the overlap's few minutes need far fewer)
 OVERLAP = 600.0  # seconds read again on every poll: late-appearing comments
 MESSENGER_MAX = 2000  # characters in one Messenger message
 COMMENT_FIELDS = "id,message,from,created_time,permalink_url,parent"
 MESSAGE_FIELDS = "messages{message,from,created_time,id},updated_time"
 
 
-class FacebookSource(GraphClient):
+@dataclass(frozen=True)
+class FacebookOptions:
+    page_id: str = options.text("the page's id (digits; the page's About → Page transparency)", required=True)
+    page_token_env: str = options.env("the environment variable with the page access token", required=True)
+    posts: int = options.number("the newest posts whose comments are read (1-100)", 10, minimum=1)
+    comments: bool = options.flag("read the comments on the page's posts", True)
+    messages: bool = options.flag("read Messenger conversations (needs pages_messaging)", True)
+    every: float = options.duration("poll interval", "5m")
+    timeout: float = options.duration("for each request", "20s")
+    backlog: float = options.duration("how far the very first poll reaches back", "1d")
+    keyword_filter: bool = options.flag("comments and messages must name a [watch] keyword", False)
+    api: str = options.address("the Graph API's address (with its version)", API)
+    replies: str = options.replies()
+
+
+class FacebookSource(GraphClient, Source, Watermarks, Replies, Moderation):
     """A Facebook page's comments and Messenger conversations."""
 
     type: ClassVar[str] = "facebook"
+    options_class = FacebookOptions
+    owner: ClassVar[str] = "page_id"
+    watermarks: ClassVar[tuple[str, ...]] = ("comments_since", "messages_since")
     token_words: ClassVar[str] = "page access token"
     # Hiding a comment (`POST /{comment_id}?is_hidden=true`): the author and their friends still
     # see it, nobody else does; unhiding brings it back (sources/moderation.py, the desk's L3).
@@ -104,13 +121,9 @@ class FacebookSource(GraphClient):
         self.keyword_filter = keyword_filter
         self.api = api
         self.replies = replies
-        self.pause_s: float | None = None
         # Watermarks (epoch seconds of the newest comment / message seen), the ids delivered
         # (oldest first) and what the last fetch changed, for rewind().
-        self._comments_since: float | None = None
-        self._messages_since: float | None = None
-        self._seen: dict[str, None] = {}
-        self._last: tuple[float | None, float | None, list[str]] = (None, None, [])
+        self._start_watermarks()
 
     @property
     def can_reply(self) -> bool:
@@ -118,87 +131,36 @@ class FacebookSource(GraphClient):
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> FacebookSource:
-        opts = Options(sc)
-        page_id = opts.str("page_id", required=True).strip()
+        o = options.read(FacebookOptions, sc)
+        page_id = o.page_id
         if not page_id.isdigit():
             raise OptionError(
                 f"page_id: {page_id!r} is not a page id (digits; the page's About → Page transparency)"
             )
-        page_token_env = opts.str("page_token_env", required=True)
-        posts = opts.int("posts", 10, minimum=1)
-        if posts > 100:
+        if o.posts > 100:
             raise OptionError("posts: Facebook gives at most 100 posts per page")
-        comments = opts.bool("comments", True)
-        messages = opts.bool("messages", True)
-        if not (comments or messages):
+        if not (o.comments or o.messages):
             raise OptionError("comments: comments and messages are both off: nothing to read")
-        interval = opts.seconds("every", "5m")
-        timeout = opts.seconds("timeout", "20s")
-        backlog = opts.seconds("backlog", "1d")
-        api = opts.url("api", API)
-        source = cls(
+        return cls(
             sc.name,
             page_id,
-            page_token=opts.secret("page_token_env"),
-            page_token_env=page_token_env,
-            posts=posts,
-            comments=comments,
-            messages=messages,
-            backlog=backlog,
-            interval=interval,
-            timeout=timeout,
-            keyword_filter=opts.bool("keyword_filter", False),
-            api=api,
-            replies=opts.replies(),
+            page_token=options.secret(o.page_token_env),
+            page_token_env=o.page_token_env,
+            posts=o.posts,
+            comments=o.comments,
+            messages=o.messages,
+            backlog=o.backlog,
+            interval=o.every,
+            timeout=o.timeout,
+            keyword_filter=o.keyword_filter,
+            api=o.api,
+            replies=o.replies,
         )
-        opts.done()
-        return source
 
     def __repr__(self) -> str:
         return f"FacebookSource({self.name!r}, {self.page_id!r})"
 
     # --- polling ---------------------------------------------------------------------------
-
-    def rewind(self) -> None:
-        """Put the watermarks back where they were before the last fetch."""
-        self._comments_since, self._messages_since, added = self._last
-        for key in added:
-            self._seen.pop(key, None)
-        self._last = (self._comments_since, self._messages_since, [])
-
-    def checkpoint(self) -> dict[str, Any]:
-        """The page, both watermarks and the newest ids delivered: after a restart the first
-        poll reads on from the watermarks (not just `backlog`), the overlap without repeats."""
-        newest = []
-        for key in reversed(self._seen):
-            if len(newest) == RESUME_KEPT:
-                break
-            newest.append(key)
-        return {
-            "page_id": self.page_id,
-            "comments_since": self._comments_since,
-            "messages_since": self._messages_since,
-            "seen": newest,
-        }
-
-    def resume(self, state: dict[str, Any]) -> None:
-        """Take up a checkpoint of the same page; anything else is ignored (the first poll
-        then reaches back `backlog`, as on day one)."""
-        if not isinstance(state, dict) or state.get("page_id") != self.page_id:
-            return
-        comments_since, messages_since = state.get("comments_since"), state.get("messages_since")
-        seen = state.get("seen")
-        if not (
-            _watermark(comments_since)
-            and _watermark(messages_since)
-            and isinstance(seen, list)
-            and all(isinstance(key, str) and key for key in seen)
-        ):
-            return
-        self._comments_since = None if comments_since is None else float(comments_since)
-        self._messages_since = None if messages_since is None else float(messages_since)
-        self._seen = dict.fromkeys(reversed(seen[:RESUME_KEPT]))  # oldest first
-        self._last = (self._comments_since, self._messages_since, [])
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         self.pause_s = None
@@ -209,7 +171,7 @@ class FacebookSource(GraphClient):
         first = time.time() - self.backlog
         fresh: dict[str, None] = {}
         items: list[Item] = []
-        comments_since, messages_since = self._comments_since, self._messages_since
+        comments_since, messages_since = self._since["comments_since"], self._since["messages_since"]
         # All or nothing: a failure leaves both watermarks, so the next poll brings it all.
         if self.comments:
             found, comments_since = await self._read_comments(
@@ -221,11 +183,7 @@ class FacebookSource(GraphClient):
                 client, messages_since or first, fresh
             )
             items += found
-        self._last = (self._comments_since, self._messages_since, list(fresh))
-        self._comments_since, self._messages_since = comments_since, messages_since
-        self._seen.update(fresh)
-        while len(self._seen) > SEEN_KEPT:
-            del self._seen[next(iter(self._seen))]
+        self._advance({"comments_since": comments_since, "messages_since": messages_since}, fresh)
         return items
 
     async def _read_comments(

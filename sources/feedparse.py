@@ -44,9 +44,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["VERIFIED", "available", "fast_parse", "parse_date"]
 
@@ -270,22 +270,26 @@ class _Reader:
         data = convert_to_utf8(dict(self.headers), self.body, result)
         if not result.get("encoding"):
             raise _Decline  # feedparser's loose parser
-        prolog = _PROLOG.match(data)
-        if data[prolog.end() : prolog.end() + 9].upper() == b"<!DOCTYPE":
+        prolog = _PROLOG.match(data)  # `*`: it always matches
+        start = prolog.end() if prolog else 0
+        if data[start : start + 9].upper() == b"<!DOCTYPE":
             raise _Decline  # ElementTree never sees a DTD
         version, replaced, entities = replace_doctype(data)
         if version or entities or replaced != data:
             raise _Decline
-        parser = ET.XMLPullParser(events=("start-ns", "start"))
+        parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start-ns", "start"))
         try:
             parser.feed(data)
             parser.close()
         except ET.ParseError:
             raise _Decline from None  # feedparser's loose parser, or its error
-        root = None
-        declarations = []
+        root: ET.Element | None = None
+        declarations: list[tuple[str, str]] = []
         rebased = False  # an xml:base (or base) attribute anywhere
-        for event, value in parser.read_events():
+        # Each of these two events is (kind, value): a (prefix, uri) pair for "start-ns", the
+        # element for "start". typeshed's union also has the shapes of the kinds not asked for.
+        events = cast("Iterator[tuple[str, Any]]", parser.read_events())
+        for event, value in events:
             if event == "start-ns":
                 declarations.append(value)
                 continue

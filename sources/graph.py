@@ -11,7 +11,6 @@ its platform's name, its token and its own hints (`GraphClient`).
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -149,13 +148,6 @@ def _usage_pause(response: httpx.Response) -> float | None:
         if any(isinstance(s, int | float) and s >= 100 for s in shares):
             return DEFAULT_WAIT
     return None
-
-
-def _watermark(value: Any) -> bool:
-    """Whether a checkpoint's watermark is one: epoch seconds (finite), or None (not read yet)."""
-    if value is None:
-        return True
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _datetime(value: Any) -> datetime | None:

@@ -1,4 +1,5 @@
-"""Sending a hand-off (webcare.routing.Handoff) to an expert or unit by e-mail, over [smtp].
+"""Sending a hand-off (webcare.routing.Handoff) to an expert or unit by e-mail, over [smtp]
+(read once into webcare.config.SmtpSettings, Config.smtp):
 
     [smtp]
     host = "smtp.example.org"
@@ -20,22 +21,13 @@ message as text for the clipboard.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any
 
+from webcare.config import SmtpSettings
 from webcare.routing import Handoff
-
-SECURITY = ("ssl", "starttls", "none")
-DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
-_KEYS = {"host", "port", "security", "username", "password_env", "from", "from_name", "reply_to", "timeout"}
-_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
-_TIMEOUT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min)?\s*$")
 
 # Seconds to wait before the second, third and fourth try of a failed send; after the last the
 # hand-off stays "not sent" until the person on duty retries it (the routing is kept throughout).
@@ -52,76 +44,15 @@ class HandoffError(Exception):
         super().__init__(clean_line(message, 500))
 
 
-class SmtpConfigError(HandoffError, ValueError):
-    """[smtp] in config.toml is not usable; the message names the key."""
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpSettings:
-    host: str
-    port: int
-    security: str  # ssl | starttls | none
-    sender: str  # [smtp] from
-    username: str = ""
-    password_env: str = ""
-    from_name: str = ""
-    reply_to: str = ""
-    timeout: float = 20.0
-
-    @classmethod
-    def from_config(cls, raw: Mapping[str, Any] | None) -> SmtpSettings:
-        """Read [smtp]; raises SmtpConfigError("[smtp] port: …") naming the key."""
-        if raw is None:
-            raise SmtpConfigError("[smtp]: missing; without it hand-offs go to the clipboard")
-        if not isinstance(raw, Mapping):
-            raise SmtpConfigError("[smtp] must be a table")
-        if "password" in raw:
-            raise SmtpConfigError("[smtp] password: never in config.toml; name an environment variable with password_env")
-        extra = sorted(set(raw) - _KEYS)
-        if extra:
-            raise SmtpConfigError(f"[smtp] {extra[0]}: unknown key (known: {', '.join(sorted(_KEYS))})")
-
-        def text(key: str, default: str = "") -> str:
-            value = raw.get(key, default)
-            if not isinstance(value, str):
-                raise SmtpConfigError(f"[smtp] {key}: must be a string, not {value!r}")
-            return value.strip()
-
-        host = text("host")
-        if not host or any(c.isspace() for c in host) or "/" in host:
-            raise SmtpConfigError(f"[smtp] host: {'missing' if not host else repr(host) + ' is not a host name'} (like 'smtp.example.org')")
-        security = text("security", "starttls").lower()
-        if security not in SECURITY:
-            raise SmtpConfigError(f"[smtp] security: {security!r} is not one of {', '.join(SECURITY)}")
-        port = raw.get("port", DEFAULT_PORTS[security])
-        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-            raise SmtpConfigError(f"[smtp] port: must be a port number (1-65535), not {port!r}")
-        sender = text("from")
-        if not sender:
-            raise SmtpConfigError("[smtp] from: missing (the desk's address, where experts reply)")
-        for key, value in (("from", sender), ("reply_to", text("reply_to"))):
-            if value and not _EMAIL.match(value):
-                raise SmtpConfigError(f"[smtp] {key}: {value!r} is not an e-mail address")
-        username, password_env = text("username"), text("password_env")
-        if username and not password_env:
-            raise SmtpConfigError("[smtp] password_env: missing (the environment variable that holds the password for username)")
-        if password_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
-            raise SmtpConfigError(f"[smtp] password_env: {password_env!r} is not an environment variable name")
-        timeout_text = str(raw.get("timeout", "20s"))
-        m = _TIMEOUT.match(timeout_text)
-        if not m or float(m[1]) <= 0:
-            raise SmtpConfigError(f"[smtp] timeout: {timeout_text!r} is not a duration like '20s' or '1m'")
-        timeout = float(m[1]) * (60 if (m[2] or "s").startswith("m") else 1)
-        return cls(host, port, security, sender, username, password_env, text("from_name"), text("reply_to"), timeout)
-
-    def password(self) -> str | None:
-        """The password from the environment variable named by password_env (never from config)."""
-        if not self.username:
-            return None
-        value = os.environ.get(self.password_env)
-        if not value:
-            raise HandoffError(f"[smtp] password_env: the environment variable {self.password_env} is not set")
-        return value
+def smtp_password(settings: SmtpSettings) -> str | None:
+    """The password from the environment variable [smtp] password_env names (never from
+    config.toml), read when a message goes out: the service may set it after a `webcare check`."""
+    if not settings.username:
+        return None
+    value = os.environ.get(settings.password_env)
+    if not value:
+        raise HandoffError(f"[smtp] password_env: the environment variable {settings.password_env} is not set")
+    return value
 
 
 def build_message(settings: SmtpSettings, handoff: Handoff | tuple[str, str, str]) -> EmailMessage:
@@ -144,7 +75,7 @@ def build_message(settings: SmtpSettings, handoff: Handoff | tuple[str, str, str
 
 
 async def send_handoff(
-    smtp_config: Mapping[str, Any] | SmtpSettings,
+    settings: SmtpSettings,
     message: EmailMessage | Handoff | tuple[str, str, str],
     *,
     timeout: float | None = None,
@@ -153,11 +84,10 @@ async def send_handoff(
     clear sentence: the server cannot be reached, refused the login, the sender or recipient."""
     import aiosmtplib  # imported here: only the desk's send path needs it
 
-    settings = smtp_config if isinstance(smtp_config, SmtpSettings) else SmtpSettings.from_config(smtp_config)
     msg = message if isinstance(message, EmailMessage) else build_message(settings, message)
     if not msg["Message-ID"]:
         msg["Message-ID"] = make_msgid("webcare", domain=settings.sender.rpartition("@")[2])
-    password = settings.password()
+    password = smtp_password(settings)
     where = f"SMTP {settings.host}:{settings.port}"
     try:
         errors, _response = await aiosmtplib.send(

@@ -226,13 +226,15 @@ class NetworkPolicy:
     def from_config(cls, config: Config) -> NetworkPolicy:
         """The [network] table, checked; raises ConfigError naming the key."""
         from webcare.config import ConfigError
+        from webcare.known import refuse_unknown
 
         table = config.raw.get("network", {})
         if not isinstance(table, dict):
             raise ConfigError(f"{config.path}: [network] must be a table")
-        extra = sorted(set(table) - {"allow_hosts", "deadline"})
-        if extra:
-            raise ConfigError(f"{config.path}: [network] {extra[0]}: unknown key (known: allow_hosts, deadline)")
+        try:
+            refuse_unknown(table, "[network] ", {"allow_hosts", "deadline"})
+        except ValueError as exc:
+            raise ConfigError(f"{config.path}: {exc}") from None
         hosts = table.get("allow_hosts", [])
         if not isinstance(hosts, list):
             raise ConfigError(f"{config.path}: [network] allow_hosts: must be a list of host names")

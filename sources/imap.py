@@ -64,14 +64,14 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sources import mailparse
-from sources.options import Options
-from sources.source import OptionError, SourceError
+from sources import mailparse, options
+from sources.source import Checkpoints, LiveConnection, OptionError, Replies, Source, SourceError
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 from webcare.routing import read_tag
@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     import httpx
     from imapclient import IMAPClient
 
-    from sources.handoff import SmtpSettings
+    from webcare.config import SmtpSettings
     from webcare.mention import Mention
 
 __all__ = ["ImapSource"]
@@ -120,10 +120,33 @@ def _said(exc: BaseException) -> str:
     return text[:200]
 
 
-class ImapSource:
+@dataclass(frozen=True)
+class ImapOptions:
+    host: str = options.text("the IMAP server, like imap.example.org", required=True)
+    port: int | None = options.number("default: 993 for ssl, 143 for starttls and none", None, minimum=1)
+    security: str = options.choice("ssl, starttls or none (none: localhost only, or allow_insecure)",
+                                   "ssl", ("ssl", "starttls", "none"))
+    allow_insecure: bool = options.flag("true: allow security = none to a server not on this machine", False)
+    username: str = options.text("the mailbox's login", required=True)
+    password_env: str = options.env("the environment variable that holds the password", required=True)
+    mailbox: str = options.text("the folder to read", "INBOX")
+    every: float = options.duration("the poll; with IDLE live, the catch-up interval", "1m")
+    timeout: float = options.duration("for each exchange with the server", "30s")
+    idle: bool = options.flag("new mail within seconds where the server offers IDLE", True)
+    mark_seen: bool = options.flag("true: SELECT and set \\Seen on what reaches the desk", False)
+    keyword_filter: bool = options.flag("the mailbox is the organisation's own: all of it counts", False)
+    ca_file: str = options.text("a CA bundle for a server with its own CA (relative to config.toml)")
+    replies: str = options.replies()
+    max_backlog: int = options.number("the first poll: the newest N messages", 50)
+    own_addresses: tuple[str, ...] = options.texts("the desk's own addresses: their mail is left out ([smtp] from counts too)")
+    max_bytes: int = options.size("larger messages: headers and a note only", "5MB")
+
+
+class ImapSource(Source, Checkpoints, LiveConnection, Replies):
     """One IMAP mailbox."""
 
     type: ClassVar[str] = "imap"
+    options_class = ImapOptions
     channel: ClassVar[str] = "email"
 
     def __init__(
@@ -191,29 +214,23 @@ class ImapSource:
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> ImapSource:
-        opts = Options(sc)
-        host = opts.str("host", required=True).strip()
+        o = options.read(ImapOptions, sc)
+        host = o.host
         if not host or not _HOST.match(host):
             raise OptionError(f"host: {host!r} is not a host name (like 'imap.example.org')")
-        security = opts.choice("security", "ssl", ("ssl", "starttls", "none"))
-        port = opts.int("port", 993 if security == "ssl" else 143, minimum=1)
+        security = o.security
+        port = o.port if o.port is not None else 993 if security == "ssl" else 143
         if port > 65535:
             raise OptionError(f"port: must be a port number (1-65535), not {port}")
-        allow_insecure = opts.bool("allow_insecure", False)
-        if security == "none" and not _loopback(host) and not allow_insecure:
+        if security == "none" and not _loopback(host) and not o.allow_insecure:
             raise OptionError(
                 "security: 'none' sends the password unencrypted; use ssl or starttls, or set "
                 "allow_insecure = true if the network to this server is trusted"
             )
-        username = opts.str("username", required=True).strip()
-        password_env = opts.str("password_env", required=True).strip()
+        password_env = o.password_env
         if not _ENV_NAME.match(password_env):
             raise OptionError(f"password_env: {password_env!r} is not an environment variable name")
-        password = opts.secret("password_env")
-        mailbox = opts.str("mailbox", "INBOX").strip() or "INBOX"
-        interval = opts.seconds("every", "1m")
-        timeout = opts.seconds("timeout", "30s")
-        ca_file = opts.str("ca_file", "").strip()
+        ca_file = o.ca_file
         if ca_file:
             path = Path(ca_file).expanduser()
             if not path.is_absolute():
@@ -221,33 +238,30 @@ class ImapSource:
             if not path.is_file():
                 raise OptionError(f"ca_file: {str(path)!r} does not exist")
             ca_file = str(path)
-        own = opts.strs("own_addresses")
-        for address in own:
+        for address in o.own_addresses:
             if not _EMAIL.match(address):
                 raise OptionError(f"own_addresses: {address!r} is not an e-mail address")
-        source = cls(
+        return cls(
             sc.name,
             host,
-            username=username,
-            password=password,
+            username=o.username,
+            password=options.secret(password_env),
             password_env=password_env,
             port=port,
             security=security,
-            mailbox=mailbox,
-            interval=interval,
-            idle=opts.bool("idle", True),
-            mark_seen=opts.bool("mark_seen", False),
-            keyword_filter=opts.bool("keyword_filter", False),
+            mailbox=o.mailbox or "INBOX",
+            interval=o.every,
+            idle=o.idle,
+            mark_seen=o.mark_seen,
+            keyword_filter=o.keyword_filter,
             ca_file=ca_file,
-            replies=opts.replies(),
-            max_backlog=opts.int("max_backlog", 50, minimum=0),
-            own_addresses=own,
-            max_bytes=opts.size("max_bytes", "5MB"),
-            timeout=timeout,
-            smtp=_smtp_settings(config),
+            replies=o.replies,
+            max_backlog=o.max_backlog,
+            own_addresses=list(o.own_addresses),
+            max_bytes=o.max_bytes,
+            timeout=o.timeout,
+            smtp=config.smtp,  # [smtp], checked when config.toml was read
         )
-        opts.done()
-        return source
 
     def __repr__(self) -> str:
         return f"ImapSource({self.name!r}, {self.username!r} at {self.host}:{self.port}/{self.mailbox})"
@@ -612,7 +626,7 @@ class ImapSource:
         # quickly, and polling carries on.
         return self.idle
 
-    async def live(self, client: httpx.AsyncClient) -> AsyncIterator[list[Item]]:
+    async def live(self, client: httpx.AsyncClient) -> AsyncGenerator[list[Item]]:
         """Yield [] once IDLE is established, then each batch of new messages as it arrives.
         Cancelling it (or closing it) stops the IDLE thread within about a second."""
         if not self.idle:
@@ -854,17 +868,3 @@ def _close(conn: IMAPClient | None, *, logout: bool = False) -> None:
         conn.shutdown()
     except Exception:
         pass
-
-
-def _smtp_settings(config: Config) -> SmtpSettings | None:
-    """[smtp] when it is configured and valid (`webcare check` reports it when not)."""
-    raw = config.raw.get("smtp") if isinstance(config.raw, dict) else None
-    if raw is None:
-        return None
-    from sources.handoff import SmtpConfigError, SmtpSettings
-
-    try:
-        return SmtpSettings.from_config(raw)
-    except SmtpConfigError as exc:
-        log.warning("[smtp] is not usable, so e-mail replies are off: %s", exc)
-        return None

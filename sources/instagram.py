@@ -51,13 +51,14 @@ import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 # The same Graph API as the Facebook source: requests, answers, errors, paging and times.
-from sources.graph import API, GraphClient, _datetime, _epoch, _watermark
-from sources.options import Options
-from sources.source import OptionError, SourceError
+from sources import options
+from sources.graph import API, GraphClient, _datetime, _epoch
+from sources.source import Moderation, OptionError, Replies, Source, SourceError, Watermarks
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
@@ -67,8 +68,6 @@ if TYPE_CHECKING:
 __all__ = ["InstagramSource"]
 
 MAX_PAGES = 10  # per media's comments, per thread's replies, for the tags, per poll
-SEEN_KEPT = 20_000  # ids remembered to drop the overlap's repeats
-RESUME_KEPT = 1000  # the newest ids a checkpoint keeps
 OVERLAP = 600.0  # seconds read again on every poll: comments that appear late
 PAGE_SIZE = 50  # comments per page
 TAGS_PAGE = 25
@@ -80,10 +79,28 @@ POST_PATHS = ("p", "reel", "tv")  # a post's link: https://www.instagram.com/p/{
 PERMISSIONS = "instagram_basic, instagram_manage_comments, pages_show_list, pages_read_engagement"
 
 
-class InstagramSource(GraphClient):
+@dataclass(frozen=True)
+class InstagramOptions:
+    account_id: str = options.text("the Instagram account id (digits: the page's instagram_business_account)", required=True)
+    token_env: str = options.env("the environment variable with the access token", required=True)
+    media: int = options.number("the newest media whose comments are read (1-100)", 10, minimum=1)
+    comments: bool = options.flag("read the comments on the account's media", True)
+    tags: bool = options.flag("read the media the account is tagged in", True)
+    every: float = options.duration("poll interval", "5m")
+    timeout: float = options.duration("for each request", "20s")
+    backlog: float = options.duration("how far the very first poll reaches back", "1d")
+    keyword_filter: bool = options.flag("comments and tags must name a [watch] keyword", False)
+    api: str = options.address("the Graph API's address (with its version)", API)
+    replies: str = options.replies()
+
+
+class InstagramSource(GraphClient, Source, Watermarks, Replies, Moderation):
     """An Instagram professional account's comments and the media it is tagged in."""
 
     type: ClassVar[str] = "instagram"
+    options_class = InstagramOptions
+    owner: ClassVar[str] = "account_id"
+    watermarks: ClassVar[tuple[str, ...]] = ("comments_since", "tags_since")
     platform: ClassVar[str] = "Instagram"
     # What the desk may do on the platform through moderate(): hide a comment on our media,
     # and show it again (each undoes the other).
@@ -120,20 +137,11 @@ class InstagramSource(GraphClient):
         self.keyword_filter = keyword_filter
         self.api = api
         self.replies = replies
-        self.pause_s: float | None = None
         # Watermarks (epoch seconds of the newest comment / tagged media seen), each media's
         # comments_count when it was last read in full, the ids delivered (oldest first), and
         # what the last fetch changed, for rewind().
-        self._comments_since: float | None = None
-        self._tags_since: float | None = None
         self._counts: dict[str, int] = {}
-        self._seen: dict[str, None] = {}
-        self._last: tuple[float | None, float | None, dict[str, int], list[str]] = (
-            None,
-            None,
-            {},
-            [],
-        )
+        self._start_watermarks()
 
     @property
     def can_reply(self) -> bool:
@@ -141,93 +149,58 @@ class InstagramSource(GraphClient):
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> InstagramSource:
-        opts = Options(sc)
-        account_id = opts.str("account_id", required=True).strip()
+        o = options.read(InstagramOptions, sc)
+        account_id = o.account_id
         if not account_id.isdigit():
             raise OptionError(
                 f"account_id: {account_id!r} is not an Instagram account id (digits, like "
                 "17841400000000000: the page's instagram_business_account)"
             )
-        token_env = opts.str("token_env", required=True)
-        media = opts.int("media", 10, minimum=1)
-        if media > 100:
+        if o.media > 100:
             raise OptionError("media: Instagram gives at most 100 media per page")
-        comments = opts.bool("comments", True)
-        tags = opts.bool("tags", True)
-        if not (comments or tags):
+        if not (o.comments or o.tags):
             raise OptionError("comments: comments and tags are both off: nothing to read")
-        interval = opts.seconds("every", "5m")
-        timeout = opts.seconds("timeout", "20s")
-        backlog = opts.seconds("backlog", "1d")
-        api = opts.url("api", API)
-        source = cls(
+        return cls(
             sc.name,
             account_id,
-            token=opts.secret("token_env"),
-            token_env=token_env,
-            media=media,
-            comments=comments,
-            tags=tags,
-            backlog=backlog,
-            interval=interval,
-            timeout=timeout,
-            keyword_filter=opts.bool("keyword_filter", False),
-            api=api,
-            replies=opts.replies(),
+            token=options.secret(o.token_env),
+            token_env=o.token_env,
+            media=o.media,
+            comments=o.comments,
+            tags=o.tags,
+            backlog=o.backlog,
+            interval=o.every,
+            timeout=o.timeout,
+            keyword_filter=o.keyword_filter,
+            api=o.api,
+            replies=o.replies,
         )
-        opts.done()
-        return source
 
     def __repr__(self) -> str:
         return f"InstagramSource({self.name!r}, {self.account_id!r})"
 
     # --- polling ---------------------------------------------------------------------------
 
-    def rewind(self) -> None:
-        """Put the watermarks and counts back where they were before the last fetch."""
-        self._comments_since, self._tags_since, counts, added = self._last
-        self._counts = dict(counts)
-        for key in added:
-            self._seen.pop(key, None)
-        self._last = (self._comments_since, self._tags_since, dict(self._counts), [])
+    # Besides the watermarks: each media's comments_count when it was last read in full.
+    def _more_state(self) -> dict[str, Any]:
+        return {"counts": dict(self._counts)}
 
-    def checkpoint(self) -> dict[str, Any]:
-        """The account, both watermarks, the media's comment counts and the newest ids
-        delivered: after a restart the first poll reads on from there, not just `backlog`."""
-        newest = []
-        for key in reversed(self._seen):
-            if len(newest) == RESUME_KEPT:
-                break
-            newest.append(key)
-        return {
-            "account_id": self.account_id,
-            "comments_since": self._comments_since,
-            "tags_since": self._tags_since,
-            "counts": dict(self._counts),
-            "seen": newest,
-        }
-
-    def resume(self, state: dict[str, Any]) -> None:
-        """Take up a checkpoint of the same account; anything else is ignored (the first poll
-        then reaches back `backlog`, as on day one)."""
-        if not isinstance(state, dict) or state.get("account_id") != self.account_id:
-            return
-        comments_since, tags_since = state.get("comments_since"), state.get("tags_since")
-        counts, seen = state.get("counts"), state.get("seen")
+    def _take_more_state(self, state: dict[str, Any], *, check_only: bool) -> bool:
+        counts = state.get("counts")
         if not (
-            _watermark(comments_since)
-            and _watermark(tags_since)
-            and isinstance(counts, dict)
+            isinstance(counts, dict)
             and all(isinstance(k, str) and _count(v) is not None for k, v in counts.items())
-            and isinstance(seen, list)
-            and all(isinstance(key, str) and key for key in seen)
         ):
-            return
-        self._comments_since = None if comments_since is None else float(comments_since)
-        self._tags_since = None if tags_since is None else float(tags_since)
-        self._counts = {k: int(v) for k, v in counts.items()}
-        self._seen = dict.fromkeys(reversed(seen[:RESUME_KEPT]))  # oldest first
-        self._last = (self._comments_since, self._tags_since, dict(self._counts), [])
+            return False
+        if not check_only:
+            self._counts = {k: int(v) for k, v in counts.items()}
+        return True
+
+    def _more_snapshot(self) -> Any:
+        return dict(self._counts)
+
+    def _take_more_snapshot(self, snapshot: Any) -> None:
+        self._counts = dict(snapshot)
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         self.pause_s = None
@@ -236,7 +209,7 @@ class InstagramSource(GraphClient):
         first = time.time() - self.backlog
         fresh: dict[str, None] = {}
         items: list[Item] = []
-        comments_since, tags_since = self._comments_since, self._tags_since
+        comments_since, tags_since = self._since["comments_since"], self._since["tags_since"]
         counts = dict(self._counts)
         # All or nothing: a failure leaves the watermarks and counts, so the next poll brings
         # it all again.
@@ -248,11 +221,8 @@ class InstagramSource(GraphClient):
         if self.tags and not self.pause_s:
             found, tags_since = await self._read_tags(client, tags_since or first, fresh)
             items += found
-        self._last = (self._comments_since, self._tags_since, dict(self._counts), list(fresh))
-        self._comments_since, self._tags_since, self._counts = comments_since, tags_since, counts
-        self._seen.update(fresh)
-        while len(self._seen) > SEEN_KEPT:
-            del self._seen[next(iter(self._seen))]
+        self._advance({"comments_since": comments_since, "tags_since": tags_since}, fresh)
+        self._counts = counts
         return items
 
     async def _read_comments(

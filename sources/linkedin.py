@@ -50,13 +50,14 @@ import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from sources import options
 from sources.http import pause_after, request, retry_after
-from sources.options import Options
-from sources.source import OptionError, SourceError
+from sources.source import Moderation, OptionError, Replies, Source, SourceError, Watermarks
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
@@ -72,8 +73,6 @@ MAX_BYTES = 5 * 1024**2
 MAX_PAGES = 10  # per list per poll
 POST_PAGE = 50  # posts per page
 COMMENT_PAGE = 100  # comments (and notifications) per page: LinkedIn's largest count
-SEEN_KEPT = 20_000
-RESUME_KEPT = 1000
 REPLIES_KEPT = 5000  # comments whose reply count we remember
 OVERLAP = 600.0
 DEFAULT_WAIT = 900.0  # a 429 without Retry-After: LinkedIn's limits are daily
@@ -90,13 +89,33 @@ def _urn(value: str) -> str:
     return quote(value, safe="")
 
 
-class LinkedInSource:
+@dataclass(frozen=True)
+class LinkedInOptions:
+    organization_id: str = options.text("the organisation's id (digits: linkedin.com/company/<id>/admin)", required=True)
+    token_env: str = options.env("the environment variable with the access token", required=True)
+    token_expires: date | None = options.day("when the token's 60 days are up: the header says so a week ahead")
+    posts: int = options.number("the newest posts whose comments are read (1-100)", 10, minimum=1)
+    comments: bool = options.flag("read the comments on the page's posts", True)
+    mentions: bool = options.flag("read posts that mention the organisation", True)
+    backlog: float = options.duration("how far the very first poll reaches back", "1d")
+    every: float = options.duration("poll interval", "5m")
+    timeout: float = options.duration("for each request", "20s")
+    keyword_filter: bool = options.flag("comments and mentions must name a [watch] keyword", False)
+    api: str = options.address("LinkedIn's API", API)
+    version: str = options.text("the LinkedIn-Version to ask for (YYYYMM)", VERSION)
+    replies: str = options.replies()
+
+
+class LinkedInSource(Source, Watermarks, Replies, Moderation):
     """An organisation page's comments and the posts that mention it."""
 
     type: ClassVar[str] = "linkedin"
     moderation: ClassVar[tuple[str, ...]] = ("delete",)
     moderation_undo: ClassVar[dict[str, str]] = {}  # a deleted comment is gone
     token_label: ClassVar[str] = "LinkedIn"
+    options_class = LinkedInOptions
+    owner: ClassVar[str] = "organization_id"
+    watermarks: ClassVar[tuple[str, ...]] = ("comments_since", "mentions_since")
 
     def __init__(
         self,
@@ -132,11 +151,7 @@ class LinkedInSource:
         self.api = api
         self.version = version
         self.replies = replies
-        self.pause_s: float | None = None
-        self._comments_since: float | None = None
-        self._mentions_since: float | None = None
-        self._seen: dict[str, None] = {}
-        self._last: tuple[float | None, float | None, list[str]] = (None, None, [])
+        self._start_watermarks()
         self._reply_counts: dict[str, int] = {}  # comment urn → replies read under it
         self._names: dict[str, str] = {}  # member or organisation urn → its name
         self._names_refused: dict[str, float] = {}  # "person"/"organization" → until when
@@ -151,90 +166,43 @@ class LinkedInSource:
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> LinkedInSource:
-        opts = Options(sc)
-        org = opts.str("organization_id", required=True).strip()
+        o = options.read(LinkedInOptions, sc)
+        org = o.organization_id
         if not org.isdigit():
             raise OptionError(
                 f"organization_id: {org!r} is not an organization id (digits: the number in the "
                 "page's admin address, linkedin.com/company/<id>/admin)"
             )
-        token_env = opts.str("token_env", required=True)
-        posts = opts.int("posts", 10, minimum=1)
-        if posts > 100:
+        if o.posts > 100:
             raise OptionError("posts: read the comments of at most 100 posts")
-        comments = opts.bool("comments", True)
-        mentions = opts.bool("mentions", True)
-        if not (comments or mentions):
+        if not (o.comments or o.mentions):
             raise OptionError("comments: comments and mentions are both off: nothing to read")
-        version = opts.str("version", VERSION).strip()
-        if not _is_version(version):
+        if not _is_version(o.version):
             raise OptionError(
-                f"version: {version!r} is not a LinkedIn API version (YYYYMM, like {VERSION!r})"
+                f"version: {o.version!r} is not a LinkedIn API version (YYYYMM, like {VERSION!r})"
             )
-        api = opts.url("api", API)
-        source = cls(
+        return cls(
             sc.name,
             org,
-            token=opts.secret("token_env"),
-            token_env=token_env,
-            token_expires=opts.date("token_expires"),
-            posts=posts,
-            comments=comments,
-            mentions=mentions,
-            backlog=opts.seconds("backlog", "1d"),
-            interval=opts.seconds("every", "5m"),
-            timeout=opts.seconds("timeout", "20s"),
-            keyword_filter=opts.bool("keyword_filter", False),
-            api=api,
-            version=version,
-            replies=opts.replies(),
+            token=options.secret(o.token_env),
+            token_env=o.token_env,
+            token_expires=o.token_expires,
+            posts=o.posts,
+            comments=o.comments,
+            mentions=o.mentions,
+            backlog=o.backlog,
+            interval=o.every,
+            timeout=o.timeout,
+            keyword_filter=o.keyword_filter,
+            api=o.api,
+            version=o.version,
+            replies=o.replies,
         )
-        opts.done()
-        return source
 
     def __repr__(self) -> str:
         return f"LinkedInSource({self.name!r}, {self.organization_id!r})"
 
     # --- checkpoints -------------------------------------------------------------------------
-
-    def rewind(self) -> None:
-        """Put the watermarks back where they were before the last fetch."""
-        self._comments_since, self._mentions_since, added = self._last
-        for key in added:
-            self._seen.pop(key, None)
-        self._last = (self._comments_since, self._mentions_since, [])
-
-    def checkpoint(self) -> dict[str, Any]:
-        """The organisation, both watermarks and the newest ids delivered."""
-        newest = []
-        for key in reversed(self._seen):
-            if len(newest) == RESUME_KEPT:
-                break
-            newest.append(key)
-        return {
-            "organization_id": self.organization_id,
-            "comments_since": self._comments_since,
-            "mentions_since": self._mentions_since,
-            "seen": newest,
-        }
-
-    def resume(self, state: dict[str, Any]) -> None:
-        """Take up a checkpoint of the same organisation; anything else is ignored."""
-        if not isinstance(state, dict) or state.get("organization_id") != self.organization_id:
-            return
-        comments_since, mentions_since = state.get("comments_since"), state.get("mentions_since")
-        seen = state.get("seen")
-        if not (
-            _watermark(comments_since)
-            and _watermark(mentions_since)
-            and isinstance(seen, list)
-            and all(isinstance(key, str) and key for key in seen)
-        ):
-            return
-        self._comments_since = None if comments_since is None else float(comments_since)
-        self._mentions_since = None if mentions_since is None else float(mentions_since)
-        self._seen = dict.fromkeys(reversed(seen[:RESUME_KEPT]))
-        self._last = (self._comments_since, self._mentions_since, [])
 
     # --- polling -----------------------------------------------------------------------------
 
@@ -245,7 +213,7 @@ class LinkedInSource:
         first = time.time() - self.backlog
         fresh: dict[str, None] = {}
         found: list[tuple[str, dict[str, Any]]] = []  # (kind, what the item is made of)
-        comments_since, mentions_since = self._comments_since, self._mentions_since
+        comments_since, mentions_since = self._since["comments_since"], self._since["mentions_since"]
         # All or nothing: a failure leaves both watermarks, so the next poll brings it all.
         if self.comments:
             got, comments_since = await self._read_comments(client, comments_since or first, fresh)
@@ -255,11 +223,7 @@ class LinkedInSource:
             found += got
         await self._resolve(client, {raw["actor"] for _, raw in found if raw.get("actor")})
         items = [self._item(kind, raw) for kind, raw in found]
-        self._last = (self._comments_since, self._mentions_since, list(fresh))
-        self._comments_since, self._mentions_since = comments_since, mentions_since
-        self._seen.update(fresh)
-        while len(self._seen) > SEEN_KEPT:
-            del self._seen[next(iter(self._seen))]
+        self._advance({"comments_since": comments_since, "mentions_since": mentions_since}, fresh)
         return items
 
     async def _read_comments(
@@ -728,12 +692,6 @@ def _epoch_ms(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return value / 1000.0
     return None
-
-
-def _watermark(value: Any) -> bool:
-    if value is None:
-        return True
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_version(text: str) -> bool:

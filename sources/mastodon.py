@@ -60,17 +60,16 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
-from sources import follows
+from sources import follows, options
 from sources.http import buffered, check, exchange, iter_decoded, json_of, pause_after, read_body
-from sources.options import Options
 from sources.rss import html_to_text
-from sources.source import OptionError, SourceError
+from sources.source import Checkpoints, LiveConnection, OptionError, Replies, Source, SourceError
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
@@ -137,10 +136,27 @@ def _oldest(ids: list[str]) -> str:
     return min(ids, key=lambda i: (len(i), i))
 
 
-class MastodonSource:
+@dataclass(frozen=True)
+class MastodonOptions:
+    instance: str = options.text("the server the token belongs to, like https://mastodon.social", required=True)
+    hashtags: tuple[str, ...] = options.texts("tag timelines to read (no token needed)")
+    search: tuple[str, ...] = options.texts("full-text searches (need a token)")
+    mentions: bool | None = options.flag("read posts that mention our account (default: true when the token is set)", None)
+    token_env: str = options.env("the environment variable that holds the access token")
+    every: float = options.duration("poll interval (the catch-up interval when live)", "2m")
+    stream: bool = options.flag("live streams when the token allows", True)
+    keyword_filter: bool | None = options.flag(
+        "hashtag/search posts must name a [watch] keyword (default: true with hashtags or search)", None)
+    max_backlog: int = options.number(f"posts per endpoint on the very first poll (1-{PAGE})", PAGE, minimum=1)
+    replies: str = options.replies()
+    follow: bool = options.flag("follow the [[watch.people]] of channel mastodon", True)
+
+
+class MastodonSource(Source, Checkpoints, LiveConnection, Replies):
     """Hashtags, searches and mentions on one Mastodon server."""
 
     type: ClassVar[str] = "mastodon"
+    options_class = MastodonOptions
     channel: ClassVar[str] = "mastodon"
 
     def __init__(
@@ -175,18 +191,16 @@ class MastodonSource:
         self.max_backlog = max_backlog
         self.timeout = TIMEOUT
         self.stream_timeout = STREAM_SILENCE
-        self.pause_s: float | None = None
         self._cursors: dict[str, Cursor] = {}
         self._previous: dict[str, Cursor] = {}
         self._stream_base: str | None = None
         self.follow = tuple(follow)
         self._accounts: dict[str, str] = {}  # followed acct → account id on this server
-        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> MastodonSource:
-        opts = Options(sc)
-        instance = opts.str("instance", required=True).strip()
+        o = options.read(MastodonOptions, sc)
+        instance = o.instance
         parts = urlsplit(instance)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
             raise OptionError(
@@ -196,40 +210,37 @@ class MastodonSource:
             raise OptionError(
                 f"instance: {instance!r}: give the server only, like https://{parts.netloc}"
             )
-        hashtags = [t.lstrip("#") for t in opts.strs("hashtags")]
+        hashtags = [t.lstrip("#") for t in o.hashtags]
         for tag in hashtags:
             if not _HASHTAG.fullmatch(tag):
                 raise OptionError(f"hashtags: {tag!r} is not a hashtag")
-        search = opts.strs("search")
-        token_env = opts.str("token_env").strip()
-        token = opts.secret("token_env")
-        mentions_said = sc.options.get("mentions")
-        mentions = opts.bool("mentions", bool(token))
-        interval = opts.seconds("every", "2m")
-        if interval <= 0:
-            raise OptionError("every: must be longer than 0 seconds")
-        stream = opts.bool("stream", True)
-        max_backlog = opts.int("max_backlog", PAGE, minimum=1)
+        search = list(o.search)
+        token_env = o.token_env
+        token = options.secret(token_env)
+        mentions_said = o.mentions
+        mentions = bool(token) if o.mentions is None else o.mentions
+        interval = o.every
+        stream = o.stream
+        max_backlog = o.max_backlog
         if max_backlog > PAGE:
             raise OptionError(
                 f"max_backlog: at most {PAGE} (Mastodon's largest page), not {max_backlog}"
             )
-        replies = opts.replies()
+        replies = o.replies
         if search and not token_env:
             raise OptionError("search: needs an access token: name its variable in token_env")
         if mentions_said is True and not token_env:
             raise OptionError("mentions: needs an access token: name its variable in token_env")
         # Whether mentions will be watched when the token is there (at run time it may be).
         watches_mentions = mentions_said is True or (mentions_said is None and bool(token_env))
-        follow = follows.followed(config, "mastodon", opts.bool("follow", True))
+        follow = follows.followed(config, "mastodon", o.follow)
         if not hashtags and not search and not watches_mentions and not follow:
             raise OptionError(
                 "hashtags: nothing to watch: give hashtags, search, or a token_env for mentions"
             )
         # Posts that mention our own account are for us whatever words they use; hashtags and
         # searches bring strangers' posts, which must name a [watch] keyword.
-        keyword_filter = opts.bool("keyword_filter", bool(hashtags or search))
-        opts.done()
+        keyword_filter = bool(hashtags or search) if o.keyword_filter is None else o.keyword_filter
         return cls(
             sc.name,
             instance,
@@ -583,7 +594,7 @@ class MastodonSource:
 
     # --- live ------------------------------------------------------------------------
 
-    async def live(self, client: httpx.AsyncClient) -> AsyncIterator[list[Item]]:
+    async def live(self, client: httpx.AsyncClient) -> AsyncGenerator[list[Item]]:
         """Hold one event stream per hashtag and one for mentions: yields [] once all are
         connected, then the Items of each event. Raises SourceError when any stream drops."""
         if not self.can_live:

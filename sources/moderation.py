@@ -1,8 +1,8 @@
 """Moderation carried out on the platform (hide a comment, remove a post), for the desk.
 
-A source that can moderate declares `moderation` (its actions), `moderation_undo` (action → the
-action that undoes it) and `async moderate(client, mention, action) -> str` (see
-sources/source.py). It becomes a `Moderator`, as a source that can post becomes a Replier
+A source that can moderate is a `Moderation` source (sources/source.py): `moderation` (its
+actions), `moderation_undo` (action → the action that undoes it) and
+`async moderate(client, mention, action) -> str`. It becomes a `Moderator`, as a source that can post becomes a Replier
 (sources/replies.py): the desk asks the operator to confirm, then calls it; each call opens its
 own short-lived HTTP client, so it never waits behind a feed poll. A `replies = "dry-run"`
 source is moderated in dry run too: the desk says what it would do and calls nothing.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sources.source import Source, SourceError
+from sources.source import Moderation, Source, SourceError
 from webcare.mention import Mention
 from webcare.moderation import first_actions
 
@@ -23,12 +23,17 @@ if TYPE_CHECKING:
 
 
 class Moderator:
-    def __init__(self, source: Source, network: NetworkPolicy | None = None) -> None:
+    def __init__(self, source: Moderation, network: NetworkPolicy | None = None) -> None:
         self.source = source
         self.network = network
-        self.dry_run = getattr(source, "replies", "send") == "dry-run"
-        self.actions: tuple[str, ...] = tuple(getattr(source, "moderation", ()) or ())
-        self.undo: dict[str, str] = dict(getattr(source, "moderation_undo", {}) or {})
+        self.dry_run = source.replies == "dry-run"
+        self.actions: tuple[str, ...] = tuple(source.moderation)
+        self.undo: dict[str, str] = dict(source.moderation_undo)
+
+    @property
+    def name(self) -> str:
+        assert isinstance(self.source, Source)
+        return self.source.name
 
     @property
     def offered(self) -> list[str]:
@@ -40,7 +45,7 @@ class Moderator:
 
     def dry_run_text(self, mention: Mention, action: str) -> str:
         what = mention.ref or mention.url or mention.id
-        return f"dry run: would {action} {what} on {self.source.name}; nothing sent"
+        return f"dry run: would {action} {what} on {self.name}; nothing sent"
 
     async def __call__(self, mention: Mention, action: str) -> str:
         """Carry `action` out on the platform; returns the platform's answer as one line. A
@@ -53,10 +58,10 @@ class Moderator:
         from webcare.untrusted import clean_line
 
         if action not in self.actions:
-            raise SourceError(f"{self.source.name}: cannot {action} here")
+            raise SourceError(f"{self.name}: cannot {action} here")
         async with make_client(self.network, timeout=httpx.Timeout(30.0, connect=10.0)) as client:
             try:
-                said = await self.source.moderate(client, mention, action)  # type: ignore[attr-defined]
+                said = await self.source.moderate(client, mention, action)
             except Exception as exc:
                 raise SourceError(describe(exc)) from None
         return clean_line(str(said), 200)
@@ -64,4 +69,4 @@ class Moderator:
 
 def moderators(sources: Iterable[Source], network: NetworkPolicy | None = None) -> dict[str, Moderator]:
     """Source name → Moderator, for every source that declares platform moderation."""
-    return {s.name: Moderator(s, network) for s in sources if getattr(s, "moderation", ())}
+    return {s.name: Moderator(s, network) for s in sources if isinstance(s, Moderation) and s.moderation}

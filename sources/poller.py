@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sources.health import SourceHealth
-from sources.source import Source, SourceError
+from sources.source import Checkpoints, LiveConnection, Source, SourceError
 from store import Store, StoreError
 from webcare import __version__
 from webcare.intake import Intake, Item
@@ -106,11 +106,10 @@ class Poller:
         self.alerts = alerts  # [[alerts]]: told what is stored and answered, sends from here
         self.health = {s.name: SourceHealth(s.name) for s in sources}
         for source in sources:  # a token with an end date (LinkedIn's 60 days): every desk shows it
-            expires = getattr(source, "token_expires", None)
-            if expires is not None:
+            if source.token_expires is not None:
                 health = self.health[source.name]
-                health.token_expires = expires.isoformat()
-                health.token_label = getattr(source, "token_label", "") or source.name
+                health.token_expires = source.token_expires.isoformat()
+                health.token_label = source.token_label or source.name
         self.started_at = clock()
         self._health_dirty = asyncio.Event()
         if alerts is not None:  # a target failing or delivering again shows in the header at once
@@ -153,7 +152,7 @@ class Poller:
             tasks += [
                 asyncio.create_task(self._live_loop(s, client), name=f"live:{s.name}")
                 for s in self.sources
-                if getattr(s, "can_live", False)
+                if isinstance(s, LiveConnection) and s.can_live
             ]
             tasks.append(asyncio.create_task(self._write_health_loop(), name="health"))
             if self.chores is not None:
@@ -175,12 +174,13 @@ class Poller:
             await asyncio.sleep(delay)
 
     async def _live_loop(self, source: Source, client: httpx.AsyncClient) -> None:
+        assert isinstance(source, LiveConnection)
         """Keep the source's live connection up: store each batch it brings; when it drops,
         reconnect with backoff (polling goes on meanwhile, so nothing is missed)."""
         health = self.health[source.name]
         failures = 0
         while True:
-            stream = source.live(client)  # type: ignore[attr-defined]
+            stream = source.live(client)
             try:
                 async for items in stream:
                     if not health.live:  # connected (a source yields [] once it is)
@@ -238,9 +238,8 @@ class Poller:
         except Exception as exc:
             # Fetched but not stored (a full disk, a lock timeout): a source that remembers
             # what it fetched (an ETag) must fetch it all again next time, or it is lost.
-            rewind = getattr(source, "rewind", None)
-            if rewind is not None:
-                rewind()
+            if isinstance(source, Checkpoints):
+                source.rewind()
             return 0, self._failed(health, exc)
         await self._checkpoint(source)
         if new and self.alerts is not None:
@@ -248,14 +247,14 @@ class Poller:
         # A source that fetched but could not follow everyone (sources.follows) is ok, and
         # says whom it missed.
         health.state, health.failures = "ok", 0
-        health.last_error = clean_line(getattr(source, "warning", "") or "", MAX_ERROR)
+        health.last_error = clean_line(source.warning or "", MAX_ERROR)
         health.last_success = now
         health.fetched, health.new = len(items), len(new)
         health.rate_limited_until = None
         if new and self.on_new is not None:
             self.on_new(len(new))
         delay = source.interval
-        pause = getattr(source, "pause_s", None)
+        pause = source.pause_s
         if pause:  # the platform's quota is spent: wait for its reset, and say so
             health.state = "rate-limited"
             health.rate_limited_until = now + timedelta(seconds=pause)
@@ -280,16 +279,17 @@ class Poller:
 
         book = HandoffBook(self.store.data_dir)
         senders = item.extra.get("from", [item.author])
-        verdict = judge(item.answers, item.answer_key, senders, self.store.get(item.answers), book.of(item.answers), item.ref)
+        mention = self.store.get(item.answers)
+        verdict = judge(item.answers, item.answer_key, senders, mention, book.of(item.answers), item.ref)
         if verdict.again:
             return True  # the answer taken before, read again: no second answer, no mention
         if verdict.taken:
             assert verdict.handoff is not None
-            changes, action = expert_answered(clean_text(item.text), now, by_email=True)
+            assert mention is not None  # judged: taken only for a mention the desk has
+            change = expert_answered(mention, clean_text(item.text), now, by_email=True)  # expects routed, unanswered
             try:
                 # The name is ours (the hand-off's), not the mail's: a display name is the sender's to choose.
-                state = self.store.update_state(item.answers, changes, action, verdict.handoff.name,
-                                                at=now, expect={"status": "routed", "answered_at": None})  # fmt: skip
+                state = self.store.change(change, verdict.handoff.name, at=now)
             except KeyError:
                 state = None
             if state is not None:
@@ -317,13 +317,12 @@ class Poller:
             self._resume_one(source)
 
     def _resume_one(self, source: Source) -> None:
-        resume = getattr(source, "resume", None)
-        if resume is None:
+        if not isinstance(source, Checkpoints):
             return
         state = self.store.read_checkpoint(source.name)
         if state is not None:
             try:
-                resume(state)
+                source.resume(state)
             except Exception:  # a checkpoint it cannot use: it starts fresh, as on day one
                 pass
             self._checkpoints[source.name] = state
@@ -338,13 +337,12 @@ class Poller:
 
     async def _checkpoint(self, source: Source) -> None:
         """Save where the source is, now that what it fetched is stored (only when it moved)."""
-        checkpoint = getattr(source, "checkpoint", None)
-        if checkpoint is None:
+        if not isinstance(source, Checkpoints):
             return
         from store.jsonstorage import StoreError
 
         for _attempt in range(3):
-            state = checkpoint()
+            state = source.checkpoint()
             if state == self._checkpoints.get(source.name):
                 return
             try:
@@ -407,7 +405,7 @@ class Poller:
         """Record a failed poll; returns the seconds until the next attempt."""
         health.failures += 1
         health.last_error = describe(exc)
-        retry_after = getattr(exc, "retry_after", None)
+        retry_after = exc.retry_after if isinstance(exc, SourceError) else None
         health.state = "rate-limited" if retry_after is not None else "failing"
         delay = backoff_delay(health.failures, retry_after, self.rng)
         health.rate_limited_until = (

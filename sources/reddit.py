@@ -15,7 +15,7 @@ The checkpoint keeps, per subreddit, the newest posts delivered: after a restart
 pages on from those, as any later poll does, instead of reading one page.
 
 Reading only: replies are not sent from the desk (that would need a Reddit user account's
-OAuth token and Reddit's approval for a bot), so `can_reply` is false.
+OAuth token and Reddit's approval for a bot), so it is no `Replies` source.
 
     [[sources]]
     type = "reddit"
@@ -39,19 +39,22 @@ duration=permanent, with the same client id and secret) and trades it for an acc
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from sources import options
 from sources.http import json_of, pause_after, request
-from sources.options import Options
-from sources.source import OptionError, SourceError
+from sources.source import Checkpoints, Moderation, OptionError, RecentIds, Source, SourceError
 from webcare import __version__
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
 if TYPE_CHECKING:
     import httpx
+
+    from webcare.mention import Mention
 
 __all__ = ["RedditSource"]
 
@@ -64,11 +67,27 @@ SEEN_KEPT = 5000  # fullnames remembered to stop paging and to drop repeats
 RESUME_KEPT = 500  # per subreddit (or site-wide): the newest fullnames a checkpoint keeps
 
 
-class RedditSource:
-    """Reddit search results, newest first."""
+@dataclass(frozen=True)
+class RedditOptions:
+    query: str = options.text("what to search for, in Reddit's search syntax", required=True)
+    subreddits: tuple[str, ...] = options.texts("the subreddits to search (default: all of Reddit)")
+    limit: int = options.number("posts per page (1-100)", 25, minimum=1)
+    every: float = options.duration("poll interval", "5m")
+    timeout: float = options.duration("for each request", "20s")
+    keyword_filter: bool = options.flag("posts must name a [watch] keyword", True)
+    api: str = options.address("Reddit's public API", API)
+    oauth_api: str = options.address("Reddit's OAuth API", OAUTH_API)
+    client_id_env: str = options.env("the environment variable with the app's client id (app-only OAuth)")
+    client_secret_env: str = options.env("the environment variable with the app's client secret")
+    user_agent: str = options.text("the User-Agent Reddit asks for (default: webcare's)")
+    refresh_token_env: str = options.env("the environment variable with a moderator's refresh token (moderation)")
+
+
+class RedditSource(Source, Checkpoints, Moderation):
+    """Reddit search results, newest first (reading only: it posts no replies)."""
 
     type: ClassVar[str] = "reddit"
-    can_reply: ClassVar[bool] = False  # reading only (see the module's docstring)
+    options_class = RedditOptions
     moderation: ClassVar[tuple[str, ...]] = ("remove", "approve")
     moderation_undo: ClassVar[dict[str, str]] = {"remove": "approve"}
 
@@ -106,55 +125,41 @@ class RedditSource:
         self.user_agent = user_agent or (
             f"python:webcare:{__version__} (government webcare desk; read-only search)"
         )
-        self.pause_s: float | None = None
         self._token: str | None = None
         self._token_expires = 0.0
         self.refresh_token = refresh_token
         self.refresh_token_env = refresh_token_env
         self._user_token: str | None = None  # the moderating account's, from its refresh token
         self._user_token_expires = 0.0
-        # Fullnames delivered so far, oldest first (a dict keeps insertion order), and those
-        # the last fetch added, for rewind().
-        self._seen: dict[str, None] = {}
-        self._last_added: list[str] = []
-        self._started: set[str] = set()  # targets polled before: paging beyond page one is allowed
-        self._last_started: list[str] = []
-        # Per target ("" is site-wide), the newest fullnames it delivered, newest first: what a
-        # checkpoint keeps; and their values before the last fetch, for rewind().
-        self._recent: dict[str, list[str]] = {}
-        self._last_recent: dict[str, list[str] | None] = {}
+        # Fullnames delivered so far and, per target ("" is site-wide), the newest it delivered.
+        self._ids: RecentIds[str] = RecentIds(SEEN_KEPT, RESUME_KEPT)
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> RedditSource:
-        opts = Options(sc)
-        query = opts.str("query", required=True).strip()
+        o = options.read(RedditOptions, sc)
+        query = o.query
         if not query:
             raise OptionError("query: must not be empty")
-        subreddits = [s.removeprefix("/").removeprefix("r/") for s in opts.strs("subreddits")]
+        subreddits = [s.removeprefix("/").removeprefix("r/") for s in o.subreddits]
         for sub in subreddits:
             if not sub.replace("_", "").isalnum():
                 raise OptionError(f"subreddits: {sub!r} is not a subreddit name")
-        limit = opts.int("limit", 25, minimum=1)
+        limit = o.limit
         if limit > 100:
             raise OptionError("limit: Reddit gives at most 100 posts per page")
-        interval = opts.seconds("every", "5m")
-        timeout = opts.seconds("timeout", "20s")
-        keyword_filter = opts.bool("keyword_filter", True)
-        api = opts.url("api", API)
-        oauth_api = opts.url("oauth_api", OAUTH_API)
-        id_env = opts.str("client_id_env")
-        secret_env = opts.str("client_secret_env")
+        interval, timeout, keyword_filter = o.every, o.timeout, o.keyword_filter
+        api, oauth_api = o.api, o.oauth_api
+        id_env, secret_env = o.client_id_env, o.client_secret_env
         if bool(id_env) != bool(secret_env):
             missing = "client_secret_env" if id_env else "client_id_env"
             raise OptionError(f"{missing}: OAuth needs both client_id_env and client_secret_env")
-        client_id = opts.secret("client_id_env")
-        client_secret = opts.secret("client_secret_env")
-        user_agent = opts.str("user_agent")
-        refresh_env = opts.str("refresh_token_env")
+        client_id = options.secret(id_env)
+        client_secret = options.secret(secret_env)
+        user_agent = o.user_agent
+        refresh_env = o.refresh_token_env
         if refresh_env and not id_env:
             raise OptionError("refresh_token_env: moderation needs client_id_env and client_secret_env too")
-        refresh_token = opts.secret("refresh_token_env")
-        opts.done()
+        refresh_token = options.secret(refresh_env)
         return cls(
             sc.name,
             query,
@@ -180,22 +185,14 @@ class RedditSource:
 
     def rewind(self) -> None:
         """Forget what the last fetch delivered, so the next one delivers it again."""
-        for fullname in self._last_added:
-            self._seen.pop(fullname, None)
-        self._started.difference_update(self._last_started)
-        for target, fullnames in self._last_recent.items():
-            if fullnames is None:
-                self._recent.pop(target, None)
-            else:
-                self._recent[target] = fullnames
-        self._last_added, self._last_started, self._last_recent = [], [], {}
+        self._ids.rewind()
 
     def checkpoint(self) -> dict[str, Any]:
         """The query and, per subreddit ("" for site-wide), the newest posts delivered (at most
         RESUME_KEPT): after a restart the first poll pages on until it meets one of them."""
         return {
             "query": self.query,
-            "targets": {t: list(self._recent.get(t, ())) for t in sorted(self._started)},
+            "targets": {t: self._ids.newest(t) for t in sorted(self._ids.started)},
         }
 
     def resume(self, state: dict[str, Any]) -> None:
@@ -204,19 +201,12 @@ class RedditSource:
         if not isinstance(state, dict) or state.get("query") != self.query:
             return
         targets = state.get("targets")
-        if not isinstance(targets, dict) or not all(
-            isinstance(names, list) and all(isinstance(n, str) and n for n in names)
-            for names in targets.values()
-        ):
+        if not isinstance(targets, dict) or not all(RecentIds.readable(n) for n in targets.values()):
             return
         for target in self.subreddits or [""]:
             names = targets.get(target)
-            if names is None:
-                continue
-            names = list(dict.fromkeys(names))[:RESUME_KEPT]
-            self._recent[target] = names
-            self._started.add(target)
-            self._seen.update(dict.fromkeys(reversed(names)))  # oldest first
+            if names is not None:
+                self._ids.take(target, names)
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
         self.pause_s = None
@@ -227,7 +217,6 @@ class RedditSource:
             base = self.oauth_api
         items: list[Item] = []
         fresh: dict[str, None] = {}
-        started: list[str] = []
         delivered: dict[str, list[str]] = {}
         # All or nothing: a failure in one subreddit leaves every cursor where it was, so the
         # next poll delivers what this one fetched (nothing lost, nothing twice).
@@ -235,23 +224,9 @@ class RedditSource:
             found = await self._search(client, base, headers, target, fresh)
             items += found
             delivered[target] = [i.key for i in found]
-            if target not in self._started:
-                started.append(target)
             if self.pause_s:  # quota spent: the other subreddits wait for the next poll
                 break
-        self._seen.update(fresh)
-        self._last_added = list(fresh)
-        self._started.update(started)
-        self._last_started = started
-        self._last_recent = {}
-        for target, fullnames in delivered.items():
-            if fullnames:
-                old = self._recent.get(target)
-                self._last_recent[target] = old
-                merged = dict.fromkeys(fullnames + (old or []))
-                self._recent[target] = list(merged)[:RESUME_KEPT]
-        while len(self._seen) > SEEN_KEPT:
-            del self._seen[next(iter(self._seen))]
+        self._ids.deliver(fresh, delivered)
         return items
 
     async def _search(
@@ -273,7 +248,7 @@ class RedditSource:
             params["restrict_sr"] = 1
         where = f"Reddit search in r/{target}" if target else "Reddit search"
         items: list[Item] = []
-        pages = MAX_PAGES if target in self._started else 1  # the first poll: one page
+        pages = MAX_PAGES if target in self._ids.started else 1  # the first poll: one page
         for _ in range(pages):
             response = await self._get(client, base + path, params, headers, where)
             data = json_of(response, where)
@@ -289,7 +264,7 @@ class RedditSource:
                 fullname = str(post.get("name") or "")
                 if not fullname or fullname in fresh:
                     continue
-                if fullname in self._seen:
+                if fullname in self._ids.seen:
                     known = True  # caught up; later posts on this page were indexed late
                     continue
                 fresh[fullname] = None
@@ -424,16 +399,13 @@ class RedditSource:
             )
         return response
 
-    async def reply(self, client: httpx.AsyncClient, mention: Any, text: str, **_: Any) -> str:
-        raise SourceError("Reddit: replies are not sent from the desk; answer on reddit.com")
-
     # --- moderation ------------------------------------------------------------------------
 
-    async def moderate(self, client: httpx.AsyncClient, mention: Any, action: str) -> str:
+    async def moderate(self, client: httpx.AsyncClient, mention: Mention, action: str) -> str:
         """Remove or approve the post as a moderator of its subreddit; returns what Reddit said."""
         if action not in self.moderation:
             raise SourceError(f"Reddit: cannot {action} a post (only remove or approve)")
-        fullname = str(getattr(mention, "ref", "") or "")
+        fullname = mention.ref
         if not fullname.startswith(("t3_", "t1_")):
             raise SourceError("Reddit: this mention has no Reddit post id to moderate")
         what = f"Reddit {action}"
@@ -465,7 +437,7 @@ class RedditSource:
         return f"{done} on Reddit ({fullname})"
 
 
-def _subreddit(mention: Any) -> str:
+def _subreddit(mention: Mention) -> str:
     """The subreddit a mention was posted in, as its link says ("the subreddit" if unknown)."""
-    parts = str(getattr(mention, "url", "") or "").split("/")
+    parts = mention.url.split("/")
     return f"r/{parts[parts.index('r') + 1]}" if "r" in parts[:-1] else "the subreddit"

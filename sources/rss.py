@@ -40,13 +40,14 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
-from sources.options import Options
-from sources.source import OptionError, SourceError
+from sources import options
+from sources.source import Checkpoints, OptionError, Source, SourceError
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
@@ -84,10 +85,21 @@ ACCEPT = (
 # --- the source ------------------------------------------------------------------------
 
 
-class RSSSource:
+@dataclass(frozen=True)
+class RSSOptions:
+    url: str = options.text("the feed's address (http or https)", required=True)
+    channel: str = options.channel("the channel its mentions are on (and so their norm)", "news")
+    every: float = options.duration("between the end of one fetch and the start of the next", "5m")
+    timeout: float = options.duration("for the whole download", "20s")
+    max_bytes: int = options.size("a larger feed is refused without reading the rest", "10MB")
+    keyword_filter: bool = options.flag("false: keep every entry, not only those naming a [watch] keyword", True)
+
+
+class RSSSource(Source, Checkpoints):
     """One RSS or Atom feed."""
 
     type: ClassVar[str] = "rss"
+    options_class = RSSOptions
     parse_time_limit: float = PARSE_TIME_LIMIT
 
     def __init__(
@@ -121,25 +133,18 @@ class RSSSource:
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> RSSSource:
-        opts = Options(sc)
-        url = opts.str("url", required=True).strip()
-        parts = urlsplit(url)
+        o = options.read(RSSOptions, sc)
+        parts = urlsplit(o.url)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise OptionError(f"url: {url!r} is not an http:// or https:// address")
-        channel = opts.channel("channel", "news")
-        interval = opts.seconds("every", "5m")
-        timeout = opts.seconds("timeout", "20s")
-        max_bytes = opts.size("max_bytes", "10MB")
-        keyword_filter = opts.bool("keyword_filter", True)
-        opts.done()
+            raise OptionError(f"url: {o.url!r} is not an http:// or https:// address")
         return cls(
             sc.name,
-            url,
-            channel=channel,
-            interval=interval,
-            timeout=timeout,
-            max_bytes=max_bytes,
-            keyword_filter=keyword_filter,
+            o.url,
+            channel=o.channel,
+            interval=o.every,
+            timeout=o.timeout,
+            max_bytes=o.max_bytes,
+            keyword_filter=o.keyword_filter,
         )
 
     def __repr__(self) -> str:

@@ -43,13 +43,13 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sources import follows
+from sources import follows, options
 from sources.http import check, json_of, pause_after, request
-from sources.options import Options
-from sources.source import OptionError, SourceError
+from sources.source import Checkpoints, OptionError, Replies, Source, SourceError
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
@@ -73,10 +73,25 @@ FOLLOW_PAGES = 3  # pages of a followed timeline per poll: 300 posts in one inte
 _USERNAME = r"[A-Za-z0-9_]{1,15}"
 
 
-class XSource:
+@dataclass(frozen=True)
+class XOptions:
+    query: str = options.text("what to search for, in X's search syntax (required unless following people)")
+    bearer_token_env: str = options.env("the environment variable with the app's bearer token", required=True)
+    user_token_env: str = options.env("the environment variable with a user-context OAuth 2.0 token (replies)")
+    max_results: int = options.number("posts per page (10-100)", 100, minimum=10)
+    every: float = options.duration("poll interval", "5m")
+    timeout: float = options.duration("for each request", "20s")
+    keyword_filter: bool = options.flag("posts must name a [watch] keyword", True)
+    api: str = options.address("X's API", API)
+    replies: str = options.replies()
+    follow: bool = options.flag("follow the [[watch.people]] of channel x", True)
+
+
+class XSource(Source, Checkpoints, Replies):
     """X recent search, newest first; replies with a user token."""
 
     type: ClassVar[str] = "x"
+    options_class = XOptions
 
     def __init__(
         self,
@@ -107,7 +122,6 @@ class XSource:
         self.keyword_filter = keyword_filter
         self.api = api
         self.replies = replies
-        self.pause_s: float | None = None
         # The cursor: posts newer than since_id are still to come. While a flood is read over
         # several polls, next_token is where the previous poll stopped and newest the id
         # since_id becomes once the flood is read to its end.
@@ -120,7 +134,6 @@ class XSource:
         self._users: dict[str, str] = {}
         self._follow_since: dict[str, str] = {}
         self._follow_previous: dict[str, str] = {}
-        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
 
     @property
     def can_reply(self) -> bool:
@@ -128,41 +141,38 @@ class XSource:
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> XSource:
-        opts = Options(sc)
-        follow = follows.followed(config, "x", opts.bool("follow", True))
+        o = options.read(XOptions, sc)
+        follow = follows.followed(config, "x", o.follow)
         for person in follow:
             if not re.fullmatch(_USERNAME, _username(person)):
                 raise OptionError(
                     f"follow: the [[watch.people]] handle {person.handle!r} is not an X username"
                 )
-        query = opts.str("query", required=not follow).strip()
-        if not query and (not follow or opts.str("query")):
+        query = o.query
+        if not query and not follow and "query" not in sc.options:
+            raise OptionError("query: missing")
+        if not query and (not follow or sc.options.get("query")):  # "  " is a mistake; "" is none
             raise OptionError("query: must not be empty")
         if len(query) > 512:  # Basic's limit; Pro allows 4096, but the API says which
             raise OptionError("query: X allows at most 512 characters in a search (Basic)")
-        bearer_env = opts.str("bearer_token_env", required=True)
-        max_results = opts.int("max_results", 100, minimum=10)
+        max_results = o.max_results
         if max_results > 100:
             raise OptionError("max_results: X gives at most 100 posts per page")
-        interval = opts.seconds("every", "5m")
-        timeout = opts.seconds("timeout", "20s")
-        api = opts.url("api", API)
         source = cls(
             sc.name,
             query,
-            bearer_token=opts.secret("bearer_token_env"),
-            bearer_token_env=bearer_env,
-            user_token=opts.secret("user_token_env"),
-            user_token_env=opts.str("user_token_env"),
+            bearer_token=options.secret(o.bearer_token_env),
+            bearer_token_env=o.bearer_token_env,
+            user_token=options.secret(o.user_token_env),
+            user_token_env=o.user_token_env,
             max_results=max_results,
-            interval=interval,
-            timeout=timeout,
-            keyword_filter=opts.bool("keyword_filter", True),
-            api=api,
-            replies=opts.replies(),
+            interval=o.every,
+            timeout=o.timeout,
+            keyword_filter=o.keyword_filter,
+            api=o.api,
+            replies=o.replies,
             follow=follow,
         )
-        opts.done()
         return source
 
     def __repr__(self) -> str:

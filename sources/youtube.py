@@ -16,7 +16,7 @@ one unit of the project's daily quota (10,000 by default); a spent quota is a 40
 until then.
 
 Reading only: posting a comment (`comments.insert`) needs OAuth consent of the channel's owner
-(a Google account), not an API key, and is not supported: `can_reply` is false.
+(a Google account), not an API key, and is not supported: it is no `Replies` source.
 
 Moderation (the desk's L3): `POST {api}/comments/setModerationStatus?id=…&moderationStatus=
 rejected|heldForReview|published` ("reject", "hold", "publish") needs an OAuth 2.0 access token
@@ -51,17 +51,17 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sources import follows
+from sources import follows, options
 from sources.http import check, json_of, pause_after, request
-from sources.options import Options
 from sources.rss import RSSSource, html_to_text
-from sources.source import OptionError, SourceError
+from sources.source import Checkpoints, Moderation, OptionError, RecentIds, Source, SourceError
 from webcare.config import Config, SourceConfig
 from webcare.intake import Item
 
 if TYPE_CHECKING:
     import httpx
 
+    from webcare.mention import Mention
     from webcare.watch import Person
 
 __all__ = ["YouTubeSource", "until_quota_reset"]
@@ -88,11 +88,28 @@ def until_quota_reset(now: datetime | None = None) -> float:
     return max(midnight.timestamp() - now.timestamp(), 60.0)
 
 
-class YouTubeSource:
-    """Videos of channels (feeds) and comments (Data API v3)."""
+@dataclasses.dataclass(frozen=True)
+class YouTubeOptions:
+    channel_ids: tuple[str, ...] = options.texts("channels whose new videos to read (their feeds; no key needed)")
+    comment_channel_ids: tuple[str, ...] = options.texts("channels on every video of which to read comments")
+    comment_video_ids: tuple[str, ...] = options.texts("videos whose comments to read")
+    api_key_env: str = options.env("the environment variable with a YouTube Data API key (needed for comments)")
+    oauth_token_env: str = options.env("the environment variable with an OAuth token (moderation, force-ssl)")
+    max_results: int = options.number("comment threads per page (1-100)", 50, minimum=1)
+    every: float = options.duration("poll interval", "15m")
+    timeout: float = options.duration("for each request", "20s")
+    keyword_filter: bool = options.flag("videos and comments must name a [watch] keyword", True)
+    api: str = options.address("the Data API's address", API)
+    site: str = options.address("YouTube's site (the channels' feeds)", SITE)
+    follow: bool = options.flag("follow the [[watch.people]] of channel youtube", True)
+
+
+class YouTubeSource(Source, Checkpoints, Moderation):
+    """Videos of channels (feeds) and comments (Data API v3). It posts no replies:
+    comments.insert needs a user's OAuth consent."""
 
     type: ClassVar[str] = "youtube"
-    can_reply: ClassVar[bool] = False  # comments.insert needs a user's OAuth consent
+    options_class = YouTubeOptions
     moderation: ClassVar[tuple[str, ...]] = ("reject", "hold", "publish")
     moderation_undo: ClassVar[dict[str, str]] = {"reject": "publish", "hold": "publish"}
 
@@ -125,7 +142,6 @@ class YouTubeSource:
         self.keyword_filter = keyword_filter
         self.api = api
         self.site = site
-        self.pause_s: float | None = None
         self.feeds = [
             RSSSource(
                 f"{name} ({cid})",
@@ -154,27 +170,21 @@ class YouTubeSource:
             for cid in self.followed_kinds
             if cid not in self.channel_ids
         ]
-        self.warning = ""  # follows that failed in the last fetch (the source itself did not)
         # Where comments are read: ("allThreadsRelatedToChannelId" | "videoId", id).
         self.targets = [("allThreadsRelatedToChannelId", c) for c in comment_channel_ids or []]
         self.targets += [("videoId", v) for v in comment_video_ids or []]
-        # Comment ids delivered (oldest first), the reply count last seen per thread, the
-        # targets read before (paging beyond page one allowed) and the last fetch's additions.
-        self._seen: dict[str, None] = {}
+        # Comment ids delivered and, per target, the newest it delivered; the reply count
+        # last seen per thread, and those counts before the last fetch (-1: none), for rewind().
+        self._ids: RecentIds[tuple[str, str]] = RecentIds(SEEN_KEPT, RESUME_KEPT)
         self._reply_counts: dict[str, int] = {}
-        self._started: set[tuple[str, str]] = set()
-        self._last: tuple[list[str], dict[str, int], list[tuple[str, str]]] = ([], {}, [])
-        # Per target, the newest comment ids it delivered, newest first: what a checkpoint
-        # keeps; and their values before the last fetch, for rewind().
-        self._recent: dict[tuple[str, str], list[str]] = {}
-        self._last_recent: dict[tuple[str, str], list[str] | None] = {}
+        self._last_counts: dict[str, int] = {}
 
     @classmethod
     def from_config(cls, sc: SourceConfig, config: Config) -> YouTubeSource:
-        opts = Options(sc)
-        channel_ids = opts.strs("channel_ids")
-        comment_channel_ids = opts.strs("comment_channel_ids")
-        comment_video_ids = opts.strs("comment_video_ids")
+        o = options.read(YouTubeOptions, sc)
+        channel_ids = list(o.channel_ids)
+        comment_channel_ids = list(o.comment_channel_ids)
+        comment_video_ids = list(o.comment_video_ids)
         for key, ids in (
             ("channel_ids", channel_ids),
             ("comment_channel_ids", comment_channel_ids),
@@ -190,7 +200,7 @@ class YouTubeSource:
                 raise OptionError(
                     f"comment_video_ids: {vid!r} is not a video id (the 11 characters after watch?v=)"
                 )
-        follow = follows.followed(config, "youtube", opts.bool("follow", True))
+        follow = follows.followed(config, "youtube", o.follow)
         for person in follow:
             if not _CHANNEL_ID.match(person.handle.strip()):
                 raise OptionError(
@@ -201,34 +211,31 @@ class YouTubeSource:
             raise OptionError(
                 "channel_ids: give channel_ids, comment_channel_ids or comment_video_ids"
             )
-        api_key_env = opts.str("api_key_env")
+        api_key_env = o.api_key_env
         if (comment_channel_ids or comment_video_ids) and not api_key_env:
             raise OptionError("api_key_env: reading comments needs a YouTube Data API key")
-        max_results = opts.int("max_results", 50, minimum=1)
+        max_results = o.max_results
         if max_results > 100:
             raise OptionError("max_results: YouTube gives at most 100 comment threads per page")
-        interval = opts.seconds("every", "15m")
-        timeout = opts.seconds("timeout", "20s")
-        api = opts.url("api", API)
-        site = opts.url("site", SITE)
-        oauth_token_env = opts.str("oauth_token_env")
+        interval, timeout = o.every, o.timeout
+        api, site = o.api, o.site
+        oauth_token_env = o.oauth_token_env
         source = cls(
             sc.name,
             channel_ids=channel_ids,
             comment_channel_ids=comment_channel_ids,
             comment_video_ids=comment_video_ids,
-            api_key=opts.secret("api_key_env"),
+            api_key=options.secret(api_key_env),
             api_key_env=api_key_env,
             max_results=max_results,
             interval=interval,
             timeout=timeout,
-            keyword_filter=opts.bool("keyword_filter", True),
+            keyword_filter=o.keyword_filter,
             api=api,
             site=site,
             oauth_token_env=oauth_token_env,
             follow=follow,
         )
-        opts.done()
         return source
 
     def __repr__(self) -> str:
@@ -238,21 +245,13 @@ class YouTubeSource:
 
     def rewind(self) -> None:
         """Forget what the last fetch delivered, so the next one delivers it again."""
-        added, counts, started = self._last
-        for comment_id in added:
-            self._seen.pop(comment_id, None)
-        for thread_id, count in counts.items():
+        self._ids.rewind()
+        for thread_id, count in self._last_counts.items():
             if count < 0:
                 self._reply_counts.pop(thread_id, None)
             else:
                 self._reply_counts[thread_id] = count
-        self._started.difference_update(started)
-        for target, ids in self._last_recent.items():
-            if ids is None:
-                self._recent.pop(target, None)
-            else:
-                self._recent[target] = ids
-        self._last, self._last_recent = ([], {}, []), {}
+        self._last_counts = {}
         for feed in [*self.feeds, *self.follow_feeds]:
             feed.rewind()
 
@@ -263,9 +262,9 @@ class YouTubeSource:
         them, instead of reading one page."""
         targets = {}
         for target in self.targets:
-            if target not in self._started:
+            ids = self._ids.newest(target)
+            if ids is None:
                 continue
-            ids = list(self._recent.get(target, ()))
             counts = {i: self._reply_counts[i] for i in ids if i in self._reply_counts}
             targets[_target_key(target)] = {"seen": ids, "reply_counts": counts}
         feeds = [*self.feeds, *self.follow_feeds]
@@ -293,16 +292,12 @@ class YouTubeSource:
                 continue
             ids, counts = saved.get("seen"), saved.get("reply_counts")
             if not (
-                isinstance(ids, list)
-                and all(isinstance(i, str) and i for i in ids)
+                RecentIds.readable(ids)
                 and isinstance(counts, dict)
                 and all(type(n) is int and n >= 0 for n in counts.values())
             ):
                 continue
-            ids = list(dict.fromkeys(ids))[:RESUME_KEPT]
-            self._recent[target] = ids
-            self._started.add(target)
-            self._seen.update(dict.fromkeys(reversed(ids)))  # oldest first
+            ids = self._ids.take(target, ids)
             self._reply_counts.update({i: counts[i] for i in ids if i in counts})
 
     async def fetch(self, client: httpx.AsyncClient) -> list[Item]:
@@ -315,7 +310,6 @@ class YouTubeSource:
         fetched: list[RSSSource] = []
         fresh: dict[str, None] = {}
         counts: dict[str, int] = {}
-        started: list[tuple[str, str]] = []
         delivered: dict[tuple[str, str], list[str]] = {}
         # All or nothing: when one part fails, the feeds read so far are rewound and no
         # comment cursor moves, so the next poll brings all of it (nothing lost).
@@ -327,27 +321,15 @@ class YouTubeSource:
                 found = await self._comments(client, target, fresh, counts)
                 items += found
                 delivered[target] = [i.key for i in found]
-                if target not in self._started:
-                    started.append(target)
                 if self.pause_s:  # the quota is spent: the other targets wait
                     break
         except BaseException:
             for feed in fetched:
                 feed.rewind()
             raise
-        previous = {t: self._reply_counts.get(t, -1) for t in counts}
-        self._seen.update(fresh)
+        self._last_counts = {t: self._reply_counts.get(t, -1) for t in counts}
         self._reply_counts.update(counts)
-        self._started.update(started)
-        self._last = (list(fresh), previous, started)
-        self._last_recent = {}
-        for target, ids in delivered.items():
-            if ids:
-                old = self._recent.get(target)
-                self._last_recent[target] = old
-                self._recent[target] = list(dict.fromkeys(ids + (old or [])))[:RESUME_KEPT]
-        while len(self._seen) > SEEN_KEPT:
-            del self._seen[next(iter(self._seen))]
+        self._ids.deliver(fresh, delivered)
         while len(self._reply_counts) > SEEN_KEPT:
             del self._reply_counts[next(iter(self._reply_counts))]
         return items + await self._follow(client)
@@ -362,7 +344,7 @@ class YouTubeSource:
                 items += [self._video(i, feed) for i in await feed.fetch(client)]
             except Exception as exc:  # noqa: BLE001 (one feed's failure of any kind is its own)
                 failures[_channel_of(feed)] = str(exc) or type(exc).__name__
-                retry_after = getattr(exc, "retry_after", None)
+                retry_after = exc.retry_after if isinstance(exc, SourceError) else None
                 if retry_after is not None:  # rate-limited: the rest wait for the reset
                     self.pause_s = max(self.pause_s or 0.0, retry_after)
                     break
@@ -392,7 +374,7 @@ class YouTubeSource:
             "maxResults": self.max_results,
         }
         items: list[Item] = []
-        pages = MAX_PAGES if target in self._started else 1  # the first poll: one page
+        pages = MAX_PAGES if target in self._ids.started else 1  # the first poll: one page
         for _ in range(pages):
             page = await self._get(client, "/commentThreads", params, what)
             if page is None:  # comments are turned off on this video
@@ -404,7 +386,7 @@ class YouTubeSource:
                 if not isinstance(top, dict):
                     continue
                 thread_id = str(thread.get("id") or top.get("id") or "")
-                if thread_id in self._seen:
+                if thread_id in self._ids.seen:
                     known = True
                 else:
                     items += self._new(top, fresh)
@@ -437,7 +419,7 @@ class YouTubeSource:
         snippet = comment.get("snippet")
         if (
             not comment_id
-            or comment_id in self._seen
+            or comment_id in self._ids.seen
             or comment_id in fresh
             or not isinstance(snippet, dict)
         ):
@@ -464,20 +446,17 @@ class YouTubeSource:
             )
         ]
 
-    async def reply(self, client: httpx.AsyncClient, mention: Any, text: str, **_: Any) -> str:
-        raise SourceError("YouTube: replies are not sent from the desk; answer in YouTube Studio")
-
     # --- moderation ------------------------------------------------------------------------
 
-    async def moderate(self, client: httpx.AsyncClient, mention: Any, action: str) -> str:
+    async def moderate(self, client: httpx.AsyncClient, mention: Mention, action: str) -> str:
         """Reject, hold for review or publish a comment (comments.setModerationStatus)."""
         import os
 
         status = _MODERATION_STATUS.get(action)
         if status is None:
             raise SourceError(f"YouTube: cannot {action} a comment (only reject, hold or publish)")
-        comment_id = str(getattr(mention, "ref", "") or "")
-        if not comment_id or not getattr(mention, "in_reply_to", ""):
+        comment_id = mention.ref
+        if not comment_id or not mention.in_reply_to:
             raise SourceError("YouTube: only comments can be moderated (this is a video)")
         if not self.oauth_token_env:
             raise SourceError(

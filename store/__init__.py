@@ -4,6 +4,7 @@ Writes are atomic (write a temporary file, fsync, rename over the old one) and l
 cross-process lock per data directory), so a collector and several desks can share it.
 """
 
-from store.store import Store, StoreChanges, StoreError
+from store.jsonstorage import StoreError
+from store.store import Store, StoreChanges
 
 __all__ = ["Store", "StoreChanges", "StoreError"]

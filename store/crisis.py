@@ -9,19 +9,11 @@ rewriting it atomically under the write lock, the start/decision/end structure k
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from store.journal import Journal
-
-
-@dataclass(frozen=True, slots=True)
-class CrisisEntry:
-    at: datetime
-    who: str
-    kind: str  # start | decision | end
-    text: str
+from webcare.store_port import CrisisEntry
 
 
 class CrisisLog:

@@ -37,6 +37,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -156,7 +157,7 @@ def _handover(text: str, er: Eraser) -> str:
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\n")
         if _names_id(body, er) or er.text(body) == REMOVED and body.strip():
-            lead = re.match(r"^\s*(?:[-*]\s+)?", body)[0]
+            lead = re.match(r"^\s*(?:[-*]\s+)?", body)[0]  # type: ignore[index]  # always matches
             out.append(f"{lead}{REMOVED}" + line[len(body) :])
         else:
             out.append(_line(line, er))
@@ -285,7 +286,7 @@ def expire(
     done = {"notes": 0, "crisis": 0, "handovers": 0, "drafts": 0, "presence": 0, "quarantine": 0}
     for name, key, drop in ((NOTES, "notes", True), (CRISIS, "crisis", False)):
         path = data_dir / name
-        if rewrite(path, lambda data, drop=drop: _expire_journal(data, cutoff, drop)):
+        if rewrite(path, partial(_expire_journal, cutoff=cutoff, drop=drop)):
             done[key] += 1
     for name in os.listdir(data_dir):
         path = data_dir / name

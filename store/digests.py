@@ -13,6 +13,7 @@ e-mail went, so a crash half-way sends no one a second copy. Only the last days 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ class DigestMarks:
         self._lock = lock(self.data_dir / LOCK)
 
     @contextmanager
-    def sending(self):
+    def sending(self) -> Iterator[bool]:
         """Hold the digest lock, or yield False at once when another process holds it."""
         make_dir(self.data_dir)
         try:

@@ -22,9 +22,10 @@ nothing is taken wrongly) and is never overwritten by a write: that raises Store
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -35,6 +36,7 @@ from webcare.mention import to_iso
 
 FILE = "handoffs.json"
 KEY_BYTES = 10  # 80 random bits: no one guesses that by sending mail
+T = TypeVar("T")
 
 
 def new_key() -> str:
@@ -62,7 +64,7 @@ class HandoffBook:
             return {}
         return data
 
-    def _change(self, change) -> Any:
+    def _change(self, change: Callable[[dict[str, list[dict[str, Any]]]], T]) -> T:
         make_dir(self.data_dir)
         with holding(self._lock, self.data_dir):
             data = self._read(strict=True)

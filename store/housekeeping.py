@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from store.backup import archive_name, backup
 from store.retention import anonymise_older_than, expire_desk_files
@@ -58,7 +59,7 @@ def run_chores(config: Config, store: Store, now: datetime) -> ChoresDone:
     "housekeeping" for the header and `webcare check`. A failed retention run does not stop
     the backup: a day without a backup is the worse loss, and retention runs again tomorrow."""
     anonymised, archive, errors = 0, None, []
-    record: dict = {"last_run_at": _iso(now)}
+    record: dict[str, Any] = {"last_run_at": _iso(now)}
     if config.retention.days:
         try:
             cutoff = now - timedelta(days=config.retention.days)

@@ -146,10 +146,15 @@ def make_dir(path: str | Path) -> Path:
     return path
 
 
-def lock(path: str | Path, **kwargs) -> FileLock:
+def lock(
+    path: str | Path, *, timeout: float = -1, poll_interval: float = 0.05, thread_local: bool = True
+) -> FileLock:
     """A FileLock whose lock file gets the data file mode (in a shared desk every operator's
     process must be able to open it; nobody else)."""
-    return FileLock(str(path), mode=_sharing.file_mode, **kwargs)
+    return FileLock(
+        str(path), timeout=timeout, mode=_sharing.file_mode, thread_local=thread_local,
+        poll_interval=poll_interval,
+    )
 
 
 # --- an existing directory ------------------------------------------------------------------

@@ -22,10 +22,10 @@ from typing import Any
 
 from filelock import Timeout
 
-from store.jsonstorage import AtomicJSONStorage, Signature, file_signature, holding
+from store.jsonstorage import AtomicJSONStorage, Signature, StoreError, file_signature, holding
 from store.modes import lock, make_dir
 from store.quarantine import move_aside
-from store.store import QUARANTINE_WAIT, TABLE, StoreError
+from store.store import QUARANTINE_WAIT, TABLE
 from webcare.planning import Changes, PlanItem, sort_key
 
 PLAN_FILE = "plan.json"
@@ -82,7 +82,8 @@ class PlanStore:
             return {}
         except OSError as exc:
             raise StoreError.of(self.path, "read", exc) from None
-        return (data or {}).get(TABLE, {})
+        table: dict[str, dict[str, Any]] = (data or {}).get(TABLE, {})  # as parsed from JSON
+        return table
 
     def _damaged(self, sig: Signature | None, reason: str) -> None:
         """Move the damaged plan.json aside, under the write lock, if it is still that file."""

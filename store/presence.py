@@ -16,27 +16,15 @@ import json
 import os
 import re
 import socket
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from store.jsonstorage import file_signature, write_atomically
 from store.modes import make_dir
+from webcare.store_port import Desk
 
 HEARTBEAT = 10.0  # seconds between a desk's presence writes when nothing changes
 STALE = timedelta(seconds=35)  # three missed heartbeats and a bit: that desk is gone
-
-
-@dataclass(frozen=True, slots=True)
-class Desk:
-    """Another desk, as its presence file says."""
-
-    operator: str
-    viewing: str | None  # the mention it shows
-    claim: str | None  # the mention its operator is replying to
-    claim_since: datetime | None
-    seen_at: datetime
-    desk: str  # the file's name: one operator may have two desks open
 
 
 def _safe(text: str) -> str:

@@ -55,6 +55,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ from store.jsonstorage import StoreError, file_signature, holding, read_json, wr
 from store.modes import create
 from store.store import TABLE, Store
 from webcare.history import anonymised as history_args
-from webcare.mention import Mention
+from webcare.mention import Mention, Status
 from webcare.moderation import evidence_open
 from webcare.report import md_escape
 from webcare.untrusted import first_line
@@ -85,6 +86,11 @@ REMOVED = desk_files.REMOVED  # what an identifier in someone else's text is rep
 TEXT_NEEDLE = 40  # characters: the first words of a post that count as quoting it
 TEXT_NEEDLE_MIN = 20  # shorter posts ("Dank u!") are not told apart from anyone's words
 ERASED = "erased on request"
+
+# A segment table as the store keeps it ({doc_id: record}), and what a rewrite of a segment
+# returns to Store.rewrite_segment: the new (content, state) tables, None for one left as is.
+_Table = dict[str, Any]
+_Rewritten = tuple[_Table | None, _Table | None]
 
 CONTENT_KEEP = frozenset(
     {
@@ -293,7 +299,9 @@ def anonymise_older_than(store: Store, cutoff: datetime, now: datetime, evidence
         counted = [0]
         held = [0]  # mentions kept whole as evidence
 
-        def rewrite(content: dict, state: dict, counted: list[int] = counted, held: list[int] = held) -> tuple:
+        def rewrite(
+            content: _Table, state: _Table, counted: list[int] = counted, held: list[int] = held
+        ) -> _Rewritten:
             new_content: dict[str, Any] = {}
             new_state: dict[str, Any] = {}
             for doc_id, record in content.items():
@@ -461,7 +469,8 @@ class _Person:
     texts: set[str] = field(default_factory=set)  # the first words of their posts, lower case
 
     def learn(self, record: dict[str, Any]) -> None:
-        self.ids.add(record.get("id"))
+        if (mention_id := record.get("id")) is not None:
+            self.ids.add(str(mention_id))
         for key in ("text", "title"):
             line = " ".join(first_line(str(record.get(key) or "")).split())
             if len(line) >= TEXT_NEEDLE_MIN:
@@ -583,7 +592,7 @@ def _table_of(path: Path) -> dict[str, dict[str, Any]]:
     return table if isinstance(table, dict) else {}
 
 
-def _their_records(data_dir: Path, who: str) -> list[tuple[int, str, dict, dict | None]]:
+def _their_records(data_dir: Path, who: str) -> list[tuple[int, str, _Table, _Table | None]]:
     """(segment, doc_id, content, state) of every stored mention by `who`."""
     out = []
     for seg in _segment_files(data_dir):
@@ -671,14 +680,17 @@ def _table_from_bytes(raw: bytes) -> dict[str, Any]:
     return table if isinstance(table, dict) else {}
 
 
-def _erase_record(record: dict, kind: str, person: _Person, mark: dict, entry: dict) -> dict:
+def _erase_record(
+    record: dict[str, Any], kind: str, person: _Person, mark: dict[str, Any], entry: dict[str, Any]
+) -> dict[str, Any]:
     if kind == "content":
         return anonymise_content(record, mark)
     return anonymise_state(record, mark, entry)
 
 
 def _scrub_table(
-    table: dict[str, Any], kind: str, person: _Person, red: _Redactor, mark: dict, entry: dict
+    table: dict[str, Any], kind: str, person: _Person, red: _Redactor, mark: dict[str, Any],
+    entry: dict[str, Any],
 ) -> tuple[dict[str, Any] | None, int, int]:
     """A segment table (content or state) with the person's mentions erased and their
     identifiers removed from every other record: (new table or None, erased, redacted)."""
@@ -794,7 +806,7 @@ def forget(
             scrubbed = False
             for path in _other_files(data_dir, backups_dir):
                 name = path.relative_to(data_dir).as_posix()
-                if desk_files.rewrite(path, lambda data, name=name: change(name, data)):
+                if desk_files.rewrite(path, partial(change, name)):
                     result.files += 1
                     scrubbed |= desk_files.kind_of(name) == "checkpoint"
             if scrubbed:
@@ -803,7 +815,7 @@ def forget(
 
         # 4. Everything else in the store: their identifiers out of other people's mentions and
         # our state of them (their own mentions stay whole until 5, for a run after a crash).
-        def redact_others(content: dict, state: dict) -> tuple:
+        def redact_others(content: _Table, state: _Table) -> _Rewritten:
             new_content: dict[str, Any] = {}
             new_state: dict[str, Any] = {}
             for doc_id, record in content.items():
@@ -819,14 +831,14 @@ def forget(
                 {**state, **new_state} if new_state else None,
             )
 
-        def erase_theirs(content: dict, state: dict) -> tuple:
+        def erase_theirs(content: _Table, state: _Table) -> _Rewritten:
             new_content: dict[str, Any] = {}
             new_state: dict[str, Any] = {}
             for doc_id, record in content.items():
                 if is_by(record, who):  # anonymised ones have no author: never twice
                     new_content[doc_id] = anonymise_content(record, mark)
                     new_state[doc_id] = anonymise_state(
-                        state.get(doc_id) or {"id": record.get("id"), "status": "new"},
+                        state.get(doc_id) or {"id": record.get("id"), "status": Status.NEW.value},
                         mark,
                         entry,
                     )

@@ -32,11 +32,10 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from filelock import Timeout
@@ -52,8 +51,19 @@ from store.jsonstorage import (
 )
 from store.modes import lock, make_dir
 from store.quarantine import move_aside, reserved_segments
-from webcare.mention import Mention, owes_reply
-from webcare.queue import SegmentIndex, boost_of, rank
+from webcare.history import Event
+from webcare.mention import Mention, StateChange, Status, owes_reply
+from webcare.store_port import Rows, StoreChanges, VersionConflict
+
+if TYPE_CHECKING:
+    from store.crisis import CrisisLog
+    from store.drafts import DraftBook
+    from store.handoffs import HandoffBook
+    from store.notes import NoteBook
+    from store.plan import PlanStore
+    from store.presence import Presence
+
+__all__ = ["Store", "StoreChanges", "StoreError", "VersionConflict"]
 
 SEGMENT_SIZE = 2000
 REWRITES = "rewrites.json"  # {"segments": {seg: count}, "checkpoints": count}: no names, no ids
@@ -90,7 +100,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 # A state field's value before anyone set it (a mention's state starts as "new", all else empty).
-_DEFAULTS: dict[str, Any] = {"status": "new", "scheme_path": [], "flags": []}
+_DEFAULTS: dict[str, Any] = {"status": Status.NEW, "scheme_path": [], "flags": []}
 
 
 def _version(state: Any) -> int:
@@ -106,45 +116,24 @@ def _index_of(table: dict[str, dict[str, Any]], content: bool) -> dict[str, Any]
     state, the statuses other than "new" and every state's version."""
     if content:
         records = table.values()
-        deadlines = [_ts(r.get("deadline")) for r in records]
-        first_seen = [_ts(r["first_seen_at"]) for r in records]
         return {
             "docs": list(table),
             "ids": [r["id"] for r in records],
-            "deadline": deadlines,
-            "first_seen": first_seen,
+            "deadline": [_ts(r.get("deadline")) for r in records],
+            "first_seen": [_ts(r["first_seen_at"]) for r in records],
             "norm": [r.get("norm_s") for r in records],
+            "reach": [r.get("reach") for r in records],
+            "priority": {r["id"]: r["priority"] for r in records if r.get("priority") not in (None, "normal")},
             "parents": {r["id"]: r["parent"] for r in records if r.get("parent")},  # threads
-            # Its place in the queue while it owes a reply (webcare.queue.rank: the deadline,
-            # moved up by an urgent rule or a wide reach), so a desk starts without computing it.
-            "owed_rank": [
-                rank(True, d, f, boost_of(r.get("priority") or "normal", r.get("reach")))
-                for d, f, r in zip(deadlines, first_seen, records)
-            ],
         }
     return {
         "status": {
-            d: [r.get("status", "new"), owes_reply(r.get("status", "new"), r.get("flags") or ())]
+            d: [r.get("status", Status.NEW), owes_reply(r.get("status", Status.NEW), r.get("flags") or ())]
             for d, r in table.items()
-            if r.get("status", "new") != "new" or r.get("flags")
+            if r.get("status", Status.NEW) != Status.NEW or r.get("flags")
         },
         "version": {d: _version(r) for d, r in table.items()},
     }
-
-
-@dataclass
-class StoreChanges:
-    """What changed since the last look: new mentions, changed states, new health."""
-
-    new: list[Mention] = field(default_factory=list)
-    states: dict[str, dict[str, Any]] = field(default_factory=dict)
-    health: dict[str, Any] | None = None
-    # Mentions rewritten in place (retention, an erasure): their content changed, so a desk
-    # replaces what it shows of them.
-    rewritten: list[Mention] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.new or self.states or self.health is not None or self.rewritten)
 
 
 class Store:
@@ -183,6 +172,7 @@ class Store:
         self._rewrites_seen: dict[str, int] = {}  # each segment's rewrite count then
         self._look_at_rewrites()
         self._rebuild: set[tuple[int, bool]] = set()  # indexes found damaged, to write again
+        self._books: dict[str, Any] = {}  # plan, drafts, notes, crisis log (see _book)
         self._sweep_leftovers()
 
     def _sweep_leftovers(self) -> None:
@@ -408,14 +398,18 @@ class Store:
             return None
         return data
 
-    def load_index(self) -> list[SegmentIndex]:
-        """Every stored mention's place in the queue, read from the indexes (what a desk needs
-        at start). Like load(), afterwards changes() reports only what happens from now on."""
+    def rows(self) -> list[Rows]:
+        """Every stored mention as the queue's columns, one block per segment, read from the
+        indexes (what a desk needs at start). Like load(), afterwards changes() reports only
+        what happens from now on."""
         with self._mutex, _gc_paused():
             self._forget_seen()
-            out: list[SegmentIndex] = []
+            read: list[tuple[int, list[str], dict[str, Any], dict[str, Any]]] = []
             for seg in self._segments():
                 content = self._read_index(seg, True)
+                if content is not None and not isinstance(content.get("reach"), list):
+                    self._rebuild.add((seg, True))  # an index from before the reach column
+                    content = None
                 if content is None or not isinstance(content.get("ids"), list):
                     content = self._index_from_segment(seg, True)
                 self._content_seen[seg] = file_signature(self._storage(seg, True).path)
@@ -426,28 +420,28 @@ class Store:
                     state = self._index_from_segment(seg, False)
                 self._state_seen[seg] = state["version"]
                 self._state_seen_sig[seg] = file_signature(self._storage(seg, False).path)
-                docs, ids = content["docs"], content["ids"]
-                owed = content.get("owed_rank")
-                if not isinstance(owed, list) or len(owed) != len(ids):  # an index from before it
-                    owed = [rank(True, d, f) for d, f in zip(content["deadline"], content["first_seen"])]
-                columns = [ids, content["deadline"], content["first_seen"], content["norm"], owed]
-                if len(set(ids)) != len(ids) or not self._where.keys().isdisjoint(ids):
-                    # An id stored twice (add() never does this): the first one stands.
-                    keep = [
-                        i
-                        for i, m in enumerate(ids)
-                        if m not in self._where and not self._where.setdefault(m, ())
-                    ]
+                read.append((seg, content["docs"], content, state))
+            # Whole-column work: this runs over every stored mention at a desk's start. Newest
+            # segment first and each one backwards, so where an id is stored twice (add() never
+            # does this) the first one stands; that is rare, and seen by the count alone.
+            where, stored = self._where, 0
+            for seg, docs, content, _ in reversed(read):
+                where.update(zip(reversed(content["ids"]), zip(repeat(seg), reversed(docs))))
+                stored += len(docs)
+            out: list[Rows] = []
+            for seg, docs, content, state in read:
+                columns = [content["ids"], content["deadline"], content["first_seen"], content["norm"], content["reach"]]
+                if len(where) != stored:
+                    keep = [i for i, m, d in zip(range(len(docs)), columns[0], docs) if where[m] == (seg, d)]
                     docs = [docs[i] for i in keep]
                     columns = [[column[i] for i in keep] for column in columns]
-                    ids = columns[0]
-                # Whole-column work: this runs over every stored mention at a desk's start.
-                self._where.update(zip(ids, zip(repeat(seg), docs)))
-                doc_ids = dict(zip(docs, ids)) if state["status"] else {}
+                doc_ids = dict(zip(docs, columns[0])) if state["status"] else {}
                 statuses = {
                     doc_ids[d]: tuple(s) for d, s in state["status"].items() if d in doc_ids
                 }
-                out.append(SegmentIndex(seg, *columns, statuses, content.get("parents") or {}))
+                ids, deadlines, first_seen, norms, reach = columns
+                out.append(Rows(ids, deadlines, first_seen, norms, reach, content.get("priority") or {},
+                                statuses, content.get("parents") or {}))
             return out
 
     def _index_from_segment(self, seg: int, content: bool) -> dict[str, Any]:
@@ -531,6 +525,102 @@ class Store:
             ]
             self._forget_if_full(seg, content)
             return out
+
+    def mentions(self, ids: Iterable[str]) -> list[Mention]:
+        """The stored mentions with these ids (content and current state), each segment read
+        once; ids not stored are left out. The queue asks for the rows it is about to show."""
+        with self._mutex, _gc_paused():
+            wanted: dict[int, list[str]] = {}
+            for mention_id in ids:
+                where = self._where.get(mention_id) or self._locate(mention_id)
+                if where:
+                    wanted.setdefault(where[0], []).append(where[1])
+            out = []
+            for seg, doc_ids in wanted.items():
+                content, states = self._table(seg, True), self._table(seg, False)
+                out += [
+                    self._mention(seg, d, content[d], states.get(d)) for d in doc_ids if d in content
+                ]
+            for seg in self._content:
+                if seg not in wanted:
+                    self._forget_if_full(seg)
+            return out
+
+    def mentions_since(self, moment: datetime) -> list[Mention]:
+        """The mentions first seen at or after `moment`, oldest segment first. Reads only the
+        segments that can hold one (those with such a first sighting in their index)."""
+        since = moment.timestamp()
+        with self._mutex:
+            self._catch_up()
+        out = []
+        for seg in self._segments():
+            index = self._read_index(seg, True)
+            if index is not None and isinstance(index.get("first_seen"), list):
+                if not any(f is not None and f >= since for f in index["first_seen"]):
+                    continue
+            out += [m for m in self.load_segment(seg) if m.first_seen_at >= moment]
+        return out
+
+    def content_blocks(self) -> Iterator[list[dict[str, Any]]]:
+        """The stored content records, a segment at a time, the newest segment first (shared
+        with the read cache: read them, never change them). For readers that need neither
+        state nor Mention objects: intake's refs, the alerts' deadlines, the trend book."""
+        for seg in reversed(self._segments()):
+            yield self.content_records(seg)
+
+    def every_mention(self) -> Iterator[Mention]:
+        """Every stored mention with its state, a segment at a time; unlike load(), this
+        handle's changes() go on from where they were."""
+        with self._mutex:
+            self._catch_up()
+        for seg in self._segments():
+            yield from self.load_segment(seg)
+
+    # --- what else the data directory holds: one handle on each, made when first asked -------
+
+    @property
+    def plan(self) -> PlanStore:
+        from store.plan import PlanStore
+
+        return self._book("plan", PlanStore)
+
+    @property
+    def drafts(self) -> DraftBook:
+        from store.drafts import DraftBook
+
+        return self._book("drafts", DraftBook)
+
+    @property
+    def notes(self) -> NoteBook:
+        from store.notes import NoteBook
+
+        return self._book("notes", NoteBook)
+
+    @property
+    def crisis(self) -> CrisisLog:
+        from store.crisis import CrisisLog
+
+        return self._book("crisis", CrisisLog)
+
+    @property
+    def handoffs(self) -> HandoffBook:
+        from store.handoffs import HandoffBook
+
+        return self._book("handoffs", HandoffBook)
+
+    def presence(self, operator: str) -> Presence:
+        """This desk's presence (a handle of its own: each desk writes its own file)."""
+        from store.presence import Presence
+
+        return Presence(self.data_dir, operator)
+
+    def _book(self, name: str, make: Callable[[Path], Any]) -> Any:
+        # Made on first use, not at start: a desk imports and opens only what it paints first.
+        with self._mutex:
+            book = self._books.get(name)
+            if book is None:
+                book = self._books[name] = make(self.data_dir)
+            return book
 
     def changes(self, holds: Callable[[int], bool] | None = None) -> StoreChanges:
         """What other processes (and this handle's own add()) wrote since the last look, apart
@@ -643,10 +733,16 @@ class Store:
             return self._mention(seg, doc_id, record, self._table(seg, False).get(doc_id))
 
     def __contains__(self, mention_id: str) -> bool:
-        return mention_id in self._where
+        """Whether a mention with this id is stored (by anyone: another process's are looked
+        for when this handle does not know it)."""
+        with self._mutex:
+            return self._locate(mention_id) is not None
 
     def __len__(self) -> int:
-        return len(self._where)
+        """How many mentions are stored (by anyone)."""
+        with self._mutex:
+            self._catch_up()
+            return len(self._where)
 
     # --- writing ----------------------------------------------------------------------
 
@@ -707,14 +803,23 @@ class Store:
                 self._unreported.append((seg, doc_id))
             self._content_seen[seg] = self._storage(seg, True).signature
 
+    def change(
+        self, change: StateChange, operator: str, at: datetime | None = None
+    ) -> dict[str, Any] | None:
+        """Make a state change (webcare.mention.StateChange); see update_state."""
+        return self.update_state(
+            change.mention_id, change.fields, change.event, operator, at, change.expect, change.version
+        )
+
     def update_state(
         self,
         mention_id: str,
         changes: dict[str, Any],
-        action: str,
+        action: Event | str,
         operator: str,
         at: datetime | None = None,
         expect: dict[str, Any] | None = None,
+        version: int | None = None,
     ) -> dict[str, Any] | None:
         """Change a mention's state and append the action to its history; returns the new state.
 
@@ -723,7 +828,9 @@ class Store:
         entry keeps the values the change replaced (`before`), which is what undo restores.
         With `expect`, the change is made only if those fields still hold those values (else
         None is returned and nothing is written): an undo or a snooze's wake-up never
-        overwrites what someone else did meanwhile."""
+        overwrites what someone else did meanwhile. With `version` (the number of changes the
+        caller's copy has seen: len(m.history)), VersionConflict is raised and nothing written
+        when the stored state has another."""
         at = at or datetime.now(UTC)
         # As it will read back from disk (datetimes become ISO strings), so the cache matches.
         changes = orjson.loads(orjson.dumps(changes))
@@ -737,9 +844,11 @@ class Store:
                 table = self._table(seg, False)
                 current = copy.deepcopy(table.get(doc_id)) or {
                     "id": mention_id,
-                    "status": "new",
+                    "status": Status.NEW,
                     "history": [],
                 }
+                if version is not None and _version(current) != version:
+                    raise VersionConflict(mention_id, version, _version(current))
                 if expect is not None and any(
                     current.get(k, _DEFAULTS.get(k)) != v for k, v in expect.items()
                 ):
@@ -751,10 +860,9 @@ class Store:
                     "who": operator,
                     "what": str(action),  # the English words, for exports and older desks
                 }
-                kind = getattr(action, "kind", None)  # a webcare.history.Action: shown in the desk's language
-                if kind:
-                    entry["kind"] = kind
-                    entry["args"] = orjson.loads(orjson.dumps(action.args))
+                if isinstance(action, Event):  # its kind and fields: shown in the desk's language
+                    entry["kind"] = action.kind
+                    entry["args"] = orjson.loads(orjson.dumps(action.fields))
                 current["history"] = [
                     *current.get("history", []),
                     {**entry, "changes": changes, "before": before},

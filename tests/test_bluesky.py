@@ -958,7 +958,7 @@ async def test_reply_refusals(
     assert not off.can_reply
     with pytest.raises(SourceError, match="off"):
         await off.reply(client, mention, "Dag")
-    mention.reply_meta = {}
+    mention = mention.replaced(reply_meta={})
     with pytest.raises(SourceError, match="cid"):
         await source(tmp_path, feed_server).reply(client, mention, "Dag")
     assert feed_server.requests == []

@@ -50,3 +50,24 @@ def test_each_example_is_a_valid_source(tmp_path: Path, block: str) -> None:
     (tmp_path / "certs" / "own-ca.pem").write_text("")
     sources = build_sources(load(config))
     assert len(sources) == 2  # the demo and the example
+
+
+def _commented_table(name: str) -> str:
+    """The commented example of [name] in config.toml, uncommented (its lines up to the first
+    line that is not a comment)."""
+    lines = (ROOT / "config.toml").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"# [{name}]"))
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("# "):
+            break
+        block.append(line[2:])
+    return "\n".join(block)
+
+
+def test_the_store_example_is_valid(tmp_path: Path) -> None:
+    shipped = (ROOT / "config.toml").read_text(encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(shipped + "\n" + _commented_table("store") + "\n")
+    store = load(config).store
+    assert store is not None and store.url.startswith("postgresql://") and store.password_env

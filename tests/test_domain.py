@@ -84,9 +84,9 @@ def test_queue_order_overdue_first_then_by_deadline_then_no_norm_then_handled(cl
 def test_queue_filter_words_and_fields(clock):
     now = clock()
     a = _m("a", now, 10)
-    a.text, a.channel = "Waar is het formulier voor de mestbank?", "facebook"
+    a = a.replaced(text="Waar is het formulier voor de mestbank?", channel="facebook")
     b = _m("b", now, 20)
-    b.text = "Bedankt VLM!"
+    b = b.replaced(text="Bedankt VLM!")
     q = MentionQueue([a, b])
     q.set_filter("mestbank", now)
     assert [m.id for m in q] == ["a"]

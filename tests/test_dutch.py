@@ -20,7 +20,7 @@ from tests.tui_helpers import make_app, mention, screen_text
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.triage_pane import TriagePane
 from webcare.config import load
-from webcare.history import Action, describe, recognise
+from webcare.history import Event, describe, recognise
 from webcare.scheme import DEFAULT, Option, Question, Walk, parse, shown_path, typed_keys
 
 SCHEME = parse(DEFAULT)
@@ -93,9 +93,9 @@ def test_old_english_entries_are_recognised_and_said_in_dutch(clock):
     for what, dutch in old.items():
         assert describe({"what": what}, "nl", tz=tz) == dutch
     assert recognise("routed to An Peeters") == ("routed", {"to": "An Peeters", "note": ""})  # anonymised
-    action = Action("responded", late=True)
-    assert action == "reply recorded (after the norm)"  # the words exports and older desks read
-    assert describe({"what": action, "kind": action.kind, "args": action.args}, "en") == action
+    event = Event("responded", late=True)
+    assert str(event) == "reply recorded (after the norm)"  # the words exports and older desks read
+    assert describe(event.entry(), "en") == str(event)
 
 
 def test_anonymising_keeps_the_kind_and_drops_the_notes():

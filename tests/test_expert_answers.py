@@ -94,7 +94,7 @@ async def collect(config, clock) -> int:
 def route(config, clock, expert: str, to: str, mention_id: str = "m1", deputy_for: str = "") -> str:
     """Route the mention to `expert` as the desk does (state, then the kept hand-off): its key."""
     m = Store(config.data_dir).get(mention_id)
-    Store(config.data_dir).update_state(mention_id, *triage.route(m, expert, clock() + timedelta(hours=4), clock()), "tester", at=clock())
+    Store(config.data_dir).change(triage.route(m, expert, clock() + timedelta(hours=4), clock()), "tester", at=clock())
     return HandoffBook(config.data_dir).record(mention_id, kind="question", to=to, name=expert, at=clock(), deputy_for=deputy_for)
 
 
@@ -280,10 +280,10 @@ async def test_a_mention_that_is_not_waiting_takes_no_answer(desk, clock):
     config, server = desk()
     Store(config.data_dir).add([mention(1, clock(), 90), mention(2, clock(), 90), mention(3, clock(), 90)])
     undone = route(config, clock, "An Peeters", "an.peeters@example.org", "m1")
-    entry = Store(config.data_dir).get("m1").history[-1]
-    Store(config.data_dir).update_state("m1", *triage.undo(entry)[:2], "tester", at=clock())
+    routed = Store(config.data_dir).get("m1")
+    Store(config.data_dir).change(triage.undo(routed, len(routed.history) - 1), "tester", at=clock())
     by_hand = route(config, clock, "An Peeters", "an.peeters@example.org", "m2")
-    Store(config.data_dir).update_state("m2", *triage.expert_answered("Telefonisch: 31 maart.", clock()), "tester")
+    Store(config.data_dir).change(triage.expert_answered(Store(config.data_dir).get("m2"), "Telefonisch: 31 maart.", clock()), "tester")
     feedback = HandoffBook(config.data_dir).record("m3", kind="feedback", to="an.peeters@example.org", name="Mestbank", at=clock())
     server.append(mail(f"Re: {subject_tag('m1', undone)} Vraag", "een"))
     server.append(mail(f"Re: {subject_tag('m2', by_hand)} Vraag", "twee"))

@@ -227,9 +227,10 @@ def test_retention_covers_notes_crisis_log_handovers_drafts_presence_and_quarant
 
 async def test_the_collector_takes_up_the_scrubbed_checkpoint_before_saving_one(tmp_path: Path, make_config) -> None:
     from sources.poller import Poller
+    from sources.source import Checkpoints, Source
     from webcare.intake import Intake
 
-    class Refs:
+    class Refs(Source, Checkpoints):
         """A source that remembers the refs it delivered, as Reddit's and YouTube's do."""
 
         name, interval, keyword_filter = "demo", 60.0, False
@@ -237,11 +238,17 @@ async def test_the_collector_takes_up_the_scrubbed_checkpoint_before_saving_one(
         def __init__(self) -> None:
             self.seen: list[str] = []
 
+        async def fetch(self, client: object) -> list:
+            return []
+
         def checkpoint(self) -> dict:
             return {"seen": list(self.seen)}
 
         def resume(self, state: dict) -> None:
             self.seen = list(state["seen"])
+
+        def rewind(self) -> None:
+            pass
 
     config = make_config()
     store, _ = person_store(config.data_dir)
@@ -273,8 +280,8 @@ async def test_an_open_desk_drops_the_forgotten_person_within_seconds(make_confi
         mention(2, author="@piet", title="", text="@jan_boer klopt"),
         mention(3, author="@an", title="", text="een-gewone-vraag"),
     ]
-    for m in ours:
-        m.first_seen_at, m.deadline = now - timedelta(minutes=5), now + timedelta(minutes=60 + int(m.id[-1]))
+    ours = [m.replaced(first_seen_at=now - timedelta(minutes=5), deadline=now + timedelta(minutes=60 + int(m.id[-1])))
+            for m in ours]
     store.add(ours)
     app = WebcareApp(config, Store(config.data_dir), clock=clock)
     async with app.run_test(size=(120, 30)) as pilot:
@@ -296,7 +303,7 @@ def test_what_retention_rewrites_reaches_a_handle_that_is_open(tmp_path: Path) -
     data = tmp_path / "data"
     Store(data, segment_size=5).add([mention(i, days=i) for i in range(12)])
     desk = Store(data, segment_size=5)
-    desk.load_index()
+    desk.rows()
     assert not desk.changes()
     assert anonymise_older_than(Store(data, segment_size=5), datetime(2026, 6, 4, 9, tzinfo=UTC), NOW) == 3
     changes = desk.changes()

@@ -17,14 +17,13 @@ from aiosmtpd.smtp import AuthResult
 
 from sources.handoff import (
     HandoffError,
-    SmtpConfigError,
-    SmtpSettings,
     build_message,
     handoff_text,
     retry_delay,
     retry_delays,
     send_handoff,
 )
+from webcare.config import ConfigError, SmtpSettings
 from webcare.mention import Mention
 from webcare.routing import handoff_message, load_directory, mention_id_in
 
@@ -92,9 +91,9 @@ async def smtp_server():
         await server.wait_closed()
 
 
-def smtp(port: int, **extra) -> dict:
-    return {"host": "127.0.0.1", "port": port, "security": "none", "from": "webcare@example.org",
-            "from_name": "Webcare VLM", **extra}
+def smtp(port: int, **extra) -> SmtpSettings:
+    return SmtpSettings.from_config({"host": "127.0.0.1", "port": port, "security": "none", "from": "webcare@example.org",
+                                     "from_name": "Webcare VLM", **extra})
 
 
 def a_mention() -> Mention:
@@ -216,9 +215,9 @@ async def test_a_server_that_never_answers_times_out():
 
 
 def test_outside_text_cannot_add_headers():
-    settings = SmtpSettings.from_config(smtp(2525))
+    settings = smtp(2525)
     m = a_mention()
-    m.title = "Vraag\r\nBcc: evil@example.org"
+    m = m.replaced(title="Vraag\r\nBcc: evil@example.org")
     handoff = handoff_message(m, DIRECTORY.expert("Chris Maes"), now=NOW, tz=BRUSSELS, desk="VLM")
     msg = build_message(settings, handoff)
     assert msg["Bcc"] is None and "\n" not in msg["Subject"]
@@ -258,12 +257,12 @@ def test_settings_defaults():
         ({"host": "h", "from": "w@example.org", "password": "x"}, "[smtp] password: never in config.toml"),
         ({"host": "h", "from": "w@example.org", "username": "w"}, "[smtp] password_env: missing"),
         ({"host": "h", "from": "w@example.org", "username": "w", "password_env": "MY-PASS"}, "[smtp] password_env: 'MY-PASS' is not"),
-        ({"host": "h", "from": "w@example.org", "hots": "x"}, "[smtp] hots: unknown key"),
+        ({"host": "h", "from": "w@example.org", "hots": "x"}, "[smtp] hots: unknown key (did you mean 'host'?)"),
         ({"host": "h", "from": "w@example.org", "timeout": "soon"}, "[smtp] timeout: 'soon' is not a duration"),
-        (None, "[smtp]: missing"),
+        ([], "[smtp] must be a table"),
     ],
 )
 def test_bad_smtp_settings_name_the_key(raw, expected):
-    with pytest.raises(SmtpConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         SmtpSettings.from_config(raw)
     assert expected in str(caught.value)

@@ -126,9 +126,7 @@ def mention(mid: str, channel: str, seen: datetime, **kw) -> Mention:
         norm_s=None if norm is None else norm * 3600,
         deadline=None if norm is None else seen + timedelta(hours=norm),
     )
-    for key, value in kw.items():
-        setattr(m, key, value)
-    return m
+    return m.replaced(**kw)
 
 
 def reply(m: Mention, at: datetime, who: str) -> None:

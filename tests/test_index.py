@@ -17,7 +17,7 @@ def _mentions(n: int):
 
 
 def _queue(store: Store) -> MentionQueue:
-    return MentionQueue(index=store.load_index(), loader=store.load_segment)
+    return MentionQueue(rows=store.rows(), fetch=store.mentions)
 
 
 def test_queue_from_index_equals_queue_from_mentions(tmp_path):
@@ -38,7 +38,7 @@ def test_missing_or_stale_index_falls_back_to_the_segment(tmp_path):
     (tmp_path / "mentions" / "000002.idx").write_text('{"of": [1, 2, 3], "docs": []}')
     (tmp_path / "state" / "000003.idx").write_text("not json")
     store = Store(tmp_path, segment_size=10)
-    index = store.load_index()
+    index = store.rows()
     assert sorted(i for ix in index for i in ix.ids) == sorted(f"m{i}" for i in range(25))
 
 
@@ -57,7 +57,7 @@ def test_state_changed_after_the_index_was_read_keeps_the_order_right(tmp_path):
 def test_desk_sees_changes_after_starting_from_the_index(tmp_path):
     Store(tmp_path, segment_size=10).add(_mentions(15))
     desk = Store(tmp_path, segment_size=10)
-    desk.load_index()
+    desk.rows()
     other = Store(tmp_path, segment_size=10)
     other.add(_mentions(18)[15:])
     other.update_state("m2", {"status": "monitoring"}, "monitor", "an")
@@ -65,3 +65,31 @@ def test_desk_sees_changes_after_starting_from_the_index(tmp_path):
     assert sorted(m.id for m in changes.new) == ["m15", "m16", "m17"]
     assert set(changes.states) == {"m2"}
     assert not desk.changes()
+
+
+def test_rows_rank_as_mentions_do(tmp_path):
+    """The queue ranks a whole block of rows at once (owed_ranks): the same floats as sort_key
+    gives each mention, for every reach tier, with and without a deadline, urgent or not."""
+
+    from webcare.queue import owed_ranks
+
+    made = [
+        m.replaced(reach=[None, 999, 1_000, 9_999, 10_000, 250_000][i % 6],
+                            priority=["normal", "high", "urgent"][i % 3],
+                            **({"deadline": None, "norm_s": None} if i % 4 == 0 else {}))
+        for i, m in enumerate(_mentions(36))
+    ]
+    Store(tmp_path, segment_size=10).add(made)
+    ranks = {i: r for block in Store(tmp_path).rows() for i, r in zip(block.ids, owed_ranks(block))}
+    assert ranks == {m.id: sort_key(m)[0] for m in made}
+
+
+def test_an_id_stored_twice_is_shown_once_as_first_stored(tmp_path):
+    """add() never stores an id twice; a hand-edited or restored file might. The first stands."""
+    Store(tmp_path, segment_size=3).add(_mentions(6))
+    store = Store(tmp_path, segment_size=3)
+    store.rewrite_segment(2, lambda content, state: ({**content, "1": {**content["1"], "id": "m0", "text": "later"}}, None))
+    desk = Store(tmp_path, segment_size=3)
+    queue = _queue(desk)
+    assert queue.total == 5 and sorted(m.id for m in queue) == ["m0", "m1", "m2", "m4", "m5"]
+    assert queue.get("m0").text != "later"

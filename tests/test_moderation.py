@@ -15,7 +15,7 @@ from httpserver import FeedServer, Request, Response, feed_server_fixture  # noq
 from sources.facebook import FacebookSource
 from sources.moderation import Moderator, moderators
 from sources.reddit import RedditSource
-from sources.source import OptionError, SourceError
+from sources.source import Moderation, OptionError, Source, SourceError
 from sources.youtube import YouTubeSource
 from store import Store
 from store.retention import access_export, anonymise_older_than, forget
@@ -434,7 +434,7 @@ async def test_youtube_on_the_desk_offers_reject_and_hold(make_config, feed_serv
     assert whats(config, "m1")[-1] == "undo: hold on youtube: published on YouTube (comment UgzC1)"
 
 
-class OwnPostComments:
+class OwnPostComments(Source, Moderation):
     """A source whose platform can delete a comment and not bring it back (as LinkedIn can),
     on the loopback server: what the desk does when `u` cannot be carried out there."""
 
@@ -445,6 +445,9 @@ class OwnPostComments:
 
     def __init__(self, api: str) -> None:
         self.api = api
+
+    async def fetch(self, client) -> list:
+        return []
 
     async def moderate(self, client, mention: Mention, action: str) -> str:
         from sources.http import check, request

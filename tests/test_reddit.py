@@ -11,7 +11,7 @@ import pytest
 from httpserver import FeedServer, Request, Response, feed_server_fixture  # noqa: F401
 
 from sources.reddit import RedditSource
-from sources.source import OptionError, SourceError
+from sources.source import OptionError, Replies, SourceError
 
 
 def make_source(make_config, **options: object) -> RedditSource:
@@ -80,7 +80,7 @@ def test_from_config_defaults(make_config) -> None:
     assert (source.type, source.name, source.query) == ("reddit", "reddit", "VLM")
     assert source.subreddits == [] and source.limit == 25
     assert (source.interval, source.timeout, source.keyword_filter) == (300, 20, True)
-    assert source.api == "https://www.reddit.com" and source.can_reply is False
+    assert source.api == "https://www.reddit.com" and not isinstance(source, Replies)  # reads only
     assert source.user_agent.startswith("python:webcare:")
 
 
@@ -315,10 +315,11 @@ async def test_oauth_refusals_are_clear(make_config, feed_server: FeedServer, mo
     assert "wrong" not in str(info.value)
 
 
-async def test_replies_are_not_sent(make_config) -> None:
+def test_replies_are_not_sent(make_config) -> None:
+    from sources.replies import repliers
+
     source = make_source(make_config, query="VLM")
-    with pytest.raises(SourceError, match="not sent from the desk"):
-        await source.reply(None, None, "hallo")
+    assert not isinstance(source, Replies) and repliers([source]) == {}  # the desk offers none
 
 
 # --- checkpoints -----------------------------------------------------------------------------

@@ -479,7 +479,7 @@ def test_html_escapes_hostile_names(rep):
     # fb6's author is "<script>alert(1)</script>" with display name "[bold]Evil[/bold]"; the
     # reach list does not reach it (it is 11th), so add it to a small report of its own.
     ms = [m for m in load() if m.id == "fb6"]
-    ms[0].author_name = '"><img src=x onerror=alert(1)>'
+    ms[0] = ms[0].replaced(author_name='"><img src=x onerror=alert(1)>')
     start, end = R.period(date(2026, 11, 19), date(2026, 11, 19), TZ)
     small = R.to_html(R.figures(ms, start, end, TZ, NOW), "en")
     for page in (text, small):

@@ -240,7 +240,7 @@ def test_anonymise_older_than_keeps_the_figures_and_removes_every_text(tmp_path:
     assert {p: p.stat().st_mtime_ns for p in stamp} == stamp
     # The .idx files describe the rewritten segments (a desk's fast start still works).
     assert all(store._read_index(seg, True) is not None for seg in store._segments())
-    assert len(Store(data, segment_size=10).load_index()) == 3
+    assert len(Store(data, segment_size=10).rows()) == 3
 
 
 def test_text_a_desk_adds_to_an_anonymised_mention_is_removed_next_run(tmp_path: Path) -> None:

@@ -516,7 +516,7 @@ def test_a_damaged_index_is_quarantined_and_written_again(tmp_path: Path) -> Non
     store = Store(tmp_path, segment_size=5)
     store.add(mentions("m", 7))
     (tmp_path / "mentions" / "000001.idx").write_bytes(b"\x00garbage")
-    assert len(Store(tmp_path, segment_size=5).load_index()[0].ids) == 5
+    assert len(Store(tmp_path, segment_size=5).rows()[0].ids) == 5
     (q,) = quarantined(tmp_path)
     assert q.name == "mentions/000001.idx" and q.derived
     assert damaged(tmp_path) == []  # nothing to restore: the header does not cry wolf
@@ -530,6 +530,6 @@ def test_a_segment_with_a_broken_document_is_quarantined_at_a_desks_start(tmp_pa
     store = Store(tmp_path, segment_size=5)
     store.add(mentions("m", 7))
     (tmp_path / "mentions" / "000002.json").write_bytes(b'{"_default": {"1": {"id": "m-5", "first_seen_at": "gisteren"}}}')
-    index = Store(tmp_path, segment_size=5).load_index()
+    index = Store(tmp_path, segment_size=5).rows()
     assert [len(i.ids) for i in index] == [5]
     assert damaged(tmp_path) == ["mentions/000002.json"]

@@ -15,7 +15,7 @@ from httpserver import FeedServer, feed_server_fixture  # noqa: F401 (the feed_s
 
 from sources.poller import Poller
 from sources.rss import RSSSource
-from sources.source import SourceError
+from sources.source import LiveConnection, Source, SourceError
 from store import Store
 from webcare.intake import Intake, Item
 from webcare.links import canonical_url, unwrap
@@ -153,12 +153,12 @@ def test_reply_details_are_stored_as_plain_values(make_config, tmp_path: Path) -
     assert again is not None and (again.ref, again.reply_meta) == (m.ref, m.reply_meta)
 
 
-class LiveSource:
+class LiveSource(Source, LiveConnection):
     """A source whose live connection brings what the test puts on a queue."""
 
     type = "test"
     keyword_filter = False
-    can_live = True
+    can_live = True  # type: ignore[assignment]
 
     def __init__(self) -> None:
         self.name = "live"

@@ -190,7 +190,7 @@ def test_urgent_first_and_wider_reach_first_within_a_minute(tmp_path) -> None:
     ]
     Store(tmp_path).add(mentions)
     store = Store(tmp_path)
-    from_index = MentionQueue(index=store.load_index(), loader=store.load_segment)
+    from_index = MentionQueue(rows=store.rows(), fetch=store.mentions)
     for queue in (MentionQueue(mentions), from_index):
         assert [queue[i].id for i in range(len(mentions))] == [
             "urgent-overdue", "spill", "overdue", "early", "famous", "known", "small", "later",

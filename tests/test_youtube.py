@@ -10,7 +10,7 @@ import httpx
 import pytest
 from httpserver import FeedServer, Request, Response, feed_server_fixture  # noqa: F401
 
-from sources.source import OptionError, SourceError
+from sources.source import OptionError, Replies, SourceError
 from sources.youtube import YouTubeSource, until_quota_reset
 
 CHANNEL = "UCabcdefghijklmnopqrstuv"
@@ -148,7 +148,7 @@ def api(feed_server: FeedServer) -> str:
 def test_from_config_defaults(make_config) -> None:
     source = make_source(make_config, channel_ids=[CHANNEL])
     assert (source.type, source.interval, source.keyword_filter) == ("youtube", 900, True)
-    assert source.api == "https://www.googleapis.com/youtube/v3" and source.can_reply is False
+    assert source.api == "https://www.googleapis.com/youtube/v3" and not isinstance(source, Replies)  # no replies
     assert [f.url for f in source.feeds] == [
         f"https://www.youtube.com/feeds/videos.xml?channel_id={CHANNEL}"
     ]
@@ -383,10 +383,11 @@ async def test_a_failing_part_loses_nothing(make_config, feed_server: FeedServer
     assert [i.ref for i in await fetch(source)] == [VIDEO, "T1"]  # the video was not lost
 
 
-async def test_replies_are_not_sent(make_config) -> None:
+def test_replies_are_not_sent(make_config) -> None:
+    from sources.replies import repliers
+
     source = make_source(make_config, channel_ids=[CHANNEL])
-    with pytest.raises(SourceError, match="not sent from the desk"):
-        await source.reply(None, None, "Dag")
+    assert not isinstance(source, Replies) and repliers([source]) == {}  # the desk offers none
 
 
 # --- checkpoints -----------------------------------------------------------------------------

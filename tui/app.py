@@ -29,7 +29,7 @@ from store.quarantine import damaged
 from store.store import StoreError
 from tui import damage as D
 from tui.collection import Collection
-from tui.keys import localize
+from tui.keys import keymap, localize
 from tui.messages import ClockTicked, DeskMessage, HeaderChanged
 from tui.monitoring import Monitor
 from tui.presence import DeskPresence, Drafts
@@ -56,9 +56,9 @@ def _load_queue(store: Store) -> MentionQueue:
     was_enabled = gc.isenabled()
     gc.disable()  # no collections while building what is about to be frozen anyway
     try:
-        # Start from the index: each mention's place in the queue, not the mention itself; the
-        # queue reads a segment of real mentions when one of them is first shown.
-        return MentionQueue(index=store.load_index(), loader=store.load_segment)
+        # Start from the store's rows: each mention's place in the queue, not the mention
+        # itself; the queue fetches the mentions by id when they are first shown.
+        return MentionQueue(rows=store.rows(), fetch=store.mentions)
     finally:
         gc.freeze()
         if was_enabled:
@@ -119,9 +119,8 @@ class WebcareApp(App[None]):
         self.session = DeskSession(self)
 
     def on_mount(self) -> None:
-        keymap = self.config.raw.get("keys", {})
-        if keymap:
-            self.set_keymap({str(k): str(v) for k, v in keymap.items()})
+        if self.config.keys:  # checked by the command line before the desk starts (tui/keys.py)
+            self.set_keymap(keymap(self.config.keys))
         self.push_screen(StreamScreen())
         # `webcare` (cli.cmd_desk) holds the cyclic garbage collector off until the stream is
         # on screen; from then on it runs as usual (a no-op when it was on anyway).

@@ -17,7 +17,7 @@ from tui.messages import CrisisChanged, HeaderChanged, MentionsChanged, Mentions
 from webcare.drafts import finished
 from webcare.history import is_expert_answer_by_mail
 from webcare.i18n import word
-from webcare.mention import Mention
+from webcare.mention import Mention, Status
 from webcare.untrusted import first_line
 
 if TYPE_CHECKING:
@@ -82,8 +82,8 @@ class Collection:
         # store's side, so a later read must not overtake this one (an older state would win).
         with self._read_lock:
             self._read_waiting = False  # from here on, a new change needs a read of its own
-            # A rewritten segment (retention, an erasure) is read again only if the queue has read it.
-            changes = app.store.changes(holds=app.queue.has_read)
+            # Rewritten mentions (retention, an erasure) replace those the queue has fetched.
+            changes = app.store.changes()
             others = app.presence.read_others()
             drafts = app.drafts.book.all()  # one stat while no desk saved a draft
             damage = damaged(app.config.data_dir)
@@ -122,7 +122,7 @@ class Collection:
             app.check_spikes()
         for mention_id, state in changes.states.items():
             changed = app.queue.update(mention_id, lambda m, s=state: m.apply_state(s))
-            if finished(state.get("status", "new")):
+            if finished(state.get("status", Status.NEW)):
                 # Someone else answered or closed it: a draft saved here meanwhile goes too.
                 app.drafts.drop(mention_id)
             last = (state.get("history") or [{}])[-1]

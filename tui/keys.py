@@ -140,3 +140,117 @@ def localize(node: DOMNode, language: str) -> None:
             localized.setdefault(key, []).append(b)
     bindings.clear()
     bindings.update(localized)
+
+
+# --- [keys]: checked before the desk starts (and by `webcare check`) ---------------------------
+
+MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
+# Keys Textual names by a word (event.key); letters, digits and punctuation are checked apart.
+NAMED_KEYS = frozenset(
+    {"up", "down", "left", "right", "home", "end", "pageup", "pagedown", "insert", "delete",
+     "backspace", "tab", "enter", "escape", "space"} | {f"f{n}" for n in range(1, 25)}
+)  # fmt: skip
+
+
+def _punctuation_names() -> dict[str, str]:
+    """'question_mark' → '?': the names Textual gives the keys of printable punctuation."""
+    from textual.keys import _character_to_key
+
+    return {_character_to_key(c): c for c in map(chr, range(33, 127)) if not c.isalnum()}
+
+
+def key_name(key: str) -> str:
+    """One key of a [keys] value as Textual names it: '?' → 'question_mark', 'ctrl+s' stays;
+    ValueError with a sentence for a key no keyboard sends ('ctrl+pgdn', 'retrun')."""
+    from webcare.known import suggest
+
+    key = key.strip()
+    *modifiers, base = key.split("+") if len(key) > 1 else [key]
+    for modifier in modifiers:
+        if modifier not in MODIFIERS:
+            raise ValueError(f"{key!r}: {modifier!r} is not a modifier{suggest(modifier, MODIFIERS)} (known: {', '.join(MODIFIERS)})")
+    if len(base) == 1:
+        if not base.isalnum():
+            from textual.keys import _character_to_key
+
+            base = _character_to_key(base)  # as Textual's own BINDINGS do: '?' is question_mark
+    elif base not in NAMED_KEYS and base not in _punctuation_names():
+        known = NAMED_KEYS | set(_punctuation_names())
+        raise ValueError(f"{key!r} is not a key{suggest(base, known) or ' (a letter, a digit, a sign like ?, or a name like down, pageup, f5, escape)'}")
+    return "+".join([*modifiers, base])
+
+
+def keymap(keys: dict[str, str]) -> dict[str, str]:
+    """[keys] as Textual's keymap wants it: every key by its name ('?' → 'question_mark').
+    Keys that are not keys are left out here; `check_keymap` refuses them before the desk starts."""
+    out = {}
+    for action, value in keys.items():
+        names = []
+        for key in value.split(","):
+            try:
+                names.append(key_name(key))
+            except ValueError:
+                continue
+        if names:
+            out[action] = ",".join(names)
+    return out
+
+
+def default_bindings() -> dict[str, tuple[str, ...]]:
+    """Every binding with an id, in the app, its screens and widgets: id → its default keys.
+    Imports every screen, so it is only called when there is a [keys] table to check."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.binding import BindingsMap
+
+    import tui.screens
+    import tui.widgets
+
+    names = ["tui.app"]
+    for package in (tui.screens, tui.widgets):
+        names += [f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
+    found: dict[str, tuple[str, ...]] = {}
+    for name in names:
+        module = importlib.import_module(name)
+        for cls in vars(module).values():
+            if inspect.isclass(cls) and cls.__module__ == name and "BINDINGS" in vars(cls):
+                for key, items in BindingsMap(vars(cls)["BINDINGS"]).key_to_bindings.items():
+                    for b in items:
+                        if b.id:
+                            found[b.id] = (*found.get(b.id, ()), key)
+    return found
+
+
+def _scope(action: str) -> str:
+    """Bindings that are on at the same time share the part before the dot ('stream', 'cal');
+    'app' bindings are on everywhere."""
+    return action.split(".", 1)[0]
+
+
+def check_keymap(keys: dict[str, str]) -> None:
+    """ValueError naming the [keys] entry that is not an action of the desk, not a key, or puts
+    two actions that are on at the same time on one key."""
+    from webcare.known import suggest
+
+    defaults = default_bindings()
+    effective = {action: set(keys) for action, keys in defaults.items()}
+    for action, value in keys.items():
+        if action not in defaults:
+            raise ValueError(f"[keys] {action}: unknown action{suggest(action, defaults)} (README, Keys, lists them)")
+        try:
+            effective[action] = {key_name(k) for k in value.split(",")}
+        except ValueError as exc:
+            raise ValueError(f"[keys] {action}: {exc}") from None
+    for action in keys:
+        for other, taken in effective.items():
+            if other == action or not (_scope(other) == _scope(action) or "app" in (_scope(other), _scope(action))):
+                continue
+            # A screen's own use of an app key (q closes help) is by design: only new clashes count.
+            clashes = sorted(k for k in effective[action] & taken if not (k in defaults[action] and k in defaults[other]))
+            if clashes:
+                raise ValueError(
+                    f"[keys] {action}: {clashes[0]!r} is already the key of {other}; give one of them "
+                    "another key (with two actions on one key only one would work)"
+                )

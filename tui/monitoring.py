@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from store import Store
-from store.crisis import CrisisEntry, CrisisLog
+from store.crisis import CrisisLog
 from store.jsonstorage import StoreError
 from webcare.config import Config
 from webcare.mention import Mention
+from webcare.store_port import CrisisEntry
 
 if TYPE_CHECKING:  # imported when the book is built, in a thread after the first paint
     from webcare.trends import Observation, Spike, TrendBook

@@ -439,7 +439,10 @@ class DeskServer(Server):
 
     # --- one desk per websocket ----------------------------------------------------------
 
-    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+    # textual-serve declares a WebSocketResponse; a desk refused here is a plain HTTP 403.
+    async def handle_websocket(  # type: ignore[override]
+        self, request: web.Request
+    ) -> web.StreamResponse:
         """textual-serve's handler, with the checks above, a register of open desks and the
         operator's name for the desk."""
         if not self.same_origin(request):

@@ -21,15 +21,17 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from store.store import _DEFAULTS as STORED_DEFAULTS
 from store.store import StoreError
 from tui import damage as D
 from tui.messages import HeaderChanged, MentionsChanged
 from webcare import triage
 from webcare.drafts import finished
-from webcare.history import Action, describe, entry_of, leaf_actions
+from webcare.history import Event, describe, leaf_actions
 from webcare.i18n import word
-from webcare.mention import Mention
+from webcare.mention import Mention, StateChange, Status
 from webcare.routing import Expert, Unit, feedback_message, handoff_message, routed_due
+from webcare.store_port import VersionConflict
 from webcare.untrusted import first_line
 
 if TYPE_CHECKING:
@@ -41,28 +43,27 @@ def _as_stored(value: Any) -> Any:
     return orjson.loads(orjson.dumps(value))
 
 
-def predicted_state(
-    current: dict[str, Any],
-    changes: dict[str, Any],
-    action: str,
-    operator: str,
-    at: datetime,
-    expect: dict[str, Any] | None,
-) -> dict[str, Any] | None:
-    """The state the store will write for this change (store.Store.update_state), or None when
-    `expect` does not hold: what the row shows until the store has answered."""
-    changes = _as_stored(changes)
-    if expect is not None and any(current.get(k) != v for k, v in _as_stored(expect).items()):
+def predicted_state(current: dict[str, Any], change: StateChange, operator: str, at: datetime) -> dict[str, Any] | None:
+    """The state the store will write for this change (store.Store.update_state: the same
+    history entry, with `what`, `kind`, `args`, `changes` and `before`), or None when the change
+    would be refused (`expect` no longer holds, or the state is no longer at `version`): what
+    the row shows until the store has answered."""
+    changes = _as_stored(change.fields)
+    if change.version is not None and len(current.get("history") or ()) != change.version:
         return None
+    if change.expect is not None and any(
+        current.get(k, STORED_DEFAULTS.get(k)) != v for k, v in _as_stored(change.expect).items()
+    ):
+        return None
+    event = change.event
     entry: dict[str, Any] = {
         "at": at.astimezone(UTC).isoformat(timespec="seconds"),
         "who": operator,
-        "what": str(action),
+        "what": str(event),  # the English words, for exports and older desks
+        "kind": event.kind,
+        "args": _as_stored(event.fields),
     }
-    if isinstance(action, Action):
-        entry["kind"] = action.kind
-        entry["args"] = _as_stored(action.args)
-    before = {k: current.get(k) for k in changes}
+    before = {k: current.get(k, STORED_DEFAULTS.get(k)) for k in changes}
     history = [*current.get("history", []), {**entry, "changes": changes, "before": before}]
     return {**current, **changes, "history": history}
 
@@ -80,9 +81,7 @@ class Write:
     """A change waiting for the store's writer thread."""
 
     mention: Mention
-    changes: dict[str, Any]
-    action: str
-    expect: dict[str, Any] | None
+    change: StateChange
     at: datetime
     before: dict[str, Any]  # the row's state before: shown again when the write fails
     undo: Undoable | None
@@ -145,23 +144,30 @@ class StoreWriter:
                         self._written()
                     continue
                 try:
-                    write.state = self.app.store.update_state(
-                        write.mention.id, write.changes, write.action, self.app.config.operator,
-                        at=write.at, expect=write.expect,
-                    )
+                    write.state = self.app.store.change(write.change, self.app.config.operator, at=write.at)
+                except VersionConflict as exc:  # refused too: the row shows what the store holds
+                    self._show_stored(write)
+                    self._written()
+                    self._tell(self._failed, write, exc)
+                    continue
                 except (StoreError, OSError, KeyError) as exc:
                     self._written()
                     self._tell(self._failed, write, exc)
                     continue
                 if write.state is None:  # refused: the row shows what the store holds
-                    try:
-                        stored = self.app.store.get(write.mention.id)
-                    except (StoreError, OSError):
-                        stored = None
-                    if stored is not None:
-                        write.before = stored.state_record()
+                    self._show_stored(write)
                 self._written()
                 self._tell(self._stored, write)
+
+    def _show_stored(self, write: Write) -> None:
+        """A refused write puts the row back to what the store holds now (not to what the row
+        showed before): someone else's change is what the operator must see."""
+        try:
+            stored = self.app.store.get(write.mention.id)
+        except (StoreError, OSError, KeyError):
+            stored = None
+        if stored is not None:
+            write.before = stored.state_record()
 
     def _written(self) -> None:
         with self._idle:
@@ -193,17 +199,15 @@ class DeskSession:
     def act(
         self,
         m: Mention,
-        changes: dict,
-        action: str,
-        expect: dict | None = None,
+        change: StateChange,
         undoable: bool = True,
         then: Callable[[dict[str, Any]], None] | None = None,
         refused: Callable[[], None] | None = None,
     ) -> bool:
         """Record an operator's action: on screen at once, in the store (the truth, shared with
-        other desks) by the writer thread. False when `expect` no longer holds (nothing done).
-        `then(state)` runs once the store has it; `refused()` when the store found the mention
-        changed meanwhile. A store that cannot be written is said, never hidden, and the row
+        other desks) by the writer thread. False when the change's `expect` or `version` no longer
+        holds (nothing done). `then(state)` runs once the store has it; `refused()` when the
+        store found the mention changed meanwhile. A store that cannot be written is said, never hidden, and the row
         goes back."""
         app = self.app
         try:
@@ -212,7 +216,7 @@ class DeskSession:
             current = m
         before = current.state_record()
         at = app.clock()
-        predicted = predicted_state(before, changes, action, app.config.operator, at, expect)
+        predicted = predicted_state(before, change, app.config.operator, at)
         if predicted is None:
             return False
         app.queue.update(m.id, lambda x: x.apply_state(predicted))
@@ -220,7 +224,7 @@ class DeskSession:
         if undoable:
             undo = Undoable(m.id, len(predicted["history"]) - 1)
             self.undo_stack.append(undo)
-        self.writer.submit(Write(current, changes, action, expect, at, before, undo, then, refused))
+        self.writer.submit(Write(current, change, at, before, undo, then, refused))
         app.tell(MentionsChanged)
         return True
 
@@ -236,7 +240,7 @@ class DeskSession:
         app.queue.update(write.mention.id, lambda x: x.apply_state(state))
         if write.undo is not None:  # the store's history may hold other desks' entries too
             write.undo.index = len(state["history"]) - 1
-        if finished(state.get("status", "new")):  # sent, done, closed: no draft any more
+        if finished(state.get("status", Status.NEW)):  # sent, done, closed: no draft any more
             app.drafts.drop(write.mention.id)
         app.tell(MentionsChanged)
         if write.then is not None:
@@ -248,7 +252,10 @@ class DeskSession:
         if isinstance(exc, KeyError):  # gone from the store (another desk's erasure)
             app.notify(f"{word('store_error', app.config.language)}: {exc}", severity="error", markup=False)
             return
-        app.not_saved(f"{self.describe(entry_of(write.action))} ({first_line(write.mention.author, 40)})", exc)
+        if isinstance(exc, VersionConflict) and write.refused is not None:
+            write.refused()  # the caller says it in its own words (an undo: "not undone")
+            return
+        app.not_saved(f"{self.describe(write.change.event.entry())} ({first_line(write.mention.author, 40)})", exc)
 
     def _take_back(self, write: Write) -> None:
         self.app.queue.update(write.mention.id, lambda x: x.apply_state(write.before))
@@ -280,12 +287,11 @@ class DeskSession:
             if isinstance(done, dict) and done.get("action"):
                 self._undo_moderation(m, last.index, done)  # on the platform first, then recorded
                 return
-            changes, action, expect = triage.undo(entry)
 
             def conflict() -> None:
                 app.notify(word("undo_conflict", lang), severity="warning", markup=False)
 
-            if self.act(m, changes, action, expect=expect, undoable=False, refused=conflict):
+            if self.act(m, triage.undo(m, last.index), undoable=False, refused=conflict):
                 app.notify(f"{word('undone', lang)}: {self.describe(entry)}", markup=False)
             else:
                 conflict()
@@ -294,10 +300,9 @@ class DeskSession:
 
     def wake_snoozed(self) -> None:
         now = self.app.clock()
-        for m in self.app.queue.with_status("snoozed"):
+        for m in self.app.queue.with_status(Status.SNOOZED):
             if m.snoozed_until is not None and m.snoozed_until <= now:
-                changes, action, expect = triage.wake(m)
-                self.act(m, changes, action, expect=expect, undoable=False)
+                self.act(m, triage.wake(m), undoable=False)
 
     def thread_of(self, m: Mention) -> tuple[Mention | None, list[Mention]]:
         """The post `m` answers and the replies to `m`, as far as the desk has them."""
@@ -353,7 +358,7 @@ class DeskSession:
         from webcare.moderation import evidence
 
         kept = evidence(m, self.app.config.operator, self.app.clock())
-        return self.act(m, {"evidence": kept}, Action("evidence_kept"), undoable=False, then=then)
+        return self.act(m, m.change({"evidence": kept}, Event("evidence_kept")), undoable=False, then=then)
 
     def moderate(self, m: Mention, moderator: Any, action: str) -> None:
         """Carry out a confirmed action: evidence first, then the platform (in a worker); in a
@@ -402,10 +407,10 @@ class DeskSession:
         # "hide on facebook: hidden on Facebook (comment …)": retention keeps what precedes ": ".
         # "undo: hide on facebook: unhidden on Facebook (comment …)" when it takes one back.
         done = undoing[1] if undoing is not None else action
-        what = Action("moderated", action=done, source=m.source, answer=said, undo=undoing is not None)
+        what = Event("moderated", action=done, source=m.source, answer=said, undo=undoing is not None)
         title = word("undone" if undoing is not None else "moderate_done", lang)
         self.act(
-            m, {"moderation": record}, what, undoable=undoing is None,
+            m, m.change({"moderation": record}, what), undoable=undoing is None,
             then=lambda _state: app.notify(f"{title}: {said}", markup=False, timeout=15),
         )
 
@@ -419,7 +424,7 @@ class DeskSession:
         now = app.clock()
         due = routed_due(expert, now)
         # Asking the deputy of the expert it waits for: both may answer (store.handoffs).
-        waiting_for = m.routed_to if m.status == "routed" and m.answered_at is None else None
+        waiting_for = m.routed_to if m.status == Status.ROUTED and m.answered_at is None else None
         deputy_for = waiting_for if waiting_for and directory.deputy_of(waiting_for) == expert else ""
 
         def message(key: str):
@@ -429,7 +434,7 @@ class DeskSession:
             )
 
         keyed = ("question", expert.email, expert.name, now, deputy_for)
-        self.act(m, *triage.route(m, expert.name, due, now, note), then=lambda _s: self._handoff(m.id, keyed, message))
+        self.act(m, triage.route(m, expert.name, due, now, note), then=lambda _s: self._handoff(m.id, keyed, message))
 
     def pass_feedback(self, m: Mention, unit: Unit, note: str = "") -> None:
         """Pass a complaint or suggestion on to a unit's mailbox, without waiting for an answer."""
@@ -443,7 +448,7 @@ class DeskSession:
             )
 
         keyed = ("feedback", unit.email, unit.name, now, "")
-        self.act(m, *triage.feedback(m, unit.name, now, note), then=lambda _s: self._handoff(m.id, keyed, message))
+        self.act(m, triage.feedback(m, unit.name, now, note), then=lambda _s: self._handoff(m.id, keyed, message))
 
     def tell_role(self, m: Mention, role: str, note: str = "") -> bool:
         """Tell whoever holds `role` ([[roles]], or an expert's `roles`) about `m` by e-mail,
@@ -473,7 +478,7 @@ class DeskSession:
         keyed = ("notice", person.email, person.name, now, "")
         # No field changes: the triage before it stays undoable (undo expects what it set).
         return self.act(
-            m, {}, Action("role_told", role=role, name=person.name), undoable=False,
+            m, m.change({}, Event("role_told", role=role, name=person.name)), undoable=False,
             then=lambda _s: self._handoff(m.id, keyed, message),
         )
 
@@ -498,7 +503,7 @@ class DeskSession:
                 self._handoff(m.id, ("notice", a.email, a.name, now, ""), message)
 
         names = ", ".join(a.name for a in people)
-        if not self.act(m, {}, Action("ambassadors", names=names), undoable=False, then=mail_them):
+        if not self.act(m, m.change({}, Event("ambassadors", names=names)), undoable=False, then=mail_them):
             return 0
         return len(people)
 
@@ -529,8 +534,8 @@ class DeskSession:
         lang = app.config.language
         key = await asyncio.to_thread(self._handoff_key, mention_id, *keyed)
         message = make_message(key)
-        smtp = app.config.raw.get("smtp")
-        if not smtp:
+        smtp = app.config.smtp
+        if smtp is None:
             app.copy_to_clipboard(handoff_text(message))
             app.notify(f"{word('handoff_copied', lang)} {message.to_name}", markup=False)  # a name from config.toml
             return
@@ -549,7 +554,7 @@ class DeskSession:
                 continue
             m = app.queue.get(mention_id)
             if m is not None:
-                self.act(m, {}, Action("handoff_mailed", to=message.to, ref=message_id), undoable=False)
+                self.act(m, m.change({}, Event("handoff_mailed", to=message.to, ref=message_id)), undoable=False)
             app.notify(f"{word('handoff_sent', lang)} {message.to_name}", markup=False)
             return
 

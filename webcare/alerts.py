@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from webcare.i18n import ALERT_WORDS, countdown, word
+from webcare.known import refuse_unknown
 from webcare.mention import Mention
 from webcare.routing import Directory
 from webcare.shifts import ShiftSpec, current_shift, parse_shift
@@ -159,9 +160,7 @@ def parse_alerts(raw: Any, directory: Directory, shifts: Sequence[ShiftSpec]) ->
         where = f"{where} ({name!r})"
         if any(t.name == name for t in out):
             raise ValueError(f"{where}: name: used twice; names must be unique")
-        extra = sorted(set(entry) - _KEYS)
-        if extra:
-            raise ValueError(f"{where}: {extra[0]}: unknown key (known: {', '.join(sorted(_KEYS))})")
+        refuse_unknown(entry, f"{where}: ", _KEYS)
         url = entry.get("url", "")
         if not isinstance(url, str) or (url and not _URL.match(url.strip())):
             # Not the value: it may hold a token.

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webcare.i18n import when
+from webcare.known import refuse_unknown
 from webcare.mention import Mention
 from webcare.planning import PLANNED, PUBLISHED, PlanItem, sort_key
 from webcare.routing import Handoff, _snippet, subject_tag
@@ -58,9 +59,7 @@ def parse_settings(table: Any) -> AmbassadorSettings:
         return AmbassadorSettings()
     if not isinstance(table, dict):
         raise ValueError("[ambassadors] must be a table")
-    extra = sorted(set(table) - _KEYS)
-    if extra:
-        raise ValueError(f"[ambassadors] {extra[0]}: unknown key (known: {', '.join(sorted(_KEYS))})")
+    refuse_unknown(table, "[ambassadors] ", _KEYS)
     at = table.get("digest_at", "08:00")
     if not isinstance(at, str):
         raise ValueError(f"[ambassadors] digest_at: must be a time like \"08:00\" (or \"\" for no digest), not {at!r}")

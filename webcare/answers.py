@@ -29,8 +29,9 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from webcare.mention import Mention, from_iso
+from webcare.mention import Mention, Status, from_iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class SentHandoff:
         return self.answered_at is None and self.replaced_at is None
 
     @classmethod
-    def from_record(cls, mention_id: str, record: dict) -> SentHandoff:
+    def from_record(cls, mention_id: str, record: dict[str, Any]) -> SentHandoff:
         return cls(
             mention_id=mention_id,
             key=str(record.get("key") or ""),
@@ -117,7 +118,7 @@ def judge(
         return Verdict(found, f"the mail has {len(senders)} sender (From) addresses, not one")
     if senders[0].casefold() != found.to.casefold():
         return Verdict(found, f"sent from {senders[0]}, but the hand-off went to {found.to}")
-    if mention.status != "routed":
+    if mention.status != Status.ROUTED:
         return Verdict(found, f"the mention is not waiting for an expert (status: {mention.status})")
     if mention.answered_at is not None:
         return Verdict(found, "the mention has its expert's answer already")

@@ -7,7 +7,8 @@ to its adapters (sources, store, tui).
     webcare export [--config PATH] plan --format ics|jsonl|csv
     webcare import [--config PATH] plan FILE.csv   all rows or none (exit 2, every bad row named)
     webcare check [--config PATH]            validate the configuration (exit 2 on error); name
-                                             damaged files and failed housekeeping (exit 1)
+                                             damaged files, failed housekeeping and an
+                                             unreachable [store] database (exit 1)
     webcare restore [--config PATH] [--from ARCHIVE] [--force] [FILE ...]
                                              put files (or everything) back from a backup
     webcare serve [--config PATH] [--max-desks N] [--token-env NAME]   the desk in a browser
@@ -25,17 +26,23 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from webcare import __version__
 from webcare.config import Config, ConfigError, check_holidays, load
 from webcare.mention import Mention
 from webcare.planning import CSV_COLUMNS as PLAN_CSV_COLUMNS
 from webcare.untrusted import CleanFormatter
+
+if TYPE_CHECKING:  # the adapters load lazily, after the desk's first paint
+    from sources.alerts import AlertWatch
+    from sources.poller import Poller
+    from sources.source import Source
+    from store import Store
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -150,12 +157,22 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Warnings from the sources (no logging is configured otherwise) go to standard error
     # through logging's last-resort handler: cleaned of escape codes like all outside text.
-    logging.lastResort.setFormatter(CleanFormatter())
+    if logging.lastResort is not None:
+        logging.lastResort.setFormatter(CleanFormatter())
     try:
         config = load(find_config(getattr(args, "config", None)))
+        if args.command in (None, "check", "serve"):  # the commands that run a terminal desk
+            _check_keys(config)
         _private(config, fix=args.command != "check")
         if args.command == "check":
             return cmd_check(config)
+        if config.store is not None:
+            # Refused rather than ignored: the desk would keep the team's work in data_dir while
+            # the config says it is in the database.
+            raise ConfigError(
+                f"{config.path}: [store]: this webcare checks the database (`webcare check`) but does not "
+                "keep mentions in it yet; leave [store] out to keep using the files in [desk] data_dir"
+            )
         if args.command == "collect":
             return cmd_collect(config, once=args.once)
         if args.command == "export":
@@ -198,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        from store.store import StoreError
+        from store.jsonstorage import StoreError
 
         if isinstance(exc, StoreError | OSError):
             print(f"webcare: {exc}", file=sys.stderr)
@@ -282,7 +299,7 @@ def _warn_open(config: Config) -> None:
             )
 
 
-def _open(config: Config):
+def _open(config: Config) -> tuple[Store, list[Source], Callable[..., Poller]]:
     """The store, the sources and the poller factory for `config`."""
     from sources.http import NetworkPolicy
     from sources.registry import build_sources
@@ -292,7 +309,7 @@ def _open(config: Config):
     network = NetworkPolicy.from_config(config)
     store = Store(config.data_dir)
 
-    def make_poller(on_new=None):
+    def make_poller(on_new: Callable[[int], object] | None = None) -> Poller:
         # Imported here, not above: httpx, the tone word lists and the housekeeping come after
         # the desk's first paint.
         from sources.digest import digest_loop
@@ -309,7 +326,7 @@ def _open(config: Config):
     return store, sources, make_poller
 
 
-def _alert_watch(config: Config, store):
+def _alert_watch(config: Config, store: Store) -> AlertWatch | None:
     """[[alerts]]: what the collector (headless, or a desk that collects) sends; None without."""
     if not config.alerts:
         return None
@@ -320,6 +337,19 @@ def _alert_watch(config: Config, store):
     return AlertWatch(config, store, Alerts(config, clock=clock), clock=clock, monitor=Monitor(config, store, clock))
 
 
+def _check_keys(config: Config) -> None:
+    """[keys]: only the desk's actions, keys a keyboard sends, no two actions on one key. Checked
+    here, not in webcare.config: the actions are the terminal desk's (tui/keys.py)."""
+    if not config.keys:
+        return  # the check imports every screen: only worth it when something is remapped
+    from tui.keys import check_keymap
+
+    try:
+        check_keymap(config.keys)
+    except ValueError as exc:
+        raise ConfigError(f"{config.path}: {exc}") from None
+
+
 def cmd_check(config: Config) -> int:
     from sources.http import NetworkPolicy
     from sources.registry import build_sources
@@ -327,13 +357,6 @@ def cmd_check(config: Config) -> int:
     sources = build_sources(config)
     NetworkPolicy.from_config(config)
     check_holidays(config)
-    if config.raw.get("smtp") is not None:
-        from sources.handoff import SmtpConfigError, SmtpSettings
-
-        try:
-            SmtpSettings.from_config(config.raw["smtp"])
-        except SmtpConfigError as exc:
-            raise ConfigError(f"{config.path}: {exc}") from None
     _check_alerts(config)
     try:
         from store.modes import make_dir
@@ -351,11 +374,36 @@ def cmd_check(config: Config) -> int:
     print(
         f"{config.path}: ok — desk {config.name!r}, operator {config.operator!r}, sources: {names}; data in {config.data_dir}"
     )
+    database_failed = _check_database(config)
     _check_roles(config)
     _check_ambassadors(config)
     chores_failed = _check_housekeeping(config)
     damaged = _check_quarantine(config)
-    return EXIT_FAILURE if damaged or chores_failed else 0
+    return EXIT_FAILURE if damaged or chores_failed or database_failed else 0
+
+
+def _check_database(config: Config) -> bool:
+    """[store]: whether the database is reachable and its schema current; True when it is
+    unreachable or newer than this webcare. Reads only: the desk migrates, not the check."""
+    if config.store is None:
+        return False
+    try:
+        from store.postgres.connection import status
+    except ImportError as exc:  # the optional extra is not installed
+        print(
+            f"database: cannot connect: {exc.name or exc} is not installed (pip install 'webcare[postgresql]')",
+            file=sys.stderr,
+        )
+        return True
+    from store.jsonstorage import StoreError
+
+    try:
+        found = status(config.store)
+    except StoreError as exc:
+        print(exc, file=sys.stderr)  # "database unreachable: webcare@db…/webcare: the reason"
+        return True
+    print(f"database: {found.describe()}", file=sys.stdout if found.version <= found.current_version else sys.stderr)
+    return found.version > found.current_version
 
 
 def _check_roles(config: Config) -> None:
@@ -383,7 +431,7 @@ def _check_ambassadors(config: Config) -> None:
         return
     at = config.ambassadors.digest_at
     said = f"ambassadors: {len(people)} opted in; " + (f"digest daily from {at:%H:%M}" if at else "no digest")
-    if at and config.raw.get("smtp") is None:
+    if at and config.smtp is None:
         said += " — but there is no [smtp]: it cannot be e-mailed"
     print(said)
     marks = DigestMarks(config.data_dir).read()
@@ -407,7 +455,7 @@ def _check_alerts(config: Config) -> None:
     urls += [(t, f"to: [[experts]] {e.name!r} alert", e.alert) for t in config.alerts if t.to for e in config.directory.experts if e.alert]
     for target, key, url in urls:
         if not apprise.Apprise().add(url):  # not the URL in the message: it may hold a token
-            raise ConfigError(f"{config.path}: [[alerts]] {target.name!r}: {key}: not a URL Apprise knows (see README, Alerts)")
+            raise ConfigError(f"{config.path}: [[alerts]] {target.name!r}: {key}: not a URL Apprise knows (see docs/monitoring.md, Alerts)")
     for t in config.alerts:
         if t.url_env and not os.environ.get(t.url_env):
             print(f"webcare check: warning: [[alerts]] {t.name!r}: url_env: {t.url_env} is not set here", file=sys.stderr)
@@ -496,7 +544,8 @@ def cmd_desk(config: Config, open_id: str | None = None) -> int:
     from tui.app import WebcareApp
 
     network = NetworkPolicy.from_config(config)
-    senders = repliers(sources, network)  # replies follow [network] too
+    # replies follow [network] too
+    senders: dict[str, Callable[[Mention, str], Awaitable[str]]] = dict(repliers(sources, network))
     moderation = moderators(sources, network)  # and so does moderation on the platforms
     WebcareApp(config, store, make_poller=make_poller, senders=senders, moderators=moderation, open_id=open_id).run()
     return 0
@@ -504,7 +553,7 @@ def cmd_desk(config: Config, open_id: str | None = None) -> int:
 
 def cmd_collect(config: Config, once: bool) -> int:
     store, sources, make_poller = _open(config)
-    store.load_index()  # know every stored id (from the indexes), so dedup needs no scan per poll
+    store.rows()  # know every stored id (from the indexes), so dedup needs no scan per poll
     import gc
 
     gc.freeze()  # that index lives as long as the collector: keep it out of every full collection
@@ -541,6 +590,7 @@ def cmd_collect(config: Config, once: bool) -> int:
 
     async def run() -> None:
         task = asyncio.current_task()
+        assert task is not None  # run() is awaited by asyncio.run
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, task.cancel)
@@ -640,7 +690,8 @@ def cmd_handover(config: Config, since: str | None, note: str | None, output: st
     from store import Store
     from store.drafts import DraftBook
     from store.notes import NoteBook
-    from webcare.handover import Note, current_shift, handover, to_markdown
+    from webcare.handover import Note, handover, to_markdown
+    from webcare.shifts import current_shift
 
     now = datetime.now(UTC)
     notes = NoteBook(config.data_dir)

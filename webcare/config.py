@@ -1,18 +1,20 @@
 """The configuration: one typed model read from config.toml, with errors that name the key.
 
 `load(path)` returns a Config or raises ConfigError("[norms] x: '2 hours' is not a duration…").
-Sections that later parts of the desk own (experts, smtp, templates) are kept as plain tables
-here and validated by their owners; [calendar] is parsed here into CalendarSettings.
+Every table is parsed once, here or by the domain module that holds it (webcare.watch,
+webcare.routing, …); a table or key config.toml does not know is refused with a "did you mean"
+(webcare.known). Three are checked by the adapters that use them: the keys of each [[sources]]
+entry (sources/), [network] (sources/http.py) and the actions and keys of [keys] (tui/keys.py).
 """
 
 from __future__ import annotations
 
-import difflib
 import getpass
 import grp
 import os
+import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from webcare.ambassadors import AmbassadorSettings
 from webcare.ambassadors import parse_settings as parse_ambassadors
 from webcare.channels import CHANNELS, normalize_channel
 from webcare.hours import WeeklyHours
+from webcare.known import suggest, unknown_key
 from webcare.norms import Norm, parse_duration
 from webcare.planning import (
     DEFAULT_CYCLE_START,
@@ -108,6 +111,9 @@ class Config:
     roles: Roles = field(default_factory=Roles)  # [[roles]]: who is crisis contact, communication lead, …
     ambassadors: AmbassadorSettings = field(default_factory=AmbassadorSettings)  # [ambassadors]: the digest
     alerts: tuple[AlertTarget, ...] = ()  # [[alerts]]: where alerts go away from the terminal
+    smtp: SmtpSettings | None = None  # [smtp]: hand-offs, e-mail replies, the digest; None: no e-mail
+    keys: dict[str, str] = field(default_factory=dict)  # [keys]: binding id → "j,down" (tui/keys.py checks them)
+    store: StoreSettings | None = None  # [store]: a PostgreSQL database; None: TinyDB files in data_dir
 
     def norm(self, channel: str) -> Norm:
         return self.norms.get(channel) or self.norms["other"]
@@ -187,6 +193,151 @@ def _retention(data: dict[str, Any], base: Path) -> RetentionSettings:
     return RetentionSettings(**values)
 
 
+SMTP_SECURITY = ("ssl", "starttls", "none")
+SMTP_DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
+_SMTP_KEYS = {"host", "port", "security", "username", "password_env", "from", "from_name", "reply_to", "timeout"}
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+_SMTP_TIMEOUT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min)?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """[smtp]: the one mail server the desk sends through (hand-offs, e-mail replies, the
+    ambassadors' digest; sources/handoff.py sends). The password is never in config.toml: the
+    sender reads the environment variable password_env names when it sends."""
+
+    host: str
+    port: int
+    security: str  # ssl | starttls | none
+    sender: str  # [smtp] from
+    username: str = ""
+    password_env: str = ""
+    from_name: str = ""
+    reply_to: str = ""
+    timeout: float = 20.0
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any]) -> SmtpSettings:
+        """Read [smtp]; raises ConfigError("[smtp] port: …") naming the key."""
+        if not isinstance(raw, Mapping):
+            raise ConfigError("[smtp] must be a table")
+        if "password" in raw:
+            raise ConfigError("[smtp] password: never in config.toml; name an environment variable with password_env")
+        extra = sorted(set(raw) - _SMTP_KEYS)
+        if extra:
+            raise ConfigError(unknown_key("[smtp] ", extra[0], _SMTP_KEYS))
+
+        def text(key: str, default: str = "") -> str:
+            value = raw.get(key, default)
+            if not isinstance(value, str):
+                raise ConfigError(f"[smtp] {key}: must be a string, not {value!r}")
+            return value.strip()
+
+        host = text("host")
+        if not host or any(c.isspace() for c in host) or "/" in host:
+            raise ConfigError(f"[smtp] host: {'missing' if not host else repr(host) + ' is not a host name'} (like 'smtp.example.org')")
+        security = text("security", "starttls").lower()
+        if security not in SMTP_SECURITY:
+            raise ConfigError(f"[smtp] security: {security!r} is not one of {', '.join(SMTP_SECURITY)}")
+        port = raw.get("port", SMTP_DEFAULT_PORTS[security])
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+            raise ConfigError(f"[smtp] port: must be a port number (1-65535), not {port!r}")
+        sender = text("from")
+        if not sender:
+            raise ConfigError("[smtp] from: missing (the desk's address, where experts reply)")
+        for key, value in (("from", sender), ("reply_to", text("reply_to"))):
+            if value and not _EMAIL.match(value):
+                raise ConfigError(f"[smtp] {key}: {value!r} is not an e-mail address")
+        username, password_env = text("username"), text("password_env")
+        if username and not password_env:
+            raise ConfigError("[smtp] password_env: missing (the environment variable that holds the password for username)")
+        if password_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
+            raise ConfigError(f"[smtp] password_env: {password_env!r} is not an environment variable name")
+        timeout_text = str(raw.get("timeout", "20s"))
+        m = _SMTP_TIMEOUT.match(timeout_text)
+        if not m or float(m[1]) <= 0:
+            raise ConfigError(f"[smtp] timeout: {timeout_text!r} is not a duration like '20s' or '1m'")
+        timeout = float(m[1]) * (60 if (m[2] or "s").startswith("m") else 1)
+        return cls(host, port, security, sender, username, password_env, text("from_name"), text("reply_to"), timeout)
+
+
+def _smtp(data: dict[str, Any]) -> SmtpSettings | None:
+    """[smtp], or None without it (hand-offs then go to the clipboard)."""
+    return None if data.get("smtp") is None else SmtpSettings.from_config(data["smtp"])
+
+
+def _keys(data: dict[str, Any]) -> dict[str, str]:
+    """[keys]: binding id = "key,key". Only the form is checked here; which ids exist and which
+    keys Textual knows is the terminal desk's business (tui/keys.py check_keymap, run by the
+    desk at start and by `webcare check`)."""
+    table = _table(data, "keys")
+    keymap: dict[str, str] = {}
+    for action, value in table.items():
+        if not isinstance(value, str) or not value.strip() or any(not k.strip() for k in value.split(",")):
+            raise ConfigError(f'[keys] {action}: must be a string of keys like "j,down", not {value!r}')
+        keymap[action] = value
+    return keymap
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """[store]: the PostgreSQL database the desks and collectors share instead of the TinyDB
+    files in [desk] data_dir (store/postgres/ connects). The password is never in config.toml:
+    the store reads the environment variable password_env names when it connects."""
+
+    url: str  # postgresql://user@host[:port][,host2…]/database[?sslmode=…], no password
+    password_env: str = ""
+    pool: int = 10  # connections one process keeps at most
+    connect_timeout: int = 10  # seconds: libpq takes whole seconds
+
+    @property
+    def where(self) -> str:
+        """user@host:port/database for messages: never a password (the URL holds none)."""
+        return self.url.split("://", 1)[1].split("?", 1)[0]
+
+
+_STORE_SCHEMES = ("postgresql", "postgres")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _store(data: dict[str, Any]) -> StoreSettings | None:
+    """[store], or None without it (the TinyDB files in data_dir, as before)."""
+    if "store" not in data:
+        return None
+    table = _table(data, "store")
+    if "password" in table:
+        raise ConfigError("[store] password: never in config.toml; name an environment variable with password_env")
+    _unknown(table, "store", {"url", "password_env", "pool", "connect_timeout"})
+    url = _str(table, "store", "url", "").strip()
+    if not url:
+        raise ConfigError('[store] url: missing (like "postgresql://webcare@db.example.org/webcare")')
+    scheme, sep, rest = url.partition("://")
+    netloc, _, query = rest.partition("?")
+    userinfo = netloc.split("/", 1)[0].rpartition("@")[0]
+    # Checked first, so no message below repeats a URL with a password in it.
+    if ":" in userinfo or any(p.split("=", 1)[0].strip().lower() == "password" for p in query.split("&")):
+        raise ConfigError(
+            "[store] url: holds a password; take it out of the URL and name the environment variable "
+            "that holds it with password_env"
+        )
+    if not sep or scheme.lower() not in _STORE_SCHEMES:
+        raise ConfigError(f"[store] url: {url!r} is not a postgresql:// URL (like \"postgresql://webcare@db.example.org/webcare\")")
+    if any(c.isspace() for c in url):
+        raise ConfigError(f"[store] url: {url!r} has a space in it")
+    password_env = _str(table, "store", "password_env", "").strip()
+    if password_env and not _ENV_NAME.fullmatch(password_env):
+        raise ConfigError(f"[store] password_env: {password_env!r} is not an environment variable name")
+    pool = table.get("pool", 10)
+    if isinstance(pool, bool) or not isinstance(pool, int) or not 1 <= pool <= 1000:
+        raise ConfigError(f"[store] pool: must be a whole number from 1 to 1000, not {pool!r}")
+    timeout_text = str(table.get("connect_timeout", "10s"))
+    m = _SMTP_TIMEOUT.match(timeout_text)  # "10s", "1m": the same form as [smtp] timeout
+    seconds = float(m[1]) * (60 if (m[2] or "s").startswith("m") else 1) if m else 0
+    if not 1 <= seconds <= 600:
+        raise ConfigError(f"[store] connect_timeout: {timeout_text!r} is not a duration from '1s' to '10m'")
+    return StoreSettings(url, password_env, pool, round(seconds))
+
+
 # Without [shifts]: office hours, the evening and night, and the weekend.
 DEFAULT_SHIFTS = {
     "dag": "mon-fri 08:00-17:00",
@@ -209,17 +360,30 @@ def _str(table: dict[str, Any], section: str, key: str, default: str) -> str:
     return value
 
 
-def suggest(name: str, known: Iterable[str]) -> str:
-    """ " (did you mean 'norms'?)" for a misspelt key or table, or "" when nothing is close."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+# The top-level tables config.toml may hold; anything else is a typo (or a table of a newer
+# webcare), refused rather than silently ignored while the defaults apply.
+TABLES = frozenset({
+    "desk", "clock", "norms", "sources", "watch", "scheme", "templates", "experts", "units",
+    "oncall", "roles", "ambassadors", "shifts", "alerts", "trends", "crisis", "retention",
+    "calendar", "smtp", "keys", "network", "store",
+})  # fmt: skip
 
 
 def _unknown(table: dict[str, Any], section: str, known: set[str]) -> None:
     extra = sorted(set(table) - known)
     if extra:
+        raise ConfigError(unknown_key(f"[{section}] ", extra[0], known))
+
+
+def _unknown_tables(data: dict[str, Any]) -> None:
+    for name in sorted(set(data) - TABLES):
+        if isinstance(data[name], dict) or (isinstance(data[name], list) and data[name] and all(isinstance(e, dict) for e in data[name])):
+            brackets = "[[{}]]" if isinstance(data[name], list) else "[{}]"
+            raise ConfigError(f"{brackets.format(name)}: unknown table{suggest(name, TABLES)}")
+        # A key above the first table, e.g. `language = "en"` where [desk] language was meant.
         raise ConfigError(
-            f"[{section}] {extra[0]}: unknown key{suggest(extra[0], known)} (known: {', '.join(sorted(known))})"
+            f"{name}: unknown key at the top of the file (keys go inside a table such as [desk]; "
+            f"known tables: {', '.join(sorted(TABLES))})"
         )
 
 
@@ -266,6 +430,7 @@ def load(path: Path) -> Config:
 
 
 def _parse(path: Path, data: dict[str, Any]) -> Config:
+    _unknown_tables(data)
     desk = _table(data, "desk")
     _unknown(desk, "desk", {"name", "language", "timezone", "data_dir", "operator", "initials", "website", "group"})
     name = _str(desk, "desk", "name", "webcare")
@@ -309,7 +474,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         try:
             channel = normalize_channel(key)
         except ValueError as exc:
-            raise ConfigError(f"[norms] {key}: {exc}") from None
+            raise ConfigError(f"[norms] {key}: {exc}{suggest(key, CHANNELS)}") from None
         if not isinstance(value, str):
             raise ConfigError(f"[norms] {key}: must be a string like '2h', not {value!r}")
         norms_table[channel] = value
@@ -404,6 +569,9 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         roles=roles,
         ambassadors=ambassadors,
         alerts=alerts,
+        smtp=_smtp(data),
+        keys=_keys(data),
+        store=_store(data),
     )
 
 
@@ -469,7 +637,7 @@ def _calendar(data: dict[str, Any]) -> CalendarSettings:
         where = f"{where} ({name!r})"
         extra = sorted(set(entry) - {"name", "from", "until", "theme"})
         if extra:
-            raise ConfigError(f"{where}: {extra[0]}: unknown key (known: from, name, theme, until)")
+            raise ConfigError(unknown_key(f"{where}: ", extra[0], {"name", "from", "until", "theme"}))
         for key in ("from", "until"):
             if key not in entry:
                 raise ConfigError(f"{where}: {key}: missing (a date like 2026-11-16)")

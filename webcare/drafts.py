@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from webcare.i18n import when, word
+from webcare.mention import Status
 from webcare.untrusted import clean_line
 
 # A mention in one of these is dealt with: its draft is dropped and never brought back.
 # Not "monitoring" or "snoozed": a snooze comes back to the queue, and so must its draft.
-FINISHED = frozenset({"responded", "closed", "no reaction", "moderated"})
+FINISHED = frozenset({Status.RESPONDED, Status.CLOSED, Status.NO_REACTION, Status.MODERATED})
 
 
 @dataclass(frozen=True, slots=True)

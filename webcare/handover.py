@@ -29,8 +29,9 @@ from datetime import UTC, datetime, tzinfo
 
 from webcare import i18n
 from webcare.drafts import Draft, finished
+from webcare.history import REPLY_EVENTS, Event
 from webcare.i18n import countdown, status_word, when
-from webcare.mention import Mention
+from webcare.mention import Mention, Status
 from webcare.report import md_escape
 from webcare.shifts import (  # noqa: F401 (the handover's shifts, as callers know them from here)
     Shift,
@@ -57,7 +58,7 @@ class Note:
 # --- the handover ----------------------------------------------------------------------------
 
 PRIORITY_RANK = {"urgent": 0, "high": 1}
-CLOSED = frozenset({"closed", "moderated", "no reaction"})
+CLOSED = frozenset({Status.CLOSED, Status.MODERATED, Status.NO_REACTION})
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,18 +148,19 @@ def _item(m: Mention, reasons: tuple[str, ...] = ()) -> Item:
 
 def replied_by(m: Mention) -> str:
     """Who recorded the reply: the operator of the last history entry that set responded_at
-    (else the last one that says 'reply'); '?' when the history does not tell."""
+    (else the last reply event: recorded or sent); '?' when the history does not tell."""
     fallback = "?"
     for entry in reversed(m.history):
         changes = entry.get("changes") or {}
         if changes.get("responded_at"):
             return str(entry.get("who") or "?")
-        if fallback == "?" and str(entry.get("what", "")).startswith("reply"):
+        event = Event.of(entry)
+        if fallback == "?" and event is not None and event.kind in REPLY_EVENTS:
             fallback = str(entry.get("who") or "?")
     return fallback
 
 
-def _notable_key(item: Item) -> tuple:
+def _notable_key(item: Item) -> tuple[int, datetime, str]:
     order = ("urgent", "high", "watchlist", "negative")
     return (min(order.index(r) for r in item.reasons), item.first_seen_at, item.id)
 
@@ -268,8 +270,12 @@ def to_markdown(h: Handover, language: str = "nl") -> str:
         tz: tzinfo = ZoneInfo(h.timezone)
     except Exception:
         tz = UTC
-    w = lambda key: word(key, language)  # noqa: E731
-    at = lambda moment: when(moment, tz, language)  # noqa: E731
+    def w(key: str) -> str:
+        return word(key, language)
+
+    def at(moment: datetime) -> str:
+        return when(moment, tz, language)
+
     shift = f" — {w('shift')} {md_escape(h.shift)}" if h.shift else ""
     out = [
         f"# {w('title')}{shift}",

@@ -1,86 +1,113 @@
-"""A mention's history entries: what was done, kept as a kind with its fields, said in the
+"""A mention's history: events (what was done, as a kind with its fields), said in the
 desk's language when shown.
 
-An entry is stored as {"at", "who", "what", "kind", "args", "changes", "before"}. `what` is the
-English sentence entries always had (exports and older desks read it); `kind` and `args` are
-what the desk renders in its own language (`describe`). Entries written before kinds existed
-have only `what`: the sentences the desk itself wrote are recognised (`recognise`) and shown
-in the desk's language too; any other text is shown as it is.
+An operator's action is an `Event`: its kind ("routed", "responded", …) and fields ({"to": …}).
+The store keeps each one as a history entry {"at", "who", "what", "kind", "args", "changes",
+"before"}: when and by whom, the event's kind and fields (`args`), and the values the change set
+and replaced (which undo restores). `what` is the event's English sentence, which entries always
+had: exports and older desks read it; this desk never does, except in entries written before
+events had kinds — the sentences the desk itself wrote then are recognised (`recognise`) and
+shown in the desk's language too; any other text is shown as it is.
 
-An `Action` is a str (the English sentence) that also carries its kind and fields, so every
-place that passes an action's words along — the store, a "not saved" notice — keeps working,
-and a plain string is still a valid action (an entry without a kind).
+The words are webcare.i18n's EVENT_WORDS, in nl and en. Nothing here does I/O.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from string import Formatter
 from typing import Any
 
-from webcare.i18n import when
+from webcare.i18n import EVENT_WORDS, when, word
 
 # Fields that hold free text (a note to an expert, a reply's link or id on the platform):
 # retention's anonymisation blanks them, as it drops the text after ": " in `what`.
 FREE_TEXT = frozenset({"note", "ref"})
 
+# The events that record our reply (typed on the desk and posted by hand, or sent by it).
+REPLY_EVENTS = frozenset({"responded", "reply_sent"})
 
-def _english(kind: str, a: dict[str, Any]) -> str:
-    def tail(key: str) -> str:
-        return f": {a[key]}" if a.get(key) else ""
-
-    match kind:
-        case "triage":
-            return f"triage {a.get('leaf', '?')}" + tail("action")
-        case "routed":
-            return f"routed to {a.get('to', '?')}" + tail("note")
-        case "expert_answered":
-            return "expert answered" + (" (by e-mail)" if a.get("by_email") else "")
-        case "feedback":
-            return f"feedback to {a.get('unit', '?')}" + tail("note")
-        case "monitor":
-            return "monitor only"
-        case "responded":
-            return "reply recorded" + (" (after the norm)" if a.get("late") else "")
-        case "reply_sent":
-            return f"reply sent via {a.get('via', '?')}" + tail("ref")
-        case "dry_run":
-            return f"dry run via {a.get('via', '?')}" + tail("ref")
-        case "snoozed":
-            return f"snoozed until {a.get('until', '?')}"
-        case "snooze_ended":
-            return "snooze ended"
-        case "handoff_mailed":
-            return f"hand-off e-mailed to {a.get('to', '?')} ({a.get('ref', '')})"
-        case "undo":
-            return f"undo: {(a.get('undone') or {}).get('what', '')}"
-        case "erased":
-            return "erased on request"
-        case "evidence_kept":
-            return "evidence kept"
-        case "moderated":  # retention keeps what precedes ": " (the platform's answer goes)
-            undo = "undo: " if a.get("undo") else ""
-            return f"{undo}{a.get('action', '?')} on {a.get('source', '?')}" + tail("answer")
-        case "role_told":
-            return f"{a.get('role', '?')} told" + tail("name")
-        case "ambassadors":
-            return "passed on to the ambassadors" + tail("names")
-        case "followed":
-            return "followed: a post of someone on the watchlist that does not name us (no reply owed)"
-    return kind
+# Template fields (EVENT_WORDS) that read ": <the field>" when it is set, else nothing.
+_TAILS = frozenset({"action", "note", "ref", "answer", "name", "names"})
+# Template fields that read the words "<kind>.<field>" when the event's field is true.
+_FLAGS = frozenset({"by_email", "late", "undo"})
 
 
-class Action(str):
-    """The English sentence of an action, with its `kind` and `args` (see the module doc)."""
+def _template_fields(template: str) -> list[str]:
+    return [name for _, name, _, _ in Formatter().parse(template) if name]
+
+
+def render(
+    kind: str,
+    fields: dict[str, Any],
+    language: str,
+    moment: Callable[[str], str] = str,
+    role: Callable[[str], str] = str,
+    key: str = "",
+) -> str:
+    """An event in `language` (EVENT_WORDS[`key` or `kind`]); `moment` says a time, `role` a
+    role's name. A kind without words is said as its kind."""
+    template = word(key or kind, language, EVENT_WORDS)
+    if template == (key or kind):
+        return kind
+    values: dict[str, str] = {}
+    for name in _template_fields(template):
+        if name in _FLAGS:
+            values[name] = word(f"{kind}.{name}", language, EVENT_WORDS) if fields.get(name) else ""
+        elif name in _TAILS:
+            values[name] = f": {fields[name]}" if fields.get(name) else ""
+        elif name == "message":  # a hand-off's Message-ID, in brackets
+            values[name] = str(fields.get("ref", ""))
+        elif name == "done":  # what a moderation did, in the desk's words where it has them
+            done = str(fields.get("action", "?"))
+            said = word(f"moderated.{done}", language, EVENT_WORDS)
+            values[name] = done if said == f"moderated.{done}" else said
+        elif name == "undone":
+            undone = fields.get("undone") or {}
+            values[name] = str(undone.get("what", "")) if isinstance(undone, dict) else ""
+        elif name == "until":
+            values[name] = moment(str(fields.get(name, "?")))
+        elif name == "role":
+            values[name] = role(str(fields.get(name, "?")))
+        else:
+            values[name] = str(fields.get(name, "?"))
+    return template.format_map(values)
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Event:
+    """What was done to a mention: a kind and its fields. `str()` is its English sentence (the
+    `what` its history entry stores)."""
 
     kind: str
-    args: dict[str, Any]
+    fields: dict[str, Any] = field(default_factory=dict)
 
-    def __new__(cls, kind: str, **args: Any) -> Action:
-        self = super().__new__(cls, _english(kind, args))
-        self.kind, self.args = kind, args
-        return self
+    def __init__(self, kind: str, /, **fields: Any) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "fields", fields)
+
+    @property
+    def args(self) -> dict[str, Any]:
+        """The fields under the name history entries store them with."""
+        return self.fields
+
+    def __str__(self) -> str:
+        key = "undo.stored" if self.kind == "undo" else ""
+        return render(self.kind, self.fields, "en", key=key)
+
+    def entry(self) -> dict[str, Any]:
+        """The event as the history entry `describe` reads (before the store adds who and when)."""
+        return {"what": str(self), "kind": self.kind, "args": self.fields}
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> Event | None:
+        """A history entry's event: as stored, else recognised from the English sentence of an
+        entry written before events had kinds; None for text that is no event."""
+        found = kind_of(entry)
+        return None if found is None else cls(found[0], **found[1])
 
 
 # The English sentences older desks wrote, by kind: each with the fields it holds. Anonymised
@@ -128,44 +155,21 @@ def kind_of(entry: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 
 
 def is_expert_answer_by_mail(entry: dict[str, Any]) -> bool:
-    """The collector took an expert's e-mailed answer (a structured entry, or an older one)."""
-    found = kind_of(entry)
-    return found is not None and found[0] == "expert_answered" and bool(found[1].get("by_email"))
+    """The collector took an expert's e-mailed answer: told by the entry's kind, never by its
+    words (the collector that writes these always stores the kind)."""
+    return entry.get("kind") == "expert_answered" and bool((entry.get("args") or {}).get("by_email"))
 
 
-_DUTCH: dict[str, Callable[[dict[str, Any], Callable[[str], str]], str]] = {
-    "triage": lambda a, t: f"triage {a.get('leaf', '?')}" + (f": {a['action']}" if a.get("action") else ""),
-    "routed": lambda a, t: f"doorgestuurd naar {a.get('to', '?')}" + (f": {a['note']}" if a.get("note") else ""),
-    "expert_answered": lambda a, t: "antwoord van de expert" + (" (per e-mail)" if a.get("by_email") else ""),
-    "feedback": lambda a, t: f"feedback doorgegeven aan {a.get('unit', '?')}" + (f": {a['note']}" if a.get("note") else ""),
-    "monitor": lambda a, t: "enkel opvolgen",
-    "responded": lambda a, t: "antwoord geregistreerd" + (" (na de norm)" if a.get("late") else ""),
-    "reply_sent": lambda a, t: f"antwoord verstuurd via {a.get('via', '?')}" + (f": {a['ref']}" if a.get("ref") else ""),
-    "dry_run": lambda a, t: f"proefmodus via {a.get('via', '?')}" + (f": {a['ref']}" if a.get("ref") else ""),
-    "snoozed": lambda a, t: f"uitgesteld tot {t(a.get('until', '?'))}",
-    "snooze_ended": lambda a, t: "uitstel voorbij",
-    "handoff_mailed": lambda a, t: f"per e-mail doorgestuurd naar {a.get('to', '?')} ({a.get('ref', '')})",
-    "erased": lambda a, t: "gewist op verzoek",
-    "evidence_kept": lambda a, t: "bewijs bewaard",
-    "moderated": lambda a, t: ("ongedaan gemaakt: " if a.get("undo") else "")
-        + f"{_MODERATED_NL.get(a.get('action', ''), a.get('action', '?'))} op {a.get('source', '?')}"
-        + (f": {a['answer']}" if a.get("answer") else ""),
-    "role_told": lambda a, t: f"{_role_nl(a.get('role', '?'))} verwittigd" + (f": {a['name']}" if a.get("name") else ""),
-    "ambassadors": lambda a, t: "doorgegeven aan de ambassadeurs" + (f": {a['names']}" if a.get("names") else ""),
-    "followed": lambda a, t: "gevolgd: een bericht van iemand op de volglijst dat ons niet noemt (geen antwoord verschuldigd)",
-}  # fmt: skip
+def _role(language: str) -> Callable[[str], str]:
+    if language == "en":  # the role as configured, as English entries always said it
+        return str
 
-# What a moderation action did, in Dutch (the platform's own answer stays as it said it).
-_MODERATED_NL = {
-    "hide": "verborgen", "unhide": "weer getoond", "delete": "verwijderd", "remove": "verwijderd",
-    "approve": "goedgekeurd", "reject": "afgewezen", "hold": "ter beoordeling gezet", "publish": "gepubliceerd",
-}  # fmt: skip
+    def said(role: str) -> str:
+        from webcare.roles import role_word  # roles reads the experts: only when a role is shown
 
+        return role_word(role, language)
 
-def _role_nl(role: str) -> str:
-    from webcare.roles import role_word  # roles reads the experts: only when a role is shown
-
-    return role_word(role, "nl")
+    return said
 
 
 def describe(
@@ -185,7 +189,7 @@ def describe(
     if kind == "undo":
         undone = args.get("undone") or {}
         inner = describe(undone if isinstance(undone, dict) else {}, language, leaf_action, tz)
-        return f"{'ongedaan gemaakt' if language == 'nl' else 'undone'}: {inner}"
+        return render(kind, {"undone": {"what": inner}}, language)
     if kind == "triage":
         args = {**args, "action": leaf_action(str(args.get("leaf", ""))) or args.get("action", "")}
 
@@ -196,16 +200,7 @@ def describe(
             return str(value)
         return when(at, tz, language) if tz is not None and at.tzinfo is not None else str(value)
 
-    if language == "nl" and kind in _DUTCH:
-        return _DUTCH[kind](args, moment)
-    if kind == "snoozed":
-        return f"snoozed until {moment(args.get('until', '?'))}"
-    return _english(kind, args)
-
-
-def entry_of(action: str) -> dict[str, Any]:
-    """An action as the history entry `describe` reads (a plain string: its words only)."""
-    return {"what": str(action), "kind": getattr(action, "kind", ""), "args": getattr(action, "args", {})}
+    return render(kind, args, language, moment, _role(language))
 
 
 def leaf_actions(leaves: dict[str, Any], language: str) -> Callable[[str], str | None]:

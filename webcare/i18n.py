@@ -405,6 +405,49 @@ ALERT_WORDS: dict[str, dict[str, str]] = {
 }
 
 
+# A history event (webcare.history.Event) said in the desk's language, by its kind. In the
+# templates, {note}-like tails (action, note, ref, answer, name, names) read ": <text>" when set
+# and nothing when not; flags (by_email, late, undo) read their "<kind>.<flag>" words when set.
+# The English of an event is also the `what` its history entry stores (exports, older desks),
+# except an undo's: stored as "undo: <what undone>", shown as "undone: …".
+EVENT_WORDS: dict[str, dict[str, str]] = {
+    "triage": {"nl": "triage {leaf}{action}", "en": "triage {leaf}{action}"},
+    "routed": {"nl": "doorgestuurd naar {to}{note}", "en": "routed to {to}{note}"},
+    "expert_answered": {"nl": "antwoord van de expert{by_email}", "en": "expert answered{by_email}"},
+    "expert_answered.by_email": {"nl": " (per e-mail)", "en": " (by e-mail)"},
+    "feedback": {"nl": "feedback doorgegeven aan {unit}{note}", "en": "feedback to {unit}{note}"},
+    "monitor": {"nl": "enkel opvolgen", "en": "monitor only"},
+    "responded": {"nl": "antwoord geregistreerd{late}", "en": "reply recorded{late}"},
+    "responded.late": {"nl": " (na de norm)", "en": " (after the norm)"},
+    "reply_sent": {"nl": "antwoord verstuurd via {via}{ref}", "en": "reply sent via {via}{ref}"},
+    "dry_run": {"nl": "proefmodus via {via}{ref}", "en": "dry run via {via}{ref}"},
+    "snoozed": {"nl": "uitgesteld tot {until}", "en": "snoozed until {until}"},
+    "snooze_ended": {"nl": "uitstel voorbij", "en": "snooze ended"},
+    "handoff_mailed": {"nl": "per e-mail doorgestuurd naar {to} ({message})", "en": "hand-off e-mailed to {to} ({message})"},
+    "undo": {"nl": "ongedaan gemaakt: {undone}", "en": "undone: {undone}"},
+    "undo.stored": {"en": "undo: {undone}"},
+    "erased": {"nl": "gewist op verzoek", "en": "erased on request"},
+    "evidence_kept": {"nl": "bewijs bewaard", "en": "evidence kept"},
+    # retention keeps what precedes ": " (the platform's answer goes)
+    "moderated": {"nl": "{undo}{done} op {source}{answer}", "en": "{undo}{done} on {source}{answer}"},
+    "moderated.undo": {"nl": "ongedaan gemaakt: ", "en": "undo: "},
+    # What a moderation action did (the platform's own answer stays as it said it).
+    "moderated.hide": {"nl": "verborgen", "en": "hide"},
+    "moderated.unhide": {"nl": "weer getoond", "en": "unhide"},
+    "moderated.delete": {"nl": "verwijderd", "en": "delete"},
+    "moderated.remove": {"nl": "verwijderd", "en": "remove"},
+    "moderated.approve": {"nl": "goedgekeurd", "en": "approve"},
+    "moderated.reject": {"nl": "afgewezen", "en": "reject"},
+    "moderated.hold": {"nl": "ter beoordeling gezet", "en": "hold"},
+    "moderated.publish": {"nl": "gepubliceerd", "en": "publish"},
+    "role_told": {"nl": "{role} verwittigd{name}", "en": "{role} told{name}"},
+    "ambassadors": {"nl": "doorgegeven aan de ambassadeurs{names}", "en": "passed on to the ambassadors{names}"},
+    "followed": {
+        "nl": "gevolgd: een bericht van iemand op de volglijst dat ons niet noemt (geen antwoord verschuldigd)",
+        "en": "followed: a post of someone on the watchlist that does not name us (no reply owed)",
+    },
+}  # fmt: skip
+
 def word(key: str, language: str, table: dict[str, dict[str, str]] | None = None) -> str:
     """`key` in `language` from WORDS (or a module's own `table`), else English, else the key."""
     entry = (WORDS if table is None else table).get(key)

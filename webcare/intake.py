@@ -8,14 +8,15 @@ source asks for the filter), and the deadline is set from the channel's norm.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from webcare.channels import normalize_channel
 from webcare.config import Config
+from webcare.history import Event
 from webcare.links import canonical_url
-from webcare.mention import Mention, stable_id
+from webcare.mention import Mention, Status, stable_id
 from webcare.norms import clock_start
 from webcare.untrusted import clean_line, clean_text
 
@@ -109,7 +110,7 @@ class Intake:
         self.remember((m.channel, m.ref, m.id) for m in out)
         for m in out:  # a reply that came in the same fetch as its post
             if m.in_reply_to and not m.parent:
-                m.parent = self.refs.get((m.channel, m.in_reply_to), "")
+                m.content = replace(m.content, parent=self.refs.get((m.channel, m.in_reply_to), ""))
         return out
 
     def admit(
@@ -176,12 +177,9 @@ class Intake:
             reply_meta=_plain(item.reply_meta),
             suspicious=clean_line(item.suspicious, 1000),
             followed=only_followed,
-            status="monitoring" if only_followed else "new",
+            status=Status.MONITORING if only_followed else Status.NEW,
             history=[_followed_entry(now)] if only_followed else [],
         )
-
-
-FOLLOWED_NOTE = "followed: a post of someone on the watchlist that does not name us (no reply owed)"
 
 
 def _followed_entry(now: datetime) -> dict[str, Any]:
@@ -190,11 +188,9 @@ def _followed_entry(now: datetime) -> dict[str, Any]:
     return {
         "at": now.astimezone(UTC).isoformat(timespec="seconds"),
         "who": "webcare",
-        "what": FOLLOWED_NOTE,
-        "kind": "followed",  # webcare.history: shown in the desk's language
-        "args": {},
-        "changes": {"status": "monitoring"},
-        "before": {"status": "new"},
+        **Event("followed").entry(),  # webcare.history: shown in the desk's language
+        "changes": {"status": Status.MONITORING.value},
+        "before": {"status": Status.NEW.value},
     }
 
 

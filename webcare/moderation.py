@@ -1,6 +1,6 @@
 """Moderation on the platform, as the desk sees it: which action a scheme leaf's "moderate"
 offers, the evidence kept before acting, and where a platform without such an action takes a
-report instead (README: Moderation on the platform).
+report instead (docs/audit.md: Moderation on the platform).
 
 The actions themselves are the sources' (`moderation`, `moderation_undo` and `moderate()`: see
 sources/source.py); sources/moderation.py makes them callable for the desk.
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from webcare.mention import Mention, to_iso
+from webcare.mention import Mention, Status, to_iso
 
 # Where a channel whose platform the desk cannot moderate takes a report: the form's address
 # ("" when reports are made on the post itself) and how, in the desk's languages. The
@@ -63,7 +63,7 @@ OTHER = {
 def offers_moderation(leaf: Any) -> bool:
     """Whether a scheme leaf means moderating (the default scheme's L3): it sets the status
     "moderated" or asks to keep evidence."""
-    return getattr(leaf, "status", "") == "moderated" or "evidence" in (getattr(leaf, "flags", ()) or ())
+    return getattr(leaf, "status", "") == Status.MODERATED or "evidence" in (getattr(leaf, "flags", ()) or ())
 
 
 def first_actions(actions: Iterable[str], undo: Mapping[str, str]) -> list[str]:

@@ -198,7 +198,7 @@ class PlanItem:
             title=title,
             date=date,
             time=time,
-            channels=channels,  # type: ignore[arg-type]  (normalized in __post_init__)
+            channels=parse_channels(channels),
             theme=theme,
             text=text,
             status=status or (IDEA if date is None else DRAFT),
@@ -264,7 +264,7 @@ class PlanItem:
         )
 
 
-def sort_key(item: PlanItem) -> tuple:
+def sort_key(item: PlanItem) -> tuple[bool, dt.date, bool, dt.time, dt.datetime, str, str]:
     """Dated items by day, all-day ones first, then by time; the backlog after, oldest first."""
     return (
         item.date is None,
@@ -692,4 +692,5 @@ def plan_to_ics(items: Iterable[PlanItem], timezone: dt.tzinfo, *, name: str = "
         cal.add_missing_timezones(
             first_date=min(timed_days) - dt.timedelta(days=366), last_date=max(timed_days) + dt.timedelta(days=366)
         )
-    return cal.to_ical()
+    ics: bytes = cal.to_ical()  # icalendar leaves to_ical's return unannotated
+    return ics

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import repeat
 
 from webcare.channels import ALIASES
-from webcare.mention import Mention
+from webcare.mention import Mention, Status
 from webcare.norms import Urgency
+from webcare.store_port import Rows
 from webcare.watch import KIND_GROUPS, fold
 
 # A key is (rank, id): the rank puts the three blocks one after the other on one float axis, so
@@ -39,27 +38,11 @@ NO_NORM_BASE = 1e10
 HANDLED_BASE = 2e10
 END_OF_DEADLINES = (5e9, "")  # sorts after every deadline and before every other block
 
-Pending = tuple[int, float, "int | None"]  # (segment, rank, norm_s) of a mention not read yet
+Pending = tuple[float, "int | None"]  # (rank, norm_s) of a mention not fetched from the store yet
+FETCH_AHEAD = 64  # rows fetched at once when a row not fetched yet is shown (a screenful and more)
+FETCH_BEHIND = 16
 
-
-@dataclass(slots=True)
-class SegmentIndex:
-    """One stored segment's mentions as columns, from the store's index: what places them in
-    the queue before they are read. Columns, not objects: a desk with 100,000 stored mentions
-    builds its queue from these with C-level zips and reads a segment of real mentions only
-    when one of them is shown, filtered or changed."""
-
-    segment: int
-    ids: list[str]
-    deadlines: list[float | None]  # timestamps
-    first_seen: list[float]
-    norms: list[int | None]  # seconds
-    owed_rank: list[float]  # each one's rank while it owes a reply (see rank)
-    statuses: dict[str, tuple[str, bool]]  # id → (status, owes a reply) where not plain "new"
-    parents: dict[str, str] = field(default_factory=dict)  # reply id → the post it answers
-
-
-_NEW = ("new", True)
+_NEW = (Status.NEW, True)
 
 
 def _rank_of(key: SortKey) -> float:
@@ -75,6 +58,25 @@ def _by_reach(deadline_s: float, tier: int) -> float:
     """Just before the deadline's minute, in deadline order within the tier (see above)."""
     offset = deadline_s % 60
     return deadline_s - offset - (1.0 if tier == 1 else 0.5) + offset / 600
+
+
+def owed_ranks(rows: Rows) -> list[float]:
+    """Each row's rank while it owes a reply (what rank(True, …) gives), for a whole block at
+    once: this runs over every stored mention when a desk starts, so rank's arithmetic for a
+    wide reach is written out in one comprehension (the same operations in the same order:
+    the same floats), and only the few with an urgent priority go through rank itself."""
+    ranks = [
+        NO_NORM_BASE - f if d is None
+        else d if r is None or r < 1_000
+        else d - d % 60 - (1.0 if r >= 10_000 else 0.5) + d % 60 / 600  # _by_reach
+        for d, f, r in zip(rows.deadlines, rows.first_seen, rows.reach)
+    ]
+    if rows.priorities:
+        position = dict(zip(rows.ids, range(len(rows.ids))))
+        for mention_id, priority in rows.priorities.items():
+            if (i := position.get(mention_id)) is not None and priority == "urgent":
+                ranks[i] = rank(True, rows.deadlines[i], rows.first_seen[i], boost_of(priority, rows.reach[i]))
+    return ranks
 
 
 def rank(owed: bool, deadline_s: float | None, first_seen_s: float, boost: int = 0) -> float:
@@ -165,19 +167,20 @@ class MentionFilter:
 class MentionQueue:
     """The sorted mentions, with an optional filter giving the visible subset.
 
-    A mention not read yet is held in `_by_id` as a Pending tuple (segment, rank, norm), with
-    its status in `_pending_status` when it is not "new", until its segment is read."""
+    A desk starts from the store's rows (webcare.store_port.Rows): each mention is placed by
+    its row, held in `_by_id` as a Pending tuple (rank, norm) with its status in
+    `_pending_status` when it is not "new", and fetched from the store (`fetch`: ids → the
+    mentions) when it is first shown, filtered or changed."""
 
     def __init__(
         self,
         mentions: Iterable[Mention] = (),
         *,
-        index: Iterable[SegmentIndex] = (),
-        loader: Callable[[int], list[Mention]] | None = None,
+        rows: Iterable[Rows] = (),
+        fetch: Callable[[list[str]], list[Mention]] | None = None,
     ) -> None:
         self._by_id: dict[str, Mention | Pending] = {}
-        self._loader = loader  # reads one segment's mentions
-        self._unread: set[int] = set()  # segments not read yet
+        self._fetch = fetch
         self._pending_status: dict[str, str] = {}  # only those not "new"
         self._keys: list[SortKey] = []
         self._filter: MentionFilter | None = None
@@ -185,29 +188,29 @@ class MentionQueue:
         self._now: datetime | None = None
         self.new_count = 0  # mentions with status "new", kept up to date on every change
         self.replies: dict[str, list[str]] = {}  # post id → ids of the replies to it we have
-        self._place(index)
+        self._place(rows)
         self.extend(mentions)
 
-    def _place(self, index: Iterable[SegmentIndex]) -> None:
-        """Place the store's index: this runs over every stored mention when a desk starts,
-        so it is written as whole-column operations."""
-        for ix in index:
-            ids, statuses = ix.ids, ix.statuses
-            if statuses:  # the handled ones rank by arrival, the owed ones as the index says
+    def _place(self, rows: Iterable[Rows]) -> None:
+        """Place the store's rows: this runs over every stored mention when a desk starts, so
+        it is written as whole-column operations."""
+        for block in rows:
+            ids, statuses = block.ids, block.statuses
+            owed = owed_ranks(block)
+            if statuses:  # the handled ones rank by arrival, the owed ones by owed_ranks
                 ranks = [
                     o if statuses.get(i, _NEW)[1] else HANDLED_BASE - f
-                    for i, o, f in zip(ids, ix.owed_rank, ix.first_seen)
+                    for i, o, f in zip(ids, owed, block.first_seen)
                 ]
             else:  # all new, so all owed
-                ranks = ix.owed_rank
+                ranks = owed
             # One dict insert per mention (each costs as much as the rest of the row's work).
-            self._by_id.update(zip(ids, zip(repeat(ix.segment), ranks, ix.norms)))
+            self._by_id.update(zip(ids, zip(ranks, block.norms)))
             self._pending_status.update((i, s[0]) for i, s in statuses.items())
             self._keys += zip(ranks, ids)
-            self._unread.add(ix.segment)
-            for child, parent in ix.parents.items():
+            for child, parent in block.parents.items():
                 self.replies.setdefault(parent, []).append(child)
-            self.new_count += len(ids) - sum(s[0] != "new" for s in statuses.values())
+            self.new_count += len(ids) - sum(s[0] != Status.NEW for s in statuses.values())
         self._keys.sort()
 
     # --- reading ---------------------------------------------------------------------
@@ -223,13 +226,15 @@ class MentionQueue:
         if self._visible is not None:
             return self._visible[index]
         while True:
-            mention_id = self._keys[index][1]
-            entry = self._by_id[mention_id]
+            entry = self._by_id[self._keys[index][1]]
             if not isinstance(entry, tuple):
                 return entry
-            if entry[0] not in self._unread:
-                raise LookupError(f"mention {mention_id} is no longer in segment {entry[0]}")
-            self._read_segment(entry[0])  # may reorder: what stands here now may be another
+            # Fetch this row and its neighbours (the rows about to be painted) at once. That
+            # may reorder (their state may have moved on) or drop one the store no longer has:
+            # what stands at `index` then is another row, so look again.
+            keys, by_id = self._keys, self._by_id
+            around = keys[max(0, index - FETCH_BEHIND) : index + FETCH_AHEAD]
+            self._take([k[1] for k in around if type(by_id[k[1]]) is tuple])
 
     def __iter__(self) -> Iterator[Mention]:
         for i in range(len(self)):
@@ -238,42 +243,43 @@ class MentionQueue:
     def get(self, mention_id: str) -> Mention | None:
         entry = self._by_id.get(mention_id)
         if isinstance(entry, tuple):
-            self._read_segment(entry[0])
-            entry = self._by_id[mention_id]
-            if isinstance(entry, tuple):
-                raise LookupError(f"mention {mention_id} is no longer in segment {entry[0]}")
-        return entry
+            self._take([mention_id])
+            entry = self._by_id.get(mention_id)
+        return None if isinstance(entry, tuple) else entry  # _take leaves none pending
 
-    def _read_segment(self, segment: int) -> None:
-        """Replace a segment's pending entries with the real mentions (their state may have
-        moved on since the index was read: keep the order right)."""
-        if segment not in self._unread or self._loader is None:
-            return
-        self._unread.discard(segment)
+    def _take(self, ids: list[str]) -> None:
+        """Fetch these pending rows' mentions from the store and put them in their place (their
+        state may have moved on since the rows were read: keep the order right). A row the
+        store no longer has (erased meanwhile) leaves the queue."""
         by_id = self._by_id
-        for m in self._loader(segment):
+        fetched = self._fetch(ids) if self._fetch is not None and ids else []
+        for m in fetched:
             pending = by_id.get(m.id)
             if not isinstance(pending, tuple):
                 continue
             by_id[m.id] = m
-            old_key = (pending[1], m.id)
-            old_status = self._pending_status.pop(m.id, "new")
-            self.new_count += (m.status == "new") - (old_status == "new")
-            self._rekey(old_key, sort_key(m))
+            old_status = self._pending_status.pop(m.id, Status.NEW)
+            self.new_count += (m.status == Status.NEW) - (old_status == Status.NEW)
+            self._rekey((pending[0], m.id), sort_key(m))
+        for mention_id in ids:
+            pending = by_id.get(mention_id)
+            if isinstance(pending, tuple):  # not in the store any more
+                del by_id[mention_id]
+                self.new_count -= self._pending_status.pop(mention_id, Status.NEW) == Status.NEW
+                key = (pending[0], mention_id)
+                i = bisect.bisect_left(self._keys, key)
+                if i < len(self._keys) and self._keys[i] == key:
+                    del self._keys[i]
 
     def with_status(self, status: str) -> list[Mention]:
-        """Every mention with this status (reading their segments if needed); for rare
-        statuses such as "snoozed", checked once a minute."""
-        ids = [i for i, s in self._pending_status.items() if s == status]
-        ids += [
-            m.id for m in self._by_id.values() if not isinstance(m, tuple) and m.status == status
-        ]
-        return [m for i in ids if (m := self.get(i)) is not None and m.status == status]
+        """Every mention with this status (fetching those not fetched yet); for rare statuses
+        such as "snoozed", checked once a minute."""
+        self._take([i for i, s in self._pending_status.items() if s == status])
+        return [m for m in self._by_id.values() if not isinstance(m, tuple) and m.status == status]
 
     def read_all(self) -> None:
-        """Read every pending segment (a filter looks at every mention)."""
-        for segment in sorted(self._unread):
-            self._read_segment(segment)
+        """Fetch every row not fetched yet (a filter looks at every mention)."""
+        self._take([i for i, e in self._by_id.items() if type(e) is tuple])
 
     def _rekey(self, old_key: SortKey, new_key: SortKey) -> None:
         if new_key != old_key:
@@ -299,10 +305,10 @@ class MentionQueue:
             return None
         if self._visible is not None:
             try:
-                return self._visible.index(m)
+                return self._visible.index(m)  # type: ignore[arg-type]
             except ValueError:
                 return None
-        key = sort_key(m)
+        key = (m[0], mention_id) if isinstance(m, tuple) else sort_key(m)
         i = bisect.bisect_left(self._keys, key)
         return i if i < len(self._keys) and self._keys[i] == key else None
 
@@ -317,7 +323,7 @@ class MentionQueue:
                 added.append(m)
                 if m.parent:
                     self.replies.setdefault(m.parent, []).append(m.id)
-        self.new_count += sum(m.status == "new" for m in added)
+        self.new_count += sum(m.status == Status.NEW for m in added)
         if len(added) > 64:
             self._keys += map(sort_key, added)
             self._keys.sort()
@@ -333,31 +339,27 @@ class MentionQueue:
         m = self.get(mention_id)
         if m is None:
             return None
-        old_key, was_new = sort_key(m), m.status == "new"
+        old_key, was_new = sort_key(m), m.status == Status.NEW
         apply(m)
-        self.new_count += (m.status == "new") - was_new
+        self.new_count += (m.status == Status.NEW) - was_new
         self._rekey(old_key, sort_key(m))
         if self._filter is not None:
             self._refilter()
         return m
 
-    def has_read(self, segment: int) -> bool:
-        """Whether this queue holds segment `segment`'s mentions (read, or none pending)."""
-        return segment not in self._unread
-
     def refresh(self, mentions: Iterable[Mention]) -> int:
         """Take up mentions rewritten in place (retention, an erasure): each one this queue has
         read gets their content and state, in the same object (a screen that holds it shows the
-        new text); one not read yet is read fresh when it is. Returns how many changed."""
+        new text); one not read yet is fetched fresh when it is. Returns how many changed."""
         changed = 0
         for new in mentions:
             m = self._by_id.get(new.id)
             if m is None or isinstance(m, tuple):
                 continue
-            old_key, was_new = sort_key(m), m.status == "new"
+            old_key, was_new = sort_key(m), m.status == Status.NEW
             for name in Mention.__slots__:
                 setattr(m, name, getattr(new, name))
-            self.new_count += (m.status == "new") - was_new
+            self.new_count += (m.status == Status.NEW) - was_new
             self._rekey(old_key, sort_key(m))
             changed += 1
         if changed and self._filter is not None:
@@ -377,9 +379,10 @@ class MentionQueue:
         if self._filter is None:
             self._visible = None
             return
-        self.read_all()
-        f, now = self._filter, self._now
-        self._visible = [m for k in self._keys if f.accepts(m := self._by_id[k[1]], now)]
+        self.read_all()  # so every entry is a Mention now
+        f, now, by_id = self._filter, self._now, self._by_id
+        assert now is not None  # set_filter sets both
+        self._visible = [m for k in self._keys if not isinstance(m := by_id[k[1]], tuple) and f.accepts(m, now)]
 
     # --- counting --------------------------------------------------------------------
 
@@ -404,7 +407,7 @@ class MentionQueue:
         for i in range(end_urgent):
             at, mention_id = keys[i]
             entry = by_id[mention_id]
-            norm_s = entry[2] if isinstance(entry, tuple) else entry.norm_s
+            norm_s = entry[1] if isinstance(entry, tuple) else entry.norm_s
             if norm_s is None:
                 continue
             left = at + URGENT_SHIFT - now_s
@@ -421,7 +424,7 @@ class MentionQueue:
         horizon = now_s + max_norm.total_seconds() / 4
         stop = bisect.bisect_right(keys, horizon, first_due, end_owed, key=_rank_of)
         norms = [
-            e[2] if type(e) is tuple else e.norm_s
+            e[1] if isinstance(e, tuple) else e.norm_s
             for e in map(by_id.__getitem__, [k[1] for k in keys[first_due:stop]])
         ]
         due_soon += sum(

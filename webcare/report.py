@@ -298,7 +298,7 @@ class _RoutingTally:
         )
 
 
-def _natural(text: str) -> tuple:
+def _natural(text: str) -> tuple[int | str, ...]:
     """'L9' before 'L14'; case-insensitive otherwise."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text.casefold()))
 
@@ -413,15 +413,14 @@ def figures(
     for tally in response.values():
         everything.merge(tally)
 
-    def by_count(v: tuple[str, str]) -> tuple:
+    def by_count(v: tuple[str, str]) -> tuple[int, int, str, str]:
         return (-voice_count[v], -voice_reach.get(v, -1), v[1].casefold(), v[0])
 
-    def by_reach(v: tuple[str, str]) -> tuple:
+    def by_reach(v: tuple[str, str]) -> tuple[int, int, str, str]:
         return (-voice_reach[v], -voice_count[v], v[1].casefold(), v[0])
 
     def voice(v: tuple[str, str]) -> Voice:
         return Voice(v[0], v[1], voice_name.get(v, ""), voice_count[v], voice_reach.get(v))
-
     return Report(
         start=start.astimezone(UTC),
         end=end.astimezone(UTC),
@@ -660,9 +659,15 @@ def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]], right: int =
 
 def to_markdown(report: Report, language: str = "nl") -> str:
     """The report as Markdown (GitHub tables), fit for an e-mail to management."""
-    w = lambda key: word(key, language)  # noqa: E731
-    n = lambda value: number(value, language)  # noqa: E731
-    d = lambda seconds: duration(seconds, language)  # noqa: E731
+    def w(key: str) -> str:
+        return word(key, language)
+
+    def n(value: int | None) -> str:
+        return number(value, language)
+
+    def d(seconds: float | None) -> str:
+        return duration(seconds, language)
+
     tz = _tz(report)
     out: list[str] = [
         f"# {w('title')}: {period_label(report, tz, language)}",
@@ -783,7 +788,9 @@ def to_markdown(report: Report, language: str = "nl") -> str:
 
 
 def _response_cells(f: ResponseFigures, language: str) -> list[str]:
-    n = lambda value: number(value, language)  # noqa: E731
+    def n(value: int | None) -> str:
+        return number(value, language)
+
     return [
         "–" if f.norm_s is None else duration(f.norm_s, language),
         n(f.mentions),
@@ -799,7 +806,9 @@ def _response_cells(f: ResponseFigures, language: str) -> list[str]:
 
 
 def _routing_cells(f: RoutingFigures, language: str) -> list[str]:
-    n = lambda value: number(value, language)  # noqa: E731
+    def n(value: int | None) -> str:
+        return number(value, language)
+
     return [
         n(f.routed),
         n(f.answered),
@@ -877,9 +886,14 @@ def _status(status: str, language: str) -> str:
 # --- JSON --------------------------------------------------------------------------------------
 
 
+def _plain_fields(record: Any) -> dict[str, Any]:
+    """A dataclass instance's fields by name, as plain JSON types."""
+    return {f.name: _plain(getattr(record, f.name)) for f in fields(record)}
+
+
 def _plain(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+        return _plain_fields(value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
@@ -894,7 +908,7 @@ def _plain(value: Any) -> Any:
 def to_dict(report: Report) -> dict[str, Any]:
     """The report as plain JSON types: the Report's fields by name; times ISO 8601 in UTC,
     days YYYY-MM-DD; per-day lists aligned with "days"; durations in seconds (…_s)."""
-    return _plain(report)
+    return _plain_fields(report)
 
 
 def to_json(report: Report) -> str:
@@ -966,11 +980,11 @@ def csv_rows(report: Report) -> Iterable[tuple[str, str, str, Any]]:
         for rank, v in enumerate(voices, 1):
             for field in fields(Voice):
                 yield (section, str(rank), field.name, getattr(v, field.name))
-    for f in [*report.experts, report.routing]:
+    for r in [*report.experts, report.routing]:
         for field in fields(RoutingFigures):
             if field.name != "name":
-                key = "all" if f is report.routing else (f.name or "?")
-                yield ("routing", key, field.name, getattr(f, field.name))
+                key = "all" if r is report.routing else (r.name or "?")
+                yield ("routing", key, field.name, getattr(r, field.name))
     for section, items in (("overdue", report.overdue), ("answered_late", report.answered_late)):
         for x in items:
             for field in fields(Late):

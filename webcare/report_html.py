@@ -76,8 +76,12 @@ def _fmt(x: float) -> str:
 
 
 def render(report: Report, language: str = "nl") -> str:
-    w = lambda key: esc(word(key, language))  # noqa: E731
-    n = lambda value: esc(number(value, language))  # noqa: E731
+    def w(key: str) -> str:
+        return esc(word(key, language))
+
+    def n(value: int | None) -> str:
+        return esc(number(value, language))
+
     tz = _tz(report)
     colours = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(report.channels)}
     title = f"{word('title', language)}: {period_label(report, tz, language)}"
@@ -258,7 +262,9 @@ def _legend(items: Iterable[tuple[str, str]]) -> str:
 
 
 def _voices(voices: Sequence[Voice], language: str) -> str:
-    n = lambda value: esc(number(value, language))  # noqa: E731
+    def n(value: int | None) -> str:
+        return esc(number(value, language))
+
     return _table(
         [
             "#",
@@ -364,7 +370,7 @@ def _day_bars(
     every = max(1, -(-n_days // 14))  # at most about 14 day labels
     for i, day in enumerate(report.days):
         x = LEFT + slot * i + (slot - bar_w) / 2
-        y = TOP + plot_h
+        y: float = TOP + plot_h
         for name, colour, values in series:
             value = values[i]
             if not value:

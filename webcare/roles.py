@@ -23,6 +23,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from webcare.hours import WeeklyHours
+from webcare.known import refuse_unknown
 from webcare.mention import Mention
 from webcare.routing import (
     Directory,
@@ -108,8 +109,8 @@ class Roles:
             elif entry.oncall:
                 for e in directory.on_call(now, tz):
                     add(e, directory.reach(e, now, tz))
-            elif (e := directory.expert(entry.expert)) is not None:
-                add(e, directory.reach(e, now, tz))
+            elif (named := directory.expert(entry.expert)) is not None:
+                add(named, directory.reach(named, now, tz))
         legacy = next((old for old, new in LEGACY.items() if new == role), None)
         if legacy is not None:
             for r in directory.contacts(legacy, now, tz):
@@ -135,9 +136,7 @@ def load_roles(raw_config: dict[str, Any], directory: Directory) -> Roles:
         where = _where("roles", i, role)
         if role not in ROLE_NAMES:
             raise ValueError(f"{where}: role: not one of {', '.join(ROLE_NAMES)}")
-        extra = sorted(set(entry) - _KEYS)
-        if extra:
-            raise ValueError(f"{where}: {extra[0]}: unknown key (known: {', '.join(sorted(_KEYS))})")
+        refuse_unknown(entry, f"{where}: ", _KEYS)
         oncall = entry.get("oncall", False)
         if not isinstance(oncall, bool):
             raise ValueError(f"{where}: oncall: must be true or false, not {oncall!r}")

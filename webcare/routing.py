@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 from webcare.hours import WeeklyHours
 from webcare.i18n import countdown, when
+from webcare.known import refuse_unknown
 from webcare.mention import Mention
 from webcare.norms import parse_duration
 from webcare.untrusted import clean_line, clean_text, first_line
@@ -321,7 +322,7 @@ def routed_due(target: Expert | Unit, now: datetime) -> datetime | None:
     return None if target.answer_within is None else now + target.answer_within
 
 
-def _rank_key(r: Ranked) -> tuple:
+def _rank_key(r: Ranked) -> tuple[bool, int, datetime | int, int, bool, str]:
     since = r.reach.since or r.reach.until or datetime.max.replace(tzinfo=UTC)
     # Those whose topics match first; among them, whoever can be reached now (then on call,
     # then soonest), then most matching topics, then the mention's language: "e then 1" picks
@@ -464,9 +465,7 @@ def _name(entry: dict[str, Any], section: str, index: int, key: str = "name") ->
 
 
 def _unknown(entry: dict[str, Any], known: set[str], where: str) -> None:
-    extra = sorted(set(entry) - known)
-    if extra:
-        raise ValueError(f"{where}: {extra[0]}: unknown key (known: {', '.join(sorted(known))})")
+    refuse_unknown(entry, f"{where}: ", known)
 
 
 def _string(entry: dict[str, Any], key: str, where: str, default: str = "") -> str:

@@ -1,6 +1,6 @@
 """The reaction scheme: the organisation's policy for whether and how to react, as data.
 
-The default is the scheme the README documents (node ids are stable). An organisation can
+The default is the scheme docs/triage.md documents (node ids are stable). An organisation can
 replace it with a [scheme] table in config.toml of the same shape as DEFAULT below; `load`
 checks it: every option leads to a known node, keys are unique per question, every path ends
 in a leaf, and there are no cycles. A `Walk` answers one question per key.
@@ -18,7 +18,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from webcare.mention import STATUSES
+from webcare.known import unknown_key
+from webcare.mention import STATUSES, Status
 
 ROUTES = ("crisis", "spokesperson", "expert", "unit", "lead")  # lead: the communication lead ([[roles]])
 YES_IDS = ("y", "j")  # an option with one of these keys means yes (stored as it is written)
@@ -111,7 +112,7 @@ class Leaf:
 
     id: str
     action: dict[str, str]  # the recommended action, per UI language
-    status: str  # the mention's status once applied
+    status: Status  # the mention's status once applied
     category: str | None = None
     reply: bool = False  # a public reply is owed (the countdown keeps running until it is sent)
     route: str | None = None  # crisis | spokesperson | expert | unit | lead: who it goes to
@@ -136,20 +137,37 @@ def _texts(value: Any, where: str) -> dict[str, str]:
     return dict(value)
 
 
+_SCHEME_KEYS = {"start", "questions", "leaves"}
+_QUESTION_KEYS = {"id", "text", "options"}
+_OPTION_KEYS = {"key", "goto", "label"}
+_LEAF_KEYS = {"id", "action", "status", "category", "reply", "route", "flags"}
+
+
+def _known(table: dict[str, Any], where: str, known: set[str]) -> None:
+    extra = sorted(set(table) - known)
+    if extra:
+        raise SchemeError(unknown_key(where, extra[0], known))
+
+
 def parse(data: dict[str, Any]) -> Scheme:
     """A Scheme from its table form (DEFAULT, or [scheme] in config.toml), checked."""
     questions: dict[str, Question] = {}
     leaves: dict[str, Leaf] = {}
+    _known(data, "[scheme] ", _SCHEME_KEYS)
     for i, q in enumerate(data.get("questions", [])):
         where = f"[scheme] questions #{i + 1}"
         qid = q.get("id") if isinstance(q, dict) else None
         if not isinstance(qid, str) or not qid:
             raise SchemeError(f"{where}: id: missing")
         where = f"[scheme] question {qid}"
+        _known(q, f"{where}: ", _QUESTION_KEYS)
         if qid in questions:
             raise SchemeError(f"{where}: id is used twice")
-        options = []
+        options: list[Option] = []
         for j, o in enumerate(q.get("options", [])):
+            if not isinstance(o, dict):
+                raise SchemeError(f"{where}: options #{j + 1}: must be a table")
+            _known(o, f"{where}: options #{j + 1}: ", _OPTION_KEYS)
             key, goto = o.get("key"), o.get("goto")
             if not isinstance(key, str) or len(key) != 1 or not key.isalnum():
                 raise SchemeError(f"{where}: options #{j + 1}: key: must be one letter or digit (got {key!r})")
@@ -168,6 +186,7 @@ def parse(data: dict[str, Any]) -> Scheme:
         if not isinstance(lid, str) or not lid:
             raise SchemeError(f"[scheme] leaves #{i + 1}: id: missing")
         where = f"[scheme] leaf {lid}"
+        _known(leaf, f"{where}: ", _LEAF_KEYS)
         if lid in leaves or lid in questions:
             raise SchemeError(f"{where}: id is used twice")
         status = leaf.get("status")
@@ -179,7 +198,7 @@ def parse(data: dict[str, Any]) -> Scheme:
         leaves[lid] = Leaf(
             id=lid,
             action=_texts(leaf.get("action"), f"{where}: action"),
-            status=status,
+            status=Status(status),
             category=leaf.get("category"),
             reply=bool(leaf.get("reply", False)),
             route=route,

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from webcare.known import refuse_unknown
+
 LEAVES = tuple(f"L{i}" for i in range(1, 15))
 CATEGORIES = (
     "question",
@@ -71,9 +73,7 @@ def load_templates(raw: Any) -> list[Template]:
         where = f"[[templates]] #{i + 1}"
         if not isinstance(entry, dict):
             raise ValueError(f"{where}: must be a table")
-        extra = sorted(set(entry) - _KEYS)
-        if extra:
-            raise ValueError(f"{where}: {extra[0]}: unknown key (known: {', '.join(sorted(_KEYS))})")
+        refuse_unknown(entry, f"{where}: ", _KEYS)
         for key in ("category", "language", "register", "text"):
             if key not in entry:
                 raise ValueError(f"{where}: {key}: missing")

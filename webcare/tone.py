@@ -293,7 +293,7 @@ def _by_first_word(pattern: str) -> dict[str, re.Pattern[str]]:
         depth += (c == "(") - (c == ")")
         if c == "|" and depth == 0:
             alternative = pattern[start:i]
-            head = re.match(r"[a-z#']*", alternative).group()
+            head = re.match(r"[a-z#']*", alternative)[0]  # type: ignore[index]  # `*` always matches
             assert head, f"{alternative!r} does not start with a word"
             groups.setdefault(head, []).append(alternative)
             start = i + 1

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from typing import Any
 
+from webcare.known import unknown_key
 from webcare.norms import parse_duration
 from webcare.watch import fold
 
@@ -122,8 +123,10 @@ class TrendParams:
         known = {f.name: f for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, raw in table.items():
+            value: timedelta | int | float | None
             if key not in known:
-                raise ValueError(f"unknown trends key {key!r} (known: {', '.join(known)})")
+                # config.py puts "[trends] " before it
+                raise ValueError(unknown_key("", key, known))
             if key in ("window", "trailing"):
                 value = parse_duration(str(raw))
                 if value is None:
@@ -526,7 +529,7 @@ class TrendBook:
         """For each previous day with history for the whole window: the bucket the window ends
         in on that day, and how much of it to count."""
         first = self._start_idx()
-        ends = []
+        ends: list[tuple[int, float]] = []
         if first is None:
             return ends
         for d in range(1, self.params.baseline_days + 1):

@@ -1,22 +1,21 @@
 """Triage decisions as state changes: what each action of the person on duty records.
 
-Every function returns (changes, action): the fields to change in the mention's state and the
-action for its history (a webcare.history.Action: its English words, kind and fields, shown in
-the desk's language). The store appends the history entry (who, when, what, and the values
-the change replaced, which undo restores).
+Every function returns a webcare.mention.StateChange: the mention, the fields to change in its
+state and the event for its history (a webcare.history.Event: a kind and its fields, shown in
+the desk's language), with what must still hold for a change that must not overwrite someone
+else's (undo, a snooze's end, an e-mailed answer). The store appends the history entry (who,
+when, the event, and the values the change replaced, which undo restores).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from webcare.history import Action
-from webcare.mention import Mention, to_iso
+from webcare.history import Event
+from webcare.mention import Mention, StateChange, Status, to_iso
 from webcare.norms import clock_start
 from webcare.scheme import Leaf, Scheme
-
-Change = tuple[dict[str, Any], str]
 
 # Direct keys for the common outcomes, without the walk (the power user's shortcut). The
 # scheme path recorded is the walk that leads to the leaf, so the export reads the same.
@@ -52,7 +51,7 @@ def path_to(scheme: Scheme, leaf_id: str) -> list[str]:
     return found
 
 
-def apply_leaf(leaf: Leaf, path: list[str]) -> Change:
+def apply_leaf(m: Mention, leaf: Leaf, path: list[str]) -> StateChange:
     changes: dict[str, Any] = {
         "status": leaf.status,
         "category": leaf.category,
@@ -61,14 +60,14 @@ def apply_leaf(leaf: Leaf, path: list[str]) -> Change:
     }
     if leaf.route:
         changes["routed_to"] = leaf.route  # a role until someone is picked in the experts pane
-    return changes, Action("triage", leaf=leaf.id, action=leaf.action["en"])
+    return m.change(changes, Event("triage", leaf=leaf.id, action=leaf.action["en"]))
 
 
-def route(m: Mention, expert_name: str, due: datetime, now: datetime, note: str = "") -> Change:
+def route(m: Mention, expert_name: str, due: datetime, now: datetime, note: str = "") -> StateChange:
     """Hand the mention to an expert: their answer is due at `due` (their own countdown). A
     reply stays owed to the sender (acknowledge first: "we are looking into it")."""
     changes: dict[str, Any] = {
-        "status": "routed",
+        "status": Status.ROUTED,
         "routed_to": expert_name,
         "routed_at": to_iso(now),
         "routed_due": to_iso(due),
@@ -78,73 +77,79 @@ def route(m: Mention, expert_name: str, due: datetime, now: datetime, note: str 
     }
     if not m.category:
         changes["category"] = "question"
-    return changes, Action("routed", to=expert_name, note=note)
+    return m.change(changes, Event("routed", to=expert_name, note=note))
 
 
-def expert_answered(answer: str, now: datetime, by_email: bool = False) -> Change:
+def expert_answered(m: Mention, answer: str, now: datetime, by_email: bool = False) -> StateChange:
     """The expert's answer came back (entered on the desk, or `by_email`: taken from the
-    mailbox by the collector): the reply to the sender is next (status responding)."""
-    changes = {"status": "responding", "expert_answer": answer, "answered_at": to_iso(now)}
-    return changes, Action("expert_answered", by_email=by_email)
+    mailbox by the collector): the reply to the sender is next (status responding). By e-mail,
+    only while the mention still waits for it (another desk may have entered it meanwhile)."""
+    changes = {"status": Status.RESPONDING, "expert_answer": answer, "answered_at": to_iso(now)}
+    expect = {"status": Status.ROUTED, "answered_at": None} if by_email else None
+    return m.change(changes, Event("expert_answered", by_email=by_email), expect)
 
 
-def feedback(m: Mention, unit: str, now: datetime, note: str = "") -> Change:
+def feedback(m: Mention, unit: str, now: datetime, note: str = "") -> StateChange:
     """Pass a complaint or suggestion on to a unit, without waiting for an answer."""
     entry = {"unit": unit, "at": to_iso(now), "note": note}
-    return {"feedback": [*m.feedback, entry]}, Action("feedback", unit=unit, note=note)
+    return m.change({"feedback": [*m.feedback, entry]}, Event("feedback", unit=unit, note=note))
 
 
 def reply_leaf(m: Mention) -> str | None:
     """The scheme leaf whose reply template fits the mention now: the leaf its walk reached;
     else, for a question handed to an expert whose answer is not back yet, L8 (acknowledge:
     "we are looking into it"); else None (the template is then picked by category)."""
-    if m.scheme_path and m.scheme_path[-1].startswith("L"):
-        return m.scheme_path[-1]
-    if m.status == "routed" and m.routed_due is not None and not m.answered_at:
+    path = m.state.scheme_path
+    if path and path[-1].startswith("L"):
+        return path[-1]
+    if m.status == Status.ROUTED and m.routed_due is not None and not m.answered_at:
         return "L8"
     return None
 
 
-def monitor() -> Change:
-    return {"status": "monitoring"}, Action("monitor")
+def monitor(m: Mention) -> StateChange:
+    return m.change({"status": Status.MONITORING}, Event("monitor"))
 
 
-def responded(m: Mention, now: datetime, reply: str | None = None) -> Change:
+def responded(m: Mention, now: datetime, reply: str | None = None) -> StateChange:
     """The reply is recorded: the countdown stops; the response time is kept against the norm."""
     start = clock_start(m.published_at, m.first_seen_at)
     changes: dict[str, Any] = {
-        "status": "responded",
+        "status": Status.RESPONDED,
         "responded_at": to_iso(now),
         "response_s": max(0, int((now - start).total_seconds())),
     }
     if reply is not None:
         changes["reply"] = reply
     within = m.deadline is None or now <= m.deadline
-    return changes, Action("responded", late=not within)
+    return m.change(changes, Event("responded", late=not within))
 
 
-def snooze(until: datetime, m: Mention) -> Change:
-    changes = {"status": "snoozed", "snoozed_until": to_iso(until), "snoozed_from": m.status}
-    return changes, Action("snoozed", until=to_iso(until))
+def snooze(until: datetime, m: Mention) -> StateChange:
+    changes = {"status": Status.SNOOZED, "snoozed_until": to_iso(until), "snoozed_from": m.status}
+    return m.change(changes, Event("snoozed", until=to_iso(until)))
 
 
-def wake(m: Mention) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    """The snooze is over: back to the status it had. Returns (changes, action, expect)."""
-    return (
-        {"status": m.snoozed_from or "new", "snoozed_until": None},
-        Action("snooze_ended"),
-        {"status": "snoozed", "snoozed_until": to_iso(m.snoozed_until)},
+def wake(m: Mention) -> StateChange:
+    """The snooze is over: back to the status it had, unless someone changed it meanwhile."""
+    return m.change(
+        {"status": m.snoozed_from or Status.NEW, "snoozed_until": None},
+        Event("snooze_ended"),
+        {"status": Status.SNOOZED, "snoozed_until": to_iso(m.snoozed_until)},
     )
 
 
-def undo(entry: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    """Undo a history entry: restore what it replaced, if nobody changed it since.
-    Returns (changes, action, expect)."""
+def undo(m: Mention, index: int) -> StateChange:
+    """Undo the mention's history entry `index`: restore what it replaced, if nobody changed
+    it since."""
+    entry = m.history[index]
     undone = {"kind": entry.get("kind", ""), "args": entry.get("args") or {}, "what": entry.get("what", "")}
-    return dict(entry.get("before") or {}), Action("undo", undone=undone), dict(entry.get("changes") or {})
+    return m.change(
+        dict(entry.get("before") or {}), Event("undo", undone=undone), dict(entry.get("changes") or {})
+    )
 
 
-def parse_until(text: str, now: datetime, tz) -> datetime | None:
+def parse_until(text: str, now: datetime, tz: tzinfo) -> datetime | None:
     """'30m', '2h', '1d' from now, or 'HH:MM' (today, else tomorrow) in the desk's timezone."""
     text = text.strip().lower()
     if not text:

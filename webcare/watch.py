@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from webcare.known import refuse_unknown
 
 
 def fold(text: str) -> str:
@@ -96,8 +99,16 @@ class Rule:
 
     @classmethod
     def make(
-        cls, name: str, *, any=(), all=(), not_=(), phrases=(), theme="", priority="normal"
-    ) -> Rule:  # noqa: A002
+        cls,
+        name: str,
+        *,
+        any: Sequence[str] = (),  # noqa: A002
+        all: Sequence[str] = (),  # noqa: A002
+        not_: Sequence[str] = (),
+        phrases: Sequence[str] = (),
+        theme: str = "",
+        priority: str = "normal",
+    ) -> Rule:
         alternatives = [_term_pattern(t) for t in any] + [_phrase_pattern(p) for p in phrases]
         return cls(
             name,
@@ -204,10 +215,7 @@ def _terms(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 def parse_watch(table: dict[str, Any]) -> Watch:
     """[watch] as read from config.toml; ValueError names the entry and the key."""
-    known = {"keywords", "rules", "people"}
-    extra = sorted(set(table) - known)
-    if extra:
-        raise ValueError(f"[watch] {extra[0]}: unknown key (known: {', '.join(sorted(known))})")
+    refuse_unknown(table, "[watch] ", {"keywords", "rules", "people"})
     keywords = _terms(table, "keywords", "[watch]")
     rules: list[Rule] = []
     raw_rules = table.get("rules", [])
@@ -218,11 +226,7 @@ def parse_watch(table: dict[str, Any]) -> Watch:
         where = f"[[watch.rules]] #{i + 1}"
         if not isinstance(entry, dict):
             raise ValueError(f"{where}: must be a table")
-        extra = sorted(set(entry) - {"name", "any", "all", "not", "phrases", "theme", "priority"})
-        if extra:
-            raise ValueError(
-                f"{where} {extra[0]}: unknown key (known: all, any, name, not, phrases, priority, theme)"
-            )
+        refuse_unknown(entry, f"{where} ", {"name", "any", "all", "not", "phrases", "theme", "priority"})
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"{where} name: missing (every rule needs a name)")
@@ -262,11 +266,7 @@ def parse_watch(table: dict[str, Any]) -> Watch:
         where = f"[[watch.people]] #{i + 1}"
         if not isinstance(entry, dict):
             raise ValueError(f"{where}: must be a table")
-        extra = sorted(set(entry) - {"handle", "channel", "kind", "name", "email", "feed"})
-        if extra:
-            raise ValueError(
-                f"{where} {extra[0]}: unknown key (known: channel, email, feed, handle, kind, name)"
-            )
+        refuse_unknown(entry, f"{where} ", {"handle", "channel", "kind", "name", "email", "feed"})
         handle = entry.get("handle")
         if not isinstance(handle, str) or not handle_key(handle):
             raise ValueError(f"{where} handle: missing")

@@ -33,9 +33,9 @@ from tui.keys import localize
 from webcare import triage
 from webcare.drafts import label as draft_label
 from webcare.epo import check_reply
-from webcare.history import Action
+from webcare.history import Event
 from webcare.i18n import word
-from webcare.mention import Mention
+from webcare.mention import Mention, StateChange
 from webcare.register import LANGUAGES, detect_language, detect_register
 from webcare.templates import fill, pick
 from webcare.untrusted import first_line
@@ -251,8 +251,7 @@ class ComposerScreen(Screen[None]):
             return
         sender = desk(self).senders.get(self.mention.source)
         if sender is None:
-            changes, action = triage.responded(self.mention, desk(self).clock(), reply=text)
-            self._recorded(changes, action)
+            self._recorded(triage.responded(self.mention, desk(self).clock(), reply=text))
             return
         from tui.screens.confirm import ConfirmScreen
 
@@ -281,16 +280,16 @@ class ComposerScreen(Screen[None]):
             )
             return
         if sender.dry_run:
-            desk(self).session.act(self.mention, {}, Action("dry_run", via=self.mention.source, ref=where), undoable=False)
+            desk(self).session.act(self.mention, self.mention.change({}, Event("dry_run", via=self.mention.source, ref=where)), undoable=False)
             self.notify(f"{word('dry_run', lang)}: {where}", markup=False, timeout=10)
             return
-        changes, action = triage.responded(self.mention, desk(self).clock(), reply=text)
-        changes["reply_ref"] = where
-        self._recorded(changes, Action("reply_sent", via=self.mention.source, ref=where))
+        change = triage.responded(self.mention, desk(self).clock(), reply=text)
+        event = Event("reply_sent", via=self.mention.source, ref=where)
+        self._recorded(self.mention.change({**change.fields, "reply_ref": where}, event))
 
-    def _recorded(self, changes: dict, action: str) -> None:
+    def _recorded(self, change: StateChange) -> None:
         self._stop_keeping()  # a save still pending must not bring the draft back
-        if desk(self).session.act(self.mention, changes, action):  # the draft goes once stored
+        if desk(self).session.act(self.mention, change):  # the draft goes once stored
             self.dismiss(None)
 
     def action_close(self) -> None:

@@ -44,7 +44,7 @@ from tui.screens.prompt import PromptScreen
 from tui.widgets.mention_detail import MentionDetail
 from webcare.channels import SHORT
 from webcare.i18n import countdown, word
-from webcare.mention import Mention
+from webcare.mention import Mention, Status
 from webcare.norms import clock_start
 from webcare.queue import MentionQueue
 from webcare.trends import EVERYTHING, HOUR, sparkline
@@ -62,7 +62,7 @@ WHEN_CELLS = 18
 def matters(m: Mention) -> bool:
     """An owed mention that is escalated, urgent or negative."""
     return m.owed and (
-        m.status == "escalated" or m.priority == "urgent" or m.sentiment == "negative"
+        m.status == Status.ESCALATED or m.priority == "urgent" or m.sentiment == "negative"
     )
 
 
@@ -90,7 +90,7 @@ def candidates(queue: MentionQueue, since: datetime) -> Iterable[Mention]:
         if m is not None:
             seen.add(mention_id)
             yield m
-    for m in queue.with_status("escalated"):
+    for m in queue.with_status(Status.ESCALATED):
         if m.id not in seen:
             yield m
 
@@ -196,7 +196,7 @@ class CrisisList(ScrollView, can_focus=True):
             urgency = Style(color="green")
         author = m.author if len(m.author) <= AUTHOR_CELLS else m.author[: AUTHOR_CELLS - 1] + "…"
         marks = []
-        if m.status == "escalated":
+        if m.status == Status.ESCALATED:
             marks.append(Segment("▲ ", base + Style(color="red", bold=True)))
         if m.priority == "urgent":
             marks.append(

@@ -222,18 +222,18 @@ class DashboardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def _compute(self, generation: int, order: list[str], now: datetime) -> None:
-        """Read every mention (a store handle of our own) and compute the periods in `order`."""
-        from store import Store
-
+        """Read the mentions the periods can hold (through the desk's store) and compute the
+        periods in `order`."""
         cfg = desk(self).config
         tz = cfg.timezone
         worker = get_current_worker()
-        mentions = Store(cfg.data_dir).load()
+        # Only what can fall in the longest period: the three reports then go over a few days'
+        # mentions instead of every stored one. A clock never starts after the first sighting,
+        # so those first seen since then hold every one that can.
+        earliest = period_bounds("fortnight", now, tz)[0]
+        mentions = desk(self).store.mentions_since(earliest)
         if worker.is_cancelled:
             return
-        # Only what can fall in the longest period: the three reports then go over a few days'
-        # mentions instead of every stored one.
-        earliest = period_bounds("fortnight", now, tz)[0]
         recent = [m for m in mentions if clock_start(m.published_at, m.first_seen_at) >= earliest]
         del mentions
         for key in order:

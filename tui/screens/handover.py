@@ -143,16 +143,13 @@ class HandoverScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="handover", exit_on_error=False)
     def _compute(self, reload: bool, since: datetime | None, now: datetime) -> None:
         """Read the mentions (when asked or not read yet) and the notes, and compute."""
-        from store import Store
-        from store.drafts import DraftBook
-        from store.notes import NoteBook
-
         cfg = desk(self).config
         worker = get_current_worker()
-        book = NoteBook(cfg.data_dir)
-        drafts = DraftBook(cfg.data_dir).all().values()
+        store = desk(self).store  # the desk's own handle: its reads leave the desk's changes() as they are
+        book = store.notes
+        drafts = store.drafts.all().values()
         if reload or self.mentions is None:
-            self.mentions = Store(cfg.data_dir).load()
+            self.mentions = list(store.every_mention())
         if worker.is_cancelled:
             return
         shift_name = ""
@@ -399,10 +396,8 @@ class HandoverScreen(Screen[None]):
     @work(thread=True, group="handover-note", exit_on_error=False)
     def _add_note(self, note: H.Note) -> None:
         """Keep the note (its own worker: a recomputation never cancels it), then recompute."""
-        from store.notes import NoteBook
-
         try:
-            NoteBook(desk(self).config.data_dir).add(note)
+            desk(self).store.notes.add(note)
         except StoreError as exc:
             self.post_message(self.NoteFailed(note.text, exc))
             return

@@ -244,7 +244,7 @@ class StreamScreen(Screen):
 
     @on(TriagePane.Decided)
     def _decided(self, event: TriagePane.Decided) -> None:
-        if desk(self).session.act(event.mention, *triage.apply_leaf(event.leaf, event.path)):
+        if desk(self).session.act(event.mention, triage.apply_leaf(event.mention, event.leaf, event.path)):
             self._follow_route(event.mention, _route_of(event.leaf))
             if offers_moderation(event.leaf):
                 desk(self).session.offer_moderation(event.mention)
@@ -299,7 +299,7 @@ class StreamScreen(Screen):
         if not people:
             self.notify(word("no_ambassadors", lang), severity="warning", markup=False)
             return
-        if not app.config.raw.get("smtp"):  # one clipboard cannot hold an e-mail per ambassador
+        if app.config.smtp is None:  # one clipboard cannot hold an e-mail per ambassador
             self.notify(word("ambassadors_no_smtp", lang), severity="warning", markup=False)
             return
         if m.category != "compliment" and m.sentiment != "positive":
@@ -357,7 +357,7 @@ class StreamScreen(Screen):
 
         def answered(text: str | None) -> None:
             if text and text.strip():
-                if desk(self).session.act(m, *triage.expert_answered(text.strip(), desk(self).clock())):
+                if desk(self).session.act(m, triage.expert_answered(m, text.strip(), desk(self).clock())):
                     desk(self).open_composer(m)
 
         self.app.push_screen(
@@ -373,18 +373,18 @@ class StreamScreen(Screen):
         scheme = desk(self).config.scheme
         if m is not None and leaf_id in scheme.leaves:
             leaf = scheme.leaves[leaf_id]
-            if desk(self).session.act(m, *triage.apply_leaf(leaf, triage.path_to(scheme, leaf_id))):
+            if desk(self).session.act(m, triage.apply_leaf(m, leaf, triage.path_to(scheme, leaf_id))):
                 self._follow_route(m, _route_of(leaf))
                 if offers_moderation(leaf):
                     desk(self).session.offer_moderation(m)
 
     def action_monitor(self) -> None:
         if (m := self._selected()) is not None:
-            desk(self).session.act(m, *triage.monitor())
+            desk(self).session.act(m, triage.monitor(m))
 
     def action_done(self) -> None:
         if (m := self._selected()) is not None:
-            desk(self).session.act(m, *triage.responded(m, desk(self).clock()))
+            desk(self).session.act(m, triage.responded(m, desk(self).clock()))
 
     def action_snooze(self) -> None:
         m = self._selected()
@@ -394,7 +394,7 @@ class StreamScreen(Screen):
 
         def snoozed(until) -> None:
             if until is not None:
-                desk(self).session.act(m, *triage.snooze(until, m))
+                desk(self).session.act(m, triage.snooze(until, m))
 
         prompt = PromptScreen(
             word("snooze_prompt", cfg.language),

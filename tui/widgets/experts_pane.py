@@ -21,7 +21,7 @@ from textual.widget import Widget
 
 from tui.keys import localize
 from webcare.i18n import countdown, word
-from webcare.mention import Mention
+from webcare.mention import Mention, Status
 from webcare.routing import Directory, Expert, Unit
 
 
@@ -95,7 +95,7 @@ class ExpertsPane(Widget, can_focus=True):
             return out
         if m is None:
             return out
-        if m.routed_to and m.status == "routed":
+        if m.routed_to and m.status == Status.ROUTED:
             out.append_text(self._routed_line(m, now))
         if self.units_mode:
             out.append(word("feedback_to", lang) + "\n", style="bold")

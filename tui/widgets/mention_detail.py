@@ -27,7 +27,7 @@ from webcare.drafts import Draft
 from webcare.drafts import label as draft_label
 from webcare.history import describe, leaf_actions
 from webcare.i18n import CATEGORY_WORDS, ago, countdown, span, status_word, when, word
-from webcare.mention import Mention
+from webcare.mention import Mention, Status
 from webcare.scheme import Scheme, shown_path
 from webcare.untrusted import clean_line, first_line
 
@@ -235,7 +235,7 @@ class MentionDetail(ScrollView, can_focus=False):
             rows.append((word("routed_to", lang), m.routed_to))
         if m.flags:
             rows.append((word("flags", lang), ", ".join(word(f, lang, CATEGORY_WORDS) for f in m.flags)))
-        if m.snoozed_until and m.status == "snoozed":
+        if m.snoozed_until and m.status == Status.SNOOZED:
             rows.append((word("snoozed_until", lang), when(m.snoozed_until, self.timezone, lang)))
         if m.responded_at:
             took = (

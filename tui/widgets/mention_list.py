@@ -25,7 +25,7 @@ from textual.strip import Strip
 
 from webcare.channels import SHORT
 from webcare.i18n import countdown, status_word, word
-from webcare.mention import Mention
+from webcare.mention import Mention, Status
 from webcare.norms import Urgency
 from webcare.queue import MentionQueue
 from webcare.untrusted import first_line
@@ -33,16 +33,16 @@ from webcare.untrusted import first_line
 # One cell per status, so the stream shows it without a column of words (the detail pane and
 # `?` help spell them out).
 STATUS_MARK = {
-    "new": " ",
-    "responding": "✎",
-    "routed": "→",
-    "escalated": "▲",
-    "monitoring": "◉",
-    "responded": "✓",
-    "closed": "×",
-    "no reaction": "–",
-    "moderated": "⊘",
-    "snoozed": "z",
+    Status.NEW: " ",
+    Status.RESPONDING: "✎",
+    Status.ROUTED: "→",
+    Status.ESCALATED: "▲",
+    Status.MONITORING: "◉",
+    Status.RESPONDED: "✓",
+    Status.CLOSED: "×",
+    Status.NO_REACTION: "–",
+    Status.MODERATED: "⊘",
+    Status.SNOOZED: "z",
 }
 # Tone before the text: a glance down the stream shows where it is burning.
 TONE_MARK = {"negative": "−", "positive": "+"}
@@ -179,7 +179,7 @@ class MentionList(ScrollView, can_focus=True):
             if rows > 0:
                 self.refresh(Region(0, 0, TIME_CELLS, rows))
             for y in range(max(0, rows)):  # a routed row also shows the expert's countdown
-                if self.queue[top + y].status == "routed":
+                if self.queue[top + y].status == Status.ROUTED:
                     self.refresh_line(y)
 
     def _announce(self) -> None:
@@ -296,7 +296,7 @@ class MentionList(ScrollView, can_focus=True):
         author = m.author if len(m.author) <= AUTHOR_CELLS else m.author[: AUTHOR_CELLS - 1] + "…"
         author = set_cell_size(author, AUTHOR_CELLS)  # wide characters (emoji, CJK) count double
         routed: list[Segment] = []
-        if m.status == "routed" and m.routed_to and m.routed_due is not None and m.answered_at is None:
+        if m.status == Status.ROUTED and m.routed_to and m.routed_due is not None and m.answered_at is None:
             # The expert's own countdown, beside the public one.
             late = m.routed_due < now
             style = base + self.get_component_rich_style("mention-list--overdue" if late else "mention-list--author")

@@ -1,0 +1,250 @@
+"""The database's schema, and the numbered steps that bring a database to it.
+
+The one place the PostgreSQL store's tables are defined. A database starts empty; the desk or
+collector that opens it applies the steps it has not had yet (`migrate`), each step's SQL and
+the row that records it in one transaction, under a transaction-level advisory lock: two
+processes starting at once do not both migrate, the second waits and then finds nothing left
+to do. A database whose schema is newer than this code (a newer webcare migrated it) is
+refused rather than written with an older idea of its tables.
+
+A step, once released, never changes: a change to the schema is a new step at the end.
+
+What each table holds (the TinyDB store's files, by the same names where it has them):
+
+- mentions: one row per mention: the content record (`content`, as Mention.content_record
+  writes it) and the queue's columns beside it, so the desk's rows come from one scan of
+  narrow columns; `seq` is the order mentions arrived in. `rewritten` marks content that
+  retention or an erasure rewrote in place (the desks replace what they show of it).
+- states: the operators' state of a mention (`state`, as Mention.state_record writes it,
+  without its history) with status and owes as columns, and `version`, the number of changes
+  made to it: a change that expects version 3 updates only `WHERE version = 3`, so a conflict
+  is found, never overwritten. `changed` orders changes for the desks that follow them.
+- history: the state's history, one row per entry, numbered by the version it made: the
+  primary key (mention, version) refuses a second entry for the same version even if the
+  version check were skipped.
+- plan_items, drafts, notes, crisis_log, handoffs: as the files plan.json, drafts.json,
+  notes.jsonl, crisis.jsonl and handoffs.json hold them.
+- presence: one row per open desk (the files in presence/).
+- checkpoints: each source's checkpoint; health: health.json's records by key (each source's
+  health, the collector's heartbeat, housekeeping).
+- alerts_sent, alert_targets: alerts.json's once-only marks (an event id goes out once) and
+  each target's rate-limit state; digests: digests.json's marks, one row per day.
+- source_leases: which collector collects which source, until when (several collectors: a
+  lease not renewed by its expiry is free for another).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from store.jsonstorage import StoreError
+
+if TYPE_CHECKING:
+    import psycopg
+
+# pg_advisory_xact_lock's key for migrating: any constant, the same in every webcare.
+MIGRATION_LOCK = 0x77656263617265  # "webcare"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    version: int
+    what: str  # said when it is applied, and kept in schema_version
+    sql: str
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        1,
+        "the tables of the store port: mentions, states, history, plan, drafts, notes, crisis log, "
+        "hand-offs, presence, checkpoints, health, alerts' and digests' marks, source leases",
+        """
+CREATE TABLE mentions (
+    id          text PRIMARY KEY,
+    seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    source      text NOT NULL,
+    channel     text NOT NULL,
+    author      text NOT NULL,
+    first_seen  timestamptz NOT NULL,
+    deadline    timestamptz,
+    norm        integer,
+    reach       bigint,
+    priority    text NOT NULL DEFAULT 'normal',
+    parent      text,
+    content     jsonb NOT NULL,
+    rewritten   bigint
+);
+CREATE INDEX mentions_first_seen ON mentions (first_seen);
+CREATE INDEX mentions_author ON mentions (author);
+CREATE INDEX mentions_rewritten ON mentions (rewritten) WHERE rewritten IS NOT NULL;
+
+CREATE SEQUENCE changes;
+
+CREATE TABLE states (
+    id          text PRIMARY KEY REFERENCES mentions (id) ON DELETE CASCADE,
+    status      text NOT NULL DEFAULT 'new',
+    owes        boolean NOT NULL DEFAULT true,
+    version     integer NOT NULL DEFAULT 0 CHECK (version >= 0),
+    state       jsonb NOT NULL,
+    changed     bigint NOT NULL DEFAULT nextval('changes')
+);
+CREATE INDEX states_changed ON states (changed);
+CREATE INDEX states_status ON states (status) WHERE status <> 'new';
+
+CREATE TABLE history (
+    mention_id  text NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+    version     integer NOT NULL CHECK (version >= 1),
+    at          timestamptz NOT NULL,
+    who         text NOT NULL,
+    kind        text NOT NULL DEFAULT '',
+    entry       jsonb NOT NULL,
+    PRIMARY KEY (mention_id, version)
+);
+CREATE INDEX history_at ON history (at);
+
+CREATE TABLE plan_items (
+    id          text PRIMARY KEY,
+    day         date,
+    status      text NOT NULL,
+    item        jsonb NOT NULL,
+    updated_at  timestamptz NOT NULL,
+    changed     bigint NOT NULL DEFAULT nextval('changes')
+);
+CREATE INDEX plan_items_day ON plan_items (day);
+
+CREATE TABLE drafts (
+    mention_id  text PRIMARY KEY,
+    operator    text NOT NULL,
+    text        text NOT NULL,
+    saved_at    timestamptz NOT NULL,
+    changed     bigint NOT NULL DEFAULT nextval('changes')
+);
+
+CREATE TABLE notes (
+    seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at          timestamptz NOT NULL,
+    who         text NOT NULL,
+    text        text NOT NULL
+);
+CREATE INDEX notes_at ON notes (at);
+
+CREATE TABLE crisis_log (
+    seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at          timestamptz NOT NULL,
+    who         text NOT NULL,
+    kind        text NOT NULL CHECK (kind IN ('start', 'decision', 'end')),
+    text        text NOT NULL DEFAULT ''
+);
+
+CREATE TABLE handoffs (
+    key         text PRIMARY KEY,
+    mention_id  text NOT NULL,
+    kind        text NOT NULL,
+    to_address  text NOT NULL,
+    name        text NOT NULL DEFAULT '',
+    at          timestamptz NOT NULL,
+    deputy_for  text NOT NULL DEFAULT '',
+    answered_at timestamptz,
+    replaced_at timestamptz,
+    answer_ref  text NOT NULL DEFAULT ''
+);
+CREATE INDEX handoffs_mention ON handoffs (mention_id);
+
+CREATE TABLE presence (
+    desk        text PRIMARY KEY,
+    operator    text NOT NULL,
+    viewing     text,
+    claim       text,
+    claim_since timestamptz,
+    seen_at     timestamptz NOT NULL
+);
+
+CREATE TABLE checkpoints (
+    source      text PRIMARY KEY,
+    state       jsonb NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE health (
+    key         text PRIMARY KEY,
+    record      jsonb NOT NULL,
+    changed     bigint NOT NULL DEFAULT nextval('changes')
+);
+
+CREATE TABLE alerts_sent (
+    event       text PRIMARY KEY,
+    at          timestamptz NOT NULL
+);
+CREATE INDEX alerts_sent_at ON alerts_sent (at);
+
+CREATE TABLE alert_targets (
+    name        text PRIMARY KEY,
+    state       jsonb NOT NULL
+);
+
+CREATE TABLE digests (
+    day         date PRIMARY KEY,
+    record      jsonb NOT NULL
+);
+
+CREATE TABLE source_leases (
+    source      text PRIMARY KEY,
+    holder      text NOT NULL,
+    expires     timestamptz NOT NULL
+);
+""",
+    ),
+)
+
+CURRENT = STEPS[-1].version
+
+_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     integer PRIMARY KEY,
+    what        text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now(),
+    applied_by  text NOT NULL DEFAULT current_user
+)"""
+
+
+class SchemaTooNew(StoreError):
+    """The database was migrated by a newer webcare: this one does not know its tables."""
+
+    def __init__(self, where: str, found: int) -> None:
+        super().__init__(
+            f"database {where}: schema {found} is newer than this webcare knows ({CURRENT}): "
+            "upgrade webcare on this machine before it uses the database"
+        )
+        self.found = found
+
+
+def version_of(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    """The schema version of the database `conn` is on: 0 for an empty one. Reads only."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+        row = cur.fetchone()
+        if not row or not row[0]:
+            return 0
+        cur.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+        row = cur.fetchone()
+        return int(row[0]) if row and isinstance(row[0], int) else 0
+
+
+def migrate(conn: psycopg.Connection[tuple[object, ...]], where: str) -> list[Step]:
+    """Apply the steps the database has not had, in one transaction under the migration lock;
+    the steps applied (none when it was current). SchemaTooNew for a newer database."""
+    with conn.transaction():
+        with conn.cursor() as cur:
+            # Held to the end of the transaction: a second process starting now waits here and
+            # then reads the version this one wrote.
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            cur.execute(_VERSION_TABLE)
+            found = version_of(conn)
+            if found > CURRENT:
+                raise SchemaTooNew(where, found)
+            applied = [step for step in STEPS if step.version > found]
+            for step in applied:
+                cur.execute(step.sql)
+                cur.execute("INSERT INTO schema_version (version, what) VALUES (%s, %s)", (step.version, step.what))
+    return applied
