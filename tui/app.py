@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from textual import events, work
 from textual.app import App
@@ -39,6 +39,16 @@ from webcare.config import Config
 from webcare.i18n import ALERT_WORDS, word
 from webcare.mention import Mention
 from webcare.queue import MentionQueue
+
+
+class Sender(Protocol):
+    """A source that posts a reply itself (sources.replies.Replier): the reply's id or link on
+    the platform; in a dry run it only says what it would post."""
+
+    dry_run: bool
+
+    async def __call__(self, mention: Mention, text: str) -> str: ...
+
 
 INPUT_QUIET = 0.5  # seconds without a key before background work goes on
 STORE_POLL = 1.0  # seconds: another process's writes show within this (plus a repaint)
@@ -87,7 +97,7 @@ class WebcareApp(App[None]):
         *,
         make_poller: Callable[[Callable[[int], Any]], Any] | None = None,
         clock: Callable[[], datetime] = utcnow,
-        senders: dict[str, Callable[[Mention, str], Awaitable[str]]] | None = None,
+        senders: Mapping[str, Sender] | None = None,
         moderators: dict[str, Any] | None = None,
         open_id: str | None = None,
     ) -> None:
@@ -98,7 +108,7 @@ class WebcareApp(App[None]):
         self.clock = clock
         # Sources that can post a reply themselves, by source name: an async callable taking the
         # mention and the text and returning the reply's id or link on the platform.
-        self.senders = senders or {}
+        self.senders: Mapping[str, Sender] = senders or {}
         # Sources that can moderate on their platform, by source name: sources.moderation's
         # Moderator (its actions, what undoes each, and an async call that carries one out).
         self.moderators = moderators or {}

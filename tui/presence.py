@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from textual.timer import Timer
 
 from store.drafts import DraftBook
-from store.presence import Desk, Presence
+from store.presence import Presence
 from store.store import StoreError
 from tui.messages import DraftsChanged, PresenceChanged
 from webcare.drafts import Draft, finished
 from webcare.i18n import word
 from webcare.mention import Mention
+from webcare.store_port import Desk
 
 if TYPE_CHECKING:
     from tui.app import WebcareApp

@@ -423,6 +423,7 @@ class DeskSession:
         directory = config.directory
         now = app.clock()
         due = routed_due(expert, now)
+        assert due is not None  # an expert always has an answer norm (a unit may have none)
         # Asking the deputy of the expert it waits for: both may answer (store.handoffs).
         waiting_for = m.routed_to if m.status == Status.ROUTED and m.answered_at is None else None
         deputy_for = waiting_for if waiting_for and directory.deputy_of(waiting_for) == expert else ""

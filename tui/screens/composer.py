@@ -26,6 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
 from tui.desk import desk
@@ -115,7 +116,7 @@ class ComposerScreen(Screen[None]):
         if stored is not None and self.initial == stored.text and (mine is None or stored.operator != desk(self).config.operator):
             self.restored = stored  # shown as such: whose draft it is, and since when
         self._kept = stored.text if stored is not None else None  # what the store has
-        self._timer = None  # the pending save while typing
+        self._timer: Timer | None = None  # the pending save while typing
         self._dirty_since: float | None = None
         self._said_finished = False
 

@@ -101,12 +101,12 @@ def what_matters(
     """(mention, crisis due) for what matters, the nearest due first, then the widest reach;
     what has no norm last, newest first."""
     rows = [(m, crisis_due(m, norm)) for m in candidates(queue, since) if matters(m)]
-    timed = [r for r in rows if r[1] is not None]
+    timed = [(m, due) for m, due in rows if due is not None]
     timed.sort(
         key=lambda r: (r[1].replace(second=0, microsecond=0), -(r[0].reach or 0), r[1], r[0].id)
     )
     untimed = sorted((r for r in rows if r[1] is None), key=lambda r: r[0].first_seen_at, reverse=True)
-    return timed + untimed
+    return [*timed, *untimed]
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ class CrisisList(ScrollView, can_focus=True):
     def __init__(self, language: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.language = language
-        self.rows: list[tuple[Mention, datetime]] = []
+        self.rows: list[tuple[Mention, datetime | None]] = []
         self.cursor = 0
         self.now: datetime | None = None
         self.norm = timedelta(minutes=30)
@@ -139,7 +139,7 @@ class CrisisList(ScrollView, can_focus=True):
     def selected(self) -> Mention | None:
         return self.rows[self.cursor][0] if 0 <= self.cursor < len(self.rows) else None
 
-    def show(self, rows: list[tuple[Mention, datetime]], now: datetime, norm: timedelta) -> None:
+    def show(self, rows: list[tuple[Mention, datetime | None]], now: datetime, norm: timedelta) -> None:
         """New rows: keep the selected mention selected."""
         chosen = self.selected
         self.rows, self.now, self.norm = rows, now, norm

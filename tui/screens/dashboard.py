@@ -317,10 +317,10 @@ class DashboardScreen(Screen[None]):
         view = self.views.get(self.period)
         if view is not None:
             rep = view.report
-            label = R.day_label if width >= 100 else (lambda d, _lang: f"{d:%d-%m}")
-            days = label(rep.days[0], lang)
+            day = R.day_label if width >= 100 else (lambda d, _lang: f"{d:%d-%m}")
+            days = day(rep.days[0], lang)
             if len(rep.days) > 1:
-                days += f" – {label(rep.days[-1], lang)}"
+                days += f" – {day(rep.days[-1], lang)}"
             pieces.append(Text(days))
         if self.computed_at is not None:
             local = self.computed_at.astimezone(tz)

@@ -42,7 +42,7 @@ from tui.screens.prompt import PromptScreen
 from webcare import handover as H
 from webcare.i18n import countdown, status_word, when, word
 from webcare.mention import Mention
-from webcare.shifts import moment_since
+from webcare.shifts import current_shift, moment_since
 from webcare.untrusted import clean_line
 
 SHOWN = 40  # rows per list on screen; the Markdown has them all
@@ -155,7 +155,7 @@ class HandoverScreen(Screen[None]):
         shift_name = ""
         if since is None:
             try:
-                shift = H.current_shift(cfg.shifts, now, cfg.timezone)
+                shift = current_shift(cfg.shifts, now, cfg.timezone)
                 since, shift_name = shift.start, shift.name
             except ValueError:  # no shifts at all: the last eight hours
                 since = now - timedelta(hours=8)

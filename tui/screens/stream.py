@@ -334,6 +334,8 @@ class StreamScreen(Screen):
     def _picked(self, event: ExpertsPane.Picked) -> None:
         cfg = desk(self).config
         target = event.expert or event.unit
+        if target is None:
+            return
         label = (
             f"{word('note_for', cfg.language)} {target.name} ({word('note_hint', cfg.language)})"
         )
@@ -343,7 +345,7 @@ class StreamScreen(Screen):
                 return
             if event.expert is not None:
                 desk(self).session.route(event.mention, event.expert, note=note.strip())
-            else:
+            elif event.unit is not None:
                 desk(self).session.pass_feedback(event.mention, event.unit, note=note.strip())
             self._experts_left()
 

@@ -32,7 +32,9 @@ from webcare.scheme import Scheme, shown_path
 from webcare.untrusted import clean_line, first_line
 
 if TYPE_CHECKING:
-    from store.presence import Desk
+    from rich.containers import Lines
+
+    from webcare.store_port import Desk
 
 
 class MentionDetail(ScrollView, can_focus=False):
@@ -107,7 +109,7 @@ class MentionDetail(ScrollView, can_focus=False):
     def _wrap(self) -> None:
         """Wrap the text to the pane, leaving room for a scrollbar only when it needs one."""
         width, height = self.size
-        lines = self._text.wrap(self.app.console, max(1, width)) if width else []
+        lines: Lines | list[Text] = self._text.wrap(self.app.console, max(1, width)) if width else []
         if len(lines) > height and self.styles.scrollbar_size_vertical and width > 1:
             width -= self.styles.scrollbar_size_vertical
             lines = self._text.wrap(self.app.console, width)
