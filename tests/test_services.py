@@ -6,6 +6,7 @@ too), and the screens are told of what another desk did."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 from store import Store
@@ -14,7 +15,11 @@ from tests.test_damage import _fill, small_disk  # noqa: F401  (a fixture: the r
 from tests.test_operators import desk
 from tests.tui_helpers import make_app, mention, screen_text
 from tui.app import WebcareApp
+from tui.session import predicted_state
+from webcare import triage
+from webcare.history import Event
 from webcare.i18n import status_word
+from webcare.mention import State, StateChange, Status
 
 
 async def until(pilot, condition, timeout: float = 5.0) -> None:
@@ -156,6 +161,65 @@ async def test_the_screens_are_told_what_another_desk_did(tmp_path, clock):
         async with asyncio.timeout(5):
             while "An" not in "".join(screen_text(bert).splitlines()[:2]):
                 await both()
+
+
+def test_the_row_shown_before_the_write_is_the_state_the_store_writes(tmp_path, clock):
+    """What a key press shows at once (predicted_state) is what the store then holds: the same
+    state and the same history entry (what, kind, args, changes, before), so the row does not
+    change again when the write lands. (A field the store never wrote reads as its default on
+    the desk: None and "" are the same empty note to the row and to undo.)"""
+    store = Store(tmp_path / "data")
+    store.add([mention(1, clock(), 30), mention(2, clock(), 60, category="complaint")])
+    expert_due = clock() + timedelta(days=1)
+    changes = [
+        lambda m: triage.route(m, "Mia Expert", expert_due, clock(), "kun je kijken?"),  # sets a category
+        lambda m: triage.monitor(m),
+        lambda m: m.change({"flags": ["flagged"]}, Event("flagged")),
+        lambda m: triage.undo(m, len(m.history) - 1),  # with `expect`
+        lambda m: StateChange(m.id, {"status": Status.CLOSED}, Event("closed"), version=m.version),
+    ]
+    for mention_id in ("m1", "m2"):
+        for make in changes:
+            m = store.get(mention_id)
+            change = make(m)
+            shown = predicted_state(m.state_record(), change, "An", clock())
+            stored = store.change(change, "An", at=clock())
+            assert shown is not None
+            assert State.from_record({**shown, "history": []}) == State.from_record({**stored, "history": []})
+            assert len(shown["history"]) == len(stored["history"])
+            entry, written = shown["history"][-1], stored["history"][-1]
+            assert {k: v for k, v in entry.items() if k != "before"} == {k: v for k, v in written.items() if k != "before"}
+            assert entry["before"].keys() == written["before"].keys()
+            assert State.from_record(entry["before"]) == State.from_record(written["before"])
+    # A change the store would refuse is not shown either.
+    m = store.get("m1")
+    assert predicted_state(m.state_record(), triage.wake(m), "An", clock()) is None
+    stale = StateChange("m1", {"status": Status.NEW}, Event("reopened"), version=m.version - 1)
+    assert predicted_state(m.state_record(), stale, "An", clock()) is None
+
+
+async def test_a_change_made_on_a_stale_version_shows_the_other_desks_state_and_says_so(make_config, clock):
+    config = make_config()
+    data = config.data_dir
+    app = make_app(config, clock, [mention(1, clock(), 30)])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        seen = app.queue.get("m1")  # as this desk last read it: version 0
+        # Another desk answers m1; this desk has not read the store since (no await between).
+        Store(data).change(triage.responded(Store(data).get("m1"), clock()), "Bert", at=clock())
+        stale = StateChange("m1", {"status": Status.MONITORING}, Event("monitor"), version=seen.version)
+        assert app.session.act(seen, stale)
+        assert app.queue.get("m1").status == "monitoring"  # shown at once, as always
+        await until(pilot, lambda: any(n.startswith("niet bewaard: ") for n in notices(app)))
+        await pilot.pause()
+        said = next(n for n in notices(app) if n.startswith("niet bewaard: "))
+        assert said.endswith("— iemand anders wijzigde dit intussen"), said
+        # The row shows Bert's answer, which the store kept; nothing of ours to undo.
+        assert app.queue.get("m1").status == "responded"
+        assert status_word("responded", "nl") in row_of(app, "m1")
+        assert not app.session.undo_stack
+    m = Store(data).get("m1")
+    assert m.status == "responded" and [h["who"] for h in m.history] == ["Bert"]
 
 
 def test_no_screen_or_widget_is_reached_by_probing() -> None:
