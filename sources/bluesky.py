@@ -741,9 +741,8 @@ def post_item(view: dict[str, Any]) -> tuple[Item, datetime | None] | None:
     created, indexed = _time(record.get("createdAt")), _time(view.get("indexedAt"))
     # createdAt is what the author's app claims; a clock ahead of the AppView's is not believed
     published = min(created, indexed) if created and indexed else created or indexed
-    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
-    parent = reply.get("parent") if isinstance(reply.get("parent"), dict) else {}
-    root = reply.get("root") if isinstance(reply.get("root"), dict) else {}
+    reply = _obj(record.get("reply"))
+    parent, root = _obj(reply.get("parent")), _obj(reply.get("root"))
     followers = author.get("followersCount")
     reason = _s(view.get("reason"))
     item = Item(
@@ -892,6 +891,11 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _s(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _obj(value: object) -> dict[str, Any]:
+    """A JSON object of the answer, or an empty one where the server sent something else."""
+    return value if isinstance(value, dict) else {}
 
 
 def _cursor(data: dict[str, Any]) -> str | None:

@@ -256,7 +256,8 @@ class _Slots(dict[str, str]):
     def __missing__(self, key: str) -> str:
         rng, lang = self.rng, self.lang
         if key in WORDS:
-            value = rng.choice(WORDS[key][lang] if isinstance(WORDS[key], dict) else WORDS[key])
+            words = WORDS[key]
+            value = rng.choice(words[lang] if isinstance(words, dict) else words)
         elif key in NUMBERS:
             lo, hi = NUMBERS[key]
             value = str(rng.randint(lo, hi))

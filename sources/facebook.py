@@ -40,7 +40,7 @@ person's last message.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -387,7 +387,7 @@ class FacebookSource(GraphClient, Source, Watermarks, Replies, Moderation):
 
     async def _pages(
         self, client: httpx.AsyncClient, path: str, params: dict[str, Any], what: str
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Every entry of a Graph list, page after page (paging.next), up to MAX_PAGES."""
         page = await self._get(client, path, params, what)
         for _ in range(MAX_PAGES):

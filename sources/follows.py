@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sources.source import SourceError
+    from sources.source import Source, SourceError
     from webcare.config import Config
     from webcare.watch import Person
 
@@ -40,11 +40,11 @@ def warning(failures: dict[str, str]) -> str:
     return f"following failed for {len(failures)}: " + "; ".join(named) + tail
 
 
-def missed(source: object, failures: dict[str, str], person: Person, exc: SourceError) -> bool:
+def missed(source: Source, failures: dict[str, str], person: Person, exc: SourceError) -> bool:
     """Note that following `person` failed (for `warning`). True when the others must wait:
     the platform's rate limit is reached, so the source pauses until it resets."""
     failures[person.handle] = str(exc)
     if exc.retry_after is None:
         return False
-    source.pause_s = max(source.pause_s or 0.0, exc.retry_after)  # type: ignore[attr-defined]
+    source.pause_s = max(source.pause_s or 0.0, exc.retry_after)
     return True

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -321,7 +321,7 @@ class InstagramSource(GraphClient, Source, Watermarks, Replies, Moderation):
 
     async def _thread(
         self, client: httpx.AsyncClient, comment: dict[str, Any]
-    ) -> AsyncIterator[tuple[dict[str, Any], str]]:
+    ) -> AsyncGenerator[tuple[dict[str, Any], str], None]:
         """A top-level comment and its replies, each with the id of the comment it answers
         ("" for the top-level one); replies beyond the first page are fetched page by page."""
         comment_id = str(comment.get("id") or "")
@@ -376,7 +376,7 @@ class InstagramSource(GraphClient, Source, Watermarks, Replies, Moderation):
 
     def _comment(self, comment: dict[str, Any], parent: str, media: dict[str, Any]) -> Item:
         comment_id = str(comment["id"])
-        sender = comment.get("from") if isinstance(comment.get("from"), dict) else {}
+        sender = found if isinstance(found := comment.get("from"), dict) else {}
         username = str(comment.get("username") or sender.get("username") or "")
         caption = str(media.get("caption") or "").strip()
         return Item(

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -534,7 +534,7 @@ class LinkedInSource(Source, Watermarks, Replies, Moderation):
         *,
         size: int | None = None,
         finder: bool = False,
-    ) -> AsyncIterator[list[dict[str, Any]]]:
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
         """The `elements` of a Rest.li collection, page after page (start/count), up to MAX_PAGES."""
         size = size or COMMENT_PAGE
         start = 0

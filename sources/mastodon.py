@@ -60,7 +60,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -164,8 +164,8 @@ class MastodonSource(Source, Checkpoints, LiveConnection, Replies):
         name: str,
         instance: str,
         *,
-        hashtags: list[str] = (),  # type: ignore[assignment]
-        search: list[str] = (),  # type: ignore[assignment]
+        hashtags: Sequence[str] = (),
+        search: Sequence[str] = (),
         mentions: bool = False,
         token: str | None = None,
         token_env: str = "",

@@ -13,12 +13,13 @@ import re
 from dataclasses import Field, field, fields
 from datetime import date as _date
 from datetime import datetime as _datetime
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from sources.source import OptionError
 from webcare.channels import normalize_channel
-from webcare.config import SourceConfig, suggest
+from webcare.config import SourceConfig
+from webcare.known import suggest
 from webcare.norms import parse_duration
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|m|min|h|hour)\s*$")
@@ -269,7 +270,10 @@ def _per_second_of(text: str) -> float:
     return Options(SourceConfig("", "", {"d": text}, 0)).rate("d", text)
 
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")  # a source's options dataclass
 
 
 def read(options: type[T], sc: SourceConfig) -> T:
@@ -278,7 +282,7 @@ def read(options: type[T], sc: SourceConfig) -> T:
     the dataclass does not have refused, with a "did you mean"."""
     opts = Options(sc)
     values: dict[str, Any] = {}
-    for f in fields(options):  # type: ignore[arg-type]
+    for f in fields(options):
         values[f.name] = _read_one(opts, f)
     opts.done()
     return options(**values)

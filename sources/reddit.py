@@ -348,11 +348,12 @@ class RedditSource(Source, Checkpoints, Moderation):
             data=data,
             auth=httpx.BasicAuth(self.client_id, self.client_secret),
         )
-        answer = json_of(response, what)
+        found = json_of(response, what)
+        answer: dict[str, Any] = found if isinstance(found, dict) else {}
         # Reddit answers a bad client id or secret with 200 and {"error": "invalid_grant"}.
-        token = answer.get("access_token") if isinstance(answer, dict) else None
+        token = answer.get("access_token")
         if not isinstance(token, str) or not token:
-            said = answer.get("error") if isinstance(answer, dict) else None
+            said = answer.get("error")
             raise SourceError(
                 f"{what}: refused ({said or 'no access_token in the answer'}): check {credential}"
             )

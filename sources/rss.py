@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NotRequired, TypedDict, final
 from urllib.parse import urljoin, urlsplit
 
 from sources import options
@@ -73,6 +73,38 @@ PARSE_TIME_LIMIT = 30.0  # seconds one feed may take to parse before its worker 
 # (benchmarks/bench_feeds.py measures both; it is passed to each job, as workers are spawned).
 FAST_PATH = True
 MAX_RETRY_AFTER = 24 * 3600.0  # a server's Retry-After is honoured up to a day
+
+UtcTime = tuple[int, int, int, int, int, int]  # (y, m, d, H, M, S), in UTC
+
+
+class FeedEntry(TypedDict):
+    """One entry of a parsed feed, as plain data (it crosses back from a worker process)."""
+
+    key: str
+    author: str
+    title: str
+    text: str
+    url: str
+    published: UtcTime | None
+
+
+@final
+class ParsedFeed(TypedDict):
+    """What parse_feed gives; parse_in_worker adds the CPU seconds the parse took."""
+
+    title: str
+    version: str
+    parser: str  # which parser read it: "fast" or "feedparser"
+    entries: list[FeedEntry]
+    cpu_s: NotRequired[float]
+
+
+@final
+class _Failed(TypedDict):
+    """A worker's parse that failed: the error as data, for parse_in_worker to raise."""
+
+    error: str
+    cpu_s: NotRequired[float]
 MAX_DOWNLOADS = (
     16  # feeds downloading at once (the poller's client keeps up to 16 connections alive)
 )
@@ -242,7 +274,7 @@ class RSSSource(Source, Checkpoints):
             raise SourceError("not a feed: the response is empty")
         return body
 
-    def _items(self, parsed: dict[str, Any]) -> list[Item]:
+    def _items(self, parsed: ParsedFeed) -> list[Item]:
         feed_title = parsed["title"]
         items = []
         person = self.followed
@@ -303,7 +335,7 @@ _TRUNCATED = ("no element found", "unclosed token", "partial character", "unclos
 
 def parse_feed(
     body: bytes, content_type: str = "", base_url: str = "", *, fast: bool = True
-) -> dict[str, Any]:
+) -> ParsedFeed:
     """Parse a feed into plain data: {"title", "version", "parser", "entries": [{"key",
     "author", "title", "text", "url", "published"}]}, where "published" is a UTC
     (y, m, d, H, M, S) tuple or None and "parser" says which parser read it ("fast" or
@@ -400,7 +432,7 @@ def _where(error: BaseException) -> str:
         return "somewhere"
 
 
-def _entry(e: dict[str, Any], base_url: str) -> dict[str, Any]:
+def _entry(e: dict[str, Any], base_url: str) -> FeedEntry:
     url = e.get("link") or ""
     title = _plain(e.get("title_detail")) or e.get("title", "")
     content = e.get("content") or []
@@ -412,11 +444,12 @@ def _entry(e: dict[str, Any], base_url: str) -> dict[str, Any]:
     # "updated…" only when there is one: feedparser would hand back the (empty) "published…"
     # in its place, with a DeprecationWarning.
     published = e.get("published_parsed") or _own(e, "updated_parsed")
-    when = None
+    when: UtcTime | None = None
     if published is not None:
         try:
-            datetime(*published[:6])  # feedparser normalises to UTC; check it is a real moment
-            when = tuple(published[:6])
+            # feedparser normalises to UTC; check it is a real moment
+            t = datetime(*published[:6])
+            when = (t.year, t.month, t.day, t.hour, t.minute, t.second)
         except (TypeError, ValueError, OverflowError):
             when = None
     key = e.get("id") or url
@@ -558,10 +591,13 @@ def _close_link(parts: list[str], links: list[tuple[str, int]], base: str) -> No
 # --- the worker pool -------------------------------------------------------------------
 
 
-def _parse_job(body: bytes, content_type: str, base_url: str, fast: bool) -> dict[str, Any]:
+def _parse_job(
+    body: bytes, content_type: str, base_url: str, fast: bool
+) -> ParsedFeed | _Failed:
     """What a worker runs: the parse, with errors as data (nothing but dicts cross back), and
     the CPU seconds it took ("cpu_s", for the benchmark)."""
     started = time.process_time()
+    result: ParsedFeed | _Failed
     try:
         result = parse_feed(body, content_type, base_url, fast=fast)
     except SourceError as exc:
@@ -687,7 +723,7 @@ def _download_slot() -> asyncio.Semaphore:
 
 async def parse_in_worker(
     body: bytes, content_type: str = "", base_url: str = "", time_limit: float = PARSE_TIME_LIMIT
-) -> dict[str, Any]:
+) -> ParsedFeed:
     """`parse_feed` in the worker pool, stopped after `time_limit` seconds; raises SourceError."""
     async with _slot():
         for attempt in (1, 2):

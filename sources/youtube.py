@@ -382,7 +382,9 @@ class YouTubeSource(Source, Checkpoints, Moderation):
             known = False
             for thread in page.get("items") or []:
                 snippet = thread.get("snippet") if isinstance(thread, dict) else None
-                top = (snippet or {}).get("topLevelComment")
+                if not snippet:
+                    continue
+                top = snippet.get("topLevelComment")
                 if not isinstance(top, dict):
                     continue
                 thread_id = str(thread.get("id") or top.get("id") or "")

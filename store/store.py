@@ -35,10 +35,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 import orjson
-from filelock import Timeout
+from filelock import FileLock, Timeout
 
 from store.jsonstorage import (
     AtomicJSONStorage,
@@ -73,6 +73,14 @@ _SEGMENT_NAME = re.compile(r"^(\d{6})\.json$")
 Key = tuple[int, str]  # (segment, doc_id as stored: a string)
 HOUSEKEEPING = "housekeeping"  # health.json's key for the daily chores' results
 QUARANTINE_WAIT = 5.0  # seconds a reader waits for the write lock to move a damaged file aside
+_Book = TypeVar("_Book")  # a handle on another file of the data directory (see Store._book)
+
+
+class _Rewrites(TypedDict):
+    """rewrites.json as read: each segment's rewrite count by its number, and the checkpoints'."""
+
+    segments: dict[str, int]
+    checkpoints: int
 
 
 def _check_segment(path: Path, data: Any, sig: Signature, content: bool) -> None:
@@ -172,7 +180,7 @@ class Store:
         self._rewrites_seen: dict[str, int] = {}  # each segment's rewrite count then
         self._look_at_rewrites()
         self._rebuild: set[tuple[int, bool]] = set()  # indexes found damaged, to write again
-        self._books: dict[str, Any] = {}  # plan, drafts, notes, crisis log (see _book)
+        self._books: dict[str, object] = {}  # plan, drafts, notes, crisis log (see _book)
         self._sweep_leftovers()
 
     def _sweep_leftovers(self) -> None:
@@ -229,7 +237,8 @@ class Store:
             return {}
         except OSError as exc:
             raise StoreError.of(storage.path, "read", exc) from None
-        return (data or {}).get(TABLE, {})
+        table: dict[str, dict[str, Any]] = (data or {}).get(TABLE, {})
+        return table
 
     def _damaged(self, storage: AtomicJSONStorage, sig: Signature | None, reason: str) -> None:
         """Move a damaged segment (or index) file into data_dir/quarantine, under the write lock
@@ -300,6 +309,12 @@ class Store:
         if known:  # their states go out with the mentions, not again as state changes
             self._state_seen[seg] = {**self._state_seen.get(seg, {}), **known}
         self._content_seen[seg] = signature
+
+    def _located(self, record: dict[str, Any], seg: int, doc_id: str) -> bool:
+        """Whether `record` (read from segment `seg`) is the document this handle indexed for
+        its mention: a stale copy the id has since moved away from is not."""
+        mention_id = record.get("id")
+        return isinstance(mention_id, str) and self._where.get(mention_id) == (seg, doc_id)
 
     def _id_of(self, seg: int, doc_id: str, record: dict[str, Any]) -> str:
         mention_id = record.get("id")
@@ -521,7 +536,7 @@ class Store:
             out = [
                 self._mention(seg, d, r, states.get(d))
                 for d, r in content.items()
-                if self._where.get(r.get("id")) == (seg, d)
+                if self._located(r, seg, d)
             ]
             self._forget_if_full(seg, content)
             return out
@@ -614,13 +629,14 @@ class Store:
 
         return Presence(self.data_dir, operator)
 
-    def _book(self, name: str, make: Callable[[Path], Any]) -> Any:
+    def _book(self, name: str, make: Callable[[Path], _Book]) -> _Book:
         # Made on first use, not at start: a desk imports and opens only what it paints first.
         with self._mutex:
             book = self._books.get(name)
             if book is None:
                 book = self._books[name] = make(self.data_dir)
-            return book
+            # Each name is only ever made by its one property, with the same `make`.
+            return cast(_Book, book)
 
     def changes(self, holds: Callable[[int], bool] | None = None) -> StoreChanges:
         """What other processes (and this handle's own add()) wrote since the last look, apart
@@ -654,16 +670,17 @@ class Store:
 
     # --- rewrites in place: how other processes learn of them ------------------------------
 
-    def _read_rewrites(self) -> dict[str, Any]:
+    def _read_rewrites(self) -> _Rewrites:
         try:
             data = read_json(self.data_dir / REWRITES)
         except (ValueError, OSError):
             data = None
         data = data if isinstance(data, dict) else {}
-        segments = data.get("segments")
+        segments, checkpoints = data.get("segments"), data.get("checkpoints")
         return {
+            # Counts as _count_rewrite wrote them (ints); compared, never computed with, on read.
             "segments": segments if isinstance(segments, dict) else {},
-            "checkpoints": data.get("checkpoints") if isinstance(data.get("checkpoints"), int) else 0,
+            "checkpoints": checkpoints if isinstance(checkpoints, int) else 0,
         }
 
     def _look_at_rewrites(self) -> list[int]:
@@ -704,14 +721,10 @@ class Store:
             return {}
         after = self._table(seg, False)
         before = self._state_seen.get(seg, {})
-        out = {}
+        out: dict[str, dict[str, Any]] = {}
         for doc_id, record in after.items():
-            mention_id = record.get("id")
-            if before.get(doc_id) != _version(record) and self._where.get(mention_id) == (
-                seg,
-                doc_id,
-            ):
-                out[mention_id] = copy.deepcopy(record)  # the caller may keep or change it
+            if before.get(doc_id) != _version(record) and self._located(record, seg, doc_id):
+                out[record["id"]] = copy.deepcopy(record)  # the caller may keep or change it
         self._state_seen[seg] = {d: _version(r) for d, r in after.items()}
         self._state_seen_sig[seg] = storage.signature
         return out
@@ -876,7 +889,7 @@ class Store:
 
     # --- health and the collector lease -------------------------------------------------
 
-    def _health_lock(self):
+    def _health_lock(self) -> FileLock:
         # Its own small lock, not the write lock: the heartbeat never waits for a big write.
         return lock(self.data_dir / "health.lock", timeout=5, poll_interval=0.005)
 

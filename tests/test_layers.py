@@ -1,6 +1,7 @@
-"""The layering the README's "Design" describes, as import-linter contracts (pyproject.toml's
-[tool.importlinter]): the domain imports no adapter and no UI, network or storage library, the
-store no source and the adapters no UI; `webcare.cli`, the composition root, alone wires them all.
+"""The layering docs/design.md describes ("The layers"), as import-linter contracts
+(pyproject.toml's [tool.importlinter]): the domain imports no adapter and no UI, network or
+storage library, the store no source and the adapters no UI; `webcare.cli`, the composition
+root, alone wires them all.
 .ci/run runs `lint-imports` too; this test keeps the README's test command checking the layers."""
 
 import shutil

@@ -215,8 +215,8 @@ async def test_two_operators_triaging_at_once_lose_nothing(make_config, clock, m
         await p2.press("j", "X")
     stored = Store(config.data_dir).load()
     history = [h for m in stored for h in m.history]
-    # every action of both operators is kept (L3 also keeps the evidence: README, Moderation
-    # on the platform)
+    # every action of both operators is kept (L3 also keeps the evidence: docs/audit.md,
+    # Moderation on the platform)
     assert [h["what"].split(":")[0] for h in history].count("evidence kept") == 1
     assert len(history) == 5
     assert all(h["who"] == "tester" and h["at"] for h in history)

@@ -144,11 +144,12 @@ def _crisis(data: dict[str, Any]) -> CrisisSettings:
     norm = default.norm
     if "norm" in table:
         try:
-            norm = parse_duration(str(table["norm"]))
+            parsed = parse_duration(str(table["norm"]))
         except ValueError:
-            norm = None
-        if norm is None or norm.total_seconds() <= 0:
+            parsed = None
+        if parsed is None or parsed.total_seconds() <= 0:
             raise ConfigError(f"[crisis] norm: {table['norm']!r} is not a duration like '30m' or '1h'")
+        norm = parsed
     statement = _str(table, "crisis", "holding_statement", default.holding_statement).strip()
     if not statement:
         raise ConfigError("[crisis] holding_statement: must not be empty (the first words in a crisis)")
@@ -161,7 +162,7 @@ def _crisis(data: dict[str, Any]) -> CrisisSettings:
 @dataclass(frozen=True, slots=True)
 class RetentionSettings:
     """[retention]: after how many days mentions are anonymised (0: never), how long the
-    evidence of a moderation case outlives that (README: Moderation on the platform), and the
+    evidence of a moderation case outlives that (docs/audit.md, Moderation on the platform), and the
     daily backups (how many are kept, where)."""
 
     days: int = 90

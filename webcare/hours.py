@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PART = re.compile(
@@ -50,7 +49,7 @@ class WeeklyHours:
             raise ValueError(f"{spec!r} names no opening window")
         return cls(windows=tuple(tuple(sorted(d)) for d in days))
 
-    def is_open(self, moment: datetime, tz: ZoneInfo) -> bool:
+    def is_open(self, moment: datetime, tz: tzinfo) -> bool:
         """Whether `moment` falls inside a window."""
         if self.always:
             return True
@@ -60,7 +59,7 @@ class WeeklyHours:
                 return True
         return False
 
-    def next_window(self, moment: datetime, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
+    def next_window(self, moment: datetime, tz: tzinfo) -> tuple[datetime, datetime] | None:
         """The window containing `moment`, else the next one (within two weeks), as aware times."""
         if self.always:
             return moment, moment + timedelta(days=3650)
@@ -71,7 +70,7 @@ class WeeklyHours:
                     return max(start, local), end
         return None
 
-    def add(self, start: datetime, duration: timedelta, tz: ZoneInfo) -> datetime:
+    def add(self, start: datetime, duration: timedelta, tz: tzinfo) -> datetime:
         """`start` plus `duration` counted inside the windows only."""
         if self.always:
             return start + duration
@@ -88,7 +87,7 @@ class WeeklyHours:
             remaining -= available
             cursor = w_end
 
-    def _day(self, day: date, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    def _day(self, day: date, tz: tzinfo) -> list[tuple[datetime, datetime]]:
         out = []
         for start, end in self.windows[day.weekday()]:
             s = datetime.combine(day, start, tzinfo=tz)

@@ -329,7 +329,7 @@ WORDS: dict[str, dict[str, str]] = {
         "nl": "Nog geen notities. n voegt er een toe.",
         "en": "No notes yet. n adds one.",
     },
-    # moderation on the platform (README: Moderation on the platform)
+    # moderation on the platform (docs/audit.md, Moderation on the platform)
     "moderate_ask": {
         "nl": "{action} op {source}? Het bewijs (tekst, auteur, link, tijd) wordt eerst bewaard.",
         "en": "{action} on {source}? The evidence (text, author, link, time) is kept first.",

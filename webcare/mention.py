@@ -14,11 +14,12 @@ can be set through it too, content fields cannot (`Mention.replaced` makes a cha
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from webcare.norms import Urgency, urgency
 
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
 
 
 class Status(StrEnum):
-    """A mention's status (the README's "Triage" and "The audit trail"). A str: stored records,
-    exports and configured scheme leaves keep the very strings they always had."""
+    """A mention's status (docs/triage.md; "The audit trail" in docs/audit.md). A str: stored
+    records, exports and configured scheme leaves keep the very strings they always had."""
 
     NEW = "new"
     RESPONDING = "responding"
@@ -99,7 +100,10 @@ def _to_record(f: Any, value: Any) -> Any:
     return value
 
 
-def _reader(cls: Any) -> Any:
+_Part = TypeVar("_Part", "Content", "State")
+
+
+def _reader(cls: type[_Part]) -> Callable[[dict[str, Any]], _Part]:
     """A function from a record to `cls`, compiled once from its fields (as dataclasses makes
     __init__): a store's load() reads a hundred thousand records, each with some 45 fields."""
     args = []
@@ -124,8 +128,8 @@ def _reader(cls: Any) -> Any:
         elif not required and f.default is not None:
             value = f"g({f.name!r}, {f.default!r})"
         args.append((f.name, value))
-    scope = {"cls": cls, "from_iso": from_iso, "status_of": status_of, "new": object.__new__}
-    if cls.__dataclass_params__.frozen:
+    scope: dict[str, Any] = {"cls": cls, "from_iso": from_iso, "status_of": status_of, "new": object.__new__}
+    if cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]  # not in typeshed
         # Filled through its slots: a frozen dataclass's own __init__ sets each field through
         # object.__setattr__, four times slower; what it makes is the same (equal, frozen).
         scope.update({f"set_{name}": getattr(cls, name).__set__ for name, _ in args})
@@ -134,7 +138,8 @@ def _reader(cls: Any) -> Any:
     else:
         source = f"def read(r):\n    g = r.get\n    return cls({', '.join(f'{n}={v}' for n, v in args)})\n"
     exec(source, scope)  # noqa: S102 (our own field names, not outside text)
-    return scope["read"]
+    read: Callable[[dict[str, Any]], _Part] = scope["read"]
+    return read
 
 
 def _record(part: Any) -> dict[str, Any]:
@@ -192,7 +197,7 @@ class Content:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Content:
-        return _read_content(record)  # type: ignore[no-any-return]
+        return _read_content(record)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -354,7 +359,7 @@ class Mention(_Fields):
         return (*content, *(f.name for f in fields(State) if f.name not in content))
 
     def export_record(self) -> dict[str, Any]:
-        """The export contract the README gives under "Commands": one JSON object per mention
+        """The export contract docs/reports.md gives under "Exports": one JSON object per mention
         (every field, the sparse ones too)."""
         out = {f.name: _to_record(f, getattr(self.content, f.name)) for f in fields(Content)}
         state = self.state

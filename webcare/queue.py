@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from webcare.channels import ALIASES
 from webcare.mention import Mention, Status
@@ -39,6 +40,15 @@ HANDLED_BASE = 2e10
 END_OF_DEADLINES = (5e9, "")  # sorts after every deadline and before every other block
 
 Pending = tuple[float, "int | None"]  # (rank, norm_s) of a mention not fetched from the store yet
+
+
+class Change(Protocol):
+    """What MentionQueue.update applies to a mention in place. A protocol, not a Callable: a
+    lambda that binds a value as a default (`lambda m, s=state: …`) fits it too."""
+
+    def __call__(self, m: Mention, /) -> object: ...
+
+
 FETCH_AHEAD = 64  # rows fetched at once when a row not fetched yet is shown (a screenful and more)
 FETCH_BEHIND = 16
 
@@ -305,7 +315,8 @@ class MentionQueue:
             return None
         if self._visible is not None:
             try:
-                return self._visible.index(m)  # type: ignore[arg-type]
+                # A Pending entry (not loaded yet) is in no filtered list.
+                return None if isinstance(m, tuple) else self._visible.index(m)
             except ValueError:
                 return None
         key = (m[0], mention_id) if isinstance(m, tuple) else sort_key(m)
@@ -334,7 +345,7 @@ class MentionQueue:
             self._refilter()
         return added
 
-    def update(self, mention_id: str, apply) -> Mention | None:
+    def update(self, mention_id: str, apply: Change) -> Mention | None:
         """Change a mention in place through `apply(m)`, keeping the order right."""
         m = self.get(mention_id)
         if m is None:

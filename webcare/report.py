@@ -219,14 +219,14 @@ class _ResponseTally:
     __slots__ = ("norms", "mentions", "times", "within", "late", "missed", "pending")
 
     def __init__(self) -> None:
-        self.norms: Counter[int] = Counter()
+        self.norms: Counter[int | None] = Counter()  # None: mentions without a norm
         self.mentions = 0
         self.times: list[int] = []
         self.within = self.late = self.missed = self.pending = 0
 
     def add(self, m: Mention, now: datetime) -> None:
         self.mentions += 1
-        self.norms[m.norm_s] += 1  # type: ignore[index]
+        self.norms[m.norm_s] += 1
         seconds = response_seconds(m)
         if seconds is not None:
             self.times.append(seconds)

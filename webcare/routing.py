@@ -360,12 +360,12 @@ def _utc(moment: datetime) -> datetime:
 def _span(hours: WeeklyHours, now: datetime, tz: tzinfo) -> tuple[datetime, datetime] | None:
     """The window containing `now`, else the next, with back-to-back windows joined
     ('sat-sun 00:00-24:00' is one weekend), as UTC times."""
-    window = hours.next_window(now, tz)  # type: ignore[arg-type]
+    window = hours.next_window(now, tz)
     if window is None:
         return None
     start, end = window
     for _ in range(14):
-        following = hours.next_window(end, tz)  # type: ignore[arg-type]
+        following = hours.next_window(end, tz)
         if following is None or following[0] > end or following[1] <= end:
             break
         end = following[1]
