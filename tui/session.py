@@ -318,7 +318,7 @@ class DeskSession:
         replies = [r for i in queue.replies.get(m.id, ()) if (r := get(i)) is not None]
         return parent, replies
 
-    # --- moderation on the platform (README: Moderation on the platform) -------------------
+    # --- moderation on the platform (docs/audit.md: Moderation on the platform) -----------
 
     def offer_moderation(self, m: Mention) -> None:
         """The scheme said "moderate" (L3): offer the platform's own action where the mention's
