@@ -2,10 +2,10 @@
 
 `Alerts` sends: `alerts.send(alert)` from any thread (the collector, a desk, a hand-off) is
 all a caller needs. Each event goes out once for the data directory however many processes
-run: data_dir/alerts.json records every event id sent (and, per target, when it last sent
-and what the rate limit holds back), read and written under the store's write lock. A target
-takes at most `limit` alerts per 10 minutes; what is held back goes out later as one summary
-("12 more, 3 urgent"). A target that fails is retried with backoff and named (never its URL)
+run: the store's alert marks record every event id sent (and, per target, when it last sent
+and what the rate limit holds back): data_dir/alerts.json under the store's write lock
+(store/alert_marks.py), or the database's tables. A target takes at most `limit` alerts per
+10 minutes; what is held back goes out later as one summary ("12 more, 3 urgent"). A target that fails is retried with backoff and named (never its URL)
 in health.json, which every desk's header shows.
 
 `AlertWatch` decides what to send, in the collector (so alerts go out with no desk open):
@@ -26,18 +26,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from store.jsonstorage import StoreError, holding, read_json, write_atomically
-from store.modes import lock
+from store.alert_marks import AlertMarks
+from store.jsonstorage import StoreError
 from webcare.alerts import (
     FAILING_FOR,
-    WINDOW,
     Alert,
     AlertTarget,
     crisis_alert,
     mention_alert,
-    room,
     source_alert,
     spike_alert,
     summary_alert,
@@ -50,9 +46,8 @@ if TYPE_CHECKING:
     from store import Store
     from webcare.config import Config
     from webcare.mention import Mention
+    from webcare.store_port import AlertMarkBook
 
-RECORD = "alerts.json"
-KEEP_SENT = timedelta(days=8)  # event ids remembered this long (a spike's id holds its day)
 RETRY_BASE = 15.0  # seconds before a failing target is tried again; doubles, capped
 RETRY_MAX = 600.0
 GIVE_UP = timedelta(hours=2)  # an alert not delivered by then is dropped (the target stays red)
@@ -120,15 +115,16 @@ class Alerts:
         clock: Callable[[], datetime] = utcnow,
         notify: Callable[[str, str, str], str] = apprise_notify,
         environ: dict[str, str] | os._Environ = os.environ,
+        marks: AlertMarkBook | None = None,
     ) -> None:
         self.config = config
         self.targets = config.alerts
         self.clock = clock
         self.notify = notify
         self.environ = environ
-        self.path = Path(config.data_dir) / RECORD
-        # The store's write lock (store/store.py): one file, one lock, every process.
-        self._lock = lock(Path(config.data_dir) / "write.lock", timeout=30, poll_interval=0.005)
+        # Which events went out and each target's limit, shared by every process: the store's
+        # (store.alert_marks), data_dir/alerts.json when no store is given.
+        self.marks: AlertMarkBook = AlertMarks(Path(config.data_dir)) if marks is None else marks
         self._mutex = threading.Lock()
         self.status: dict[str, TargetStatus] = {t.name: TargetStatus() for t in self.targets}
         self._retries: list[_Retry] = []
@@ -136,75 +132,26 @@ class Alerts:
     def __bool__(self) -> bool:
         return bool(self.targets)
 
-    # --- the shared record --------------------------------------------------------------
+    # --- the shared marks (store/alert_marks.py, or the database's) ---------------------
 
-    def _read(self) -> dict[str, Any]:
-        try:
-            data = read_json(self.path)
-        except (OSError, ValueError):
-            data = None
-        if not isinstance(data, dict):
-            data = {}
-        if not isinstance(data.get("sent"), dict):
-            data["sent"] = {}
-        if not isinstance(data.get("targets"), dict):
-            data["targets"] = {}
-        return data
-
-    def _target_record(self, data: dict[str, Any], name: str) -> dict[str, Any]:
-        rec = data["targets"].get(name)
-        if not isinstance(rec, dict):
-            rec = data["targets"][name] = {}
-        if not isinstance(rec.get("times"), list):
-            rec["times"] = []
-        if not isinstance(rec.get("held"), dict):
-            rec["held"] = {}
-        return rec
+    def _limits(self, targets: Iterable[AlertTarget]) -> list[tuple[str, int]]:
+        return [(t.name, t.limit) for t in targets]
 
     def _claim(self, alert: Alert, now: datetime) -> list[AlertTarget]:
-        """Under the write lock: mark the event sent and take a place in each target's limit;
-        returns the targets to deliver it to now ([] when another process sent it already)."""
+        """Mark the event sent and take a place in each target's limit; the targets to deliver
+        it to now ([] when another process sent it already)."""
         wanted = [t for t in self.targets if t.wants(alert.kind) and t.open_at(now, self.config.timezone)]
-        with holding(self._lock, self.config.data_dir):
-            data = self._read()
-            if alert.id in data["sent"]:
-                return []
-            horizon = (now - KEEP_SENT).isoformat()
-            data["sent"] = {k: v for k, v in data["sent"].items() if isinstance(v, str) and v > horizon}
-            data["sent"][alert.id] = now.isoformat()
-            deliver = []
-            for t in wanted:
-                rec = self._target_record(data, t.name)
-                rec["times"] = [s for s in rec["times"] if isinstance(s, int | float) and s > (now - WINDOW).timestamp()]
-                if room(rec["times"], now, t.limit):
-                    rec["times"].append(now.timestamp())
-                    deliver.append(t)
-                else:  # over the limit: counted for the summary
-                    rec["held"][alert.kind] = int(rec["held"].get(alert.kind, 0)) + 1
-            write_atomically(self.path, orjson.dumps(data))
-        return deliver
+        names = set(self.marks.claim(alert.id, alert.kind, self._limits(wanted), now))
+        return [t for t in wanted if t.name in names]
 
     def _take_summaries(self, now: datetime) -> list[tuple[AlertTarget, Alert]]:
         """Targets holding alerts back whose window has room again: their summary, once."""
-        out: list[tuple[AlertTarget, Alert]] = []
-        with holding(self._lock, self.config.data_dir):
-            data = self._read()
-            changed = False
-            for t in self.targets:
-                rec = data["targets"].get(t.name)
-                if not isinstance(rec, dict) or not rec.get("held"):
-                    continue
-                rec = self._target_record(data, t.name)
-                if not room(rec["times"], now, t.limit):
-                    continue
-                held = {str(k): int(v) for k, v in rec["held"].items()}
-                rec["held"] = {}
-                rec["times"].append(now.timestamp())
-                changed = True
-                out.append((t, summary_alert(t.name, held, now, self.config.language)))
-            if changed:
-                write_atomically(self.path, orjson.dumps(data))
-        return out
+        by_name = {t.name: t for t in self.targets}
+        return [
+            (by_name[name], summary_alert(name, held, now, self.config.language))
+            for name, held in self.marks.take_summaries(self._limits(self.targets), now)
+            if name in by_name
+        ]
 
     # --- sending ------------------------------------------------------------------------
 
@@ -411,7 +358,6 @@ class AlertWatch:
         return out
 
     def _overdue(self, now: datetime) -> list[Alert]:
-        from store.presence import Presence
 
         now_s = now.timestamp()
         with self._lock:
@@ -432,7 +378,7 @@ class AlertWatch:
                 soon.append(m)
         if not soon:
             return []
-        desks = Presence(self.config.data_dir, "collector").others(now)
+        desks = self.store.presence("collector").others(now)
         open_ids = {d.viewing for d in desks} | {d.claim for d in desks}
         out = []
         for m in soon:

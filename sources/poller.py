@@ -271,13 +271,12 @@ class Poller:
         (as `a` does on the desk), once, when webcare.answers takes it. Anything else keeps
         coming in as an ordinary e-mail mention, marked suspicious with the reason: a forged
         answer never reaches a reply, and a real mail is never lost."""
-        from store.handoffs import HandoffBook
         from webcare.answers import judge
         from webcare.routing import without_keys
         from webcare.triage import expert_answered
         from webcare.untrusted import clean_text
 
-        book = HandoffBook(self.store.data_dir)
+        book = self.store.handoffs
         senders = item.extra.get("from", [item.author])
         mention = self.store.get(item.answers)
         verdict = judge(item.answers, item.answer_key, senders, mention, book.of(item.answers), item.ref)

@@ -56,7 +56,9 @@ from webcare.mention import Mention, StateChange, Status, owes_reply
 from webcare.store_port import Rows, StoreChanges, VersionConflict
 
 if TYPE_CHECKING:
+    from store.alert_marks import AlertMarks
     from store.crisis import CrisisLog
+    from store.digests import DigestMarks
     from store.drafts import DraftBook
     from store.handoffs import HandoffBook
     from store.notes import NoteBook
@@ -622,6 +624,20 @@ class Store:
         from store.handoffs import HandoffBook
 
         return self._book("handoffs", HandoffBook)
+
+    @property
+    def alert_marks(self) -> AlertMarks:
+        from store.alert_marks import AlertMarks
+
+        return self._book("alert_marks", AlertMarks)
+
+    @property
+    def digests(self) -> DigestMarks:
+        """A handle of its own each time: its lock (digest.lock) is re-entrant within one
+        handle, and two senders in one process must exclude each other as two processes do."""
+        from store.digests import DigestMarks
+
+        return DigestMarks(self.data_dir)
 
     def presence(self, operator: str) -> Presence:
         """This desk's presence (a handle of its own: each desk writes its own file)."""

@@ -354,3 +354,24 @@ def test_handoffs(impl, place):
     other.handoffs.answered("m1", key, T0 + timedelta(hours=1), ref="<a@vlm.example>")
     assert store.handoffs.of("m1")[0].answered_at == T0 + timedelta(hours=1)
     assert store.handoffs.of("m2") == []
+
+
+def test_alert_marks(impl, place):
+    store, other = impl.open(place), impl.open(place)
+    limits = [("team", 1), ("chef", 5)]
+    assert store.alert_marks.claim("urgent:m1", "urgent", limits, T0) == ["team", "chef"]
+    assert other.alert_marks.claim("urgent:m1", "urgent", limits, T0) == []  # once, whoever sends
+    assert other.alert_marks.claim("urgent:m2", "urgent", limits, T0) == ["chef"]  # team is full
+    assert store.alert_marks.take_summaries(limits, T0 + timedelta(minutes=11)) == [("team", {"urgent": 1})]
+    assert other.alert_marks.take_summaries(limits, T0 + timedelta(minutes=11)) == []
+
+
+def test_digest_marks(impl, place):
+    store, other = impl.open(place), impl.open(place)
+    day = T0.date()
+    with store.digests.sending() as mine, other.digests.sending() as theirs:
+        assert mine and not theirs  # one sender at a time
+        store.digests.mark(day, T0, sent="Els@example.org")
+        store.digests.mark(day, T0, error="refused")
+    assert other.digests.sent(day) == {"els@example.org"} and other.digests.failed_at(day) == T0
+    assert other.digests.read()[day.isoformat()]["error"] == "refused"

@@ -319,7 +319,7 @@ def _open(config: Config) -> tuple[Store, list[Source], Callable[..., Poller]]:
 
         async def chores() -> None:  # the daily housekeeping and the ambassadors' digest
             clock = lambda: datetime.now(UTC)  # noqa: E731
-            await asyncio.gather(daily(config, store, clock), digest_loop(config, clock))
+            await asyncio.gather(daily(config, store, clock), digest_loop(config, clock, store))
 
         return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network, alerts=_alert_watch(config, store))
 
@@ -334,7 +334,7 @@ def _alert_watch(config: Config, store: Store) -> AlertWatch | None:
     from tui.monitoring import Monitor  # the desk's trend book and crisis log: spikes alike
 
     clock = lambda: datetime.now(UTC)  # noqa: E731
-    return AlertWatch(config, store, Alerts(config, clock=clock), clock=clock, monitor=Monitor(config, store, clock))
+    return AlertWatch(config, store, Alerts(config, clock=clock, marks=store.alert_marks), clock=clock, monitor=Monitor(config, store, clock))
 
 
 def _check_keys(config: Config) -> None:
@@ -562,7 +562,7 @@ def cmd_collect(config: Config, once: bool) -> int:
         new = asyncio.run(poller.poll_once())
         from sources.digest import send_digest
 
-        digest = asyncio.run(send_digest(config, datetime.now(UTC)))  # due, and not sent yet today
+        digest = asyncio.run(send_digest(config, datetime.now(UTC), store))  # due, and not sent yet today
         if digest.sent:
             print(f"ambassadors' digest e-mailed to {len(digest.sent)}")
         for error in digest.errors:
@@ -688,19 +688,18 @@ def cmd_handover(config: Config, since: str | None, note: str | None, output: st
     """Since the shift began: what came in, what was answered, what is open, what waits on
     experts, the drafts not sent yet, and the notes left for the next shift, as Markdown."""
     from store import Store
-    from store.drafts import DraftBook
-    from store.notes import NoteBook
     from webcare.handover import Note, handover, to_markdown
     from webcare.shifts import current_shift
 
     now = datetime.now(UTC)
-    notes = NoteBook(config.data_dir)
+    store = Store(config.data_dir)
+    notes = store.notes
     if note:
         notes.add(Note(now, config.operator, note))
     shift = current_shift(config.shifts, now, config.timezone)
     start = _since(since, config, now) if since else shift.start
-    drafts = DraftBook(config.data_dir).all().values()  # unsent replies, whenever written
-    h = handover(Store(config.data_dir).load(), start, now, config.timezone, notes.since(start), shift=shift.name if not since else "", drafts=drafts)
+    drafts = store.drafts.all().values()  # unsent replies, whenever written
+    h = handover(store.load(), start, now, config.timezone, notes.since(start), shift=shift.name if not since else "", drafts=drafts)
     with _output(output) as out:
         out.write(to_markdown(h, config.language))
     return 0
@@ -783,10 +782,10 @@ def cmd_restore(config: Config, files: list[str], archive: str | None, force: bo
 def cmd_export_plan(config: Config, fmt: str, output: str | None) -> int:
     """The content plan: ics (dated items, for Outlook or any calendar), jsonl or csv (every
     item, the backlog too; the csv is what `import plan` reads)."""
-    from store.plan import PlanStore
+    from store import Store
     from webcare.planning import csv_row, plan_to_ics
 
-    items = PlanStore(config.data_dir).all()
+    items = Store(config.data_dir).plan.all()
     if fmt == "ics":
         data = plan_to_ics(items, config.timezone, name=config.name, language=config.language)
         if output:
@@ -809,7 +808,7 @@ def cmd_export_plan(config: Config, fmt: str, output: str | None) -> int:
 def cmd_import_plan(config: Config, path: Path) -> int:
     """Every row of a CSV plan, or none: a bad row is named (row number and field) on stderr
     and nothing is imported (exit 2). Rows already imported (the same ids) are not doubled."""
-    from store.plan import PlanStore
+    from store import Store
     from webcare.planning import PlanImportError, parse_plan_csv
 
     try:
@@ -831,7 +830,7 @@ def cmd_import_plan(config: Config, path: Path) -> int:
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return EXIT_CONFIG
-    added = PlanStore(config.data_dir).add_many(items)
+    added = Store(config.data_dir).plan.add_many(items)
     known = len(items) - len(added)
     again = f" ({known} already in the plan)" if known else ""
     print(

@@ -15,6 +15,7 @@ holds, grouped as the desk uses it:
   collector's intake, the alerts and the trend book read back, without building mentions);
 - the plan, the drafts, the shift notes, the crisis log and the experts' hand-offs (`plan`,
   `drafts`, `notes`, `crisis`, `handoffs`), and each desk's presence (`presence(operator)`);
+- the alerts' once-only marks and the ambassadors' digest marks (`alert_marks`, `digests`);
 - the sources' checkpoints, the collector's health and heartbeat, and the collector lease.
 
 A state's version is the number of changes made to it (the length of its history): a desk
@@ -25,9 +26,10 @@ The tests in tests/test_store_contract.py hold every implementation to this.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # for the annotations only: a desk's start imports no more than it paints
@@ -150,6 +152,24 @@ class HandoffBook(Protocol):
     def answered(self, mention_id: str, key: str, at: datetime, ref: str = "") -> None: ...
 
 
+class AlertMarkBook(Protocol):
+    """Alerts' once-only marks: each event goes out once however many processes run, and each
+    target takes at most its limit per window (the rest is counted for one summary later)."""
+
+    def claim(self, event: str, kind: str, limits: Sequence[tuple[str, int]], now: datetime) -> list[str]: ...
+    def take_summaries(self, limits: Sequence[tuple[str, int]], now: datetime) -> list[tuple[str, dict[str, int]]]: ...
+
+
+class DigestBook(Protocol):
+    """Which ambassadors got which day's digest; `sending` is held by the one process sending."""
+
+    def sending(self) -> AbstractContextManager[bool]: ...
+    def read(self) -> dict[str, Any]: ...  # {day ISO: {"sent": {address: ISO}, "error": …, "error_at": …}}
+    def sent(self, day: date) -> set[str]: ...
+    def failed_at(self, day: date) -> datetime | None: ...
+    def mark(self, day: date, at: datetime, *, sent: str = "", error: str = "") -> None: ...
+
+
 class PresenceBoard(Protocol):
     """One desk's presence: what it shows and replies to, and the other desks'."""
 
@@ -173,6 +193,10 @@ class MentionStore(Protocol):
     def crisis(self) -> CrisisJournal: ...
     @property
     def handoffs(self) -> HandoffBook: ...
+    @property
+    def alert_marks(self) -> AlertMarkBook: ...
+    @property
+    def digests(self) -> DigestBook: ...
     def presence(self, operator: str) -> PresenceBoard: ...
 
     # mentions
