@@ -27,6 +27,9 @@ class SourceHealth:
     # whose token it is ("LinkedIn"): the header says so a week ahead.
     token_expires: str = ""
     token_label: str = ""
+    # The collector that collects it (sources.poller.collector_name): with several collectors
+    # on one database, which one to look at when it fails.
+    collector: str = ""
 
     def to_record(self) -> dict[str, Any]:
         d = asdict(self)

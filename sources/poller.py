@@ -5,6 +5,13 @@ one source never overlap and a failing source costs nothing while it waits. A fa
 off exponentially with jitter (and never comes back sooner than a server's Retry-After); a
 failing source never stops the others. Health is kept per source and written to the store, so
 every desk on the data directory shows it, whether it collects itself or attaches.
+
+Several collectors may share one store (PostgreSQL): each collects only the sources it holds a
+lease on (webcare.store_port.SourceLeases). Every few seconds it renews its leases and takes
+the sources whose collector stopped; a source it gains starts from the checkpoint its last
+collector saved, a source it lost stops. A mention is stored once by id whoever fetched it, so
+a source collected by two at the moment one hands over stores nothing twice. On the data
+directory's files one collector holds every source, as it always did.
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import secrets
 import socket
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,6 +32,7 @@ from store import Store, StoreError
 from webcare import __version__
 from webcare.intake import Intake, Item
 from webcare.mention import Mention
+from webcare.store_port import SOURCE_RENEW, SourceLeases
 from webcare.untrusted import clean_line
 
 if TYPE_CHECKING:
@@ -40,6 +50,12 @@ MAX_ERROR = 300  # characters of an error kept for the header and health.json
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def collector_name() -> str:
+    """Who this collector is, in the source leases and the health: its host and process, and a
+    few random characters, since two containers can share a host name and a process number."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
 
 
 def backoff_delay(failures: int, retry_after: float | None, rng: Callable[[], float]) -> float:
@@ -94,6 +110,9 @@ class Poller:
         chores: Callable[[], Any] | None = None,
         network: NetworkPolicy | None = None,
         alerts: AlertWatch | None = None,
+        leases: SourceLeases | None = None,
+        renew_every: float = SOURCE_RENEW,
+        on_held: Callable[[list[str], list[str]], Any] | None = None,
     ) -> None:
         self.sources = sources
         self.intake = intake
@@ -104,7 +123,16 @@ class Poller:
         self.chores = chores  # the collector's daily housekeeping (store/housekeeping.py)
         self.network = network  # [network]: allowed redirect hosts, the deadline per request
         self.alerts = alerts  # [[alerts]]: told what is stored and answered, sends from here
-        self.health = {s.name: SourceHealth(s.name) for s in sources}
+        # Without leases it collects every source (`collect --once`, the tests).
+        self.leases = leases
+        self.renew_every = renew_every  # seconds between looks at the leases
+        self.on_held = on_held  # told (gained, lost) source names when the leases change
+        self.collector = leases.collector if leases is not None else f"{socket.gethostname()}:{os.getpid()}"
+        self.held: set[str] = {s.name for s in sources} if leases is None else set()
+        self.lease_error = ""  # why the leases could not be renewed, until they are again
+        self._running: dict[str, list[asyncio.Task[None]]] = {}  # the tasks of each source collected
+        self._crashed: asyncio.Future[None] | None = None  # a source's task failed: the poller stops
+        self.health = {s.name: SourceHealth(s.name, collector=self.collector) for s in sources}
         for source in sources:  # a token with an end date (LinkedIn's 60 days): every desk shows it
             if source.token_expires is not None:
                 health = self.health[source.name]
@@ -130,7 +158,10 @@ class Poller:
         )
 
     async def poll_once(self) -> int:
-        """Poll every source once, concurrently; returns how many new mentions were stored."""
+        """Poll every source once, concurrently; returns how many new mentions were stored.
+        Every source, leases or not: a run from cron collects beside no collector, and beside
+        one it stores nothing twice (ids)."""
+        self.held = {s.name for s in self.sources}
         await asyncio.to_thread(self._seed_refs)
         async with await asyncio.to_thread(self._client) as client:
             results = await asyncio.gather(*(self._poll(s, client) for s in self.sources))
@@ -140,31 +171,125 @@ class Poller:
         return sum(new for new, _ in results)
 
     async def run(self) -> None:
-        """Poll every source forever (until cancelled), each on its own schedule."""
+        """Poll every source it holds forever (until cancelled), each on its own schedule."""
         await asyncio.to_thread(self._seed_refs)
         # Made in a thread: importing httpx (and httpcore, anyio, trio) and loading the TLS
         # certificates in the desk's UI thread held up its key presses.
         async with await asyncio.to_thread(self._client) as client:
-            tasks = [
-                asyncio.create_task(self._loop(s, client), name=f"source:{s.name}")
-                for s in self.sources
-            ]
-            tasks += [
-                asyncio.create_task(self._live_loop(s, client), name=f"live:{s.name}")
-                for s in self.sources
-                if isinstance(s, LiveConnection) and s.can_live
-            ]
-            tasks.append(asyncio.create_task(self._write_health_loop(), name="health"))
+            self._crashed = asyncio.get_running_loop().create_future()
+            tasks: list[asyncio.Task[Any]] = [asyncio.create_task(self._write_health_loop(), name="health")]
+            if self.leases is None:
+                self._start(self.sources, client)
+            else:
+                tasks.append(asyncio.create_task(self._lease_loop(client), name="leases"))
             if self.chores is not None:
                 tasks.append(asyncio.create_task(self.chores(), name="housekeeping"))
             if self.alerts is not None:
                 tasks.append(asyncio.create_task(self.alerts.run(self.health), name="alerts"))
             try:
-                await asyncio.gather(*tasks)
+                await asyncio.gather(*tasks, self._crashed)
             finally:
-                for t in tasks:
+                running = [t for ts in self._running.values() for t in ts]
+                self._running.clear()
+                for t in [*tasks, *running]:
                     t.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await asyncio.gather(*tasks, *running, return_exceptions=True)
+                self._crashed.cancel()
+                if self.leases is not None:
+                    self._release()
+
+    def _start(self, sources: list[Source], client: httpx.AsyncClient) -> None:
+        """Collect `sources`: a polling loop each, and a live connection where it has one."""
+        for source in sources:
+            tasks = [asyncio.create_task(self._loop(source, client), name=f"source:{source.name}")]
+            if isinstance(source, LiveConnection) and source.can_live:
+                tasks.append(asyncio.create_task(self._live_loop(source, client), name=f"live:{source.name}"))
+            for task in tasks:
+                task.add_done_callback(self._task_done)
+            self._running[source.name] = tasks
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        """A source's loop never ends but by being stopped; one that failed stops the poller
+        with its error, as when every source ran in one gather."""
+        if task.cancelled() or self._crashed is None or self._crashed.done():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._crashed.set_exception(exc)
+
+    async def _stop(self, names: list[str]) -> None:
+        """Stop collecting `names` (another collector holds them now), and wait until they have
+        stopped, so nothing of theirs is stored or checkpointed from here after."""
+        tasks = [t for name in names for t in self._running.pop(name, [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _lease_loop(self, client: httpx.AsyncClient) -> None:
+        """Renew the leases every `renew_every` seconds; start what it gained, stop what it lost.
+        Looks sooner when another collector's lease runs out before then, so the sources of one
+        that died are taken when its leases end."""
+        assert self.leases is not None
+        leases = self.leases
+        names = [s.name for s in self.sources]
+        first = True
+        renewed = time.monotonic()  # when the last renewal that worked was asked for
+        while True:
+            asked = time.monotonic()
+            try:
+                held = await asyncio.to_thread(leases.hold, names, self.clock())
+            except (StoreError, OSError) as exc:
+                # Not renewed (the database is away): its leases still hold until they would
+                # have run out; then another collector may have taken them, so it stops.
+                self.lease_error = describe(exc)
+                held = self.held if asked - renewed < leases.lease else set()
+                self._health_dirty.set()
+            else:
+                renewed = asked
+                if self.lease_error:
+                    self.lease_error = ""
+                    self._health_dirty.set()
+            lost = sorted(self.held - held)
+            gained = [s for s in self.sources if s.name in held and s.name not in self.held]
+            if lost:
+                await self._stop(lost)
+            if gained and not first:
+                # From the checkpoint the source's last collector saved: it goes on from there.
+                await asyncio.to_thread(self._take_over, gained)
+            self.held = set(held)
+            self._start(gained, client)
+            if gained or lost:
+                self._health_dirty.set()
+                if self.on_held is not None:
+                    self.on_held([s.name for s in gained], lost)
+            first = False
+            delay = self.renew_every
+            if leases.free_in is not None:
+                delay = min(delay, leases.free_in + 0.05)
+            await asyncio.sleep(delay)
+
+    def _take_over(self, sources: list[Source]) -> None:
+        """Sources gained from another collector: each resumes from the checkpoint stored now, or
+        (none stored) fetches everything again; what it brings that is stored already is known
+        by id and not stored twice."""
+        for source in sources:
+            self._checkpoints.pop(source.name, None)
+            if not isinstance(source, Checkpoints):
+                continue
+            if self.store.read_checkpoint(source.name) is None:
+                source.rewind()  # what it held from an earlier turn may be ahead of the store
+            else:
+                self._resume_one(source)
+
+    def _release(self) -> None:
+        """A clean stop: let go of the leases so another collector takes the sources at once."""
+        assert self.leases is not None
+        if not self.lease_error:  # with the database away it would only wait: they run out by themselves
+            try:
+                self.leases.release()
+            except (StoreError, OSError):
+                pass
+        self.held = set()
 
     async def _loop(self, source: Source, client: httpx.AsyncClient) -> None:
         while True:
@@ -414,14 +539,19 @@ class Poller:
 
     def health_record(self) -> dict[str, Any]:
         now = self.clock()
+        collector: dict[str, Any] = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "name": self.collector,
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "heartbeat_at": now.isoformat(timespec="seconds"),
+        }
+        if self.lease_error:
+            collector["lease_error"] = self.lease_error
         return {
-            "collector": {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "started_at": self.started_at.isoformat(timespec="seconds"),
-                "heartbeat_at": now.isoformat(timespec="seconds"),
-            },
-            "sources": {name: h.to_record() for name, h in self.health.items()},
+            "collector": collector,
+            # The sources this collector collects (each says so); another's are its to report.
+            "sources": {name: h.to_record() for name, h in self.health.items() if name in self.held},
             # Each alert target's state by its name (never its URL), for the header.
             **({"alerts": self.alerts.alerts.health()} if self.alerts is not None and self.alerts.alerts else {}),
         }

@@ -948,6 +948,11 @@ class Store:
         if self._collector_lock.is_locked:
             self._collector_lock.release()
 
+    def source_leases(self, collector: str) -> WholeLease:
+        """The sources' leases on a data directory: the collector lease above holds them all,
+        so the one collector holds every source (see WholeLease)."""
+        return WholeLease(self, collector)
+
     def close(self) -> None:
         self.release_collector_lease()
         with self._mutex:
@@ -979,3 +984,26 @@ class Store:
                 self._count_rewrite(seg)  # after the files: a desk that sees it reads them new
             self._forget_if_full(seg)
             return new_content is not None or new_state is not None
+
+
+class WholeLease:
+    """A data directory's sources' leases: one collector collects them all. Whoever holds the
+    collector lease (collector.lock, `Store.try_collector_lease`) holds every source; anyone
+    else holds none. A lease lasts as long as its process (`lease`): the OS drops the lock when
+    the process dies, so nothing runs out here for another collector to wait for (`free_in`)."""
+
+    free_in: float | None = None
+    lease = float("inf")
+
+    def __init__(self, store: Store, collector: str) -> None:
+        self._store = store
+        self.collector = collector
+
+    def hold(self, names: Iterable[str], now: datetime) -> set[str]:
+        # Held already: filelock counts acquisitions, so taking it again would need as many
+        # releases; only a handle that does not hold it tries to take it.
+        held = self._store._collector_lock.is_locked or self._store.try_collector_lease()
+        return set(names) if held else set()
+
+    def release(self) -> None:
+        self._store.release_collector_lease()

@@ -337,6 +337,25 @@ def test_health_and_the_collector_lease(impl, place):
     store.close()
 
 
+def test_source_leases_give_each_source_one_collector(impl, place):
+    """What every store's source leases do (a store may split the sources among collectors or,
+    like the files, give all of them to one): a source is held by one collector at a time, a
+    collector keeps what it holds, and a clean stop lets another take them at once."""
+    store, other = impl.open(place), impl.open(place)
+    names = ["nieuws", "alert"]
+    first, second = store.source_leases("one:1"), other.source_leases("two:2")
+    assert first.collector == "one:1"
+    assert first.hold(names, T0) == set(names)
+    assert second.hold(names, T0) == set()
+    assert first.hold(names, T0 + timedelta(seconds=5)) == set(names)  # renewed, still its own
+    first.release()
+    assert second.hold(names, T0 + timedelta(seconds=6)) == set(names)
+    assert first.hold(names, T0 + timedelta(seconds=7)) == set()
+    second.release()
+    other.close()
+    store.close()
+
+
 def test_content_blocks_newest_first(impl, place):
     impl.open(place).add([mention(f"m{i}", i) for i in range(12)])
     blocks = list(impl.open(place).content_blocks())

@@ -309,11 +309,14 @@ def _open(config: Config) -> tuple[Store, list[Source], Callable[..., Poller]]:
     network = NetworkPolicy.from_config(config)
     store = Store(config.data_dir)
 
-    def make_poller(on_new: Callable[[int], object] | None = None) -> Poller:
+    def make_poller(
+        on_new: Callable[[int], object] | None = None,
+        on_held: Callable[[list[str], list[str]], object] | None = None,
+    ) -> Poller:
         # Imported here, not above: httpx, the tone word lists and the housekeeping come after
         # the desk's first paint.
         from sources.digest import digest_loop
-        from sources.poller import Poller
+        from sources.poller import Poller, collector_name
         from store.housekeeping import daily
         from webcare.intake import Intake
 
@@ -321,7 +324,13 @@ def _open(config: Config) -> tuple[Store, list[Source], Callable[..., Poller]]:
             clock = lambda: datetime.now(UTC)  # noqa: E731
             await asyncio.gather(daily(config, store, clock), digest_loop(config, clock, store))
 
-        return Poller(sources, Intake(config), store, on_new=on_new, chores=chores, network=network, alerts=_alert_watch(config, store))
+        # It collects the sources it holds a lease on: on the files every one, once this
+        # process is the collector; on a shared database those no other collector holds.
+        leases = store.source_leases(collector_name())
+        return Poller(
+            sources, Intake(config), store, on_new=on_new, chores=chores, network=network,
+            alerts=_alert_watch(config, store), leases=leases, on_held=on_held,
+        )  # fmt: skip
 
     return store, sources, make_poller
 
@@ -403,6 +412,15 @@ def _check_database(config: Config) -> bool:
         print(exc, file=sys.stderr)  # "database unreachable: webcare@db…/webcare: the reason"
         return True
     print(f"database: {found.describe()}", file=sys.stdout if found.version <= found.current_version else sys.stderr)
+    if found.version == found.current_version:  # which collector collects which source
+        from store.postgres.leases import describe_leases
+
+        try:
+            for line in describe_leases(config.store, [s.name for s in config.sources]):
+                print(f"database: {line}")
+        except StoreError as exc:
+            print(exc, file=sys.stderr)
+            return True
     return found.version > found.current_version
 
 
@@ -557,7 +575,22 @@ def cmd_collect(config: Config, once: bool) -> int:
     import gc
 
     gc.freeze()  # that index lives as long as the collector: keep it out of every full collection
-    poller = make_poller()
+    first_look = True
+
+    def held_changed(gained: list[str], lost: list[str]) -> None:
+        """Say which sources this collector took or handed on (several collectors share them)."""
+        nonlocal first_look
+        everything = first_look and not lost and len(gained) == len(sources)
+        first_look = False
+        if everything:
+            return  # as said when it started: it collects them all
+        if gained:
+            print(f"webcare collect: {poller.collector} now collects {', '.join(gained)}", file=sys.stderr, flush=True)
+        if lost:
+            print(f"webcare collect: {poller.collector} no longer collects {', '.join(lost)} "
+                  "(another collector holds it now)", file=sys.stderr, flush=True)  # fmt: skip
+
+    poller = make_poller(on_held=held_changed)
     if once:
         new = asyncio.run(poller.poll_once())
         from sources.digest import send_digest
@@ -573,7 +606,9 @@ def cmd_collect(config: Config, once: bool) -> int:
         print(f"{new} new mentions stored in {config.data_dir}")
         return 0 if all(h.state == "ok" for h in poller.health.values()) else EXIT_FAILURE
     waited = False
-    while not store.try_collector_lease():
+    # On the data directory's files one collector collects: this one waits for the one running
+    # to stop. Collectors on a database run side by side, sharing the sources by their leases.
+    while config.store is None and not store.try_collector_lease():
         if not waited:
             print(
                 f"webcare collect: another process collects for {config.data_dir}; waiting for it to stop",

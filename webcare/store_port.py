@@ -16,7 +16,8 @@ holds, grouped as the desk uses it:
 - the plan, the drafts, the shift notes, the crisis log and the experts' hand-offs (`plan`,
   `drafts`, `notes`, `crisis`, `handoffs`), and each desk's presence (`presence(operator)`);
 - the alerts' once-only marks and the ambassadors' digest marks (`alert_marks`, `digests`);
-- the sources' checkpoints, the collector's health and heartbeat, and the collector lease.
+- the sources' checkpoints, the collector's health and heartbeat, the collector lease, and
+  which collector collects which source (`source_leases`: several collectors on one store).
 
 A state's version is the number of changes made to it (the length of its history): a desk
 that read version 3 and writes "expecting 3" loses nothing another desk wrote as version 4.
@@ -170,6 +171,36 @@ class DigestBook(Protocol):
     def mark(self, day: date, at: datetime, *, sent: str = "", error: str = "") -> None: ...
 
 
+# A source's lease: how long it lasts unless renewed, and how often its holder renews it. A
+# collector that dies stops renewing, so its sources are free for another at most SOURCE_LEASE
+# seconds after its last renewal; three renewals fit in one lease, so a slow database or a busy
+# moment does not cost a healthy collector its sources.
+SOURCE_LEASE = 15.0
+SOURCE_RENEW = 5.0
+
+
+class SourceLeases(Protocol):
+    """One collector's leases on the sources it collects: each source is collected by one
+    collector at a time. `hold` renews what this collector holds and takes the sources among
+    `names` that are free or whose lease ran out; it returns the ones it holds now (a source
+    missing from it is another collector's: stop collecting it). `release` lets go of every one
+    on a clean stop, so another collector takes them at its next look instead of after the
+    lease. `now` is the caller's clock; a store shared by several servers goes by its own clock
+    instead (the database's), so collectors whose clocks differ still agree on when a lease
+    ends. `free_in` is, after a `hold`, the seconds until the first lease another collector
+    holds on one of `names` runs out (None: none): a collector looks again then, so the
+    sources of one that died are taken when its leases end, not a renewal later."""
+
+    @property
+    def collector(self) -> str: ...  # who holds them: what the health and the database show
+    @property
+    def lease(self) -> float: ...  # seconds a lease lasts unless renewed (SOURCE_LEASE)
+    @property
+    def free_in(self) -> float | None: ...
+    def hold(self, names: Iterable[str], now: datetime) -> set[str]: ...
+    def release(self) -> None: ...
+
+
 class PresenceBoard(Protocol):
     """One desk's presence: what it shows and replies to, and the other desks'."""
 
@@ -223,4 +254,5 @@ class MentionStore(Protocol):
     def record_housekeeping(self, record: dict[str, Any]) -> dict[str, Any]: ...
     def try_collector_lease(self) -> bool: ...
     def release_collector_lease(self) -> None: ...
+    def source_leases(self, collector: str) -> SourceLeases: ...
     def close(self) -> None: ...
