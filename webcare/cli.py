@@ -26,7 +26,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -563,7 +563,7 @@ def cmd_desk(config: Config, open_id: str | None = None) -> int:
 
     network = NetworkPolicy.from_config(config)
     # replies follow [network] too
-    senders: dict[str, Callable[[Mention, str], Awaitable[str]]] = dict(repliers(sources, network))
+    senders = repliers(sources, network)
     moderation = moderators(sources, network)  # and so does moderation on the platforms
     WebcareApp(config, store, make_poller=make_poller, senders=senders, moderators=moderation, open_id=open_id).run()
     return 0
