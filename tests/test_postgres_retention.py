@@ -361,6 +361,9 @@ def test_the_commands_run_on_the_database(both: tuple[Store, Database], pg_datab
     assert chores.returncode == 0, chores.stderr
     assert "anonymised 5 mentions older than 90 days" in chores.stdout  # 1 and 7 were erased already; 4 is held
     assert "pg_dump" in chores.stdout or "the database's own" in chores.stdout
+    check = webcare("check", "--config", config, cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
+    assert "housekeeping: backups: the database's own; last retention run 20" in check.stdout
     made = webcare("report", "--format", "json", "--from", "2026-05-31", "--to", "2026-11-23", "--config", config, cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     assert json.loads(made.stdout)["total"] == 10
@@ -368,3 +371,17 @@ def test_the_commands_run_on_the_database(both: tuple[Store, Database], pg_datab
     assert restore.returncode == 1
     assert "docs/operations/postgresql.md" in restore.stderr and "pg_restore" in restore.stderr
     assert not (tmp_path / "data" / "backups").exists()  # no file backup of a database store
+
+
+def test_a_database_that_fails_is_said_as_a_store_error_never_a_crash(db: Database, pg_database: PgDatabase) -> None:
+    from store.jsonstorage import StoreError
+
+    pg_database.psql("ALTER TABLE mentions RENAME TO mentions_elsewhere")  # as a broken restore might leave it
+    with pytest.raises(StoreError) as caught:
+        pg_retention.anonymise_older_than(db, CUTOFF, NOW)
+    assert str(caught.value).startswith(f"database {db.settings.where}: ") and "mentions" in str(caught.value)
+    with pytest.raises(StoreError):
+        pg_retention.forget(db, PERSON, NOW, "els")
+    start, end = report.period(T0.date(), NOW.date(), TZ)
+    with pytest.raises(StoreError):
+        reports.overview(db, start, end, TZ, NOW)

@@ -478,15 +478,22 @@ def _check_housekeeping(config: Config) -> bool:
     from store.store import HOUSEKEEPING
     from webcare.untrusted import clean_line
 
-    try:  # read as it is: a check creates nothing in the data directory
-        health = read_json(config.data_dir / "health.json")
-    except (OSError, ValueError):
-        health = None
-    record = health.get(HOUSEKEEPING) if isinstance(health, dict) else None
+    if config.store is not None:  # the chores' results are in the database's health table
+        from store.postgres.retention import read_housekeeping
+
+        record = read_housekeeping(config.store)
+    else:
+        try:  # read as it is: a check creates nothing in the data directory
+            health = read_json(config.data_dir / "health.json")
+        except (OSError, ValueError):
+            health = None
+        record = health.get(HOUSEKEEPING) if isinstance(health, dict) else None
     if not isinstance(record, dict) or not record:
         return False
     size = record.get("last_backup_size")
     backup = f"last backup {_when(record.get('last_backup_at'), config)}"
+    if config.store is not None:
+        backup = "backups: the database's own"
     if record.get("last_backup"):
         backup += f" ({size / 1e6:.1f} MB, {record['last_backup']})" if isinstance(size, int) else f" ({record['last_backup']})"
     retention = f"last retention run {_when(record.get('last_retention_at'), config)}"

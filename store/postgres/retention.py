@@ -45,7 +45,7 @@ from psycopg.types.json import Jsonb
 
 from store import desk_files
 from store.jsonstorage import StoreError
-from store.postgres.connection import Connection, Database
+from store.postgres.connection import Connection, Database, connect
 from store.retention import (
     CONTENT_KEEP,
     ERASED,
@@ -58,6 +58,7 @@ from store.retention import (
     legacy_subject_hash,
     normalise,
 )
+from webcare.config import StoreSettings
 from webcare.history import FREE_TEXT
 from webcare.mention import Mention
 from webcare.untrusted import clean_line
@@ -264,6 +265,20 @@ def record_housekeeping(db: Database, record: dict[str, Any]) -> dict[str, Any]:
     except psycopg.Error as exc:
         raise _failed(db, exc) from None
     return dict(row[0]) if row else dict(record)
+
+
+def read_housekeeping(settings: StoreSettings) -> dict[str, Any] | None:
+    """The health table's "housekeeping" for `webcare check`: one connection, reads only
+    (creates nothing, migrates nothing); None when there is none or it cannot be read (the
+    check says what is wrong with the database itself)."""
+    try:
+        with connect(settings, "check") as conn:
+            if conn.execute("SELECT to_regclass('health') IS NULL").fetchone() != (False,):
+                return None
+            row = conn.execute("SELECT record FROM health WHERE key = %s", (HOUSEKEEPING,)).fetchone()
+    except (StoreError, psycopg.Error):
+        return None
+    return dict(row[0]) if row and isinstance(row[0], dict) else None
 
 
 @dataclass(frozen=True, slots=True)
