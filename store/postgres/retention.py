@@ -439,8 +439,8 @@ def _as_bytes(value: Any) -> bytes:
 
 def _scrub_desk(conn: Connection, er: _Eraser, result: ForgetResult) -> bool:
     """The desk's other tables without the person (store.desk_files.erase_in's rules, by the
-    file each table replaces); whether a checkpoint was rewritten."""
-    needles = _needles(er)
+    file each table replaces); whether a checkpoint was rewritten. Every row of these is read:
+    they are small, and a text quoting their words is found only with its spaces evened out."""
     changed = 0
     # Journals: every entry kept, their names, ids and quoted words out of its text.
     for table, columns in (("notes", ("who", "text")), ("crisis_log", ("who", "text"))):
@@ -457,9 +457,9 @@ def _scrub_desk(conn: Connection, er: _Eraser, result: ForgetResult) -> bool:
             "SELECT mention_id, operator, text, saved_at FROM drafts FOR UPDATE"
         ).fetchall()
     }
-    new = desk_files.erase_in(desk_files.DRAFTS, _as_bytes({"drafts": drafts}), er)
-    if new is not None:
-        kept = orjson.loads(new).get("drafts", {})
+    erased = desk_files.erase_in(desk_files.DRAFTS, _as_bytes({"drafts": drafts}), er)
+    if erased is not None:
+        kept = orjson.loads(erased).get("drafts", {})
         gone = [k for k in drafts if k not in kept]
         conn.execute("DELETE FROM drafts WHERE mention_id = ANY (%s)", (gone,))
         changed += bool(gone)
@@ -493,9 +493,7 @@ def _scrub_desk(conn: Connection, er: _Eraser, result: ForgetResult) -> bool:
         ("alert_targets", "name", "state"),
         ("digests", "day", "record"),
     ):
-        for row_key, value in _holding(
-            conn, f"SELECT {key}, {column} FROM {table} WHERE {{holds}} FOR UPDATE", column, needles
-        ):
+        for row_key, value in conn.execute(f"SELECT {key}, {column} FROM {table} FOR UPDATE").fetchall():
             new_value = er.redact(value)
             if new_value != value:
                 bump = ", changed = nextval('changes')" if table in ("plan_items", "health") else ""
@@ -510,9 +508,8 @@ def _scrub_desk(conn: Connection, er: _Eraser, result: ForgetResult) -> bool:
             changed += 1
     # An alert's once-only mark that names them (an event of one of their mentions): dropped,
     # as a mark rewritten to "[…]" would no longer mark anything.
-    changed += conn.execute(
-        "DELETE FROM alerts_sent WHERE {holds}".format(holds=_HOLDS.format("event")), {"needles": [*needles, *er.ids]}
-    ).rowcount
+    marks = [e for (e,) in conn.execute("SELECT event FROM alerts_sent FOR UPDATE").fetchall() if er.found(e)]
+    changed += conn.execute("DELETE FROM alerts_sent WHERE event = ANY (%s)", (marks,)).rowcount
     result.files += changed
     return scrubbed
 
@@ -640,12 +637,17 @@ def remaining(conn: Connection, person: _Person) -> list[str]:
         if mentions_side:
             check, needles = red.found, _needles(red)
         elif table == "presence":
-            check, needles = er.found, _needles(er)
+            check = er.found
         else:
             ids = sorted(er.ids)
-            check = lambda text, ids=ids: er.found(text) or legacy in text or any(i in text for i in ids)  # noqa: E731
-            needles = [*_needles(er), *ids, legacy]
-        rows = _holding(conn, f'SELECT t::text FROM "{table}" AS t WHERE {{holds}}', "t", needles)
+
+            def check(text: str, ids: list[str] = ids) -> bool:
+                return er.found(text) or legacy in text or any(i in text for i in ids)
+
+        if mentions_side:  # large: the database narrows them down (their texts are not searched here)
+            rows = _holding(conn, f'SELECT t::text FROM "{table}" AS t WHERE {{holds}}', "t", needles)
+        else:  # small, and a quote is found only with its spaces evened out: every row
+            rows = conn.execute(f'SELECT t::text FROM "{table}" AS t').fetchall()
         found = sum(1 for (text,) in rows if check(text))
         if found:
             out.append(f"{table}: {found} rows")
