@@ -88,22 +88,30 @@ def _utc(conn: Connection) -> None:
 
 # --- retention -------------------------------------------------------------------------------
 
-# One batch: the old mentions (first seen before the cutoff) whose content or state is not
-# anonymised yet, but those a moderation case still holds as evidence; in arrival order from
-# `after` on, locked for the rest of the transaction.
+# The next batch of old mentions (first seen before the cutoff) not anonymised yet, in arrival
+# order from `after` on (the partial index on seq: the oldest come first, the run stops early),
+# locked for the rest of the transaction; each with whether a moderation case holds it.
 _RETENTION_BATCH = """
-WITH todo AS (
-    SELECT m.seq, m.id FROM mentions m
-    WHERE m.first_seen < %(cutoff)s AND m.seq > %(after)s AND NOT m.content ? 'anonymised'
-    UNION
-    SELECT m.seq, m.id FROM states s JOIN mentions m ON m.id = s.id
-    WHERE NOT s.state ? 'anonymised' AND m.first_seen < %(cutoff)s AND m.seq > %(after)s
-)
-SELECT m.seq, m.id, m.content ? 'anonymised' FROM mentions m
-LEFT JOIN states s ON s.id = m.id
-WHERE m.id IN (SELECT id FROM todo)
-  AND NOT coalesce(webcare_evidence_open(s.state, %(now)s, %(days)s), false)
+SELECT m.seq, m.id, m.content ? 'anonymised', coalesce(webcare_evidence_open(s.state, %(now)s, %(days)s), false)
+FROM mentions m LEFT JOIN states s ON s.id = m.id
+WHERE m.seq > %(after)s AND NOT m.content ? 'anonymised' AND m.first_seen < %(cutoff)s
 ORDER BY m.seq LIMIT %(batch)s
+FOR UPDATE OF m
+"""
+
+# Old mentions whose content is anonymised but whose state is not (an operator changed it
+# since: the desk writes the state without the mark).
+_STATES_TODO = """
+SELECT m.seq FROM states s JOIN mentions m ON m.id = s.id
+WHERE NOT s.state ? 'anonymised' AND m.content ? 'anonymised' AND m.first_seen < %(cutoff)s
+ORDER BY m.seq
+"""
+
+_LOCK = """
+SELECT m.seq, m.id, m.content ? 'anonymised', coalesce(webcare_evidence_open(s.state, %(now)s, %(days)s), false)
+FROM mentions m LEFT JOIN states s ON s.id = m.id
+WHERE m.seq = ANY (%(seqs)s) AND m.first_seen < %(cutoff)s
+ORDER BY m.seq
 FOR UPDATE OF m
 """
 
@@ -115,25 +123,41 @@ def anonymise_older_than(
     rules: content, state and every history entry); how many were anonymised by this run (0 when
     run again). A moderation case's evidence, kept less than `evidence_days` ago and the case
     open, stays whole until a later run. A rewritten mention gets a new `rewritten` (content)
-    and `changed` (state) number, so the desks that follow changes re-read it."""
+    and `changed` (state) number, so the desks that follow changes re-read it.
+
+    First the mentions not anonymised yet, a batch per transaction in arrival order; then the
+    anonymised ones whose state was changed since, likewise."""
     mark = Jsonb(_mark(now, "retention"))
+    args: dict[str, Any] = {"cutoff": cutoff, "now": now, "days": evidence_days, "batch": batch}
     total, after = 0, 0
-    while True:
-        try:
+    try:
+        while True:
             with db.pool.connection() as conn, conn.transaction():
                 _utc(conn)
-                rows = conn.execute(
-                    _RETENTION_BATCH,
-                    {"cutoff": cutoff, "after": after, "now": now, "days": evidence_days, "batch": batch},
-                ).fetchall()
+                rows = conn.execute(_RETENTION_BATCH, {**args, "after": after}).fetchall()
                 if not rows:
-                    return total
-                ids = [r[1] for r in rows]
+                    break
                 after = rows[-1][0]
-                total += sum(1 for r in rows if not r[2])
-                _anonymise(conn, ids, mark)
-        except psycopg.Error as exc:
-            raise _failed(db, exc) from None
+                total += _batch(conn, rows, mark)
+        with db.pool.connection() as conn:
+            seqs = [r[0] for r in conn.execute(_STATES_TODO, args).fetchall()]
+        for start in range(0, len(seqs), batch):
+            with db.pool.connection() as conn, conn.transaction():
+                _utc(conn)
+                rows = conn.execute(_LOCK, {**args, "seqs": seqs[start : start + batch]}).fetchall()
+                total += _batch(conn, rows, mark)
+    except psycopg.Error as exc:
+        raise _failed(db, exc) from None
+    return total
+
+
+def _batch(conn: Connection, rows: list[tuple[Any, ...]], mark: Jsonb) -> int:
+    """Anonymise the locked rows (seq, id, content marked, held as evidence) but the held ones;
+    how many had not been anonymised before."""
+    ids = [mention_id for _seq, mention_id, _had, held in rows if not held]
+    if ids:
+        _anonymise(conn, ids, mark)
+    return sum(1 for _seq, _id, had, held in rows if not held and not had)
 
 
 def _anonymise(conn: Connection, ids: list[str], mark: Jsonb, entry: dict[str, Any] | None = None) -> None:
@@ -143,21 +167,20 @@ def _anonymise(conn: Connection, ids: list[str], mark: Jsonb, entry: dict[str, A
     args: dict[str, Any] = {"ids": ids, "mark": mark, "ckeep": _CONTENT_KEEP, "skeep": _STATE_KEEP, "free": _FREE_TEXT}
     conn.execute(
         """
-        UPDATE mentions m SET
-            content = webcare_anonymous_content(m.content, %(ckeep)s, coalesce(m.content -> 'anonymised', %(mark)s)),
-            author = '', rewritten = nextval('changes')
-        WHERE m.id = ANY (%(ids)s)
-          AND webcare_anonymous_content(m.content, %(ckeep)s, coalesce(m.content -> 'anonymised', %(mark)s))
-              IS DISTINCT FROM m.content
+        UPDATE mentions m SET content = n.content, author = '', rewritten = nextval('changes')
+        FROM (SELECT id, webcare_anonymous_content(content, %(ckeep)s, coalesce(content -> 'anonymised', %(mark)s))
+              FROM mentions WHERE id = ANY (%(ids)s)) AS n (id, content)
+        WHERE m.id = n.id AND n.content IS DISTINCT FROM m.content
         """,
         args,
     )
     # History first: the state's `changed` below then tells the desks about both.
     touched = conn.execute(
         """
-        UPDATE history h SET entry = webcare_anonymous_entry(h.entry, %(skeep)s, %(free)s)
-        WHERE h.mention_id = ANY (%(ids)s)
-          AND webcare_anonymous_entry(h.entry, %(skeep)s, %(free)s) IS DISTINCT FROM h.entry
+        UPDATE history h SET entry = n.entry
+        FROM (SELECT mention_id, version, webcare_anonymous_entry(entry, %(skeep)s, %(free)s)
+              FROM history WHERE mention_id = ANY (%(ids)s)) AS n (mention_id, version, entry)
+        WHERE h.mention_id = n.mention_id AND h.version = n.version AND n.entry IS DISTINCT FROM h.entry
         RETURNING h.mention_id
         """,
         args,
@@ -166,15 +189,11 @@ def _anonymise(conn: Connection, ids: list[str], mark: Jsonb, entry: dict[str, A
     if entry is None:
         conn.execute(
             """
-            UPDATE states s SET
-                state = webcare_anonymous_state(s.state, %(skeep)s,
-                            coalesce(s.state -> 'anonymised', m.content -> 'anonymised', %(mark)s)),
-                changed = nextval('changes')
-            FROM mentions m
-            WHERE m.id = s.id AND s.id = ANY (%(ids)s)
-              AND (webcare_anonymous_state(s.state, %(skeep)s,
-                      coalesce(s.state -> 'anonymised', m.content -> 'anonymised', %(mark)s)) IS DISTINCT FROM s.state
-                   OR s.id = ANY (%(touched)s))
+            UPDATE states s SET state = n.state, changed = nextval('changes')
+            FROM (SELECT s2.id, webcare_anonymous_state(s2.state, %(skeep)s,
+                                    coalesce(s2.state -> 'anonymised', m.content -> 'anonymised', %(mark)s))
+                  FROM states s2 JOIN mentions m ON m.id = s2.id WHERE s2.id = ANY (%(ids)s)) AS n (id, state)
+            WHERE s.id = n.id AND (n.state IS DISTINCT FROM s.state OR s.id = ANY (%(touched)s))
             """,
             args,
         )

@@ -226,7 +226,7 @@ CREATE TABLE privacy_secret (
 );
 
 -- What retention still has to do, found without reading the anonymised ones.
-CREATE INDEX mentions_not_anonymised ON mentions (first_seen) WHERE NOT content ? 'anonymised';
+CREATE INDEX mentions_not_anonymised ON mentions (seq) WHERE NOT content ? 'anonymised';
 CREATE INDEX states_not_anonymised ON states (id) WHERE NOT state ? 'anonymised';
 
 -- store.retention._blank: text, list and table emptied (same type), anything else kept.
@@ -237,73 +237,135 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         ELSE value END
 $$;
 
+-- The functions below are PL/pgSQL, not SQL: a SQL function with a subquery is planned again at
+-- every call, which made retention a hundred times slower.
+
 -- store.retention._feedback: each entry keeps its unit and time, never its note.
 CREATE FUNCTION webcare_feedback(value jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN jsonb_typeof(value) <> 'array' THEN webcare_blank(value) ELSE coalesce((
-        SELECT jsonb_agg(CASE WHEN jsonb_typeof(e) = 'object' THEN (
-                    SELECT coalesce(jsonb_object_agg(k, v), '{}') FROM jsonb_each(e) AS f(k, v)
-                    WHERE k IN ('unit', 'at'))
-                ELSE 'null'::jsonb END ORDER BY n)
-        FROM jsonb_array_elements(value) WITH ORDINALITY AS t(e, n)), '[]') END
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    out jsonb := '[]';
+    kept jsonb;
+    e jsonb;
+    k text;
+    v jsonb;
+BEGIN
+    IF jsonb_typeof(value) IS DISTINCT FROM 'array' THEN
+        RETURN webcare_blank(value);
+    END IF;
+    FOR e IN SELECT * FROM jsonb_array_elements(value) LOOP
+        IF jsonb_typeof(e) = 'object' THEN
+            kept := '{}';
+            FOR k, v IN SELECT * FROM jsonb_each(e) AS f(k, v) WHERE f.k IN ('unit', 'at') LOOP
+                kept := kept || jsonb_build_object(k, v);
+            END LOOP;
+            out := out || jsonb_build_array(kept);
+        ELSE
+            out := out || jsonb_build_array(null::jsonb);
+        END IF;
+    END LOOP;
+    RETURN out;
+END
 $$;
 
 -- store.retention._state_fields: a state's (or a history entry's changes/before) kept fields.
 CREATE FUNCTION webcare_state_fields(value jsonb, keep text[]) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN jsonb_typeof(value) <> 'object' THEN webcare_blank(value) ELSE coalesce((
-        SELECT jsonb_object_agg(k, CASE WHEN k = ANY (keep) THEN v
-                                        WHEN k = 'feedback' THEN webcare_feedback(v)
-                                        ELSE webcare_blank(v) END)
-        FROM jsonb_each(value) AS f(k, v)), '{}') END
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    out jsonb := '{}';
+    k text;
+    v jsonb;
+BEGIN
+    IF jsonb_typeof(value) IS DISTINCT FROM 'object' THEN
+        RETURN webcare_blank(value);
+    END IF;
+    FOR k, v IN SELECT * FROM jsonb_each(value) LOOP
+        out := out || jsonb_build_object(k, CASE WHEN k = ANY (keep) THEN v
+                                                 WHEN k = 'feedback' THEN webcare_feedback(v)
+                                                 ELSE webcare_blank(v) END);
+    END LOOP;
+    RETURN out;
+END
 $$;
 
 -- webcare.history.anonymised: an entry's args without free text (an undone entry's too).
 CREATE FUNCTION webcare_anonymous_args(args jsonb, free_text text[]) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    out jsonb := '{}';
+    k text;
+    v jsonb;
 BEGIN
     IF jsonb_typeof(args) IS DISTINCT FROM 'object' THEN
         RETURN '{}'::jsonb;
     END IF;
-    RETURN coalesce((
-        SELECT jsonb_object_agg(k, CASE
+    FOR k, v IN SELECT * FROM jsonb_each(args) LOOP
+        out := out || jsonb_build_object(k, CASE
             WHEN k = 'undone' AND jsonb_typeof(v) = 'object' THEN jsonb_build_object(
                 'kind', coalesce(v -> 'kind', '""'::jsonb),
                 'args', webcare_anonymous_args(v -> 'args', free_text))
             WHEN k = ANY (free_text) THEN '""'::jsonb
-            ELSE v END)
-        FROM jsonb_each(args) AS f(k, v)), '{}');
+            ELSE v END);
+    END LOOP;
+    RETURN out;
 END
 $$;
 
 -- store.retention._what: an action's label without the free text after its first ": ".
 CREATE FUNCTION webcare_what(what jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN jsonb_typeof(what) <> 'string' THEN webcare_blank(what) ELSE to_jsonb(
-        substring(what #>> '{}' FROM '^(?:undo: )*')
-        || split_part(substring(what #>> '{}' FROM '^(?:undo: )*(.*)$'), ': ', 1)) END
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    rest text;
+    prefix text := '';
+BEGIN
+    IF jsonb_typeof(what) IS DISTINCT FROM 'string' THEN
+        RETURN webcare_blank(what);
+    END IF;
+    rest := what #>> '{}';
+    WHILE starts_with(rest, 'undo: ') LOOP
+        prefix := prefix || 'undo: ';
+        rest := substr(rest, 7);
+    END LOOP;
+    RETURN to_jsonb(prefix || split_part(rest, ': ', 1));
+END
 $$;
 
 -- store.retention._entry: a history entry keeps when, who and what kind, nothing said.
 CREATE FUNCTION webcare_anonymous_entry(entry jsonb, keep text[], free_text text[]) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN jsonb_typeof(entry) <> 'object' THEN '{}'::jsonb ELSE coalesce((
-        SELECT jsonb_object_agg(k, CASE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    out jsonb := '{}';
+    k text;
+    v jsonb;
+BEGIN
+    IF jsonb_typeof(entry) IS DISTINCT FROM 'object' THEN
+        RETURN '{}'::jsonb;
+    END IF;
+    FOR k, v IN SELECT * FROM jsonb_each(entry) LOOP
+        out := out || jsonb_build_object(k, CASE
             WHEN k IN ('at', 'who', 'kind') THEN v
             WHEN k = 'args' THEN webcare_anonymous_args(v, free_text)
             WHEN k = 'what' THEN webcare_what(v)
             WHEN k IN ('changes', 'before') THEN webcare_state_fields(v, keep)
-            ELSE webcare_blank(v) END)
-        FROM jsonb_each(entry) AS f(k, v)), '{}') END
+            ELSE webcare_blank(v) END);
+    END LOOP;
+    RETURN out;
+END
 $$;
 
 -- store.retention.anonymise_content: the figures kept, everything said by or about anyone gone.
 CREATE FUNCTION webcare_anonymous_content(record jsonb, keep text[], mark jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce((
-        SELECT jsonb_object_agg(k, CASE WHEN k = ANY (keep) THEN v ELSE webcare_blank(v) END)
-        FROM jsonb_each(record) AS f(k, v)), '{}')
-        || jsonb_build_object('author', '', 'text', '', 'anonymised', mark)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    out jsonb := '{}';
+    k text;
+    v jsonb;
+BEGIN
+    FOR k, v IN SELECT * FROM jsonb_each(record) LOOP
+        out := out || jsonb_build_object(k, CASE WHEN k = ANY (keep) THEN v ELSE webcare_blank(v) END);
+    END LOOP;
+    RETURN out || jsonb_build_object('author', '', 'text', '', 'anonymised', mark);
+END
 $$;
 
 -- store.retention.anonymise_state, for the state without its history (that is in history).
