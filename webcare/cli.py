@@ -816,8 +816,11 @@ def cmd_on_database(config: Config, args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     if args.command == "forget" and not args.yes and not _confirmed(config, args.author, config.store.where):  # type: ignore[union-attr]
         return EXIT_CONFIG if not sys.stdin.isatty() else 0
-    from store.postgres.connection import open_database
-
+    try:
+        from store.postgres.connection import open_database
+    except ImportError as exc:  # the optional extra is not installed
+        print(f"webcare {args.command}: {exc.name or exc} is not installed (pip install 'webcare[postgresql]')", file=sys.stderr)
+        return EXIT_FAILURE
     db = open_database(config.store, "housekeeping" if args.command == "housekeeping" else "desk")  # type: ignore[arg-type]
     try:
         if args.command == "forget":
