@@ -385,3 +385,13 @@ def test_a_database_that_fails_is_said_as_a_store_error_never_a_crash(db: Databa
     start, end = report.period(T0.date(), NOW.date(), TZ)
     with pytest.raises(StoreError):
         reports.overview(db, start, end, TZ, NOW)
+
+
+def test_the_daily_chores_are_due_once_a_day_on_the_database(db: Database, pg_database: PgDatabase, make_config) -> None:
+    from store.housekeeping import due
+
+    config = make_config(pg_database.store_table() + "[retention]\ndays = 90\n")
+    assert due(config, NOW)  # never ran
+    pg_retention.run_chores(db, 90, 365, NOW)
+    assert not due(config, NOW + timedelta(hours=1))  # ran today (by any collector): no archive to look for
+    assert due(config, NOW + timedelta(days=1))
