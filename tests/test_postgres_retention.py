@@ -354,9 +354,14 @@ def webcare(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_the_commands_run_on_the_database(both: tuple[Store, Database], pg_database: PgDatabase, tmp_path: Path) -> None:
     _store, db = both
     config = str(write_config(tmp_path, pg_database.store_table() + "[retention]\ndays = 90\n"))
+    access = webcare("export", "mentions", "--author", PERSON, "--config", config, cwd=tmp_path)
+    assert access.returncode == 0, access.stderr
+    assert [json.loads(line)["id"] for line in access.stdout.splitlines()] == ["m-0001", "m-0007"]
+    assert [line["request"] for line in pg_retention.logged_for(db, PERSON)] == ["access"]
     forget = webcare("forget", PERSON, "--yes", "--config", config, cwd=tmp_path)
     assert forget.returncode == 0, forget.stderr
     assert "erased: 2 mentions by them" in forget.stdout and "privacy_log" in forget.stdout
+    assert [line["request"] for line in pg_retention.logged_for(db, PERSON)] == ["access", "erasure"]
     chores = webcare("housekeeping", "--config", config, cwd=tmp_path)
     assert chores.returncode == 0, chores.stderr
     assert "anonymised 5 mentions older than 90 days" in chores.stdout  # 1 and 7 were erased already; 4 is held

@@ -168,7 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         _private(config, fix=args.command != "check")
         if args.command == "check":
             return cmd_check(config)
-        if config.store is not None and args.command in ("forget", "housekeeping", "restore", "report"):
+        if config.store is not None and (
+            args.command in ("forget", "housekeeping", "restore", "report")
+            or (args.command == "export" and args.what == "mentions" and args.author is not None and args.format != "ics")
+        ):
             return cmd_on_database(config, args)
         if config.store is not None:
             # Refused rather than ignored: the desk would keep the team's work in data_dir while
@@ -629,6 +632,10 @@ def cmd_export(config: Config, fmt: str, output: str | None, author: str | None 
         mentions = [Mention.from_records(r, r) for r in records]
     else:
         mentions = store.load()
+    return _write_mentions(mentions, fmt, output)
+
+
+def _write_mentions(mentions: list[Mention], fmt: str, output: str | None) -> int:
     with _output(output) as out:
         if fmt == "jsonl":
             for m in mentions:
@@ -803,8 +810,8 @@ POSTGRES_DOCS = "docs/operations/postgresql.md"
 
 
 def cmd_on_database(config: Config, args: argparse.Namespace) -> int:
-    """forget, housekeeping, report and restore when [store] names a database: retention and
-    erasure run as SQL there (store/postgres/retention.py), reports aggregate there
+    """forget, housekeeping, report, restore and an access request (export --author) when [store]
+    names a database: retention and erasure run as SQL there (store/postgres/retention.py), reports aggregate there
     (store/postgres/reports.py); backups and restores are the database's own."""
     if args.command == "restore":
         print(
@@ -825,6 +832,12 @@ def cmd_on_database(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.command == "forget":
             return _forget_on_database(config, db, args.author)
+        if args.command == "export":  # an access request: exactly this person's records, and a log line
+            from store.postgres.retention import access_export, log_request
+
+            records = access_export(db, args.author)
+            log_request(db, "access", args.author, config.operator, datetime.now(UTC), mentions=len(records))
+            return _write_mentions([Mention.from_records(r, r) for r in records], args.format, args.output)
         if args.command == "housekeeping":
             from store.postgres.retention import run_chores
 
