@@ -24,6 +24,7 @@ import pytest
 if not os.environ.get("CI"):  # in CI the test extra is installed, and a missing one must fail
     pytest.importorskip("psycopg", reason="psycopg is not installed: pip install '.[test]'")
 
+import psycopg  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 
 from store import retention as tiny_retention  # noqa: E402
@@ -32,7 +33,7 @@ from store.postgres import retention as pg_retention  # noqa: E402
 from store.postgres.connection import Database, open_database  # noqa: E402
 from store.store import Store  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
-from tests.pgserver import PgDatabase, pg_database_fixture, pg_server_fixture  # noqa: E402, F401 (the fixtures)
+from tests.pgserver import PASSWORD, PgDatabase, pg_database_fixture, pg_server_fixture  # noqa: E402, F401 (the fixtures)
 from tests.test_retention import NOW, T0, handle, mention  # noqa: E402
 from webcare import report  # noqa: E402
 from webcare.config import StoreSettings  # noqa: E402
@@ -266,10 +267,12 @@ NEEDLES = ["persoon0001x", "Naam0001 Achternaam", "tekstfragment-0001", "ref-000
 
 
 def test_forget_leaves_no_trace_in_any_table_and_erases_as_the_tinydb_store_does(
-    both: tuple[Store, Database], tmp_path: Path
+    both: tuple[Store, Database], tmp_path: Path, pg_database: PgDatabase
 ) -> None:
     store, db = both
     desk_rows(db)
+    listener = psycopg.connect(pg_database.url, password=PASSWORD, autocommit=True)
+    listener.execute("LISTEN webcare")
     assert any(n.lower() in t.lower() for ts in table_texts(db).values() for t in ts for n in NEEDLES)
     tiny = tiny_retention.forget(store, PERSON, NOW, "els", tmp_path / "backups")
     pg = pg_retention.forget(db, PERSON, NOW, "els")
@@ -277,6 +280,10 @@ def test_forget_leaves_no_trace_in_any_table_and_erases_as_the_tinydb_store_does
     assert (pg.mentions, pg.redacted) == (tiny.mentions, tiny.redacted) == (2, 2)  # their 2; 2 and 3 name them
     assert pg.files == 9  # 1 note, 1 crisis entry, drafts, presence, checkpoint, plan item, hand-off, alert mark, health
     assert rows(db) == raw(store)  # the mentions erased and redacted alike
+    # The open desks are told which books to re-read, as when a desk writes them.
+    told = {n.payload for n in listener.notifies(timeout=2, stop_after=6)}
+    listener.close()
+    assert told == {"notes", "crisis", "drafts", "presence", "plan", "handoffs"}
     # An auditor's search of every row of every table finds nothing of them.
     found = {
         table: [t for t in texts if any(n.lower() in t.lower() for n in NEEDLES)]

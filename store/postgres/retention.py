@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -263,6 +263,7 @@ def expire_desk_rows(db: Database, cutoff: datetime, now: datetime, stale: timed
                 {"cutoff": cutoff},
             ).rowcount
             done["presence"] = gone + old
+            _tell(conn, [k for k, n in done.items() if n])
     except psycopg.Error as exc:
         raise _failed(db, exc) from None
     return done
@@ -452,6 +453,18 @@ def _holding(conn: Connection, sql: str, column: str, needles: list[str], **args
     return conn.execute(sql.format(holds=_HOLDS.format(column)), {"needles": needles, **args}).fetchall()
 
 
+# LISTEN webcare (store/postgres/books.py's channel): what a payload names, the open desks re-read.
+NOTIFY_CHANNEL = "webcare"
+_BOOK_OF = {"notes": "notes", "crisis_log": "crisis", "crisis": "crisis", "drafts": "drafts", "presence": "presence",
+            "plan_items": "plan", "handoffs": "handoffs"}  # fmt: skip
+
+
+def _tell(conn: Connection, tables: Iterable[str]) -> None:
+    """NOTIFY the desks of the books rewritten here (sent when the transaction commits)."""
+    for book in sorted({_BOOK_OF[t] for t in tables if t in _BOOK_OF}):
+        conn.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, book))
+
+
 def _as_bytes(value: Any) -> bytes:
     return orjson.dumps(value)
 
@@ -461,6 +474,7 @@ def _scrub_desk(conn: Connection, er: _Eraser, result: ForgetResult) -> bool:
     file each table replaces); whether a checkpoint was rewritten. Every row of these is read:
     they are small, and a text quoting their words is found only with its spaces evened out."""
     changed = 0
+    touched: set[str] = set()
     # Journals: every entry kept, their names, ids and quoted words out of its text.
     for table, columns in (("notes", ("who", "text")), ("crisis_log", ("who", "text"))):
         for seq, *values in conn.execute(f"SELECT seq, {', '.join(columns)} FROM {table} FOR UPDATE").fetchall():
@@ -469,6 +483,7 @@ def _scrub_desk(conn: Connection, er: _Eraser, result: ForgetResult) -> bool:
                 sets = ", ".join(f"{c} = %s" for c in columns)
                 conn.execute(f"UPDATE {table} SET {sets} WHERE seq = %s", (*new, seq))
                 changed += 1
+                touched.add(table)
     # Drafts of their mentions, and drafts that name them: dropped.
     drafts = {
         mention_id: {"operator": operator, "text": text, "saved_at": _iso(saved)}
@@ -482,6 +497,7 @@ def _scrub_desk(conn: Connection, er: _Eraser, result: ForgetResult) -> bool:
         gone = [k for k in drafts if k not in kept]
         conn.execute("DELETE FROM drafts WHERE mention_id = ANY (%s)", (gone,))
         changed += bool(gone)
+        touched.add("drafts")
     # Presence: a desk showing one of their mentions shows nothing instead.
     for desk, operator, viewing, claim, since in conn.execute(
         "SELECT desk, operator, viewing, claim, claim_since FROM presence FOR UPDATE"
@@ -495,6 +511,7 @@ def _scrub_desk(conn: Connection, er: _Eraser, result: ForgetResult) -> bool:
                 (value["operator"], value["viewing"], value["claim"], since if value["claim"] else None, desk),
             )
             changed += 1
+            touched.add("presence")
     # Checkpoints: their refs dropped, a cursor on one of their posts moved one back.
     scrubbed = False
     for source, state in conn.execute("SELECT source, state FROM checkpoints FOR UPDATE").fetchall():
@@ -518,6 +535,7 @@ def _scrub_desk(conn: Connection, er: _Eraser, result: ForgetResult) -> bool:
                 bump = ", changed = nextval('changes')" if table in ("plan_items", "health") else ""
                 conn.execute(f"UPDATE {table} SET {column} = %s{bump} WHERE {key} = %s", (Jsonb(new_value), row_key))
                 changed += 1
+                touched.add(table)
     text_columns = ("mention_id", "kind", "to_address", "name", "deputy_for", "answer_ref")
     for key, *values in conn.execute(f"SELECT key, {', '.join(text_columns)} FROM handoffs FOR UPDATE").fetchall():
         new = [er.text(v) for v in values]
@@ -525,11 +543,13 @@ def _scrub_desk(conn: Connection, er: _Eraser, result: ForgetResult) -> bool:
             sets = ", ".join(f"{c} = %s" for c in text_columns)
             conn.execute(f"UPDATE handoffs SET {sets} WHERE key = %s", (*new, key))
             changed += 1
+            touched.add("handoffs")
     # An alert's once-only mark that names them (an event of one of their mentions): dropped,
     # as a mark rewritten to "[…]" would no longer mark anything.
     marks = [e for (e,) in conn.execute("SELECT event FROM alerts_sent FOR UPDATE").fetchall() if er.found(e)]
     changed += conn.execute("DELETE FROM alerts_sent WHERE event = ANY (%s)", (marks,)).rowcount
     result.files += changed
+    _tell(conn, touched)
     return scrubbed
 
 
