@@ -23,7 +23,6 @@ from textual.app import App
 from textual.binding import Binding
 
 from store import Store
-from store.plan import PlanStore
 from store.presence import HEARTBEAT
 from store.quarantine import damaged
 from store.store import StoreError
@@ -116,7 +115,7 @@ class WebcareApp(App[None]):
         self.queue = _load_queue(store)  # a damaged segment is quarantined here, not fatal
         self.templates = config.templates  # read and checked once, with the config
         self.directory = config.directory
-        self.plan = PlanStore(config.data_dir)
+        self.plan = store.plan
         self.monitor = Monitor(config, store, clock)  # trends, spikes and crisis mode
         self.last_input = 0.0  # time.monotonic() of the last key: background work yields to it
         self.max_norm = max(

@@ -177,4 +177,4 @@ class Collection:
         from webcare.alerts import stopped_alert
 
         cfg = self.app.config
-        Alerts(cfg, clock=self.app.clock).send(stopped_alert(beat, cfg.timezone, cfg.language))
+        Alerts(cfg, clock=self.app.clock, marks=self.app.store.alert_marks).send(stopped_alert(beat, cfg.timezone, cfg.language))

@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING
 
 from textual.timer import Timer
 
-from store.drafts import DraftBook
-from store.presence import Presence
 from store.store import StoreError
 from tui.messages import DraftsChanged, PresenceChanged
 from webcare.drafts import Draft, finished
@@ -32,7 +30,7 @@ class DeskPresence:
     def __init__(self, app: WebcareApp) -> None:
         self.app = app
         config = app.config
-        self.book = Presence(config.data_dir, config.operator)
+        self.book = app.store.presence(config.operator)
         self.viewing: str | None = None
         self.claim: tuple[str, datetime] | None = None  # (mention id, since): "replying"
         self.others: list[Desk] = []
@@ -118,7 +116,7 @@ class Drafts:
     def __init__(self, app: WebcareApp) -> None:
         self.app = app
         self.texts: dict[str, str] = {}  # unsent replies written on this desk, by mention id
-        self.book = DraftBook(app.config.data_dir)
+        self.book = app.store.drafts
         self.kept_at: dict[str, datetime] = {}  # when this desk last kept each of its drafts
         self.stored: dict[str, Draft] = self.book.all()  # as on disk, refreshed
         self._pending: dict[str, Draft | None] = {}  # to write: a draft, or None: remove

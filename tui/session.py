@@ -513,10 +513,9 @@ class DeskSession:
         Kept before it is sent, so an answer can never arrive before its key. When it cannot be
         kept the hand-off goes without a key: its answer is then entered with `a`, never taken
         from the mailbox. (Called in a thread.)"""
-        from store.handoffs import HandoffBook
 
         try:
-            return HandoffBook(self.app.config.data_dir).record(mention_id, kind=kind, to=to, name=name, at=now, deputy_for=deputy_for)
+            return self.app.store.handoffs.record(mention_id, kind=kind, to=to, name=name, at=now, deputy_for=deputy_for)
         except (StoreError, OSError) as exc:
             self.app.call_from_thread(
                 self.app.notify, f"{word('store_error', self.app.config.language)}: {exc}", severity="error", markup=False
