@@ -40,8 +40,18 @@ def backups_dir(config: Config) -> Path:
 
 
 def due(config: Config, now: datetime) -> bool:
-    """Whether today's chores are still to do (today's backup is missing)."""
+    """Whether today's chores are still to do (today's backup is missing). On PostgreSQL
+    ([store]), which makes no archive: whether they have not run yet today (the health table's
+    "housekeeping", whichever collector ran them)."""
     local = now.astimezone(config.timezone)
+    if config.store is not None:
+        from store.postgres.retention import read_housekeeping
+
+        ran = (read_housekeeping(config.store) or {}).get("last_run_at")
+        try:
+            return datetime.fromisoformat(str(ran)).astimezone(config.timezone).date() != local.date()
+        except ValueError:
+            return True
     return not (backups_dir(config) / archive_name(local)).exists()
 
 

@@ -11,14 +11,6 @@ if TYPE_CHECKING:
     from webcare.config import Config
     from webcare.store_port import MentionStore
 
-DOCS = "docs/operations/postgresql.md"
-
-
-def on_database(config: Config) -> bool:
-    """Whether the store is the PostgreSQL database ([store] is set)."""
-    return config.store is not None
-
-
 def open_store(config: Config, role: str) -> MentionStore:
     """A handle on the configured store for a "desk" or a "collector" (the role names its
     database connections). On PostgreSQL the schema is brought up to date first."""
@@ -33,14 +25,3 @@ def open_store(config: Config, role: str) -> MentionStore:
             f"[store]: {exc.name or exc} is not installed; the PostgreSQL store needs pip install 'webcare[postgresql]'"
         ) from None
     return open_postgres(config.store, role)
-
-
-def files_only(config: Config, command: str, instead: str) -> str | None:
-    """Why `command` (which works on the files in data_dir) cannot run on this store, or None
-    when it can: said, never run against files the team no longer uses."""
-    if config.store is None:
-        return None
-    return (
-        f"webcare {command}: the store is the PostgreSQL database [store] names ({config.store.where}); "
-        f"this command works on the files in [desk] data_dir. On PostgreSQL: {instead} (see {DOCS})"
-    )

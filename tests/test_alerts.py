@@ -497,7 +497,7 @@ async def test_a_desk_that_collects_sends_alerts_and_shares_its_trend_book(tmp_p
     app = WebcareApp(config, store, make_poller=lambda on_new: made.append(make_poller(on_new)) or made[-1])
     async with app.run_test(size=(80, 24)):
         await asyncio.to_thread(wait_for, lambda: published(feed_server), 20)
-        assert app.collecting
+        assert app.collection.collecting
         [sent] = published(feed_server)
         assert sent["title"].startswith("Dringend · news")
         assert made[0].alerts.monitor is app.monitor  # one trend book in the desk, not two

@@ -12,8 +12,10 @@ from tui.screens.calendar import CalendarScreen
 CAL = '[calendar]\ncycle_start = "2026-11-16"\nholidays = "BE"\n[[calendar.campaigns]]\nname = "Week van het water"\nfrom = "2026-11-23"\nuntil = "2026-11-27"\n'
 
 
-def _plan(config):
-    return PlanStore(config.data_dir).all()
+def _plan(app):
+    """The plan as stored, once the desk's writer thread has written every change so far."""
+    assert app.session.writer.wait(timeout=10)
+    return PlanStore(app.config.data_dir).all()
 
 
 async def test_grid_add_cycle_move_delete_undo(make_config, clock):
@@ -32,21 +34,21 @@ async def test_grid_add_cycle_move_delete_undo(make_config, clock):
         await pilot.pause()
         await pilot.press(*"Dag van de mestbank", "enter", *"10:00", "enter", *"x, fb", "enter", *"mest", "enter", *"Verhaal van een boer", "enter")
         await pilot.pause()
-        items = _plan(config)
+        items = _plan(app)
         assert len(items) == 1 and items[0].date == date(2026, 11, 23) and items[0].channels == ("x", "facebook")
         assert "10:00 Dag van" in screen_text(app)  # the cell cuts long titles with …
         await pilot.press("space")  # draft → planned
         await pilot.pause()
-        assert _plan(config)[0].status == "planned"
+        assert _plan(app)[0].status == "planned"
         await pilot.press("m", "right", "right", "enter")  # move to Wednesday
         await pilot.pause()
-        assert _plan(config)[0].date == date(2026, 11, 25)
+        assert _plan(app)[0].date == date(2026, 11, 25)
         await pilot.press("x")
         await pilot.pause()
-        assert _plan(config) == []
+        assert _plan(app) == []
         await pilot.press("u")
         await pilot.pause()
-        assert _plan(config)[0].title == "Dag van de mestbank"
+        assert _plan(app)[0].title == "Dag van de mestbank"
         await pilot.press("right_square_bracket")
         await pilot.pause()
         assert "30/11 – 13/12/2026" in screen_text(app)
@@ -79,10 +81,10 @@ async def test_hold_today_and_tomorrow_and_header(make_config, clock):
         assert "1 vandaag gepland (volgende 14:00)" in header
         await pilot.press("c", "H")
         await pilot.pause()
-        assert {i.status for i in _plan(config)} == {"held"}
+        assert {i.status for i in _plan(app)} == {"held"}
         await pilot.press("H")
         await pilot.pause()
-        assert {i.status for i in _plan(config)} == {"planned"}
+        assert {i.status for i in _plan(app)} == {"planned"}
 
 
 async def test_grid_at_80x24(make_config, clock):

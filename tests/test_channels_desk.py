@@ -131,7 +131,7 @@ every = "30s"
         assert "nog 1 u 59 min" in text or "nog 2 u" in text
         assert "nog 7 u 59 min" in text or "nog 8 u" in text
         # IDLE: a new e-mail is on the desk within seconds of arriving.
-        await until(pilot, lambda: app.health.get("sources", {}).get("info", {}).get("live"), 10)
+        await until(pilot, lambda: app.collection.health.get("sources", {}).get("info", {}).get("live"), 10)
         imap.append(mail(subject="Nog een vraag over de VLM", msgid="<tweede@example.net>", date=now))
         waited = await until(pilot, lambda: any(m.title == "Nog een vraag over de VLM" for m in app.queue), 10)
         assert waited < 8

@@ -40,10 +40,10 @@ async def test_one_desk_collects_the_other_attaches_and_sees_arrivals(make_confi
     first = desk(config)
     async with first.run_test(size=(80, 24)):
         await wait_until(lambda: first.queue.total >= 5, 10)
-        assert first.collecting
+        assert first.collection.collecting
         second = desk(config)
         async with second.run_test(size=(80, 24)):
-            assert not second.collecting  # the first desk holds the collector lease
+            assert not second.collection.collecting  # the first desk holds the collector lease
             assert second.queue.total >= 5
             target = first.queue.total + 2
             # new demo mentions (1/s) stored by the first desk show on the second within 2 s
@@ -52,7 +52,7 @@ async def test_one_desk_collects_the_other_attaches_and_sees_arrivals(make_confi
             seen = await wait_until(lambda: ids <= {m.id for m in second.queue}, 2.5)
             assert seen <= 2.5
             # the second desk's header shows the collector's health (sources ok)
-            await wait_until(lambda: "demo" in second.health.get("sources", {}), 3)
+            await wait_until(lambda: "demo" in second.collection.health.get("sources", {}), 3)
 
 
 async def test_poller_health_reaches_an_attached_desk(make_config):
@@ -62,23 +62,23 @@ async def test_poller_health_reaches_an_attached_desk(make_config):
     await poller.poll_once()
     attached = WebcareApp(config, Store(config.data_dir), make_poller=None)
     async with attached.run_test(size=(80, 24)):
-        assert attached.health["sources"]["demo"]["state"] == "ok"
+        assert attached.collection.health["sources"]["demo"]["state"] == "ok"
         assert attached.queue.total == 5
 
 
 async def test_an_attached_desk_takes_over_when_the_collector_stops(make_config, monkeypatch):
-    import tui.app
+    import tui.collection
 
-    monkeypatch.setattr(tui.app, "LEASE_RETRY", 0.3)
+    monkeypatch.setattr(tui.collection, "LEASE_RETRY", 0.3)
     config = make_config(DEMO)
     first = desk(config)
     async with first.run_test(size=(80, 24)):
-        await wait_until(lambda: first.collecting, 5)
+        await wait_until(lambda: first.collection.collecting, 5)
         second = desk(config)
         async with second.run_test(size=(80, 24)):
-            assert not second.collecting
+            assert not second.collection.collecting
             first.store.release_collector_lease()  # as when the collecting desk quits
             first.workers.cancel_group(first, "poller")
-            await wait_until(lambda: second.collecting, 3)
+            await wait_until(lambda: second.collection.collecting, 3)
             before = second.queue.total
             await wait_until(lambda: second.queue.total > before, 5)

@@ -119,6 +119,7 @@ async def test_crisis_mode_start_list_holding_log_and_end(make_config, clock):
         await pilot.press(*"Dijkbreuk", "enter")
         await pilot.pause()
         assert isinstance(app.screen, CrisisScreen) and app.monitor.in_crisis
+        assert app.session.writer.wait(timeout=10)  # the plan is written by the writer thread
         assert {i.status for i in app.plan.all()} == {"held"}  # today's post held
         lines = screen_lines(app)
         assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
@@ -164,6 +165,7 @@ async def test_crisis_mode_start_list_holding_log_and_end(make_config, clock):
         await pilot.press("j")
         await pilot.pause()
         assert not app.monitor.in_crisis and isinstance(app.screen, StreamScreen)
+        assert app.session.writer.wait(timeout=10)
         assert {i.status for i in app.plan.all()} == {"planned"}
         assert "CRISISMODUS" not in screen_text(app)
 

@@ -56,6 +56,7 @@ async def test_the_desk_starts_with_damaged_files_and_names_them(make_config, cl
         assert [e.kind for e in app.monitor.crisis] == ["start", "decision"]
         # the desk still writes: a plan item, a triage action
         await pilot.press("c", "n", *"Na de storm", "ctrl+s")
+        assert app.session.writer.wait(timeout=10)  # written by the desk's writer thread
         await pilot.pause()
         assert [i.title for i in PlanStore(data).all()] == ["Na de storm"]
         await pilot.press("escape")
@@ -151,6 +152,7 @@ async def test_a_full_disk_is_said_and_loses_nothing(make_config, clock, small_d
 
         # the calendar: the editor stays open with what was typed
         await pilot.press("c", "n", *"Nieuwe post", "ctrl+s")
+        assert app.session.writer.wait(timeout=10)
         await pilot.pause()
         assert "niet bewaard: de kalender — schijf vol" in _notices(app)
         assert isinstance(app.screen, PlanEditor) and app.screen.query_one("#title").value == "Nieuwe post"
@@ -172,6 +174,7 @@ async def test_a_full_disk_is_said_and_loses_nothing(make_config, clock, small_d
 
         # a triage action
         await pilot.press("d")
+        assert app.session.writer.wait(timeout=10)  # written in the desk's writer thread
         await pilot.pause()
         assert any(n.startswith("niet bewaard: ") and n.endswith("— schijf vol") for n in _notices(app)[2:])
         assert {p.name: p.read_bytes() for p in (small_disk / "state").iterdir()} == state_before

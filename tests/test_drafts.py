@@ -127,7 +127,7 @@ async def test_sending_or_marking_done_drops_the_draft(make_config, clock):
         await until(lambda: selected in stored(config.data_dir), pilot)
         await pilot.press("ctrl+s")  # marked sent from the composer
         await until(lambda: selected not in stored(config.data_dir), pilot)
-        assert not app.drafts
+        assert not app.drafts.texts
     assert Store(config.data_dir).get(selected).status == "responded"
 
 
@@ -157,7 +157,7 @@ async def test_a_colleague_sees_the_draft_and_takes_it_over(tmp_path, clock):
         await until(lambda: "concept van An, 10:00" in screen_text(bert), pa, pb)
         assert "Dag Piet" in screen_text(bert)  # its first line, below
         await pa.press("escape")  # An leaves it (and the claim)
-        await until(lambda: not any(d.claim for d in bert.others), pa, pb)
+        await until(lambda: not any(d.claim for d in bert.presence.others), pa, pb)
         # Bert opens the composer on it: An's draft, not the template, and whose it is.
         clock.advance(minutes=2)
         await pb.press("r")

@@ -142,7 +142,7 @@ async def test_a_confirmation_takes_j_in_dutch_and_y_in_english(make_config, clo
         config = make_config(language=language)
         app = make_app(config, clock, [mention(1, clock(), 30)])
         async with app.run_test(size=(80, 24)) as pilot:
-            app.keep_draft(app.queue[0], "Dag, we kijken het na.")  # an unsent reply: quit asks
+            app.drafts.keep(app.queue[0], "Dag, we kijken het na.")  # an unsent reply: quit asks
             await pilot.press("q")
             await pilot.pause()
             assert isinstance(app.screen, ConfirmScreen)

@@ -96,10 +96,10 @@ async def test_the_header_says_nothing_early_and_says_when_the_token_has_expired
         store, _, make_poller = _open(config)
         app = WebcareApp(config, store, make_poller=make_poller)
         async with app.run_test(size=(140, 30)) as pilot:
-            await until(pilot, lambda app=app: app.health.get("sources", {}).get("linkedin", {}).get("token_expires"), 10)
+            await until(pilot, lambda app=app: app.collection.health.get("sources", {}).get("linkedin", {}).get("token_expires"), 10)
             await pilot.pause(0.2)
             header = header_text(app)
-            assert app.health["sources"]["linkedin"]["token_expires"] == expires.isoformat()
+            assert app.collection.health["sources"]["linkedin"]["token_expires"] == expires.isoformat()
             if expected is None:
                 assert "token" not in header
             else:

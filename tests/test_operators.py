@@ -45,13 +45,13 @@ async def test_two_desks_see_each_other_claim_and_act_live(tmp_path, clock) -> N
     async with an.run_test(size=(140, 32)) as pa, bert.run_test(size=(140, 32)) as pb:
         pilots = (pa, pb)
         # An looks at m1 (the top of the stream): Bert's desk shows it on the row and in the detail.
-        await until(lambda: "An" in bert.presence_by_mention.get("m1", ""), pilots)
+        await until(lambda: "An" in bert.presence.marks.get("m1", ""), pilots)
         await pb.press("enter")
         await until(lambda: "Ook hier: An (kijkt mee)" in screen_text(bert), pilots)
         assert "ook op de desk: An" in screen_text(bert)
         # An starts replying: a soft claim.
         await pa.press("r")
-        await until(lambda: bert.presence_by_mention.get("m1") == "An ✎", pilots)
+        await until(lambda: bert.presence.marks.get("m1") == "An ✎", pilots)
         assert "An (antwoordt sinds 10:00)" in screen_text(bert)
         # Bert opens the composer on it too: asked first; no, nothing opens.
         await pb.press("r")
@@ -66,7 +66,7 @@ async def test_two_desks_see_each_other_claim_and_act_live(tmp_path, clock) -> N
         await pb.pause()
         await pb.press("j")
         await until(lambda: isinstance(bert.screen, ComposerScreen), pilots)
-        await until(lambda: an.claim is None, pilots)
+        await until(lambda: an.presence.claim is None, pilots)
         assert any("Bert heeft dit antwoord overgenomen" in n.message for n in an._notifications)
         # Bert's reply is recorded: An's desk shows it live, with who did it.
         await pb.press("escape")

@@ -16,8 +16,10 @@ def _selected(app):
     return app.screen.query_one(MentionList).selected
 
 
-def _stored(config, mention_id):
-    return Store(config.data_dir).get(mention_id)
+def _stored(app, mention_id):
+    """The mention as stored, once the desk's writer thread has written every action so far."""
+    assert app.session.writer.wait(timeout=10)
+    return Store(app.config.data_dir).get(mention_id)
 
 
 async def test_walk_to_a_leaf_applies_it(make_config, clock):
@@ -40,7 +42,7 @@ async def test_walk_to_a_leaf_applies_it(make_config, clock):
         await pilot.press("enter")
         await pilot.pause()
         assert not pane.display
-        m = _stored(config, "m1")
+        m = _stored(app, "m1")
         assert m.status == "responding" and m.category == "question"
         assert m.scheme_path == ["R1:n", "R2:n", "R3:n", "R4:n", "R5:y", "R5a:y", "L6"]
         assert m.history[-1]["who"] == "tester" and m.history[-1]["what"].startswith("triage L6")
@@ -55,7 +57,7 @@ async def test_escape_cancels_the_walk(make_config, clock):
         await pilot.press("t", "n", "escape")
         await pilot.pause()
         assert not app.screen.query_one(TriagePane).display
-        assert _stored(config, "m1").status == "new"
+        assert _stored(app, "m1").status == "new"
 
 
 async def test_direct_keys_take_one_press(make_config, clock):
@@ -64,13 +66,13 @@ async def test_direct_keys_take_one_press(make_config, clock):
     app = make_app(config, clock, [mention(i, now, 10 + i) for i in range(1, 5)])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("P")  # press → spokesperson, no reply of ours
-        m1 = _stored(config, "m1")
+        m1 = _stored(app, "m1")
         assert m1.status == "routed" and m1.routed_to == "spokesperson" and not m1.owed
         assert m1.scheme_path == ["R1:n", "R2:y", "L2"]
         await pilot.press("g")  # the top is now m2 (m1 owes nothing and moved down)
         assert _selected(app).id == "m2"
         await pilot.press("exclamation_mark")
-        m2 = _stored(config, "m2")
+        m2 = _stored(app, "m2")
         assert m2.status == "escalated" and "crisis" in m2.flags and m2.owed
 
 
@@ -80,17 +82,17 @@ async def test_monitor_done_snooze_and_undo(make_config, clock):
     app = make_app(config, clock, [mention(1, now, 30), mention(2, now, 60), mention(3, now, 90)])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("m")
-        assert _stored(config, "m1").status == "monitoring"
+        assert _stored(app, "m1").status == "monitoring"
         await pilot.press("g", "d")
-        m2 = _stored(config, "m2")
+        m2 = _stored(app, "m2")
         assert m2.status == "responded" and m2.responded_at == now and m2.response_s == 5 * 60
         await pilot.press("u")  # undo the reply
         await pilot.pause()
-        assert _stored(config, "m2").status == "new"
-        assert _stored(config, "m2").history[-1]["what"] == "undo: reply recorded"
+        assert _stored(app, "m2").status == "new"
+        assert _stored(app, "m2").history[-1]["what"] == "undo: reply recorded"
         await pilot.press("u")  # and the monitor before it
         await pilot.pause()
-        assert _stored(config, "m1").status == "new"
+        assert _stored(app, "m1").status == "new"
         # snooze m1 for 30 minutes: it leaves the top, and comes back when the time is up
         await pilot.press("g")
         top = _selected(app).id
@@ -98,12 +100,12 @@ async def test_monitor_done_snooze_and_undo(make_config, clock):
         await pilot.pause()
         await pilot.press("ctrl+u", *"30m", "enter")
         await pilot.pause()
-        assert _stored(config, top).status == "snoozed"
+        assert _stored(app, top).status == "snoozed"
         assert _selected(app).id != top or app.queue[0].id != top
         clock.advance(minutes=31)
         app.tick_now()
         await pilot.pause()
-        assert _stored(config, top).status == "new"
+        assert _stored(app, top).status == "new"
 
 
 async def test_undo_refuses_to_overwrite_someone_elses_change(make_config, clock):
@@ -114,7 +116,7 @@ async def test_undo_refuses_to_overwrite_someone_elses_change(make_config, clock
         Store(config.data_dir).update_state("m1", {"status": "responded"}, "reply recorded", "an")
         await pilot.press("u")
         await pilot.pause()
-        assert _stored(config, "m1").status == "responded"
+        assert _stored(app, "m1").status == "responded"
 
 
 TEMPLATE = """
@@ -155,7 +157,7 @@ async def test_reply_with_template_then_mark_sent(make_config, clock):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert not isinstance(app.screen, ComposerScreen)
-        m = _stored(config, "m1")
+        m = _stored(app, "m1")
         assert m.status == "responded" and m.reply == draft.strip()
 
 
@@ -167,7 +169,7 @@ async def test_an_unsent_draft_is_kept_and_quitting_asks(make_config, clock):
         await pilot.pause()
         await pilot.press(*"Hallo", "escape")
         await pilot.pause()
-        assert "m1" in app.drafts
+        assert "m1" in app.drafts.texts
         await pilot.press("q")
         await pilot.pause()
         assert app.is_running  # asked first
@@ -192,7 +194,7 @@ async def test_audit_trail_survives_a_restart_and_is_exported(make_config, clock
         text = screen_text(again)
         # shown in the desk's language; the export keeps the English words
         assert "triage L9: Herstellen" in text and "antwoord geregistreerd" in text and "tester" in text
-    record = _stored(config, "m1").export_record()
+    record = _stored(app, "m1").export_record()
     json.dumps(record)
     assert record["scheme_path"][-1] == "L9" and record["category"] == "complaint"
     assert record["status"] == "responded" and record["responded_at"]
@@ -248,14 +250,14 @@ async def test_a_source_that_can_send_posts_the_reply_after_a_confirmation(make_
         assert "versturen via test?" in screen_text(app) and not send.posted
         await pilot.press("n")  # not yet: back in the composer, nothing sent
         await pilot.pause()
-        assert not send.posted and _stored(config, "m1").status != "responded"
+        assert not send.posted and _stored(app, "m1").status != "responded"
         await pilot.press("ctrl+s")
         await pilot.pause()
         await pilot.press("j")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert not app.drafts
-    m = _stored(config, "m1")
+        assert not app.drafts.texts
+    m = _stored(app, "m1")
     assert send.posted and send.posted[0][0] == "m1" and m.status == "responded"
     assert m.reply_ref == "https://example.org/reply/1"
     assert m.history[-1]["what"] == "reply sent via test: https://example.org/reply/1"
@@ -275,7 +277,7 @@ async def test_a_dry_run_or_a_refused_send_leaves_the_mention_owed(make_config, 
         await pilot.press("j")
         await app.workers.wait_for_complete()
         await pilot.pause()
-    m = _stored(config, "m1")
+    m = _stored(app, "m1")
     assert (
         m.status != "responded"
         and m.reply_ref == ""
@@ -292,5 +294,5 @@ async def test_a_dry_run_or_a_refused_send_leaves_the_mention_owed(make_config, 
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert any("character limit" in n.message for n in app._notifications)
-        assert app.drafts  # the draft is kept to try again
-    assert _stored(config, "m1").status != "responded"
+        assert app.drafts.texts  # the draft is kept to try again
+    assert _stored(app, "m1").status != "responded"

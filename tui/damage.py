@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import errno
 
+from store.jsonstorage import StoreError
 from webcare.i18n import word
+from webcare.store_port import VersionConflict
 from webcare.untrusted import clean_line
 
 WORDS: dict[str, dict[str, str]] = {
@@ -23,6 +25,7 @@ WORDS: dict[str, dict[str, str]] = {
     "more": {"nl": "meer", "en": "more"},
     "housekeeping_failed": {"nl": "onderhoud mislukt", "en": "housekeeping failed"},
     "input_kept": {"nl": "je tekst staat er nog", "en": "your text is still there"},
+    "changed_meanwhile": {"nl": "iemand anders wijzigde dit intussen", "en": "someone else changed it meanwhile"},
 }
 
 _WHY = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EACCES: "no_access",
@@ -34,11 +37,14 @@ def w(key: str, language: str) -> str:
 
 
 def why(exc: BaseException, language: str) -> str:
-    """Why a write failed, in a few words: a full disk, no permission, the lock, else the
-    error's own (cleaned) text."""
-    if getattr(exc, "timeout", False):
+    """Why a write failed, in a few words: someone else's change came first, a full disk, no
+    permission, the lock, else the error's own (cleaned) text."""
+    if isinstance(exc, VersionConflict):  # another desk's change came first: it stays
+        return w("changed_meanwhile", language)
+    if isinstance(exc, StoreError) and exc.timeout:
         return w("lock_busy", language)
-    key = _WHY.get(getattr(exc, "errno", None) or -1)
+    code = exc.errno if isinstance(exc, (OSError, StoreError)) else None
+    key = _WHY.get(code or -1)
     return w(key, language) if key else clean_line(str(exc), 160)
 
 

@@ -238,7 +238,7 @@ def check_keymap(keys: dict[str, str]) -> None:
     effective = {action: set(keys) for action, keys in defaults.items()}
     for action, value in keys.items():
         if action not in defaults:
-            raise ValueError(f"[keys] {action}: unknown action{suggest(action, defaults)} (README, Keys, lists them)")
+            raise ValueError(f"[keys] {action}: unknown action{suggest(action, defaults)} (docs/desk.md, Keys, lists them)")
         try:
             effective[action] = {key_name(k) for k in value.split(",")}
         except ValueError as exc:

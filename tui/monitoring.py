@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from store import Store
-from store.crisis import CrisisLog
 from store.jsonstorage import StoreError
 from webcare.config import Config
 from webcare.mention import Mention
@@ -68,9 +67,9 @@ class Monitor:
         self._announced: set[tuple] = set()  # spikes already told about: (subject, what)
         self._lock = threading.Lock()  # the book is built in a thread, fed in the UI thread
         self._early: list[Mention] = []  # mentions that came in while the book was being built
-        self.crisis_log = CrisisLog(config.data_dir)
+        self.crisis_log = store.crisis
         self.crisis: list[CrisisEntry] = []  # the crisis under way, from its start; [] = none
-        self._crisis_sig: tuple[int, int] | None = None
+        self._crisis_sig: object = None  # the log's signature: compared, never read
         self.poll_crisis()
 
     # --- trends ---------------------------------------------------------------------------
@@ -98,15 +97,17 @@ class Monitor:
         params = self.config.trends
         now = self.clock()
         horizon = now - timedelta(days=params.baseline_days + 1) - params.window
-        store = Store(self.config.data_dir)
-        segments = store.segments()
+        # A TinyDB store gets a handle of its own, so the desk's is not held up; a database
+        # store serves both from its pool.
+        reader = Store(self.config.data_dir) if isinstance(self.store, Store) else self.store
+        blocks = reader.content_blocks()  # newest first
         observations: list[Observation] = []
         earliest = now
         complete = True
-        for seg in reversed(segments):
-            pause()  # between segments: the operator's keys come first
+        for records in blocks:
+            pause()  # between blocks: the operator's keys come first
             newest = None
-            for r in store.content_records(seg):
+            for r in records:
                 try:
                     seen = datetime.fromisoformat(r["first_seen_at"])
                     published = datetime.fromisoformat(r["published_at"]) if r.get("published_at") else None
@@ -123,7 +124,7 @@ class Monitor:
                     )  # fmt: skip
                 )
             if newest is not None and newest < horizon:
-                complete = seg == segments[0]
+                complete = next(blocks, None) is None  # this was the oldest block
                 break
         # Days before the first stored mention were not watched: they are no baseline.
         book = TrendBook(params, tz=self.config.timezone, since=earliest if complete else None)

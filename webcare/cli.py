@@ -26,7 +26,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -43,6 +43,8 @@ if TYPE_CHECKING:  # the adapters load lazily, after the desk's first paint
     from sources.poller import Poller
     from sources.source import Source
     from store import Store
+    from store.postgres.connection import Database
+    from webcare.report import Report
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -166,6 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         _private(config, fix=args.command != "check")
         if args.command == "check":
             return cmd_check(config)
+        if config.store is not None and (
+            args.command in ("forget", "housekeeping", "restore", "report")
+            or (args.command == "export" and args.what == "mentions" and args.author is not None and args.format != "ics")
+        ):
+            return cmd_on_database(config, args)
         if args.command == "collect":
             return cmd_collect(config, once=args.once)
         if args.command == "export":
@@ -491,15 +498,22 @@ def _check_housekeeping(config: Config) -> bool:
     from store.store import HOUSEKEEPING
     from webcare.untrusted import clean_line
 
-    try:  # read as it is: a check creates nothing in the data directory
-        health = read_json(config.data_dir / "health.json")
-    except (OSError, ValueError):
-        health = None
-    record = health.get(HOUSEKEEPING) if isinstance(health, dict) else None
+    if config.store is not None:  # the chores' results are in the database's health table
+        from store.postgres.retention import read_housekeeping
+
+        record = read_housekeeping(config.store)
+    else:
+        try:  # read as it is: a check creates nothing in the data directory
+            health = read_json(config.data_dir / "health.json")
+        except (OSError, ValueError):
+            health = None
+        record = health.get(HOUSEKEEPING) if isinstance(health, dict) else None
     if not isinstance(record, dict) or not record:
         return False
     size = record.get("last_backup_size")
     backup = f"last backup {_when(record.get('last_backup_at'), config)}"
+    if config.store is not None:
+        backup = "backups: the database's own"
     if record.get("last_backup"):
         backup += f" ({size / 1e6:.1f} MB, {record['last_backup']})" if isinstance(size, int) else f" ({record['last_backup']})"
     retention = f"last retention run {_when(record.get('last_retention_at'), config)}"
@@ -562,7 +576,7 @@ def cmd_desk(config: Config, open_id: str | None = None) -> int:
 
     network = NetworkPolicy.from_config(config)
     # replies follow [network] too
-    senders: dict[str, Callable[[Mention, str], Awaitable[str]]] = dict(repliers(sources, network))
+    senders = repliers(sources, network)
     moderation = moderators(sources, network)  # and so does moderation on the platforms
     WebcareApp(config, store, make_poller=make_poller, senders=senders, moderators=moderation, open_id=open_id).run()
     return 0
@@ -642,11 +656,8 @@ def cmd_collect(config: Config, once: bool) -> int:
 
 
 def cmd_export(config: Config, fmt: str, output: str | None, author: str | None = None) -> int:
-    from store.open import files_only, open_store
+    from store.open import open_store
 
-    if author is not None and (refused := files_only(config, "export --author", "select the person's rows with the access SQL")):
-        print(refused, file=sys.stderr)
-        return EXIT_CONFIG
     store: Store = open_store(config, "desk")  # type: ignore[assignment]
     if author is not None:  # an access request: exactly this person's records, and a log line
         from store.retention import access_export, log_request
@@ -656,6 +667,10 @@ def cmd_export(config: Config, fmt: str, output: str | None, author: str | None 
         mentions = [Mention.from_records(r, r) for r in records]
     else:
         mentions = store.load()
+    return _write_mentions(mentions, fmt, output)
+
+
+def _write_mentions(mentions: list[Mention], fmt: str, output: str | None) -> int:
     with _output(output) as out:
         if fmt == "jsonl":
             for m in mentions:
@@ -701,6 +716,12 @@ def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, out
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     figures = report.figures(open_store(config, "desk").load(), begin, stop, config.timezone, now)
+    return _write_report(config, figures, fmt, output)
+
+
+def _write_report(config: Config, figures: Report, fmt: str, output: str | None) -> int:
+    from webcare import report
+
     render = {
         "md": lambda r: report.to_markdown(r, config.language),
         "html": lambda r: report.to_html(r, config.language),
@@ -748,12 +769,8 @@ def cmd_forget(config: Config, author: str, yes: bool) -> int:
     hash) in privacy.log. Exit 0 only when the final check of every file finds no trace."""
     from store import Store
     from store.housekeeping import backups_dir
-    from store.open import files_only
     from store.retention import forget
 
-    if refused := files_only(config, "forget", "erase the person with the forget SQL"):
-        print(refused, file=sys.stderr)
-        return EXIT_CONFIG
     if not yes:
         if not sys.stdin.isatty():
             print("webcare forget: add --yes to confirm (no terminal to ask)", file=sys.stderr)
@@ -783,11 +800,7 @@ def cmd_forget(config: Config, author: str, yes: bool) -> int:
 def cmd_housekeeping(config: Config) -> int:
     from store import Store
     from store.housekeeping import run_chores
-    from store.open import files_only
 
-    if refused := files_only(config, "housekeeping", "back up with pg_dump or the service's point-in-time recovery, and run the retention SQL"):
-        print(refused, file=sys.stderr)
-        return EXIT_CONFIG
 
     done = run_chores(config, Store(config.data_dir), datetime.now(UTC))
     for error in done.errors:
@@ -799,11 +812,6 @@ def cmd_housekeeping(config: Config) -> int:
 def cmd_restore(config: Config, files: list[str], archive: str | None, force: bool, dismiss: bool) -> int:
     """Put files (or the whole data directory) back from a backup; see store/restore.py."""
     from store.housekeeping import backups_dir
-    from store.open import files_only
-
-    if refused := files_only(config, "restore", "restore the database from pg_dump's file with pg_restore, or the service's point-in-time recovery"):
-        print(refused, file=sys.stderr)
-        return EXIT_CONFIG
     from store.quarantine import resolve
     from store.restore import newest_holding, restore_files
 
@@ -829,6 +837,104 @@ def cmd_restore(config: Config, files: list[str], archive: str | None, force: bo
         print(f"what it replaced is kept in {done.replaced}")
     print("restart the desks that are open on this data directory")
     return 0
+
+
+# --- the commands on a PostgreSQL store ([store]) ----------------------------------------------
+
+POSTGRES_DOCS = "docs/operations/postgresql.md"
+
+
+def cmd_on_database(config: Config, args: argparse.Namespace) -> int:
+    """forget, housekeeping, report, restore and an access request (export --author) when [store]
+    names a database: retention and erasure run as SQL there (store/postgres/retention.py), reports aggregate there
+    (store/postgres/reports.py); backups and restores are the database's own."""
+    if args.command == "restore":
+        print(
+            "webcare restore: this desk keeps its data in the database ([store]), whose backups are the "
+            f"database's own: restore with pg_restore or your service's point-in-time recovery (see {POSTGRES_DOCS}, "
+            "Backups), then run `webcare check`",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    if args.command == "forget" and not args.yes and not _confirmed(config, args.author, config.store.where):  # type: ignore[union-attr]
+        return EXIT_CONFIG if not sys.stdin.isatty() else 0
+    try:
+        from store.postgres.connection import open_database
+    except ImportError as exc:  # the optional extra is not installed
+        print(f"webcare {args.command}: {exc.name or exc} is not installed (pip install 'webcare[postgresql]')", file=sys.stderr)
+        return EXIT_FAILURE
+    db = open_database(config.store, "housekeeping" if args.command == "housekeeping" else "desk")  # type: ignore[arg-type]
+    try:
+        if args.command == "forget":
+            return _forget_on_database(config, db, args.author)
+        if args.command == "export":  # an access request: exactly this person's records, and a log line
+            from store.postgres.retention import access_export, log_request
+
+            records = access_export(db, args.author)
+            log_request(db, "access", args.author, config.operator, datetime.now(UTC), mentions=len(records))
+            return _write_mentions([Mention.from_records(r, r) for r in records], args.format, args.output)
+        if args.command == "housekeeping":
+            from store.postgres.retention import run_chores
+
+            done = run_chores(db, config.retention.days, config.retention.evidence_days, datetime.now(UTC))
+            for error in done.errors:
+                print(f"webcare housekeeping: {error}", file=sys.stderr)
+            print(
+                f"anonymised {done.anonymised} mentions older than {config.retention.days} days; backup: the database's "
+                f"own (pg_dump or point-in-time recovery, see {POSTGRES_DOCS})"
+            )
+            return EXIT_FAILURE if done.errors else 0
+        return _report_on_database(config, db, args.start, args.end, args.format, args.output)
+    finally:
+        db.close()
+
+
+def _confirmed(config: Config, author: str, where: str) -> bool:
+    if not sys.stdin.isatty():
+        print("webcare forget: add --yes to confirm (no terminal to ask)", file=sys.stderr)
+        return False
+    keys = "[j/N]" if config.language == "nl" else "[y/N]"  # either yes is taken
+    answer = input(f"Erase every trace of {author!r} in the database {where}? {keys} ")
+    if answer.strip().lower() in ("y", "yes", "j", "ja"):
+        return True
+    print("nothing erased")
+    return False
+
+
+def _forget_on_database(config: Config, db: Database, author: str) -> int:
+    from store.postgres.retention import forget
+
+    try:
+        result = forget(db, author, datetime.now(UTC), config.operator)
+    except ValueError as exc:
+        print(f"webcare forget: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(
+        f"erased: {result.mentions} mentions by them, their identifiers removed from {result.redacted} other mentions "
+        f"and {result.files} other rows; logged as {result.subject[:20]}… in privacy_log. The database's backups still "
+        f"hold them until they age out (see {POSTGRES_DOCS}, Retention and forget)"
+    )
+    if result.remaining:  # the final search of every table found something
+        print("still holding a trace (rewrite by hand, then run forget again):", file=sys.stderr)
+        for where in result.remaining:
+            print(f"  {where}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+def _report_on_database(config: Config, db: Database, start: str | None, end: str | None, fmt: str, output: str | None) -> int:
+    """cmd_report's report, of only the period's mentions (the database picks them out)."""
+    from store.postgres.reports import figures
+    from webcare import report
+
+    now = datetime.now(UTC)
+    last = _day(end, "--to") if end else now.astimezone(config.timezone).date()
+    first = _day(start, "--from") if start else last - timedelta(days=6)
+    try:
+        begin, stop = report.period(first, last, config.timezone)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return _write_report(config, figures(db, begin, stop, config.timezone, now), fmt, output)
 
 
 def cmd_export_plan(config: Config, fmt: str, output: str | None) -> int:

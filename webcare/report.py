@@ -455,6 +455,42 @@ def figures(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The figures of a report that are counts and percentiles over every mention of the
+    period (volume, tone, statuses, response times): what a store can compute where the
+    mentions are (a SQL aggregate on PostgreSQL, store/postgres/reports.py) instead of handing
+    each mention over. `overview(figures(…))` is the same thing computed here."""
+
+    total: int
+    per_channel: dict[str, int]  # most first
+    per_day: tuple[int, ...]
+    volume: dict[str, tuple[int, ...]]
+    sentiment: dict[str, tuple[int, ...]]
+    statuses: dict[str, int]  # most first
+    response: dict[str, ResponseFigures]
+    response_all: ResponseFigures
+
+
+def overview(report: Report) -> Overview:
+    """A report's Overview (see there)."""
+    return Overview(
+        total=report.total,
+        per_channel=report.per_channel,
+        per_day=report.per_day,
+        volume=report.volume,
+        sentiment=report.sentiment,
+        statuses=report.statuses,
+        response=report.response,
+        response_all=report.response_all,
+    )
+
+
+def ranked(counts: Mapping[str, int]) -> dict[str, int]:
+    """Counts most first, ties by name (natural order), as the report ranks them."""
+    return dict(_ranked(Counter(counts), len(counts)))
+
+
 def _late(m: Mention, moment: datetime) -> Late:
     assert m.deadline is not None
     return Late(

@@ -62,6 +62,7 @@ _Book = TypeVar("_Book")
 CHANNEL = "webcare"  # what the triggers NOTIFY and wait_for_change LISTENs on
 COLLECTOR_LOCK = 0x77656263617266  # pg_try_advisory_lock's key for the one collector lease
 HOUSEKEEPING = "housekeeping"  # the health row of the daily chores' results (as store.store)
+CHECKPOINT_SCRUBS = "checkpoint_scrubs"  # the health row erasures count checkpoint rewrites in
 BLOCK = 2000  # mentions per batch read (every_mention, content_blocks) and per Rows block
 ROWS_BLOCK = 50_000
 NOTHING_SEEN = "1:1:"  # a snapshot in which no transaction is visible: a fresh handle's cursor
@@ -554,19 +555,24 @@ SELECT kind, mention_id, origin FROM change_log
         return row[0] if row and isinstance(row[0], dict) else None
 
     def checkpoint_scrubs(self) -> int:
-        """How often an erasure has rewritten the checkpoints (counters 'checkpoint_scrubs')."""
+        """How often an erasure has rewritten the checkpoints (the health row the erasure
+        counts them in, store/postgres/retention.py)."""
         with self._conn() as conn:
-            row = conn.execute("SELECT value FROM counters WHERE name = 'checkpoint_scrubs'").fetchone()
-        return int(row[0]) if row else 0
+            return self._scrubs(conn)
+
+    @staticmethod
+    def _scrubs(conn: Connection, lock: bool = False) -> int:
+        row = conn.execute(
+            "SELECT record ->> 'count' FROM health WHERE key = %s" + (" FOR SHARE" if lock else ""), (CHECKPOINT_SCRUBS,)
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
 
     def write_checkpoint(self, source: str, state: dict[str, Any], scrubs: int | None = None) -> bool:
         """Save a source's checkpoint; with `scrubs`, only if no erasure rewrote the
-        checkpoints since (the counter's row is share-locked, so an erasure waits or wins)."""
+        checkpoints since (the count's row is share-locked, so an erasure waits or wins)."""
         with self._conn() as conn:
-            if scrubs is not None:
-                row = conn.execute("SELECT value FROM counters WHERE name = 'checkpoint_scrubs' FOR SHARE").fetchone()
-                if (int(row[0]) if row else 0) != scrubs:
-                    return False
+            if scrubs is not None and self._scrubs(conn, lock=True) != scrubs:
+                return False
             conn.execute(
                 "INSERT INTO checkpoints (source, state, updated_at) VALUES (%s, %s, now()) "
                 "ON CONFLICT (source) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
@@ -576,7 +582,11 @@ SELECT kind, mention_id, origin FROM change_log
 
     @staticmethod
     def _health(conn: Connection) -> dict[str, Any]:
-        return {key: record for key, record in conn.execute("SELECT key, record FROM health ORDER BY key")}
+        # The erasures' count of checkpoint rewrites lives in the table too, but is not health.
+        return {
+            key: record
+            for key, record in conn.execute("SELECT key, record FROM health WHERE key <> %s ORDER BY key", (CHECKPOINT_SCRUBS,))
+        }
 
     def read_health(self) -> dict[str, Any]:
         with self._conn() as conn:
@@ -587,7 +597,9 @@ SELECT kind, mention_id, origin FROM change_log
         housekeeping's record kept. Also drops change_log rows older than a day: every desk
         has looked many times since."""
         with self._conn() as conn:
-            conn.execute("DELETE FROM health WHERE key <> ALL(%s) AND key <> %s", (list(health), HOUSEKEEPING))
+            conn.execute(
+                "DELETE FROM health WHERE key <> ALL(%s) AND key <> ALL(%s)", (list(health), [HOUSEKEEPING, CHECKPOINT_SCRUBS])
+            )
             conn.execute(  # one statement: one change for the desks, not one per source
                 "INSERT INTO health (key, record) SELECT key, value FROM jsonb_each(%s) "
                 "ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record",

@@ -35,8 +35,17 @@ What each table holds (the TinyDB store's files, by the same names where it has 
   write, stamped with the writing transaction's id (xid8) and written by triggers, so whatever
   code writes, the desks learn of it (store.postgres.mentions: `changes`); the same triggers
   NOTIFY channel `webcare`. Rows older than a day are dropped by the collector's heartbeat.
-- counters (step 2): named numbers; `checkpoint_scrubs` counts the erasures that rewrote the
-  checkpoints (a collector holding an older count does not write its checkpoint over them).
+- privacy_log: privacy.log's lines (an erasure or access request: when, the operator, the
+  subject's keyed hash, the figures); privacy_secret: the key of those hashes (the data
+  directory's `secret`), one row, made on first need (store/postgres/retention.py says why it
+  is kept in the database).
+
+Step 5 also creates the functions retention and erasure anonymise with (webcare_anonymous_*,
+store/postgres/retention.py): the rules of store/retention.py in SQL, so the database rewrites
+old mentions without sending them to a client and back. Which fields are kept is passed in by
+the caller (store.retention's CONTENT_KEEP, STATE_KEEP; webcare.history's FREE_TEXT), so those
+lists stay in one place; a change to how a value is blanked is a new step that replaces a
+function (CREATE OR REPLACE).
 """
 
 from __future__ import annotations
@@ -204,7 +213,7 @@ CREATE TABLE source_leases (
     Step(
         2,
         "what changed, for the desks that follow it (change_log, written by triggers that also NOTIFY "
-        "channel webcare), and the counters (how often an erasure rewrote the checkpoints)",
+        "channel webcare)",
         """
 CREATE TABLE change_log (
     seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -216,12 +225,6 @@ CREATE TABLE change_log (
 );
 CREATE INDEX change_log_xid ON change_log (xid);
 CREATE INDEX change_log_at ON change_log (at);
-
-CREATE TABLE counters (
-    name        text PRIMARY KEY,
-    value       bigint NOT NULL DEFAULT 0
-);
-INSERT INTO counters (name, value) VALUES ('checkpoint_scrubs', 0);
 
 CREATE FUNCTION webcare_mentions_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -266,6 +269,195 @@ BEGIN
 END $$;
 CREATE TRIGGER health_changed AFTER INSERT OR UPDATE OR DELETE ON health
     FOR EACH STATEMENT EXECUTE FUNCTION webcare_health_changed();
+""",
+    ),
+    Step(
+        5,
+        "privacy.log and its secret in the database; the functions retention and erasure anonymise with",
+        """
+CREATE TABLE privacy_log (
+    seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at          timestamptz NOT NULL,
+    operator    text NOT NULL,
+    request     text NOT NULL,
+    subject     text NOT NULL,
+    figures     jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX privacy_log_subject ON privacy_log (subject);
+
+CREATE TABLE privacy_secret (
+    only_one    boolean PRIMARY KEY DEFAULT true CHECK (only_one),
+    key         bytea NOT NULL CHECK (length(key) >= 32)
+);
+
+-- What retention still has to do, found without reading the anonymised ones.
+CREATE INDEX mentions_not_anonymised ON mentions (seq) WHERE NOT content ? 'anonymised';
+CREATE INDEX states_not_anonymised ON states (id) WHERE NOT state ? 'anonymised';
+
+-- store.retention._blank: text, list and table emptied (same type), anything else kept.
+CREATE FUNCTION webcare_blank(value jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE jsonb_typeof(value)
+        WHEN 'string' THEN '""'::jsonb WHEN 'array' THEN '[]'::jsonb WHEN 'object' THEN '{}'::jsonb
+        ELSE value END
+$$;
+
+-- The functions below are PL/pgSQL, not SQL: a SQL function with a subquery is planned again at
+-- every call, which made retention a hundred times slower.
+
+-- store.retention._feedback: each entry keeps its unit and time, never its note.
+CREATE FUNCTION webcare_feedback(value jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    out jsonb := '[]';
+    kept jsonb;
+    e jsonb;
+    k text;
+    v jsonb;
+BEGIN
+    IF jsonb_typeof(value) IS DISTINCT FROM 'array' THEN
+        RETURN webcare_blank(value);
+    END IF;
+    FOR e IN SELECT * FROM jsonb_array_elements(value) LOOP
+        IF jsonb_typeof(e) = 'object' THEN
+            kept := '{}';
+            FOR k, v IN SELECT * FROM jsonb_each(e) AS f(k, v) WHERE f.k IN ('unit', 'at') LOOP
+                kept := kept || jsonb_build_object(k, v);
+            END LOOP;
+            out := out || jsonb_build_array(kept);
+        ELSE
+            out := out || jsonb_build_array(null::jsonb);
+        END IF;
+    END LOOP;
+    RETURN out;
+END
+$$;
+
+-- store.retention._state_fields: a state's (or a history entry's changes/before) kept fields.
+CREATE FUNCTION webcare_state_fields(value jsonb, keep text[]) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    out jsonb := '{}';
+    k text;
+    v jsonb;
+BEGIN
+    IF jsonb_typeof(value) IS DISTINCT FROM 'object' THEN
+        RETURN webcare_blank(value);
+    END IF;
+    FOR k, v IN SELECT * FROM jsonb_each(value) LOOP
+        out := out || jsonb_build_object(k, CASE WHEN k = ANY (keep) THEN v
+                                                 WHEN k = 'feedback' THEN webcare_feedback(v)
+                                                 ELSE webcare_blank(v) END);
+    END LOOP;
+    RETURN out;
+END
+$$;
+
+-- webcare.history.anonymised: an entry's args without free text (an undone entry's too).
+CREATE FUNCTION webcare_anonymous_args(args jsonb, free_text text[]) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    out jsonb := '{}';
+    k text;
+    v jsonb;
+BEGIN
+    IF jsonb_typeof(args) IS DISTINCT FROM 'object' THEN
+        RETURN '{}'::jsonb;
+    END IF;
+    FOR k, v IN SELECT * FROM jsonb_each(args) LOOP
+        out := out || jsonb_build_object(k, CASE
+            WHEN k = 'undone' AND jsonb_typeof(v) = 'object' THEN jsonb_build_object(
+                'kind', coalesce(v -> 'kind', '""'::jsonb),
+                'args', webcare_anonymous_args(v -> 'args', free_text))
+            WHEN k = ANY (free_text) THEN '""'::jsonb
+            ELSE v END);
+    END LOOP;
+    RETURN out;
+END
+$$;
+
+-- store.retention._what: an action's label without the free text after its first ": ".
+CREATE FUNCTION webcare_what(what jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    rest text;
+    prefix text := '';
+BEGIN
+    IF jsonb_typeof(what) IS DISTINCT FROM 'string' THEN
+        RETURN webcare_blank(what);
+    END IF;
+    rest := what #>> '{}';
+    WHILE starts_with(rest, 'undo: ') LOOP
+        prefix := prefix || 'undo: ';
+        rest := substr(rest, 7);
+    END LOOP;
+    RETURN to_jsonb(prefix || split_part(rest, ': ', 1));
+END
+$$;
+
+-- store.retention._entry: a history entry keeps when, who and what kind, nothing said.
+CREATE FUNCTION webcare_anonymous_entry(entry jsonb, keep text[], free_text text[]) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    out jsonb := '{}';
+    k text;
+    v jsonb;
+BEGIN
+    IF jsonb_typeof(entry) IS DISTINCT FROM 'object' THEN
+        RETURN '{}'::jsonb;
+    END IF;
+    FOR k, v IN SELECT * FROM jsonb_each(entry) LOOP
+        out := out || jsonb_build_object(k, CASE
+            WHEN k IN ('at', 'who', 'kind') THEN v
+            WHEN k = 'args' THEN webcare_anonymous_args(v, free_text)
+            WHEN k = 'what' THEN webcare_what(v)
+            WHEN k IN ('changes', 'before') THEN webcare_state_fields(v, keep)
+            ELSE webcare_blank(v) END);
+    END LOOP;
+    RETURN out;
+END
+$$;
+
+-- store.retention.anonymise_content: the figures kept, everything said by or about anyone gone.
+CREATE FUNCTION webcare_anonymous_content(record jsonb, keep text[], mark jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    out jsonb := '{}';
+    k text;
+    v jsonb;
+BEGIN
+    FOR k, v IN SELECT * FROM jsonb_each(record) LOOP
+        out := out || jsonb_build_object(k, CASE WHEN k = ANY (keep) THEN v ELSE webcare_blank(v) END);
+    END LOOP;
+    RETURN out || jsonb_build_object('author', '', 'text', '', 'anonymised', mark);
+END
+$$;
+
+-- store.retention.anonymise_state, for the state without its history (that is in history).
+CREATE FUNCTION webcare_anonymous_state(record jsonb, keep text[], mark jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT webcare_state_fields(record, keep) || jsonb_build_object('anonymised', mark)
+$$;
+
+-- webcare.moderation.evidence_open: a moderation case's evidence, kept less than `days` ago and
+-- the case still open (the evidence flag): retention leaves such a mention whole.
+CREATE FUNCTION webcare_evidence_open(state jsonb, now timestamptz, days integer) RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    kept timestamptz;
+BEGIN
+    IF jsonb_typeof(state -> 'evidence') IS DISTINCT FROM 'object' OR state -> 'evidence' = '{}'::jsonb
+       OR jsonb_typeof(state -> 'flags') IS DISTINCT FROM 'array' OR NOT (state -> 'flags') ? 'evidence' THEN
+        RETURN false;
+    END IF;
+    BEGIN
+        kept := (state -> 'evidence' ->> 'kept_at')::timestamptz;
+    EXCEPTION WHEN others THEN
+        RETURN false;  -- unreadable: not held, as evidence_open says
+    END;
+    RETURN kept IS NOT NULL AND now - kept < make_interval(days => days);
+END
+$$;
 """,
     ),
 )

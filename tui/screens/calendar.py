@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from store.jsonstorage import StoreError
+from tui.desk import desk
 from tui.keys import localize
 from tui.screens.plan_editor import PlanEditor
 from tui.screens.prompt import PromptScreen
@@ -80,8 +81,8 @@ class CalendarScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        localize(self, self.app.config.language)
-        self.today = self.app.clock().astimezone(self.app.config.timezone).date()
+        localize(self, desk(self).config.language)
+        self.today = desk(self).clock().astimezone(desk(self).config.timezone).date()
         self.selected = self.today
         self.item_index = 0
         self.moving: PlanItem | None = None
@@ -89,7 +90,7 @@ class CalendarScreen(Screen[None]):
 
     @property
     def cycle_start(self) -> date:
-        return self.app.config.calendar.cycle_start
+        return desk(self).config.calendar.cycle_start
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -106,19 +107,34 @@ class CalendarScreen(Screen[None]):
 
     def items(self) -> list[PlanItem]:
         try:
-            return self.app.plan.all()
+            return desk(self).plan.all()
         except StoreError as exc:  # unreadable (no permission): an empty grid, and why
             self.notify(clean_line(str(exc), 200), severity="error", markup=False)
             return []
 
-    def _saved(self, write: Callable[[], object]) -> bool:
-        return self.app.saved("the_calendar", write)
+    def _save(
+        self,
+        write: Callable[[], object],
+        then: Callable[[], object] | None = None,
+        otherwise: Callable[[], object] | None = None,
+    ) -> None:
+        """Write in the desk's writer thread; then (on the UI thread) `then` when saved, else
+        `otherwise` (what was not saved is said by the session), and draw again."""
+
+        def done(saved: bool) -> None:
+            follow = then if saved else otherwise
+            if follow is not None:
+                follow()
+            if self.is_attached:
+                self.draw()
+
+        desk(self).session.write_plan(write, done)
 
     def day_items(self, day: date, items: list[PlanItem] | None = None) -> list[PlanItem]:
         return on_day(self.items() if items is None else items, day)
 
     def draw(self) -> None:
-        cfg = self.app.config
+        cfg = desk(self).config
         lang = cfg.language
         period = period_of(self.selected, self.cycle_start)
         items = self.items()
@@ -206,47 +222,47 @@ class CalendarScreen(Screen[None]):
     def action_new(self) -> None:
         day = self.selected
 
-        def save(fields: dict) -> bool:
-            item = PlanItem.new(date=day, owner=self.app.config.operator, **fields)
-            return self._saved(lambda: self.app.plan.add(item))
+        def save(fields: dict, done: Callable[[bool], None]) -> None:
+            item = PlanItem.new(date=day, owner=desk(self).config.operator, **fields)
+            desk(self).session.write_plan(lambda: desk(self).plan.add(item), done)
 
-        self.app.push_screen(PlanEditor(self.app.config.language, save=save), lambda _: self.draw())
+        self.app.push_screen(PlanEditor(desk(self).config.language, save=save), lambda _: self.draw())
 
     def action_edit(self) -> None:
         item = self._selected_item()
         if item is None:
             return
 
-        def save(fields: dict) -> bool:
-            if not self._saved(lambda: self.app.plan.update(item.id, fields)):
-                return False
-            self.undo_stack.append(("update", item))
-            return True
+        def save(fields: dict, done: Callable[[bool], None]) -> None:
+            def saved(ok: bool) -> None:
+                if ok:
+                    self.undo_stack.append(("update", item))
+                done(ok)
 
-        self.app.push_screen(PlanEditor(self.app.config.language, item, save=save), lambda _: self.draw())
+            desk(self).session.write_plan(lambda: desk(self).plan.update(item.id, fields), saved)
+
+        self.app.push_screen(PlanEditor(desk(self).config.language, item, save=save), lambda _: self.draw())
 
     def action_cycle(self) -> None:
         item = self._selected_item()
         if item is not None:
-            if self._saved(lambda: self.app.plan.update(item.id, {"status": next_status(item.status)})):
-                self.undo_stack.append(("update", item))
-            self.draw()
+            self._save(
+                lambda: desk(self).plan.update(item.id, {"status": next_status(item.status)}),
+                then=lambda: self.undo_stack.append(("update", item)),
+            )
 
     def action_delete(self) -> None:
         item = self._selected_item()
         if item is not None:
-            if self._saved(lambda: self.app.plan.delete(item.id)):
-                self.undo_stack.append(("delete", item))
-            self.draw()
+            self._save(lambda: desk(self).plan.delete(item.id), then=lambda: self.undo_stack.append(("delete", item)))
 
     def action_undo(self) -> None:
         if not self.undo_stack:
-            self.notify(word("nothing_to_undo", self.app.config.language), markup=False)
+            self.notify(word("nothing_to_undo", desk(self).config.language), markup=False)
             return
         kind, item = self.undo_stack.pop()
-        if not self._saved(lambda: self.app.plan.restore(item)):
-            self.undo_stack.append((kind, item))  # still there to undo once it can be saved
-        self.draw()
+        # Not saved: still there to undo once it can be.
+        self._save(lambda: desk(self).plan.restore(item), otherwise=lambda: self.undo_stack.append((kind, item)))
 
     def action_move_item(self) -> None:
         self.moving = self._selected_item()
@@ -257,21 +273,22 @@ class CalendarScreen(Screen[None]):
             self.action_edit()
             return
         item, self.moving = self.moving, None
-        if self._saved(lambda: self.app.plan.update(item.id, {"date": self.selected})):
-            self.undo_stack.append(("update", item))
-        self.draw()
+        day = self.selected
+        self._save(lambda: desk(self).plan.update(item.id, {"date": day}), then=lambda: self.undo_stack.append(("update", item)))
 
     def action_hold(self) -> None:
-        changed = self.app.toggle_hold()  # says itself when it could not be saved
-        self.notify(
-            f"{word('held' if changed > 0 else 'released', self.app.config.language)}: {abs(changed)}",
-            markup=False,
-        )
-        self.draw()
+        lang = desk(self).config.language
+
+        def done(changed: int) -> None:  # not saved: said already, by the session
+            self.app.notify(f"{word('held' if changed > 0 else 'released', lang)}: {abs(changed)}", markup=False)
+            if self.is_attached:
+                self.draw()
+
+        desk(self).session.toggle_hold(done)
 
     def action_backlog(self) -> None:
         ideas = [i for i in self.items() if i.date is None]
-        lang = self.app.config.language
+        lang = desk(self).config.language
         if not ideas:
             self.notify(word("backlog_empty", lang), markup=False)
             return
@@ -280,9 +297,11 @@ class CalendarScreen(Screen[None]):
         def picked(choice: int | None) -> None:
             if choice is not None:
                 idea = ideas[choice]
-                if self._saved(lambda: self.app.plan.update(idea.id, {"date": self.selected})):
-                    self.undo_stack.append(("update", idea))
-                self.draw()
+                day = self.selected
+                self._save(
+                    lambda: desk(self).plan.update(idea.id, {"date": day}),
+                    then=lambda: self.undo_stack.append(("update", idea)),
+                )
 
         def accept(text: str) -> int | None:
             return (

@@ -26,8 +26,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
+from tui.desk import desk
 from tui.keys import localize
 from webcare import triage
 from webcare.drafts import label as draft_label
@@ -91,15 +93,15 @@ class ComposerScreen(Screen[None]):
     def __init__(self, mention: Mention) -> None:
         super().__init__()
         self.mention = mention
-        localize(self, self.app.config.language)
-        self.template, self.language, self.register = draft_for(self.app, mention)
-        mine = self.app.drafts.get(mention.id)  # written on this desk, perhaps not stored yet
-        stored = self.app.open_draft(mention)  # on disk: this desk's, or a colleague's
+        localize(self, desk(self).config.language)
+        self.template, self.language, self.register = draft_for(desk(self), mention)
+        mine = desk(self).drafts.texts.get(mention.id)  # written on this desk, perhaps not stored yet
+        stored = desk(self).drafts.open(mention)  # on disk: this desk's, or a colleague's
         self.restored = None
-        mine_at = self.app.drafted_at.get(mention.id)
+        mine_at = desk(self).drafts.kept_at.get(mention.id)
         if mine is not None and (
             stored is None
-            or stored.operator == self.app.config.operator
+            or stored.operator == desk(self).config.operator
             or mine_at is None  # put here just now (the crisis screen's holding statement)
             or mine_at >= stored.saved_at  # a colleague's is newer only when saved after it
         ):
@@ -107,14 +109,14 @@ class ComposerScreen(Screen[None]):
         elif stored is not None:
             self.initial = stored.text
             # Now an unsent reply on this desk too (`q` asks), as old as the stored one.
-            self.app.drafts[mention.id] = stored.text
-            self.app.drafted_at[mention.id] = stored.saved_at
+            desk(self).drafts.texts[mention.id] = stored.text
+            desk(self).drafts.kept_at[mention.id] = stored.saved_at
         else:
             self.initial = self.template
-        if stored is not None and self.initial == stored.text and (mine is None or stored.operator != self.app.config.operator):
+        if stored is not None and self.initial == stored.text and (mine is None or stored.operator != desk(self).config.operator):
             self.restored = stored  # shown as such: whose draft it is, and since when
         self._kept = stored.text if stored is not None else None  # what the store has
-        self._timer = None  # the pending save while typing
+        self._timer: Timer | None = None  # the pending save while typing
         self._dirty_since: float | None = None
         self._said_finished = False
 
@@ -127,8 +129,8 @@ class ComposerScreen(Screen[None]):
             head.append(f" · {leaf}")
         head.append("\n")
         head.append(first_line(m.text, 300), style="dim")
-        sender = self.app.senders.get(m.source)
-        lang = self.app.config.language
+        sender = desk(self).senders.get(m.source)
+        lang = desk(self).config.language
         head.append("\n")
         if sender is not None:
             how = word("sends_via", lang).format(source=m.source)
@@ -139,8 +141,8 @@ class ComposerScreen(Screen[None]):
             head.append(word("copy_then_mark", lang), style="italic")
         if self.restored is not None:
             head.append("\n")
-            now = self.app.clock()
-            said = draft_label(self.restored, self.app.config.timezone, now, lang)
+            now = desk(self).clock()
+            said = draft_label(self.restored, desk(self).config.timezone, now, lang)
             head.append(f"↺ {said} · {word('draft_restored', lang)}", style="bold yellow")
         yield Static(head, id="to")
         with Horizontal(id="body"):
@@ -192,15 +194,15 @@ class ComposerScreen(Screen[None]):
         if text == self._kept:
             return
         if not text.strip() or (text == self.template and not committed):
-            if self._kept is not None or self.mention.id in self.app.drafts:
-                self.app.drop_draft(self.mention.id)
+            if self._kept is not None or self.mention.id in desk(self).drafts.texts:
+                desk(self).drafts.drop(self.mention.id)
             self._kept = None
             return
-        if self.app.keep_draft(self.mention, text):
+        if desk(self).drafts.keep(self.mention, text):
             self._kept = text
         elif not self._said_finished:  # answered or closed meanwhile, by someone else
             self._said_finished = True
-            self.notify(word("draft_finished", self.app.config.language), severity="warning", markup=False)
+            self.notify(word("draft_finished", desk(self).config.language), severity="warning", markup=False)
 
     def _stop_keeping(self) -> None:
         if self._timer is not None:
@@ -212,7 +214,7 @@ class ComposerScreen(Screen[None]):
         area = self.query_one(TextArea)
         area.replace(self.template, (0, 0), area.document.end)
         self._keep()
-        self.notify(word("draft_discarded", self.app.config.language), markup=False)
+        self.notify(word("draft_discarded", desk(self).config.language), markup=False)
 
     @property
     def text(self) -> str:
@@ -225,8 +227,8 @@ class ComposerScreen(Screen[None]):
             author=m.author_name or m.author,
             leaf=triage.reply_leaf(m),
             public=m.channel != "email",
-            operator_initials=self.app.config.initials,
-            language=self.app.config.language,
+            operator_initials=desk(self).config.initials,
+            language=desk(self).config.language,
         )
         out = Text()
         out.append("EPO\n", style="bold")
@@ -240,7 +242,7 @@ class ComposerScreen(Screen[None]):
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.text)
         self._keep(committed=True)
-        self.notify(word("reply_copied", self.app.config.language), markup=False)
+        self.notify(word("reply_copied", desk(self).config.language), markup=False)
 
     def action_sent(self) -> None:
         """Send through the mention's source where it can post replies (after a confirmation),
@@ -248,13 +250,13 @@ class ComposerScreen(Screen[None]):
         text = self.text.strip()
         if not text:
             return
-        sender = self.app.senders.get(self.mention.source)
+        sender = desk(self).senders.get(self.mention.source)
         if sender is None:
-            self._recorded(triage.responded(self.mention, self.app.clock(), reply=text))
+            self._recorded(triage.responded(self.mention, desk(self).clock(), reply=text))
             return
         from tui.screens.confirm import ConfirmScreen
 
-        lang = self.app.config.language
+        lang = desk(self).config.language
         question = word("confirm_send", lang).format(
             author=self.mention.author, source=self.mention.source
         )
@@ -269,7 +271,7 @@ class ComposerScreen(Screen[None]):
 
     @work(exclusive=True, group="reply", exit_on_error=False)
     async def _send(self, sender, text: str) -> None:
-        lang = self.app.config.language
+        lang = desk(self).config.language
         self._keep(committed=True)  # kept until the channel said yes
         try:
             where = await sender(self.mention, text)
@@ -279,16 +281,16 @@ class ComposerScreen(Screen[None]):
             )
             return
         if sender.dry_run:
-            self.app.act(self.mention, self.mention.change({}, Event("dry_run", via=self.mention.source, ref=where)), undoable=False)
+            desk(self).session.act(self.mention, self.mention.change({}, Event("dry_run", via=self.mention.source, ref=where)), undoable=False)
             self.notify(f"{word('dry_run', lang)}: {where}", markup=False, timeout=10)
             return
-        change = triage.responded(self.mention, self.app.clock(), reply=text)
+        change = triage.responded(self.mention, desk(self).clock(), reply=text)
         event = Event("reply_sent", via=self.mention.source, ref=where)
         self._recorded(self.mention.change({**change.fields, "reply_ref": where}, event))
 
     def _recorded(self, change: StateChange) -> None:
         self._stop_keeping()  # a save still pending must not bring the draft back
-        if self.app.act(self.mention, change):  # the app drops the draft
+        if desk(self).session.act(self.mention, change):  # the draft goes once stored
             self.dismiss(None)
 
     def action_close(self) -> None:

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
+from tui.desk import desk
 from tui.keys import localize
 from webcare.i18n import word
 
@@ -28,7 +29,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def __init__(self, question: str, language: str | None = None) -> None:
         super().__init__()
         self.question = question
-        self.language = language or self.app.config.language
+        self.language = language or desk(self).config.language
         localize(self, self.language)
 
     def compose(self) -> ComposeResult:

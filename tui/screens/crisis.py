@@ -30,12 +30,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.geometry import Size
+from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Static
 
+from tui.desk import desk
 from tui.keys import localize
+from tui.messages import CrisisChanged, HeaderChanged, MentionsChanged
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.prompt import PromptScreen
 from tui.widgets.mention_detail import MentionDetail
@@ -98,12 +101,12 @@ def what_matters(
     """(mention, crisis due) for what matters, the nearest due first, then the widest reach;
     what has no norm last, newest first."""
     rows = [(m, crisis_due(m, norm)) for m in candidates(queue, since) if matters(m)]
-    timed = [r for r in rows if r[1] is not None]
+    timed = [(m, due) for m, due in rows if due is not None]
     timed.sort(
         key=lambda r: (r[1].replace(second=0, microsecond=0), -(r[0].reach or 0), r[1], r[0].id)
     )
     untimed = sorted((r for r in rows if r[1] is None), key=lambda r: r[0].first_seen_at, reverse=True)
-    return timed + untimed
+    return [*timed, *untimed]
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -112,6 +115,9 @@ def what_matters(
 class CrisisList(ScrollView, can_focus=True):
     """The mentions that matter, one row each, with a cursor (Line API: only visible rows are
     drawn)."""
+
+    class Moved(Message):
+        """The cursor moved: the screen's detail pane follows it."""
 
     DEFAULT_CSS = """
     CrisisList { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
@@ -124,7 +130,7 @@ class CrisisList(ScrollView, can_focus=True):
     def __init__(self, language: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.language = language
-        self.rows: list[tuple[Mention, datetime]] = []
+        self.rows: list[tuple[Mention, datetime | None]] = []
         self.cursor = 0
         self.now: datetime | None = None
         self.norm = timedelta(minutes=30)
@@ -133,7 +139,7 @@ class CrisisList(ScrollView, can_focus=True):
     def selected(self) -> Mention | None:
         return self.rows[self.cursor][0] if 0 <= self.cursor < len(self.rows) else None
 
-    def show(self, rows: list[tuple[Mention, datetime]], now: datetime, norm: timedelta) -> None:
+    def show(self, rows: list[tuple[Mention, datetime | None]], now: datetime, norm: timedelta) -> None:
         """New rows: keep the selected mention selected."""
         chosen = self.selected
         self.rows, self.now, self.norm = rows, now, norm
@@ -150,7 +156,7 @@ class CrisisList(ScrollView, can_focus=True):
             self.cursor = max(0, min(len(self.rows) - 1, self.cursor + step))
             self._into_view()
             self.refresh()
-            self.screen.selection_moved()
+            self.post_message(self.Moved())
 
     def _into_view(self) -> None:
         height = self.size.height
@@ -242,18 +248,19 @@ class CrisisScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        localize(self, self.app.config.language)
+        localize(self, desk(self).config.language)
         self._shown: tuple | None = None  # what the screen shows now, to repaint only changes
 
     def compose(self) -> ComposeResult:
-        app = self.app
+        app = desk(self)
         cfg = app.config
         yield Static("", id="crisis-head")
         crisis_list = CrisisList(cfg.language, id="crisis-list")
         localize(crisis_list, cfg.language)
         yield crisis_list
         yield MentionDetail(
-            cfg.language, cfg.timezone, app.clock, app.thread_of, scheme=cfg.scheme, id="crisis-detail"
+            cfg.language, cfg.timezone, app.clock, app.session.thread_of, scheme=cfg.scheme,
+            others=app.presence.others_on, draft=app.drafts.open, id="crisis-detail",
         )
         yield Static("", id="crisis-log")
         yield Footer(compact=True)
@@ -261,33 +268,31 @@ class CrisisScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(CrisisList).focus()
         self.redraw()
-        if not self.app.monitor.in_crisis:
+        if not desk(self).monitor.in_crisis:
             self.call_after_refresh(self.action_start)
 
     def on_screen_resume(self) -> None:
         self.redraw()
 
-    # --- what the app calls ----------------------------------------------------------------
+    # --- what the desk tells it ----------------------------------------------------------------
 
-    def update_header(self) -> None:
-        """New mentions, a new minute or spikes: refigure, if shown."""
+    def on_header_changed(self, _message: HeaderChanged | MentionsChanged | CrisisChanged) -> None:
+        """New mentions (another desk answered one), a new minute, spikes, crisis mode started
+        or ended: refigure, if shown."""
         if self.is_current:
             self.redraw()
 
-    def mentions_changed(self) -> None:
-        self.update_header()
+    on_mentions_changed = on_header_changed
+    on_crisis_changed = on_header_changed
 
-    def crisis_changed(self) -> None:
-        self.update_header()
-
-    def selection_moved(self) -> None:
+    def on_crisis_list_moved(self, _message: CrisisList.Moved) -> None:
         if self.has_class("-detail-open"):
             self.query_one(MentionDetail).show(self.query_one(CrisisList).selected)
 
     # --- drawing ---------------------------------------------------------------------------
 
     def redraw(self) -> None:
-        app = self.app
+        app = desk(self)
         cfg = app.config
         now = app.clock()
         crisis = app.monitor.crisis
@@ -315,7 +320,7 @@ class CrisisScreen(Screen[None]):
             detail.refresh_times()
 
     def _head(self, now: datetime) -> Text:
-        app = self.app
+        app = desk(self)
         cfg = app.config
         lang = cfg.language
         crisis = app.monitor.crisis
@@ -335,7 +340,7 @@ class CrisisScreen(Screen[None]):
             out.append(f": {clean_line(start.text, 200)}", style="bold white on red")
         out.append("\n")
         out.append(f"{word('crisis_norm', lang)} {_duration(cfg.crisis.norm, lang)}", style="bold")
-        held = app.plan_facts().get("held", 0)
+        held = app.session.plan_facts().get("held", 0)
         if held:
             out.append(f" · ‖ {held} {word('crisis_held', lang)}", style="bold magenta")
         out.append(f" · {now.astimezone(cfg.timezone):%H:%M}")
@@ -363,11 +368,11 @@ class CrisisScreen(Screen[None]):
         return out
 
     def _log(self) -> Text:
-        cfg = self.app.config
+        cfg = desk(self).config
         lang = cfg.language
         out = Text(no_wrap=True, overflow="ellipsis")
         out.append(word("crisis_log", lang), style="bold")
-        for entry in reversed(self.app.monitor.crisis):
+        for entry in reversed(desk(self).monitor.crisis):
             at = entry.at.astimezone(cfg.timezone)
             text = word("crisis_log_start", lang) if entry.kind == "start" else ""
             if entry.text:
@@ -384,7 +389,7 @@ class CrisisScreen(Screen[None]):
 
     def action_start(self) -> None:
         """Ask for the reason (what spiked, to start with) and start crisis mode for everyone."""
-        app = self.app
+        app = desk(self)
         lang = app.config.language
         if app.monitor.in_crisis:
             return
@@ -402,26 +407,28 @@ class CrisisScreen(Screen[None]):
         app.push_screen(PromptScreen(word("crisis_start_prompt", lang), reason), answered)
 
     def _logged(self, write: Callable[[], object]) -> bool:
-        return self.app.saved("the_crisis_log", write)
+        return desk(self).saved("the_crisis_log", write)
 
     def start(self, reason: str) -> bool:
         """Start crisis mode for every desk; False when the crisis log could not be written."""
         from webcare.planning import is_holding
 
-        app = self.app
+        app = desk(self)
         cfg = app.config
         if not self._logged(lambda: app.monitor.start_crisis(cfg.operator, reason)):
             return False
-        held = 0
-        if cfg.crisis.hold_plan:
-            today = app.clock().astimezone(cfg.timezone).date()
-            if not is_holding(app.plan.all(), today):
-                held = max(0, app.toggle_hold())
-        said = word("crisis_started", cfg.language)
-        if held:
-            said += f" · ‖ {held} {word('crisis_held', cfg.language)}"
-        self.notify(said, severity="warning", markup=False)
-        app.crisis_changed()
+        def started(held: int) -> None:
+            said = word("crisis_started", cfg.language)
+            if held > 0:
+                said += f" · ‖ {held} {word('crisis_held', cfg.language)}"
+            app.notify(said, severity="warning", markup=False)
+
+        today = app.clock().astimezone(cfg.timezone).date()
+        if cfg.crisis.hold_plan and not is_holding(app.plan.all(), today):
+            app.session.toggle_hold(started)  # the plan is written in the writer's turn
+        else:
+            started(0)
+        app.tell(CrisisChanged)
         return True
 
     def action_detail(self) -> None:
@@ -432,33 +439,33 @@ class CrisisScreen(Screen[None]):
     def action_reply(self) -> None:
         m = self._selected()
         if m is not None:
-            self.app.open_composer(m)
+            desk(self).open_composer(m)
 
     def action_holding(self) -> None:
         """The holding statement as the selected mention's draft (ctrl+y in the composer copies
         it); with nothing selected, straight to the clipboard."""
-        app = self.app
+        app = desk(self)
         statement = app.config.crisis.holding_statement
         m = self._selected()
         if m is None:
             app.copy_to_clipboard(statement)
             self.notify(word("statement_copied", app.config.language), markup=False)
             return
-        stored = app.open_draft(m)  # kept in the store: perhaps from before a restart
-        draft = app.drafts.get(m.id) or (stored.text if stored is not None else "")
+        stored = app.drafts.open(m)  # kept in the store: perhaps from before a restart
+        draft = app.drafts.texts.get(m.id) or (stored.text if stored is not None else "")
         if statement not in draft:  # a draft already written stays, below the statement
-            app.drafts[m.id] = f"{statement}\n\n{draft}" if draft.strip() else statement
+            app.drafts.texts[m.id] = f"{statement}\n\n{draft}" if draft.strip() else statement
         app.open_composer(m)
 
     def action_log(self) -> None:
-        app = self.app
+        app = desk(self)
         if not app.monitor.in_crisis:
             return
 
         def answered(text: str | None) -> None:
             if text and text.strip():
                 if self._logged(lambda: app.monitor.log_decision(app.config.operator, clean_line(text, 1000))):
-                    app.crisis_changed()
+                    app.tell(CrisisChanged)
                 else:  # not saved: the prompt again, with the decision as typed
                     app.push_screen(PromptScreen(word("crisis_decision_prompt", app.config.language), text), answered)
 
@@ -467,7 +474,7 @@ class CrisisScreen(Screen[None]):
     def action_end(self) -> None:
         from webcare.planning import is_holding
 
-        app = self.app
+        app = desk(self)
         cfg = app.config
         lang = cfg.language
         if not app.monitor.in_crisis:
@@ -475,9 +482,9 @@ class CrisisScreen(Screen[None]):
 
         def back(yes: bool | None = None) -> None:
             if yes:
-                changed = app.toggle_hold()
-                self.notify(f"{word('released', lang)}: {abs(changed)}", markup=False)
-                app.update_headers()
+                app.session.toggle_hold(
+                    lambda changed: app.notify(f"{word('released', lang)}: {abs(changed)}", markup=False)
+                )
             if self.is_current:
                 self.dismiss()  # crisis over: back to the stream
 
@@ -485,7 +492,7 @@ class CrisisScreen(Screen[None]):
             if not yes or not self._logged(lambda: app.monitor.end_crisis(cfg.operator)):
                 return
             self.notify(word("crisis_ended", lang), markup=False)
-            app.crisis_changed()
+            app.tell(CrisisChanged)
             today = app.clock().astimezone(cfg.timezone).date()
             if is_holding(app.plan.all(), today):
                 app.push_screen(ConfirmScreen(word("crisis_release_confirm", lang)), back)

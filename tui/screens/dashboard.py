@@ -34,6 +34,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from tui.desk import desk
 from tui.keys import localize
 from webcare import report as R
 from webcare.i18n import when, word
@@ -185,7 +186,7 @@ class DashboardScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        localize(self, self.app.config.language)
+        localize(self, desk(self).config.language)
         self.period = "week"
         self.views: dict[str, View] = {}
         self.generation = 0  # which computation the shown views come from
@@ -214,7 +215,7 @@ class DashboardScreen(Screen[None]):
     def compute(self) -> None:
         self.generation += 1
         self.error = ""
-        self.computed_at = self.app.clock()
+        self.computed_at = desk(self).clock()
         order = [self.period, *(p for p in PERIODS if p != self.period)]
         self._compute(self.generation, order, self.computed_at)
         self.paint()
@@ -223,14 +224,14 @@ class DashboardScreen(Screen[None]):
     def _compute(self, generation: int, order: list[str], now: datetime) -> None:
         """Read the mentions the periods can hold (through the desk's store) and compute the
         periods in `order`."""
-        cfg = self.app.config
+        cfg = desk(self).config
         tz = cfg.timezone
         worker = get_current_worker()
         # Only what can fall in the longest period: the three reports then go over a few days'
         # mentions instead of every stored one. A clock never starts after the first sighting,
         # so those first seen since then hold every one that can.
         earliest = period_bounds("fortnight", now, tz)[0]
-        mentions = self.app.store.mentions_since(earliest)
+        mentions = desk(self).store.mentions_since(earliest)
         if worker.is_cancelled:
             return
         recent = [m for m in mentions if clock_start(m.published_at, m.first_seen_at) >= earliest]
@@ -256,7 +257,7 @@ class DashboardScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "dashboard" and event.state == WorkerState.ERROR:
-            lang = self.app.config.language
+            lang = desk(self).config.language
             self.error = f"{word('dash_failed', lang)}: {event.worker.error}"
             self.notify(self.error, severity="error", markup=False)
             self.paint()
@@ -270,7 +271,7 @@ class DashboardScreen(Screen[None]):
 
     def paint(self) -> None:
         self.paint_head()
-        lang = self.app.config.language
+        lang = desk(self).config.language
         left = self.query_one("#dash-left", Static)
         right = self.query_one("#dash-right", Static)
         view = self.views.get(self.period)
@@ -300,8 +301,8 @@ class DashboardScreen(Screen[None]):
             right.update("")
 
     def paint_head(self) -> None:
-        lang = self.app.config.language
-        tz = self.app.config.timezone
+        lang = desk(self).config.language
+        tz = desk(self).config.timezone
         width = self.app.size.width - 2
         tabs = Text()
         tabs.append(word("dash_title", lang), style="bold")
@@ -316,10 +317,10 @@ class DashboardScreen(Screen[None]):
         view = self.views.get(self.period)
         if view is not None:
             rep = view.report
-            label = R.day_label if width >= 100 else (lambda d, _lang: f"{d:%d-%m}")
-            days = label(rep.days[0], lang)
+            day = R.day_label if width >= 100 else (lambda d, _lang: f"{d:%d-%m}")
+            days = day(rep.days[0], lang)
             if len(rep.days) > 1:
-                days += f" – {label(rep.days[-1], lang)}"
+                days += f" – {day(rep.days[-1], lang)}"
             pieces.append(Text(days))
         if self.computed_at is not None:
             local = self.computed_at.astimezone(tz)
@@ -485,7 +486,7 @@ class DashboardScreen(Screen[None]):
 
     def overdue(self, rep: R.Report, width: int, lang: str, top: int) -> Text:
         """What was owed and past its deadline at the end of the period (or now), oldest first."""
-        tz = self.app.config.timezone
+        tz = desk(self).config.timezone
         out = self.heading(f"{word('dash_overdue', lang)}: {R.number(len(rep.overdue), lang)}")
         for x in rep.overdue[:top]:
             out.append("\n")
@@ -553,7 +554,7 @@ class DashboardScreen(Screen[None]):
     def _ranked(self, title: str, items, width: int) -> Text:
         out = self.heading(title)
         if not items:
-            out.append("\n" + word("dash_nothing", self.app.config.language), style="dim")
+            out.append("\n" + word("dash_nothing", desk(self).config.language), style="dim")
             return out
         peak = items[0][1]
         name_w = 16
@@ -602,7 +603,7 @@ class DashboardScreen(Screen[None]):
         self.compute()
 
     def action_copy(self) -> None:
-        lang = self.app.config.language
+        lang = desk(self).config.language
         view = self.views.get(self.period)
         if view is None:
             self.notify(word("dash_not_ready", lang), severity="warning", markup=False)

@@ -35,12 +35,14 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from store.jsonstorage import StoreError, write_atomically
 from tui.damage import w
+from tui.desk import desk
 from tui.keys import localize
+from tui.messages import CrisisChanged, HeaderChanged
 from tui.screens.prompt import PromptScreen
 from webcare import handover as H
 from webcare.i18n import countdown, status_word, when, word
 from webcare.mention import Mention
-from webcare.shifts import moment_since
+from webcare.shifts import current_shift, moment_since
 from webcare.untrusted import clean_line
 
 SHOWN = 40  # rows per list on screen; the Markdown has them all
@@ -104,7 +106,7 @@ class HandoverScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        localize(self, self.app.config.language)
+        localize(self, desk(self).config.language)
         self.since: datetime | None = None  # None: the start of the shift on duty
         self.result: H.Handover | None = None
         self.mentions: list[Mention] | None = None  # as last read (worker side only)
@@ -123,25 +125,27 @@ class HandoverScreen(Screen[None]):
     def on_resize(self) -> None:
         self.paint()
 
-    # --- what the app calls -------------------------------------------------------------------
+    # --- what the desk tells it -------------------------------------------------------------------
 
-    def update_header(self) -> None:
+    def on_header_changed(self, _message: HeaderChanged | CrisisChanged) -> None:
         """The minute tick (or new mentions): the countdowns move on."""
         if self.is_current:
             self.paint()
+
+    on_crisis_changed = on_header_changed
 
     # --- the worker ---------------------------------------------------------------------------
 
     def compute(self, reload: bool = False) -> None:
         self.error = ""
-        self._compute(reload, self.since, self.app.clock())
+        self._compute(reload, self.since, desk(self).clock())
 
     @work(thread=True, exclusive=True, group="handover", exit_on_error=False)
     def _compute(self, reload: bool, since: datetime | None, now: datetime) -> None:
         """Read the mentions (when asked or not read yet) and the notes, and compute."""
-        cfg = self.app.config
+        cfg = desk(self).config
         worker = get_current_worker()
-        store = self.app.store  # the desk's own handle: its reads leave the desk's changes() as they are
+        store = desk(self).store  # the desk's own handle: its reads leave the desk's changes() as they are
         book = store.notes
         drafts = store.drafts.all().values()
         if reload or self.mentions is None:
@@ -151,7 +155,7 @@ class HandoverScreen(Screen[None]):
         shift_name = ""
         if since is None:
             try:
-                shift = H.current_shift(cfg.shifts, now, cfg.timezone)
+                shift = current_shift(cfg.shifts, now, cfg.timezone)
                 since, shift_name = shift.start, shift.name
             except ValueError:  # no shifts at all: the last eight hours
                 since = now - timedelta(hours=8)
@@ -167,7 +171,7 @@ class HandoverScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group.startswith("handover") and event.state == WorkerState.ERROR:
-            lang = self.app.config.language
+            lang = desk(self).config.language
             self.error = f"{word('dash_failed', lang)}: {event.worker.error}"
             self.notify(self.error, severity="error", markup=False)
             self.paint()
@@ -175,7 +179,7 @@ class HandoverScreen(Screen[None]):
     # --- drawing ------------------------------------------------------------------------------
 
     def paint(self) -> None:
-        lang = self.app.config.language
+        lang = desk(self).config.language
         head = self.query_one("#ho-head", Static)
         body = self.query_one("#ho-body", Static)
         h = self.result
@@ -187,7 +191,7 @@ class HandoverScreen(Screen[None]):
         body.update(self.sections(h, lang))
 
     def heading(self, h: H.Handover, lang: str) -> Text:
-        tz = self.app.config.timezone
+        tz = desk(self).config.timezone
         w = lambda k: H.word(k, lang)  # noqa: E731
         out = Text(no_wrap=True, overflow="ellipsis")
         out.append(w("title"), style="bold")
@@ -210,8 +214,8 @@ class HandoverScreen(Screen[None]):
         return out
 
     def sections(self, h: H.Handover, lang: str) -> Text:
-        tz = self.app.config.timezone
-        now = self.app.clock()
+        tz = desk(self).config.timezone
+        now = desk(self).clock()
         w = lambda k: H.word(k, lang)  # noqa: E731
         today = now.astimezone(tz).date()
 
@@ -340,22 +344,22 @@ class HandoverScreen(Screen[None]):
     def markdown(self) -> str | None:
         if self.result is None:
             self.notify(
-                word("dash_not_ready", self.app.config.language), severity="warning", markup=False
+                word("dash_not_ready", desk(self).config.language), severity="warning", markup=False
             )
             return None
-        return H.to_markdown(self.result, self.app.config.language)
+        return H.to_markdown(self.result, desk(self).config.language)
 
     def action_copy(self) -> None:
         text = self.markdown()
         if text is not None:
             self.app.copy_to_clipboard(text)
-            self.notify(word("ho_copied", self.app.config.language), markup=False)
+            self.notify(word("ho_copied", desk(self).config.language), markup=False)
 
     def action_save(self) -> None:
         text = self.markdown()
         if text is not None:
-            local = self.app.clock().astimezone(self.app.config.timezone)
-            path = Path(self.app.config.data_dir) / f"handover-{local:%Y-%m-%d-%H%M}.md"
+            local = desk(self).clock().astimezone(desk(self).config.timezone)
+            path = Path(desk(self).config.data_dir) / f"handover-{local:%Y-%m-%d-%H%M}.md"
             self._save(path, text)
 
     @work(thread=True, group="handover-save", exit_on_error=False)
@@ -368,7 +372,7 @@ class HandoverScreen(Screen[None]):
         self.post_message(self.Saved(path))
 
     def on_handover_screen_saved(self, message: Saved) -> None:
-        lang = self.app.config.language
+        lang = desk(self).config.language
         if message.path is None:
             self.notify(
                 f"{word('ho_save_failed', lang)}: {message.error}", severity="error", markup=False
@@ -380,12 +384,12 @@ class HandoverScreen(Screen[None]):
         self._ask_note("")
 
     def _ask_note(self, value: str) -> None:
-        lang = self.app.config.language
+        lang = desk(self).config.language
 
         def answered(text: str | None) -> None:
             text = clean_line(text or "", 2000)
             if text:
-                self._add_note(H.Note(self.app.clock(), self.app.config.operator, text))
+                self._add_note(H.Note(desk(self).clock(), desk(self).config.operator, text))
 
         self.app.push_screen(PromptScreen(word("ho_note_prompt", lang), value), answered)
 
@@ -393,24 +397,24 @@ class HandoverScreen(Screen[None]):
     def _add_note(self, note: H.Note) -> None:
         """Keep the note (its own worker: a recomputation never cancels it), then recompute."""
         try:
-            self.app.store.notes.add(note)
+            desk(self).store.notes.add(note)
         except StoreError as exc:
             self.post_message(self.NoteFailed(note.text, exc))
             return
         self.post_message(self.NoteAdded())
 
     def on_handover_screen_note_failed(self, message: NoteFailed) -> None:
-        self.app.not_saved(w("the_note", self.app.config.language), message.error)
+        desk(self).not_saved(w("the_note", desk(self).config.language), message.error)
         if self.is_current:
             self._ask_note(message.text)  # what was typed is not lost
 
     def on_handover_screen_note_added(self, message: NoteAdded) -> None:
-        self.notify(word("ho_note_added", self.app.config.language), markup=False)
+        self.notify(word("ho_note_added", desk(self).config.language), markup=False)
         self.compute()
 
     def action_since(self) -> None:
-        lang = self.app.config.language
-        cfg = self.app.config
+        lang = desk(self).config.language
+        cfg = desk(self).config
         current = (
             "" if self.since is None else f"{self.since.astimezone(cfg.timezone):%Y-%m-%d %H:%M}"
         )
@@ -425,7 +429,7 @@ class HandoverScreen(Screen[None]):
             PromptScreen(
                 word("ho_since_prompt", lang),
                 current,
-                accept=lambda s: parse_since(s, self.app.clock(), cfg.timezone),
+                accept=lambda s: parse_since(s, desk(self).clock(), cfg.timezone),
                 invalid=word("ho_since_invalid", lang),
             ),
             answered,

@@ -34,7 +34,7 @@ class PlanEditor(ModalScreen[dict | None]):
         super().__init__()
         self.language = language
         self.item = item
-        self.save = save  # fields -> whether they were saved; None: the caller saves
+        self.save = save  # save(fields, done): done(saved) follows the write; None: the caller saves
 
     def compose(self) -> ComposeResult:
         item = self.item
@@ -78,9 +78,15 @@ class PlanEditor(ModalScreen[dict | None]):
             "theme": values["theme"],
             "text": values["text"],
         }
-        if self.save is not None and not self.save(fields):
-            return  # not saved (the caller said why): stay open with what was typed
-        self.dismiss(fields)
+        if self.save is None:
+            self.dismiss(fields)
+            return
+
+        def done(saved: bool) -> None:  # not saved (the caller said why): stay open with what was typed
+            if saved and self.is_attached:
+                self.dismiss(fields)
+
+        self.save(fields, done)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

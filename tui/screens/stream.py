@@ -9,7 +9,17 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from tui.desk import desk
 from tui.keys import localize
+from tui.messages import (
+    ClockTicked,
+    CrisisChanged,
+    DraftsChanged,
+    HeaderChanged,
+    MentionsChanged,
+    MentionsRewritten,
+    PresenceChanged,
+)
 from tui.screens.prompt import PromptScreen
 from tui.widgets.desk_header import DeskHeader, HeaderFacts
 from tui.widgets.experts_pane import ExpertsPane
@@ -61,7 +71,7 @@ class StreamScreen(Screen):
     def __init__(self) -> None:
         # The classes the layout depends on are known before mounting: given here, the first
         # styling and layout already have them (set after mounting, each restyles the screen).
-        app = self.app
+        app = desk(self)
         classes = ["-no-experts"] if not app.directory else []
         if app.size.width >= WIDE:
             classes.append("-wide")
@@ -69,12 +79,12 @@ class StreamScreen(Screen):
         localize(self, app.config.language)
 
     def compose(self) -> ComposeResult:
-        app = self.app
+        app = desk(self)
         cfg = app.config
         yield DeskHeader(cfg.name, cfg.language, cfg.timezone, app.clock, id="header")
         with Horizontal(id="main"):
             with Vertical(id="stream-column"):
-                mention_list = MentionList(app.queue, cfg.language, app.clock, id="stream")
+                mention_list = MentionList(app.queue, cfg.language, app.clock, app.presence.mark, id="stream")
                 localize(mention_list, cfg.language)
                 yield mention_list
                 # Hidden until asked for (t, /): hidden from the start, not after mounting, so
@@ -92,19 +102,20 @@ class StreamScreen(Screen):
                     app.directory, cfg.language, cfg.timezone, app.clock, id="experts"
                 )
                 yield MentionDetail(
-                    cfg.language, cfg.timezone, app.clock, app.thread_of, scheme=cfg.scheme, id="detail"
+                    cfg.language, cfg.timezone, app.clock, app.session.thread_of, scheme=cfg.scheme,
+                    others=app.presence.others_on, draft=app.drafts.open, id="detail",
                 )
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         mention_list = self.query_one(MentionList)
         mention_list.selection_changed.subscribe(self, self._selection_changed, immediate=True)
-        self.app.viewing_changed(mention_list.selected)
+        desk(self).presence.viewing_changed(mention_list.selected)
         mention_list.focus()
         self._layout_for(self.size.width)
         # The header is filled by on_screen_resume, which follows every push (this one too).
 
-    def presence_changed(self) -> None:
+    def on_presence_changed(self, _message: PresenceChanged) -> None:
         """Another desk moved, claimed or left: repaint the rows and the detail that show it."""
         self.query_one(MentionList).refresh()
         detail = self.query_one(MentionDetail)
@@ -112,7 +123,7 @@ class StreamScreen(Screen):
             detail.show(detail.mention, force=True)
         self.update_header()
 
-    def drafts_changed(self) -> None:
+    def on_drafts_changed(self, _message: DraftsChanged) -> None:
         """A desk kept or dropped a draft: the detail says whose draft a mention has."""
         detail = self.query_one(MentionDetail)
         if detail.mention is not None:
@@ -134,13 +145,16 @@ class StreamScreen(Screen):
 
     # --- data in ----------------------------------------------------------------------
 
+    def on_mentions_changed(self, _message: MentionsChanged) -> None:
+        self.mentions_changed()
+
     def mentions_changed(self) -> None:
         """The app's queue changed: redraw the list (keeping the selection) and the header."""
         self.query_one(MentionList).reload()
         self.query_one(ExpertsPane).refresh()  # a routed mention shows its expert's countdown
         self.update_header()
 
-    def mentions_rewritten(self) -> None:
+    def on_mentions_rewritten(self, _message: MentionsRewritten) -> None:
         """Mentions were rewritten in place (an erasure, retention): the detail pane repaints
         the one it shows, whose text may be gone now."""
         detail = self.query_one(MentionDetail)
@@ -148,7 +162,7 @@ class StreamScreen(Screen):
             detail.show(detail.mention, force=True)
         self.query_one(ExpertsPane).refresh()
 
-    def clock_ticked(self) -> None:
+    def on_clock_ticked(self, _message: ClockTicked) -> None:
         self.query_one(MentionList).tick()
         experts = self.query_one(ExpertsPane)
         if experts.display and experts.mention is not None:
@@ -158,8 +172,13 @@ class StreamScreen(Screen):
             detail.refresh_times()
         self.update_header()
 
+    def on_header_changed(self, _message: HeaderChanged | CrisisChanged) -> None:
+        self.update_header()
+
+    on_crisis_changed = on_header_changed
+
     def update_header(self) -> None:
-        app = self.app
+        app = desk(self)
         counts = app.queue.counts(app.clock(), app.max_norm)
         self.query_one(DeskHeader).update_facts(
             HeaderFacts(
@@ -168,13 +187,13 @@ class StreamScreen(Screen):
                 overdue=counts[Urgency.OVERDUE],
                 shown=len(app.queue),
                 total=app.queue.total,
-                collecting=app.collecting,
-                health=app.health,
+                collecting=app.collection.collecting,
+                health=app.collection.health,
                 banner=banner(app.monitor.spikes, app.config.language),
                 crisis=app.monitor.crisis[0] if app.monitor.crisis else None,
-                others=sorted({d.operator for d in app.others}),
-                damage=app.damage,
-                **app.plan_facts(),
+                others=sorted({d.operator for d in app.presence.others}),
+                damage=app.collection.damage,
+                **app.session.plan_facts(),
             )
         )
 
@@ -182,7 +201,7 @@ class StreamScreen(Screen):
 
     def _selection_changed(self, mention: Mention | None) -> None:
         """The cursor moved (called at once, not by message: see MentionList.selection_changed)."""
-        self.app.viewing_changed(mention)
+        desk(self).presence.viewing_changed(mention)
         if self.has_class("-wide") or self.has_class("-detail-open"):
             self.query_one(MentionDetail).show(mention)
         if self.has_class("-wide") or self.has_class("-experts-open"):
@@ -196,7 +215,7 @@ class StreamScreen(Screen):
     def go_to(self, mention_id: str) -> bool:
         """Select `mention_id` and open its detail (`:` and `webcare --open`); a filter that
         hides it is cleared first."""
-        app = self.app
+        app = desk(self)
         if app.queue.get(mention_id) is None:  # reads its segment: it may not have been shown yet
             return False
         if app.queue.index_of(mention_id) is None and app.queue.filter_query:
@@ -225,26 +244,26 @@ class StreamScreen(Screen):
 
     @on(TriagePane.Decided)
     def _decided(self, event: TriagePane.Decided) -> None:
-        if self.app.act(event.mention, triage.apply_leaf(event.mention, event.leaf, event.path)):
+        if desk(self).session.act(event.mention, triage.apply_leaf(event.mention, event.leaf, event.path)):
             self._follow_route(event.mention, _route_of(event.leaf))
             if offers_moderation(event.leaf):
-                self.app.offer_moderation(event.mention)
+                desk(self).session.offer_moderation(event.mention)
 
     def _follow_route(self, m: Mention, route: str | None) -> None:
         """The scheme's routing leaves: the crisis contact (L1) and the communication lead (L12)
         are told by e-mail while the mention stays with the desk; the spokesperson (L2) gets it
         handed off; an expert (L8) or a unit (L9) is picked by the person on duty."""
-        app = self.app
+        app = desk(self)
         if route is None and self._thanks(m):
             return
         if route == "crisis":
-            app.tell_role(m, "crisis-contact")
+            app.session.tell_role(m, "crisis-contact")
         elif route == "lead":
-            app.tell_role(m, "communication-lead")
+            app.session.tell_role(m, "communication-lead")
         elif route == "spokesperson":
             holder = app.config.roles.holder("spokesperson", app.directory, app.clock(), app.config.timezone)
             if holder is not None:
-                app.route(m, holder.expert, note="")
+                app.session.route(m, holder.expert, note="")
         elif route == "expert":
             self.action_experts()
         elif route == "unit":
@@ -255,17 +274,17 @@ class StreamScreen(Screen):
         """After L4 ("thank personally / amplify"): say that `b` passes it on to the ambassadors."""
         from webcare.ambassadors import ambassadors
 
-        current = self.app.queue.get(m.id) or m
-        if current.category == "compliment" and current.owed and ambassadors(self.app.config.watch):
-            self.notify(word("ambassadors_hint", self.app.config.language), markup=False)
+        current = desk(self).queue.get(m.id) or m
+        if current.category == "compliment" and current.owed and ambassadors(desk(self).config.watch):
+            self.notify(word("ambassadors_hint", desk(self).config.language), markup=False)
             return True
         return False
 
     def action_signalled(self) -> None:
         """The "gesignaleerd" list: what was signalled to the communication lead (L12). Again
         (or esc) shows the whole stream."""
-        term = f"flag:{word('signalled_view', self.app.config.language)}"
-        self._apply_filter("" if self.app.queue.filter_query.strip() == term else term)
+        term = f"flag:{word('signalled_view', desk(self).config.language)}"
+        self._apply_filter("" if desk(self).queue.filter_query.strip() == term else term)
 
     def action_ambassadors(self) -> None:
         """Pass a positive mention (L4, "thank personally / amplify") on to the ambassadors, with
@@ -273,7 +292,7 @@ class StreamScreen(Screen):
         m = self._selected()
         if m is None:
             return
-        app, lang = self.app, self.app.config.language
+        app, lang = desk(self), desk(self).config.language
         from webcare.ambassadors import ambassadors
 
         people = ambassadors(app.config.watch)
@@ -288,7 +307,7 @@ class StreamScreen(Screen):
             return
 
         def noted(note: str | None) -> None:
-            if note is not None and app.pass_to_ambassadors(m, note.strip()):
+            if note is not None and app.session.pass_to_ambassadors(m, note.strip()):
                 names = ", ".join(a.name for a in people)
                 self.notify(f"{word('passed_to_ambassadors', lang)} {names}", markup=False)
 
@@ -296,9 +315,9 @@ class StreamScreen(Screen):
         app.push_screen(PromptScreen(label), noted)
 
     def action_experts(self) -> None:
-        if not self.app.directory:
+        if not desk(self).directory:
             self.notify(
-                word("no_experts", self.app.config.language), severity="warning", markup=False
+                word("no_experts", desk(self).config.language), severity="warning", markup=False
             )
             return
         pane = self.query_one(ExpertsPane)
@@ -313,8 +332,10 @@ class StreamScreen(Screen):
 
     @on(ExpertsPane.Picked)
     def _picked(self, event: ExpertsPane.Picked) -> None:
-        cfg = self.app.config
+        cfg = desk(self).config
         target = event.expert or event.unit
+        if target is None:
+            return
         label = (
             f"{word('note_for', cfg.language)} {target.name} ({word('note_hint', cfg.language)})"
         )
@@ -323,9 +344,9 @@ class StreamScreen(Screen):
             if note is None:
                 return
             if event.expert is not None:
-                self.app.route(event.mention, event.expert, note=note.strip())
-            else:
-                self.app.pass_feedback(event.mention, event.unit, note=note.strip())
+                desk(self).session.route(event.mention, event.expert, note=note.strip())
+            elif event.unit is not None:
+                desk(self).session.pass_feedback(event.mention, event.unit, note=note.strip())
             self._experts_left()
 
         self.app.push_screen(PromptScreen(label), noted)
@@ -334,12 +355,12 @@ class StreamScreen(Screen):
         m = self._selected()
         if m is None or not m.routed_to:
             return
-        lang = self.app.config.language
+        lang = desk(self).config.language
 
         def answered(text: str | None) -> None:
             if text and text.strip():
-                if self.app.act(m, triage.expert_answered(m, text.strip(), self.app.clock())):
-                    self.app.open_composer(m)
+                if desk(self).session.act(m, triage.expert_answered(m, text.strip(), desk(self).clock())):
+                    desk(self).open_composer(m)
 
         self.app.push_screen(
             PromptScreen(word("expert_answer_prompt", lang), m.expert_answer), answered
@@ -351,36 +372,36 @@ class StreamScreen(Screen):
 
     def action_direct(self, leaf_id: str) -> None:
         m = self._selected()
-        scheme = self.app.config.scheme
+        scheme = desk(self).config.scheme
         if m is not None and leaf_id in scheme.leaves:
             leaf = scheme.leaves[leaf_id]
-            if self.app.act(m, triage.apply_leaf(m, leaf, triage.path_to(scheme, leaf_id))):
+            if desk(self).session.act(m, triage.apply_leaf(m, leaf, triage.path_to(scheme, leaf_id))):
                 self._follow_route(m, _route_of(leaf))
                 if offers_moderation(leaf):
-                    self.app.offer_moderation(m)
+                    desk(self).session.offer_moderation(m)
 
     def action_monitor(self) -> None:
         if (m := self._selected()) is not None:
-            self.app.act(m, triage.monitor(m))
+            desk(self).session.act(m, triage.monitor(m))
 
     def action_done(self) -> None:
         if (m := self._selected()) is not None:
-            self.app.act(m, triage.responded(m, self.app.clock()))
+            desk(self).session.act(m, triage.responded(m, desk(self).clock()))
 
     def action_snooze(self) -> None:
         m = self._selected()
         if m is None:
             return
-        cfg = self.app.config
+        cfg = desk(self).config
 
         def snoozed(until) -> None:
             if until is not None:
-                self.app.act(m, triage.snooze(until, m))
+                desk(self).session.act(m, triage.snooze(until, m))
 
         prompt = PromptScreen(
             word("snooze_prompt", cfg.language),
             "1h",
-            accept=lambda text: triage.parse_until(text, self.app.clock(), cfg.timezone),
+            accept=lambda text: triage.parse_until(text, desk(self).clock(), cfg.timezone),
             invalid=word("bad_time", cfg.language),
         )
         self.app.push_screen(prompt, snoozed)
@@ -389,7 +410,7 @@ class StreamScreen(Screen):
         m = self._selected()
         if m is None:
             return
-        lang = self.app.config.language
+        lang = desk(self).config.language
         if not m.url:
             self.notify(word("no_link", lang), severity="warning", markup=False)
             return
@@ -399,7 +420,7 @@ class StreamScreen(Screen):
     def action_reply(self) -> None:
         m = self._selected()
         if m is not None:
-            self.app.open_composer(m)
+            desk(self).open_composer(m)
 
     # --- actions ----------------------------------------------------------------------
 
@@ -413,7 +434,7 @@ class StreamScreen(Screen):
             self._experts_left()
         elif self.has_class("-detail-open") and not self.has_class("-wide"):
             self.remove_class("-detail-open")
-        elif self.app.queue.filter_query:
+        elif desk(self).queue.filter_query:
             self._apply_filter("")
 
     def action_people(self) -> None:
@@ -422,12 +443,12 @@ class StreamScreen(Screen):
         sources follow them: webcare.intake). The filter it sets can be read and changed with
         `/`; `v` again, or esc, goes back to the whole stream."""
         view = f"watch:{PEOPLE_VIEW}"
-        self._apply_filter("" if self.app.queue.filter_query == view else view)
+        self._apply_filter("" if desk(self).queue.filter_query == view else view)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.value = self.app.queue.filter_query
+        box.value = desk(self).queue.filter_query
         box.focus()
 
     @on(Input.Submitted, "#filter")
@@ -442,7 +463,7 @@ class StreamScreen(Screen):
 
     def _apply_filter(self, query: str) -> None:
         box = self.query_one("#filter", Input)
-        self.app.queue.set_filter(query, self.app.clock())
+        desk(self).queue.set_filter(query, desk(self).clock())
         box.display = bool(query.strip())
         box.value = query
         mention_list = self.query_one(MentionList)

@@ -7,7 +7,7 @@ them the words rising most in the hour and in the day; above them, in red, what 
 
 The figures come from the app's trend book (tui.monitoring.Monitor.book), which is built in a
 thread after the first paint: until then the view says so. It is recomputed (in a thread)
-when the app tells its screens something changed (`update_header()`: after each batch of new
+when the app tells its screens something changed (HeaderChanged: after each batch of new
 mentions and on the minute tick) and only while this screen is on top; the text is handed to
 the terminal only when it differs from what is shown, so an idle desk costs nothing here.
 
@@ -27,7 +27,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
+from tui.desk import desk
 from tui.keys import localize
+from tui.messages import CrisisChanged, HeaderChanged
 from webcare.i18n import word
 from webcare.trends import DAY, HOUR, Count, Series, Term, sparkline, subject_name
 from webcare.untrusted import clean_line
@@ -70,7 +72,7 @@ class TrendsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        localize(self, self.app.config.language)
+        localize(self, desk(self).config.language)
         self._painted: Text | None = None
 
     def compose(self) -> ComposeResult:
@@ -84,15 +86,14 @@ class TrendsScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.redraw()
 
-    # --- what the app calls ----------------------------------------------------------------
+    # --- what the desk tells it ----------------------------------------------------------------
 
-    def update_header(self) -> None:
+    def on_header_changed(self, _message: HeaderChanged | CrisisChanged) -> None:
         """New mentions, a new minute, spikes or crisis mode changed: refigure, if shown."""
         if self.is_current:
             self.redraw()
 
-    def crisis_changed(self) -> None:
-        self.update_header()
+    on_crisis_changed = on_header_changed
 
     # --- drawing ---------------------------------------------------------------------------
 
@@ -114,7 +115,7 @@ class TrendsScreen(Screen[None]):
         self.query_one("#trends-body", Static).update(text)
 
     def figures(self) -> Text:
-        app = self.app
+        app = desk(self)
         lang = app.config.language
         monitor = app.monitor
         now = app.clock()

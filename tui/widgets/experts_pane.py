@@ -99,13 +99,13 @@ class ExpertsPane(Widget, can_focus=True):
             out.append_text(self._routed_line(m, now))
         if self.units_mode:
             out.append(word("feedback_to", lang) + "\n", style="bold")
-            ranked = self.directory.rank_units("\n".join((m.title, m.text)), m.keywords)[:9]
-            self._choices = [r.unit for r in ranked]
-            for i, r in enumerate(ranked, 1):
+            units = self.directory.rank_units("\n".join((m.title, m.text)), m.keywords)[:9]
+            self._choices = [u.unit for u in units]
+            for i, u in enumerate(units, 1):
                 out.append(f" {i} ", style="bold reverse")
-                out.append(f" {r.unit.name}")
-                if r.matched:
-                    out.append(f" · {', '.join(r.matched)}", style="dim")
+                out.append(f" {u.unit.name}")
+                if u.matched:
+                    out.append(f" · {', '.join(u.matched)}", style="dim")
                 out.append("\n")
             return out
         out.append(word("experts", lang) + "\n", style="bold")
@@ -131,7 +131,7 @@ class ExpertsPane(Widget, can_focus=True):
         if m.routed_due is not None and not m.answered_at:
             late = m.routed_due < now
             out.append(f" · {countdown(m.routed_due - now, lang)}", style="bold red" if late else "")
-            if late:
+            if late and m.routed_to:
                 deputy = self.directory.deputy_of(m.routed_to) if self.directory.expert(m.routed_to) else None
                 if deputy is not None:
                     out.append(f" · {word('ask_deputy', lang)} {deputy.name}", style="red")

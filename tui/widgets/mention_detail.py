@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from rich.segment import Segment
@@ -22,12 +23,18 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from webcare.channels import SHORT
+from webcare.drafts import Draft
 from webcare.drafts import label as draft_label
 from webcare.history import describe, leaf_actions
 from webcare.i18n import CATEGORY_WORDS, ago, countdown, span, status_word, when, word
 from webcare.mention import Mention, Status
 from webcare.scheme import Scheme, shown_path
 from webcare.untrusted import clean_line, first_line
+
+if TYPE_CHECKING:
+    from rich.containers import Lines
+
+    from webcare.store_port import Desk
 
 
 class MentionDetail(ScrollView, can_focus=False):
@@ -44,9 +51,13 @@ class MentionDetail(ScrollView, can_focus=False):
         clock: Callable[[], datetime],
         thread: Callable[[Mention], tuple[Mention | None, list[Mention]]] = lambda m: (None, []),
         scheme: Scheme | None = None,
+        others: Callable[[str], list[Desk]] = lambda _id: [],
+        draft: Callable[[Mention], Draft | None] = lambda _m: None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.others = others  # the other desks on a mention (tui/presence.py)
+        self.draft = draft  # a mention's stored draft, anyone's (tui/presence.py)
         self.scheme = scheme  # for the scheme path's keys and history lines in the desk's language
         self.thread = (
             thread  # the post a mention answers and the replies to it, as the desk has them
@@ -98,7 +109,7 @@ class MentionDetail(ScrollView, can_focus=False):
     def _wrap(self) -> None:
         """Wrap the text to the pane, leaving room for a scrollbar only when it needs one."""
         width, height = self.size
-        lines = self._text.wrap(self.app.console, max(1, width)) if width else []
+        lines: Lines | list[Text] = self._text.wrap(self.app.console, max(1, width)) if width else []
         if len(lines) > height and self.styles.scrollbar_size_vertical and width > 1:
             width -= self.styles.scrollbar_size_vertical
             lines = self._text.wrap(self.app.console, width)
@@ -174,7 +185,7 @@ class MentionDetail(ScrollView, can_focus=False):
         if m.suspicious:  # a hand-off's tag on mail the desk did not take as the answer
             out.append(word("suspicious_answer", lang), style="bold red")
             out.append(f" ({m.suspicious})\n", style="red")  # plain text: it quotes a sender
-        others = getattr(self.app, "others_on", lambda _id: [])(m.id)
+        others = self.others(m.id)
         if others:  # other operators on this mention: never answer one person twice
             out.append(f"{word('others_here', lang)}: ", style="bold yellow")
             parts = []
@@ -185,7 +196,7 @@ class MentionDetail(ScrollView, can_focus=False):
                 else:
                     parts.append(f"{d.operator} ({word('viewing', lang)})")
             out.append(", ".join(parts) + "\n", style="yellow")
-        draft = getattr(self.app, "open_draft", lambda _m: None)(m)
+        draft = self.draft(m)
         if draft is not None:  # kept in the store: a colleague may take it over with `r`
             out.append(f"✎ {draft_label(draft, self.timezone, now, lang)}\n", style="bold cyan")
             out.append(f"  {clean_line(first_line(draft.text, 200))}\n", style="dim italic")

@@ -110,9 +110,17 @@ class MentionList(ScrollView, can_focus=True):
             super().__init__()
             self.mention = mention
 
-    def __init__(self, queue: MentionQueue, language: str, clock: Callable[[], datetime], **kwargs) -> None:
+    def __init__(
+        self,
+        queue: MentionQueue,
+        language: str,
+        clock: Callable[[], datetime],
+        others: Callable[[str], str] = lambda _id: "",
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.queue = queue
+        self.others = others  # who else is on a mention, for its row: "An ✎, Bo" (tui/presence.py)
         self.language = language
         self.clock = clock
         self.cursor = 0
@@ -254,7 +262,7 @@ class MentionList(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         m = self.queue[index]
         selected = index == self.cursor
-        others = getattr(self.app, "presence_by_mention", {}).get(m.id, "")
+        others = self.others(m.id)
         cache_key = (m.id, m.status, len(m.history), selected, width, self._minute, self.has_focus, others)
         strip = self._rows.get(cache_key)
         if strip is None:
