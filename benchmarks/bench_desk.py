@@ -1,8 +1,8 @@
 """How the desk feels to the person on duty, measured on real processes in a real terminal.
 
     python benchmarks/bench_desk.py           about 3 minutes
-    python benchmarks/bench_desk.py --quick   about 2 minutes (fewer runs, a 20 s idle window)
-    python benchmarks/bench_desk.py --store postgresql --mentions 1000000
+    python benchmarks/bench_desk.py --quick   about 2 minutes (10,000 mentions, fewer runs, a 20 s idle window)
+    python benchmarks/bench_desk.py --store postgresql --mentions 1000000   about 10 minutes
 
 --store postgresql runs the same measures on a desk whose [store] is a throwaway PostgreSQL
 server (bench_store.start_postgres: tests/pgserver.py's, durable settings), filled with COPY
@@ -12,11 +12,11 @@ server (bench_store.start_postgres: tests/pgserver.py's, durable settings), fill
 Prints figures, asserts nothing. Each figure stands beside its goal and, where there is one,
 beside a reference measured in the same run:
 
-1. Start-up: from launch to the first frame that shows the stream, with 100,000 stored mentions,
+1. Start-up: from launch to the first frame that shows the stream, with 100,000 stored mentions (--mentions),
    beside a bare Textual app with a Header, a DataTable of 40 rows and a Footer (goal ≤ 2× the bare app); and the
    desk's peak memory after start-up (VmHWM; goal ≤ 300 MB).
-2. A key press (j) to its repaint on the terminal, with 1,000 and with 100,000 stored mentions
-   (goal ≤ 50 ms, and no slower at 100,000 than at 1,000).
+2. A key press (j) to its repaint on the terminal, with 1,000 and with 100,000 (--mentions) stored
+   mentions (goal ≤ 50 ms, and no slower at 100,000 than at 1,000).
 3. Idle with 40 countdowns on screen: the desk's CPU (goal ≤ 1 % of one core) and the bytes it
    writes to the terminal (goal ≤ 300 B/s), over a window that holds a minute boundary.
 
