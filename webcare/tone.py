@@ -295,7 +295,8 @@ def _by_first_word(pattern: str) -> dict[str, re.Pattern[str]]:
         depth += (c == "(") - (c == ")")
         if c == "|" and depth == 0:
             alternative = pattern[start:i]
-            head = re.match(r"[a-z#']*", alternative).group()
+            word = re.match(r"[a-z#']*", alternative)
+            head = word.group() if word else ""
             assert head, f"{alternative!r} does not start with a word"
             groups.setdefault(head, []).append(alternative)
             start = i + 1
