@@ -17,7 +17,7 @@ from webcare.config import Config
 from webcare.links import canonical_url
 from webcare.mention import Mention, stable_id
 from webcare.norms import clock_start
-from webcare.untrusted import clean_line, clean_text
+from webcare.untrusted import MAX_FIELD, clean_line, clean_text
 
 # What intake keeps of webcare.tone.Tone: language, sentiment, register, anger markers.
 ToneReading = tuple[str, str, str, tuple[str, ...]]
@@ -171,14 +171,14 @@ class Intake:
                 tone.register,
                 tone.anger,
             )
-        ref = clean_line(item.ref, 1000)
-        in_reply_to = clean_line(item.in_reply_to, 1000)
+        ref = _line(item.ref, 1000)
+        in_reply_to = _line(item.in_reply_to, 1000)
         return Mention(
             id=stable_id("url", url) if url else stable_id(channel, str(item.key)),
             source=source_name,
             channel=channel,
             author=author,
-            author_name=clean_line(item.author_name),
+            author_name=_line(item.author_name),
             text=text,
             title=title,
             url=clean_line(item.url, 2000),
@@ -200,7 +200,7 @@ class Intake:
             in_reply_to=in_reply_to,
             parent=self.refs.get((channel, in_reply_to), "") if in_reply_to else "",
             reply_meta=_plain(item.reply_meta),
-            suspicious=clean_line(item.suspicious, 1000),
+            suspicious=_line(item.suspicious, 1000),
             followed=only_followed,
             status="monitoring" if only_followed else "new",
             history=[_followed_entry(now)] if only_followed else [],
@@ -222,6 +222,11 @@ def _followed_entry(now: datetime) -> dict[str, Any]:
         "changes": {"status": "monitoring"},
         "before": {"status": "new"},
     }
+
+
+def _line(value: str, limit: int = MAX_FIELD) -> str:
+    """clean_line(value, limit), without its work for the fields most items leave empty."""
+    return "" if value == "" else clean_line(value, limit)
 
 
 def _plain(meta: dict[str, Any]) -> dict[str, Any]:
