@@ -41,6 +41,8 @@ HANDLED_BASE = 2e10
 END_OF_DEADLINES = (5e9, "")  # sorts after every deadline and before every other block
 
 Pending = tuple[float, "int | None"]  # (rank, norm_s) of a mention not fetched from the store yet
+# A block of rows not placed yet: ranks, ids, norms, and the lowest and highest rank in it.
+Unplaced = tuple[list[float], list[str], "list[int | None]", float, float]
 FETCH_AHEAD = 64  # rows fetched at once when a row not fetched yet is shown (a screenful and more)
 FETCH_BEHIND = 16
 # A desk with this many stored mentions or more starts without its whole order (see
@@ -196,7 +198,7 @@ class MentionQueue:
         self.replies: dict[str, list[str]] = {}  # post id → ids of the replies to it we have
         # Rows placed by rank but not yet in _keys/_by_id (see complete): per block its ranks,
         # ids and norms; None once the whole order is built.
-        self._unplaced: list[tuple[list[float], list[str], list[int | None]]] | None = None
+        self._unplaced: list[Unplaced] | None = None
         self._top: list[SortKey] = []  # the first TOP keys of the order while it is deferred
         self._early: dict[str, Mention] = {}  # top rows fetched while the order is deferred
         self._count = 0  # how many rows are unplaced
@@ -227,7 +229,7 @@ class MentionQueue:
         it is written as whole-column operations. With DEFER_FROM rows or more only their
         ranks are computed here, and the first TOP of the order picked; the rest waits for
         complete()."""
-        unplaced = []
+        unplaced: list[Unplaced] = []
         for block in rows:
             ids, statuses = block.ids, block.statuses
             owed = owed_ranks(block)
@@ -238,22 +240,34 @@ class MentionQueue:
                 ]
             else:  # all new, so all owed
                 ranks = owed
-            unplaced.append((ranks, ids, block.norms))
+            if ranks:
+                unplaced.append((ranks, ids, block.norms, min(ranks), max(ranks)))
             self._pending_status.update((i, s[0]) for i, s in statuses.items())
             for child, parent in block.parents.items():
                 self.replies.setdefault(parent, []).append(child)
             self.new_count += len(ids) - sum(s[0] != Status.NEW for s in statuses.values())
-        count = sum(len(ids) for _, ids, _ in unplaced)
+        count = sum(len(b[1]) for b in unplaced)
         if count >= DEFER_FROM:
             self._unplaced, self._count = unplaced, count
-            # The TOP smallest keys, as sorting all of them would give (ties by id).
-            self._top = heapq.nsmallest(TOP, chain.from_iterable(zip(ranks, ids) for ranks, ids, _ in unplaced))
+            self._top = self._first_keys(unplaced)
         else:
             self._place_all(unplaced)
 
-    def _place_all(self, unplaced: list[tuple[list[float], list[str], list[int | None]]]) -> None:
+    @staticmethod
+    def _first_keys(unplaced: list[Unplaced]) -> list[SortKey]:
+        """The TOP smallest keys, as sorting all of them would give (ties by id). Blocks are
+        looked at from the lowest rank up; one whose lowest rank is above the TOP-th key found
+        so far cannot hold any (the segments arrive in time order, so most are skipped)."""
+        top: list[SortKey] = []
+        for ranks, ids, _, low, _ in sorted(unplaced, key=lambda b: b[3]):
+            if len(top) == TOP and low > top[-1][0]:
+                break
+            top = heapq.nsmallest(TOP, chain(top, zip(ranks, ids)))
+        return top
+
+    def _place_all(self, unplaced: list[Unplaced]) -> None:
         by_id, keys = self._entries, self._sorted
-        for ranks, ids, norms in unplaced:
+        for ranks, ids, norms, _, _ in unplaced:
             # One dict insert per mention (each costs as much as the rest of the row's work).
             by_id.update(zip(ids, zip(ranks, norms)))
             keys += zip(ranks, ids)
@@ -533,9 +547,11 @@ class MentionQueue:
         overdue = due_soon = 0
         horizon = now_s + max_norm.total_seconds() / 4
         end = END_OF_DEADLINES[0]
-        for ranks, _, norms in self._unplaced or ():
-            below_zero = sum(map((0.0).__gt__, ranks))  # urgent, block 0: few
-            if below_zero:
+        for ranks, _, norms, low, high in self._unplaced or ():
+            # Whole blocks at once where their lowest and highest rank allow (most of them).
+            below_zero = 0
+            if low < 0.0:  # urgent, block 0: few
+                below_zero = sum(map((0.0).__gt__, ranks))
                 for at, norm_s in zip(ranks, norms):
                     if at < 0.0 and norm_s is not None:
                         left = at + URGENT_SHIFT - now_s
@@ -543,10 +559,14 @@ class MentionQueue:
                             overdue += 1
                         elif left <= norm_s / 4:
                             due_soon += 1
-            overdue += sum(map(now_s.__gt__, ranks)) - below_zero
-            due_soon += sum([
-                n is not None and r - now_s <= n / 4
-                for r, n in zip(ranks, norms)
-                if now_s <= r <= horizon and r < end
-            ])
+            if high < now_s:
+                overdue += len(ranks) - below_zero
+            elif low < now_s:
+                overdue += sum(map(now_s.__gt__, ranks)) - below_zero
+            if high >= now_s and low <= horizon and low < end:
+                due_soon += sum([
+                    n is not None and r - now_s <= n / 4
+                    for r, n in zip(ranks, norms)
+                    if now_s <= r <= horizon and r < end
+                ])
         return {Urgency.OVERDUE: overdue, Urgency.DUE_SOON: due_soon}
