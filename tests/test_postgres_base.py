@@ -136,7 +136,7 @@ def test_the_first_open_creates_the_schema_and_the_next_finds_it_current(pg_data
     assert [s.version for s in first.migrated] == [s.version for s in STEPS]
     expected = {"schema_version", "mentions", "states", "history", "plan_items", "drafts", "notes", "crisis_log",
                 "handoffs", "presence", "checkpoints", "health", "alerts_sent", "alert_targets", "digests",
-                "source_leases", "privacy_log", "privacy_secret"}  # fmt: skip
+                "source_leases", "privacy_log", "privacy_secret", "change_log"}  # fmt: skip
     assert tables(pg_database) == expected
     second = open_database(settings(pg_database), "collector")
     with second.pool.connection() as conn:
@@ -249,11 +249,13 @@ def test_webcare_check_says_an_unreachable_database_and_fails(pg_database: PgDat
     assert "password authentication failed" in run.stderr and "not-the-password" not in run.stderr + run.stdout
 
 
-def test_the_desk_and_collector_refuse_a_store_they_do_not_keep_mentions_in_yet(tmp_path: Path) -> None:
-    """Until the PostgreSQL store is complete, [store] is not silently ignored: the work would
-    go to data_dir while the config says it is in the database."""
-    config = write_config(tmp_path, '[store]\nurl = "postgresql://webcare@127.0.0.1:1/webcare"\n')
+def test_a_collector_with_store_collects_into_the_database(pg_database: PgDatabase, tmp_path: Path) -> None:
+    """[store] chooses the store (store/open.py): the mentions go to the database, not data_dir."""
+    config = write_config(tmp_path, '[[sources]]\ntype = "demo"\nname = "demo"\n' + pg_database.store_table())
     run = webcare("collect", "--once", "--config", str(config), cwd=tmp_path)
-    assert run.returncode == 2
-    assert "[store]: this webcare checks the database (`webcare check`) but does not keep mentions in it yet" in run.stderr
+    assert run.returncode == 0, run.stderr
+    stored = int(pg_database.psql("SELECT count(*) FROM mentions"))
+    assert stored > 0 and f"{stored} new mentions stored in {pg_database.url.split('://')[1]}" in run.stdout
     assert not (tmp_path / "data" / "mentions").exists()
+    again = webcare("collect", "--once", "--config", str(config), cwd=tmp_path)
+    assert again.returncode == 0 and int(pg_database.psql("SELECT count(*) FROM mentions")) >= stored

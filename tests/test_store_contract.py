@@ -13,13 +13,14 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.pgserver import PgDatabase, pg_database_fixture, pg_server_fixture  # noqa: F401
 from webcare.drafts import Draft
 from webcare.handover import Note
 from webcare.mention import Mention
@@ -34,8 +35,9 @@ T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 @dataclasses.dataclass(frozen=True)
 class Implementation:
     name: str
-    open: Callable[[Path], MentionStore]
+    open: Callable[[Any], MentionStore]  # a handle on the store at `place`
     child: str  # opens `store` on sys.argv[1] in a child process
+    child_arg: Callable[[Any], str] = str  # what a child gets as sys.argv[1] for `place`
 
 
 def _tinydb(place: Path) -> MentionStore:
@@ -44,11 +46,37 @@ def _tinydb(place: Path) -> MentionStore:
     return Store(place, segment_size=5)  # small segments: every test crosses several
 
 
+@dataclasses.dataclass
+class PgPlace:
+    """The PostgreSQL store's `place`: a test's database, and the handles opened on it (closed
+    when the test ends, so no test leaves connections behind)."""
+
+    database: PgDatabase
+    opened: list[Any] = dataclasses.field(default_factory=list)
+
+
+def _postgresql(place: PgPlace) -> MentionStore:
+    from store.postgres.mentions import open_postgres
+    from webcare.config import StoreSettings
+
+    settings = StoreSettings(place.database.url, password_env=place.database.password_env, pool=3, connect_timeout=5)
+    store = open_postgres(settings, "desk")
+    place.opened.append(store)
+    return store
+
+
 IMPLEMENTATIONS = [
     Implementation(
         "tinydb",
         _tinydb,
         "from pathlib import Path\nfrom store.store import Store\nstore = Store(Path(sys.argv[1]), segment_size=5)\n",
+    ),
+    Implementation(
+        "postgresql",
+        _postgresql,
+        "from store.postgres.mentions import open_postgres\nfrom webcare.config import StoreSettings\n"
+        "store = open_postgres(StoreSettings(sys.argv[1], pool=2), 'collector')\n",
+        child_arg=lambda place: place.database.socket_url,
     ),
 ]
 
@@ -59,8 +87,14 @@ def impl(request) -> Implementation:
 
 
 @pytest.fixture
-def place(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+def place(request, impl: Implementation, tmp_path: Path) -> Iterator[Any]:
+    if impl.name != "postgresql":
+        yield tmp_path / "data"
+        return
+    pg = PgPlace(request.getfixturevalue("pg_database"))
+    yield pg
+    for store in pg.opened:
+        store.close()
 
 
 def mention(mention_id: str, n: int = 0, **fields: Any) -> Mention:
@@ -80,7 +114,7 @@ def run_children(impl: Implementation, place: Path, body: str, count: int) -> li
     source = "import json, sys\n" + impl.child + "me = int(sys.argv[2])\n" + textwrap.dedent(body)
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
     procs = [
-        subprocess.Popen([sys.executable, "-c", source, str(place), str(i)], cwd=ROOT, env=env,
+        subprocess.Popen([sys.executable, "-c", source, impl.child_arg(place), str(i)], cwd=ROOT, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in range(count)
     ]

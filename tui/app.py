@@ -143,7 +143,10 @@ class WebcareApp(App[None]):
         # Start collecting once the stream is on screen: setting up the HTTP client (imports,
         # TLS context) takes a good 100 ms that the first frame need not wait for.
         self.call_after_refresh(self.collection.take_lease)
-        self.set_interval(STORE_POLL, self.poll_store)
+        if self.collection.follows_live():  # the database says when others wrote (NOTIFY)
+            self.collection.follow()
+        else:
+            self.set_interval(STORE_POLL, self.poll_store)
         self._schedule_tick()
         self.call_after_refresh(self._build_trends)
         self.set_interval(HEARTBEAT, self.presence.publish)
@@ -347,5 +350,6 @@ class WebcareApp(App[None]):
         self.session.writer.closing = True
         await asyncio.to_thread(self.session.writer.drain)
         self.presence.leave()
+        self.collection.stop_following()
         self.collection.release()
         gc.unfreeze()  # an app run in-process (tests) leaves nothing immortal behind

@@ -74,6 +74,43 @@ class Collection:
         if self.app.monitor.poll_crisis():  # another desk started or ended crisis mode
             self.app.tell(CrisisChanged)
 
+    def follows_live(self) -> bool:
+        """Whether the store tells the desk when another process wrote (the database's NOTIFY):
+        then the desk looks when told, and the 1-second poll is not needed."""
+        return hasattr(self.app.store, "wait_for_change")
+
+    def follow(self) -> None:
+        """Look at the store whenever it says another process wrote (within a second), and at
+        least every FALLBACK seconds; say when the database is away and when it is back."""
+        from store.follow import follow
+
+        app = self.app
+        stop = threading.Event()
+        self._stop_following = stop
+        away: list[str] = []
+
+        def on_error(message: str) -> None:
+            if not away:  # once per outage, not once per try
+                away.append(message)
+                app.call_from_thread(app.notify, f"{word('database_away', app.config.language)}: {first_line(message)}",
+                                     severity="error", markup=False)  # fmt: skip
+
+        def on_reconnect() -> None:
+            if away:
+                away.clear()
+                app.call_from_thread(app.notify, word("database_back", app.config.language), markup=False)
+
+        app.run_worker(
+            lambda: follow(app.store, lambda: app.call_from_thread(self.poll), stop, on_error=on_error,
+                           on_reconnect=on_reconnect),
+            thread=True, group="follow", exit_on_error=False,
+        )  # fmt: skip
+
+    def stop_following(self) -> None:
+        stop = getattr(self, "_stop_following", None)
+        if stop is not None:
+            stop.set()
+
     def _read_changes(self) -> None:
         from textual.worker import get_current_worker
 

@@ -173,13 +173,6 @@ def main(argv: list[str] | None = None) -> int:
             or (args.command == "export" and args.what == "mentions" and args.author is not None and args.format != "ics")
         ):
             return cmd_on_database(config, args)
-        if config.store is not None:
-            # Refused rather than ignored: the desk would keep the team's work in data_dir while
-            # the config says it is in the database.
-            raise ConfigError(
-                f"{config.path}: [store]: this webcare checks the database (`webcare check`) but does not "
-                "keep mentions in it yet; leave [store] out to keep using the files in [desk] data_dir"
-            )
         if args.command == "collect":
             return cmd_collect(config, once=args.once)
         if args.command == "export":
@@ -306,15 +299,18 @@ def _warn_open(config: Config) -> None:
             )
 
 
-def _open(config: Config) -> tuple[Store, list[Source], Callable[..., Poller]]:
-    """The store, the sources and the poller factory for `config`."""
+def _open(config: Config, role: str = "desk") -> tuple[Store, list[Source], Callable[..., Poller]]:
+    """The store ([store]'s database, else the files in data_dir), the sources and the poller
+    factory for `config`."""
     from sources.http import NetworkPolicy
     from sources.registry import build_sources
-    from store import Store
+    from store.open import open_store
 
     sources = build_sources(config)
     network = NetworkPolicy.from_config(config)
-    store = Store(config.data_dir)
+    # Typed as the TinyDB Store for the callers written against it; PostgresStore has the same
+    # methods they use (the port, plus segments/content_records/load/change).
+    store: Store = open_store(config, role)  # type: ignore[assignment]
 
     def make_poller(
         on_new: Callable[[int], object] | None = None,
@@ -329,6 +325,9 @@ def _open(config: Config) -> tuple[Store, list[Source], Callable[..., Poller]]:
 
         async def chores() -> None:  # the daily housekeeping and the ambassadors' digest
             clock = lambda: datetime.now(UTC)  # noqa: E731
+            if config.store is not None:  # the files' backup and retention: not for a database
+                await digest_loop(config, clock, store)
+                return
             await asyncio.gather(daily(config, store, clock), digest_loop(config, clock, store))
 
         # It collects the sources it holds a lease on: on the files every one, once this
@@ -584,7 +583,8 @@ def cmd_desk(config: Config, open_id: str | None = None) -> int:
 
 
 def cmd_collect(config: Config, once: bool) -> int:
-    store, sources, make_poller = _open(config)
+    store, sources, make_poller = _open(config, "collector")
+    into = config.store.where if config.store is not None else config.data_dir  # said, never a password
     store.rows()  # know every stored id (from the indexes), so dedup needs no scan per poll
     import gc
 
@@ -617,7 +617,7 @@ def cmd_collect(config: Config, once: bool) -> int:
         for name, h in poller.health.items():
             state = h.state if not h.last_error else f"{h.state}: {h.last_error}"
             print(f"{name}: {state}; {h.fetched} fetched, {h.new} new")
-        print(f"{new} new mentions stored in {config.data_dir}")
+        print(f"{new} new mentions stored in {into}")
         return 0 if all(h.state == "ok" for h in poller.health.values()) else EXIT_FAILURE
     waited = False
     # On the data directory's files one collector collects: this one waits for the one running
@@ -625,14 +625,14 @@ def cmd_collect(config: Config, once: bool) -> int:
     while config.store is None and not store.try_collector_lease():
         if not waited:
             print(
-                f"webcare collect: another process collects for {config.data_dir}; waiting for it to stop",
+                f"webcare collect: another process collects for {into}; waiting for it to stop",
                 file=sys.stderr,
                 flush=True,
             )
             waited = True
         time.sleep(2)
     print(
-        f"webcare collect: collecting {len(sources)} sources into {config.data_dir}",
+        f"webcare collect: collecting {len(sources)} sources into {into}",
         file=sys.stderr,
         flush=True,
     )
@@ -656,9 +656,9 @@ def cmd_collect(config: Config, once: bool) -> int:
 
 
 def cmd_export(config: Config, fmt: str, output: str | None, author: str | None = None) -> int:
-    from store import Store
+    from store.open import open_store
 
-    store = Store(config.data_dir)
+    store: Store = open_store(config, "desk")  # type: ignore[assignment]
     if author is not None:  # an access request: exactly this person's records, and a log line
         from store.retention import access_export, log_request
 
@@ -705,7 +705,7 @@ def _day(text: str, option: str) -> date:
 
 def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, output: str | None) -> int:
     """Volume, tone and response times against the norms for the days --from to --to."""
-    from store import Store
+    from store.open import open_store
     from webcare import report
 
     now = datetime.now(UTC)
@@ -715,7 +715,7 @@ def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, out
         begin, stop = report.period(first, last, config.timezone)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    figures = report.figures(Store(config.data_dir).load(), begin, stop, config.timezone, now)
+    figures = report.figures(open_store(config, "desk").load(), begin, stop, config.timezone, now)
     return _write_report(config, figures, fmt, output)
 
 
@@ -746,12 +746,12 @@ def _since(text: str, config: Config, now: datetime) -> datetime:
 def cmd_handover(config: Config, since: str | None, note: str | None, output: str | None) -> int:
     """Since the shift began: what came in, what was answered, what is open, what waits on
     experts, the drafts not sent yet, and the notes left for the next shift, as Markdown."""
-    from store import Store
+    from store.open import open_store
     from webcare.handover import Note, handover, to_markdown
     from webcare.shifts import current_shift
 
     now = datetime.now(UTC)
-    store = Store(config.data_dir)
+    store: Store = open_store(config, "desk")  # type: ignore[assignment]
     notes = store.notes
     if note:
         notes.add(Note(now, config.operator, note))
@@ -800,6 +800,7 @@ def cmd_forget(config: Config, author: str, yes: bool) -> int:
 def cmd_housekeeping(config: Config) -> int:
     from store import Store
     from store.housekeeping import run_chores
+
 
     done = run_chores(config, Store(config.data_dir), datetime.now(UTC))
     for error in done.errors:
@@ -939,10 +940,10 @@ def _report_on_database(config: Config, db: Database, start: str | None, end: st
 def cmd_export_plan(config: Config, fmt: str, output: str | None) -> int:
     """The content plan: ics (dated items, for Outlook or any calendar), jsonl or csv (every
     item, the backlog too; the csv is what `import plan` reads)."""
-    from store import Store
+    from store.open import open_store
     from webcare.planning import csv_row, plan_to_ics
 
-    items = Store(config.data_dir).plan.all()
+    items = open_store(config, "desk").plan.all()
     if fmt == "ics":
         data = plan_to_ics(items, config.timezone, name=config.name, language=config.language)
         if output:
@@ -965,7 +966,7 @@ def cmd_export_plan(config: Config, fmt: str, output: str | None) -> int:
 def cmd_import_plan(config: Config, path: Path) -> int:
     """Every row of a CSV plan, or none: a bad row is named (row number and field) on stderr
     and nothing is imported (exit 2). Rows already imported (the same ids) are not doubled."""
-    from store import Store
+    from store.open import open_store
     from webcare.planning import PlanImportError, parse_plan_csv
 
     try:
@@ -987,7 +988,7 @@ def cmd_import_plan(config: Config, path: Path) -> int:
         for error in exc.errors:
             print(f"  {error}", file=sys.stderr)
         return EXIT_CONFIG
-    added = Store(config.data_dir).plan.add_many(items)
+    added = open_store(config, "desk").plan.add_many(items)
     known = len(items) - len(added)
     again = f" ({known} already in the plan)" if known else ""
     print(

@@ -216,6 +216,8 @@ WORDS: dict[str, dict[str, str]] = {
     "draft_by": {"nl": "concept van {who}, {at}", "en": "draft by {who}, {at}"},
     "draft_restored": {"nl": "bewaard concept hersteld; ctrl+t verwerpt het", "en": "saved draft restored; ctrl+t discards it"},
     "draft_not_saved": {"nl": "Concept niet bewaard", "en": "Draft not saved"},
+    "database_away": {"nl": "Database niet bereikbaar", "en": "Database unreachable"},
+    "database_back": {"nl": "Database weer bereikbaar", "en": "Database reachable again"},
     "draft_discarded": {"nl": "Concept verworpen: het sjabloon staat er weer (ctrl+z zet het terug)", "en": "Draft discarded: the template is back (ctrl+z brings it back)"},
     "draft_finished": {"nl": "Al afgehandeld: concept niet bewaard", "en": "Already dealt with: draft not saved"},
     # trends and crisis screens

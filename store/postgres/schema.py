@@ -31,6 +31,10 @@ What each table holds (the TinyDB store's files, by the same names where it has 
   each target's rate-limit state; digests: digests.json's marks, one row per day.
 - source_leases: which collector collects which source, until when (several collectors: a
   lease not renewed by its expiry is free for another).
+- change_log (step 2): one row per new mention, changed state, rewritten content and health
+  write, stamped with the writing transaction's id (xid8) and written by triggers, so whatever
+  code writes, the desks learn of it (store.postgres.mentions: `changes`); the same triggers
+  NOTIFY channel `webcare`. Rows older than a day are dropped by the collector's heartbeat.
 - privacy_log: privacy.log's lines (an erasure or access request: when, the operator, the
   subject's keyed hash, the figures); privacy_secret: the key of those hashes (the data
   directory's `secret`), one row, made on first need (store/postgres/retention.py says why it
@@ -204,6 +208,67 @@ CREATE TABLE source_leases (
     holder      text NOT NULL,
     expires     timestamptz NOT NULL
 );
+""",
+    ),
+    Step(
+        2,
+        "what changed, for the desks that follow it (change_log, written by triggers that also NOTIFY "
+        "channel webcare)",
+        """
+CREATE TABLE change_log (
+    seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    xid         xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    at          timestamptz NOT NULL DEFAULT now(),
+    kind        text NOT NULL CHECK (kind IN ('new', 'state', 'health', 'rewritten')),
+    mention_id  text,
+    origin      text
+);
+CREATE INDEX change_log_xid ON change_log (xid);
+CREATE INDEX change_log_at ON change_log (at);
+
+CREATE FUNCTION webcare_mentions_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO change_log (kind, mention_id, origin)
+        SELECT 'new', id, current_setting('webcare.origin', true) FROM added;
+    IF FOUND THEN PERFORM pg_notify('webcare', 'new'); END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER mentions_added AFTER INSERT ON mentions
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION webcare_mentions_added();
+
+CREATE FUNCTION webcare_mentions_rewritten() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO change_log (kind, mention_id, origin)
+        SELECT 'rewritten', n.id, current_setting('webcare.origin', true)
+          FROM after_rows n JOIN before_rows o ON o.id = n.id
+         WHERE n.content IS DISTINCT FROM o.content;
+    IF FOUND THEN PERFORM pg_notify('webcare', 'rewritten'); END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER mentions_rewritten AFTER UPDATE ON mentions
+    REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION webcare_mentions_rewritten();
+
+CREATE FUNCTION webcare_states_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO change_log (kind, mention_id, origin)
+        SELECT 'state', id, current_setting('webcare.origin', true) FROM changed;
+    IF FOUND THEN PERFORM pg_notify('webcare', 'state'); END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER states_inserted AFTER INSERT ON states
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION webcare_states_changed();
+CREATE TRIGGER states_updated AFTER UPDATE ON states
+    REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION webcare_states_changed();
+
+CREATE FUNCTION webcare_health_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO change_log (kind) VALUES ('health');
+    PERFORM pg_notify('webcare', 'health');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER health_changed AFTER INSERT OR UPDATE OR DELETE ON health
+    FOR EACH STATEMENT EXECUTE FUNCTION webcare_health_changed();
 """,
     ),
     Step(
