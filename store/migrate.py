@@ -432,6 +432,14 @@ def collector_running(store: Any) -> str | None:
     return None
 
 
+def desks_open(store: Any, now: datetime) -> list[str]:
+    """The operators whose desks on the source are open (a fresh presence), by name."""
+    try:
+        return sorted({d.operator for d in store.presence("webcare migrate").others(now)})
+    except (StoreError, OSError):
+        return []  # only said, never a reason to stop
+
+
 def migrate(source: Side, target: Side) -> Outcome:
     """Copy everything from `source` into the empty `target`, read it back, and compare."""
     there = target.occupied()
@@ -465,6 +473,9 @@ def migrate(source: Side, target: Side) -> Outcome:
     kinds = [(MENTIONS, mentions_read, written)]
     kinds += [(kind, read[kind], tally(kind, target.read(kind))) for kind in KINDS if kind != MENTIONS]
     notes = list(source.notes)
+    open_desks = desks_open(source.store, datetime.now(UTC))
+    if open_desks:
+        notes.append(f"desks open on the source meanwhile ({', '.join(open_desks)}): what they write from now on is not in the copy")
     if doubled:
         notes.append(f"{doubled} mention(s) stored twice in the source: copied once")
     notes.append("not copied: the desks' presence (rebuilt as desks open), source leases, backups, privacy.log")

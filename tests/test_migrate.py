@@ -102,6 +102,7 @@ def test_a_desk_moves_to_postgresql_and_back_with_nothing_lost(tmp_path: Path, p
     original = fill(tmp_path / "data")
     before = original.get("x:2")
     assert before is not None and len(before.history) == 2
+    original.presence("cy").publish(datetime.now(UTC), "x:1", None, None)  # a desk still open
 
     done = webcare("migrate", "--to", pg_database.url, "--password-env", pg_database.password_env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -110,6 +111,7 @@ def test_a_desk_moves_to_postgresql_and_back_with_nothing_lost(tmp_path: Path, p
         assert any(line.strip().startswith(kind) and line.endswith("✓") for line in done.stdout.splitlines()), kind
     assert f'url = "{pg_database.url}"' in done.stdout and f'password_env = "{pg_database.password_env}"' in done.stdout
     assert "test-password" not in done.stdout + done.stderr  # the password is only ever in the environment
+    assert "desks open on the source meanwhile (cy)" in done.stdout
 
     # On the database: the same states, histories and versions; a desk goes on from there.
     from store.postgres.mentions import open_postgres

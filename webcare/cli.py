@@ -897,10 +897,10 @@ def cmd_migrate(config: Config, to: str, password_env: str, force: bool) -> int:
         return EXIT_FAILURE
     if settings is not None:
         table = f'[store]\nurl = "{settings.url}"' + (f'\npassword_env = "{settings.password_env}"' if settings.password_env else "")
-        print(f"\nNext: stop the desks, then in config.toml add\n\n{table}\n\nand start the desks and the collector again.")
+        print(f"\nNext, with the desks closed: in config.toml add\n\n{table}\n\nand start the desks and the collector again.")
     else:
         print(
-            f"\nNext: stop the desks, then in config.toml remove the [store] table and set [desk] data_dir = \"{outcome.target}\", "
+            f"\nNext, with the desks closed: in config.toml remove the [store] table and set [desk] data_dir = \"{outcome.target}\", "
             "and start the desks and the collector again."
         )
     print(f"{outcome.source} is left as it was: keep it until the desks run well on the copy.")
