@@ -376,7 +376,7 @@ def files_target(folder: Path) -> FilesSide:
     """A new data directory to copy into: refused unless missing or empty (named what is there)."""
     from store.store import Store
 
-    folder = Path(folder).expanduser()
+    folder = Path(folder).expanduser().absolute()  # config.toml's data_dir is said in full
     if folder.exists():
         if not folder.is_dir():
             raise StoreError(f"{folder}: not a folder; nothing copied")
@@ -456,7 +456,7 @@ def migrate(source: Side, target: Side) -> Outcome:
         for block in source.mentions():
             kept: MentionBlock = []
             for content, state in block:
-                mention_id = content.get("id")
+                mention_id = str(content.get("id"))
                 if mention_id in seen:  # stored twice in the files (never by add()): the first stands, as on the desk
                     doubled += 1
                     continue

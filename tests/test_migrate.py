@@ -14,15 +14,18 @@ import pytest
 if not os.environ.get("CI"):  # in CI the test extra is installed, and a missing one must fail
     pytest.importorskip("psycopg", reason="psycopg is not installed: pip install '.[test]'")
 
+from store.jsonstorage import StoreError  # noqa: E402
 from store.migrate import KINDS, FilesSide, tally  # noqa: E402
 from store.store import SEGMENT_SIZE, Store  # noqa: E402
 from tests.conftest import write_config  # noqa: E402
 from tests.pgserver import PgDatabase, pg_database_fixture, pg_server_fixture  # noqa: E402, F401 (the fixtures)
+from tests.test_store_contract import impl, place  # noqa: E402, F401 (the fixtures: both stores)
 from webcare.drafts import Draft  # noqa: E402
 from webcare.handover import Note  # noqa: E402
 from webcare.history import Event  # noqa: E402
 from webcare.mention import Mention, Status  # noqa: E402
 from webcare.planning import PlanItem  # noqa: E402
+from webcare.store_port import VersionConflict  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -221,3 +224,26 @@ def test_a_password_in_the_url_is_refused(tmp_path: Path) -> None:
     write_config(tmp_path, SOURCES)
     done = webcare("migrate", "--to", "postgresql://webcare:geheim@db.example.org/webcare", cwd=tmp_path)
     assert done.returncode == 2 and "holds a password" in done.stderr and "geheim" not in done.stderr
+
+
+# --- the stores' bulk import, for both stores ---------------------------------------------------
+
+
+def test_import_keeps_states_histories_and_versions_as_they_were(impl, place) -> None:  # noqa: F811 (the fixtures)
+    store = impl.open(place)
+    entry = {"at": "2025-01-02T03:04:05+00:00", "who": "an", "what": "status: closed", "kind": "status",
+             "args": {"status": "closed"}, "changes": {"status": "closed"}, "before": {"status": "new"}}  # fmt: skip
+    records = [(mention(n).content_record(), None) for n in range(12)]
+    records[3] = (records[3][0], {"id": "x:3", "status": "closed", "history": [entry, {**entry, "who": "bo"}]})
+    assert store.import_mentions([records[:7], records[7:]]) == 12  # type: ignore[attr-defined]
+    moved = store.get("x:3")
+    assert moved is not None and moved.status == Status.CLOSED and moved.history == [entry, {**entry, "who": "bo"}]
+    assert [m.id for m in store.every_mention()] == [f"x:{n}" for n in range(12)]  # the order given
+    exported = [pair for block in store.export_mentions() for pair in block]  # type: ignore[attr-defined]
+    assert [(c["id"], s) for c, s in exported] == [(c["id"], s) for c, s in records]
+    with pytest.raises(VersionConflict):  # version 2, as its history says
+        store.update_state("x:3", {"status": Status.RESPONDING}, "again", "cy", version=1)
+    assert store.update_state("x:3", {"status": Status.RESPONDING}, "again", "cy", version=2) is not None
+    with pytest.raises(StoreError, match="nothing imported"):  # into a store that holds mentions: never merged
+        store.import_mentions([[(mention(99).content_record(), None)]])  # type: ignore[attr-defined]
+    assert 99 not in {int(m.id[2:]) for m in store.every_mention()}
