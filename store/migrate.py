@@ -43,6 +43,7 @@ import orjson
 
 from store.jsonstorage import StoreError, read_json, write_atomically
 from store.modes import make_dir
+from webcare.untrusted import clean_line
 
 if TYPE_CHECKING:
     from store.postgres.mentions import PostgresStore
@@ -54,6 +55,11 @@ MentionBlock = list[tuple[Record, Record | None]]
 # The kinds, in the order they are copied and reported. MENTIONS first: the biggest.
 MENTIONS = "mentions"
 KINDS = (MENTIONS, "plan", "notes", "crisis log", "drafts", "hand-offs", "checkpoints", "health", "alert marks", "digest marks")
+FILES = {  # where a data directory keeps each kind
+    "plan": "plan.json", "notes": "notes.jsonl", "crisis log": "crisis.jsonl", "drafts": "drafts.json",
+    "hand-offs": "handoffs.json", "checkpoints": "checkpoints", "health": "health.json", "alert marks": "alerts.json",
+    "digest marks": "digests.json",
+}  # fmt: skip
 ORDERED = frozenset({"notes", "crisis log"})  # journals: their order is part of what is copied
 _SUM = 2**256
 
@@ -173,6 +179,23 @@ class FilesSide:
         return self.store.export_mentions()
 
     def read(self, kind: str) -> list[Record]:
+        """A kind's canonical records; StoreError naming the file when one is not what the desk
+        writes there (a record the other store could not hold, or would hold otherwise)."""
+        try:
+            records = self._read(kind)
+            if kind == "plan":
+                from webcare.planning import PlanItem
+
+                for r in records:
+                    PlanItem.from_record(r)
+            elif kind == "digest marks":
+                for r in records:
+                    date.fromisoformat(r["day"])
+            return records
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StoreError(f"{self.data_dir / FILES[kind]}: damaged ({clean_line(repr(exc), 200)}), not copied; restore it first") from None
+
+    def _read(self, kind: str) -> list[Record]:
         if kind == "plan":
             data = self._json("plan.json")
             self._shaped("plan.json", data, lambda d: isinstance(d, dict) and isinstance(d.get("_default", {}), dict))
@@ -428,7 +451,7 @@ def collector_running(store: Any) -> str | None:
         with store._conn() as conn:
             held = conn.execute("SELECT DISTINCT holder FROM source_leases WHERE expires > now() ORDER BY holder").fetchall()
         if held:
-            return "collector(s) " + ", ".join(str(h[0]) for h in held) + " hold source leases"
+            return "collector(s) " + ", ".join(clean_line(str(h[0]), 100) for h in held) + " hold source leases"
     return None
 
 

@@ -54,6 +54,7 @@ from store.quarantine import move_aside, reserved_segments
 from webcare.history import Event
 from webcare.mention import Mention, StateChange, Status, owes_reply
 from webcare.store_port import Rows, StoreChanges, VersionConflict
+from webcare.untrusted import clean_line
 
 if TYPE_CHECKING:
     from store.alert_marks import AlertMarks
@@ -978,7 +979,7 @@ class Store:
                             raise ValueError(f"{path}: not a segment")
                         _check_segment(path, data, sig, content)
                 except ValueError as exc:
-                    raise StoreError(f"{path}: damaged, not copied ({exc}); restore it first (webcare restore)") from None
+                    raise StoreError(f"{path}: damaged, not copied ({clean_line(str(exc), 300)}); restore it first (webcare restore)") from None
                 except OSError as exc:
                     raise StoreError.of(path, "read", exc) from None
                 tables.append((data or {}).get(TABLE, {}))

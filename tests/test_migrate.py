@@ -205,6 +205,11 @@ def test_a_damaged_source_file_is_named_and_nothing_is_copied(tmp_path: Path, pg
     done = webcare("migrate", "--to", pg_database.url, "--password-env", pg_database.password_env, cwd=tmp_path)
     assert done.returncode == 1 and "notes.jsonl: line 3 is damaged" in done.stderr
 
+    (tmp_path / "data" / "notes.jsonl").write_text("")
+    (tmp_path / "data" / "digests.json").write_text('{"gisteren": {"sent": {}}}')
+    done = webcare("migrate", "--to", pg_database.url, "--password-env", pg_database.password_env, cwd=tmp_path)
+    assert done.returncode == 1 and "digests.json: damaged" in done.stderr and "Traceback" not in done.stderr
+
 
 def test_a_running_collector_is_refused_unless_forced(tmp_path: Path, pg_database: PgDatabase) -> None:
     write_config(tmp_path, SOURCES)
