@@ -718,6 +718,17 @@ def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, out
     from store.open import open_store
     from webcare import report
 
+    begin, stop, now = _report_period(config, start, end)
+    mentions = list(open_store(config, "desk").every_mention())
+    figures = report.figures(mentions, begin, stop, config.timezone, now)
+    return _write_report(config, figures, fmt, output)
+
+
+def _report_period(config: Config, start: str | None, end: str | None) -> tuple[datetime, datetime, datetime]:
+    """The report's period from --from and --to (the last seven days by default) as its first
+    and end moment, and now."""
+    from webcare import report
+
     now = datetime.now(UTC)
     last = _day(end, "--to") if end else now.astimezone(config.timezone).date()
     first = _day(start, "--from") if start else last - timedelta(days=6)
@@ -725,8 +736,7 @@ def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, out
         begin, stop = report.period(first, last, config.timezone)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    figures = report.figures(open_store(config, "desk").load(), begin, stop, config.timezone, now)
-    return _write_report(config, figures, fmt, output)
+    return begin, stop, now
 
 
 def _write_report(config: Config, figures: Report, fmt: str, output: str | None) -> int:
@@ -993,15 +1003,8 @@ def _forget_on_database(config: Config, db: Database, author: str) -> int:
 def _report_on_database(config: Config, db: Database, start: str | None, end: str | None, fmt: str, output: str | None) -> int:
     """cmd_report's report, of only the period's mentions (the database picks them out)."""
     from store.postgres.reports import figures
-    from webcare import report
 
-    now = datetime.now(UTC)
-    last = _day(end, "--to") if end else now.astimezone(config.timezone).date()
-    first = _day(start, "--from") if start else last - timedelta(days=6)
-    try:
-        begin, stop = report.period(first, last, config.timezone)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    begin, stop, now = _report_period(config, start, end)
     return _write_report(config, figures(db, begin, stop, config.timezone, now), fmt, output)
 
 
