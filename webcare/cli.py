@@ -886,8 +886,11 @@ def cmd_migrate(config: Config, to: str, password_env: str, force: bool) -> int:
         else:
             source = DatabaseSide(source_store)  # type: ignore[arg-type]
         if settings is not None:
-            from store.postgres.mentions import open_postgres
-
+            try:
+                from store.postgres.mentions import open_postgres
+            except ImportError as exc:  # the optional extra is not installed
+                print(f"webcare migrate: {exc.name or exc} is not installed (pip install 'webcare[postgresql]')", file=sys.stderr)
+                return EXIT_FAILURE
             target: FilesSide | DatabaseSide = DatabaseSide(open_postgres(settings, "migrate"))
         else:
             target = files_target(Path(to))
