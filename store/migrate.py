@@ -458,7 +458,7 @@ def collector_running(store: Any) -> str | None:
 def desks_open(store: Any, now: datetime) -> list[str]:
     """The operators whose desks on the source are open (a fresh presence), by name."""
     try:
-        return sorted({d.operator for d in store.presence("webcare migrate").others(now)})
+        return sorted({clean_line(d.operator, 80) for d in store.presence("webcare migrate").others(now)})
     except (StoreError, OSError):
         return []  # only said, never a reason to stop
 
