@@ -344,6 +344,13 @@ def _store(data: dict[str, Any]) -> StoreSettings | None:
     return StoreSettings(url, password_env, pool, round(seconds))
 
 
+
+def store_settings(url: str, password_env: str = "") -> StoreSettings:
+    """A database named outside config.toml (webcare migrate --to), checked as [store] is."""
+    settings = _store({"store": {"url": url, "password_env": password_env}})
+    assert settings is not None  # a [store] table was given
+    return settings
+
 # Without [shifts]: office hours, the evening and night, and the weekend.
 DEFAULT_SHIFTS = {
     "dag": "mon-fri 08:00-17:00",
