@@ -49,7 +49,7 @@ from urllib.parse import urljoin, urlsplit
 from sources import options
 from sources.source import Checkpoints, OptionError, Source, SourceError
 from webcare.config import Config, SourceConfig
-from webcare.intake import Item
+from webcare.intake import Item, ToneReading, read_ahead
 
 if TYPE_CHECKING:
     import httpx
@@ -69,6 +69,9 @@ __all__ = [
 ]
 
 PARSE_TIME_LIMIT = 30.0  # seconds one feed may take to parse before its worker is ended
+# A worker reads the entries' tone after the parse (read_tones) until this share of the parse
+# time limit has passed since the job started: a big feed never comes near the limit for it.
+READ_AHEAD_SHARE = 1 / 3
 # The workers read well-formed RSS 2.0 and Atom with the fast path; False: feedparser alone
 # (benchmarks/bench_feeds.py measures both; it is passed to each job, as workers are spawned).
 FAST_PATH = True
@@ -97,6 +100,7 @@ class ParsedFeed(TypedDict):
     parser: str  # which parser read it: "fast" or "feedparser"
     entries: list[FeedEntry]
     cpu_s: NotRequired[float]
+    tones: NotRequired[list[ToneReading]]  # the first entries' tones, read ahead in the worker
 
 
 @final
@@ -278,7 +282,8 @@ class RSSSource(Source, Checkpoints):
         feed_title = parsed["title"]
         items = []
         person = self.followed
-        for e in parsed["entries"]:
+        tones = parsed.get("tones") or []  # read ahead in the worker, for the first entries
+        for i, e in enumerate(parsed["entries"]):
             published = e["published"]
             author = e["author"] or feed_title
             items.append(
@@ -293,6 +298,7 @@ class RSSSource(Source, Checkpoints):
                     published_at=None if published is None else datetime(*published, tzinfo=UTC),
                     extra={"feed": feed_title} if feed_title else {},
                     followed=person.kind if person else "",
+                    tone=tones[i] if i < len(tones) else None,
                 )
             )
         return items
@@ -592,11 +598,12 @@ def _close_link(parts: list[str], links: list[tuple[str, int]], base: str) -> No
 
 
 def _parse_job(
-    body: bytes, content_type: str, base_url: str, fast: bool
+    body: bytes, content_type: str, base_url: str, fast: bool, time_limit: float = PARSE_TIME_LIMIT
 ) -> ParsedFeed | _Failed:
-    """What a worker runs: the parse, with errors as data (nothing but dicts cross back), and
-    the CPU seconds it took ("cpu_s", for the benchmark)."""
+    """What a worker runs: the parse, with errors as data (nothing but dicts cross back), the
+    entries' tones read ahead ("tones"), and the CPU seconds it took ("cpu_s", for the benchmark)."""
     started = time.process_time()
+    until = time.monotonic() + time_limit * READ_AHEAD_SHARE
     result: ParsedFeed | _Failed
     try:
         result = parse_feed(body, content_type, base_url, fast=fast)
@@ -604,8 +611,26 @@ def _parse_job(
         result = {"error": str(exc)}
     except Exception as exc:  # a feedparser bug must read as this feed's problem, nothing more
         result = {"error": f"malformed feed: the parser failed ({type(exc).__name__}: {exc})"}
+    if "entries" in result:
+        result["tones"] = read_tones(result["entries"], until)
     result["cpu_s"] = time.process_time() - started
     return result
+
+
+def read_tones(entries: list[FeedEntry], until: float) -> list[ToneReading]:
+    """The entries' tones (webcare.intake.read_ahead), read here in the worker after the parse:
+    they cost more than the parse, and the workers run in parallel while intake does not. The
+    first ones only, as many as there is time for until `until` (time.monotonic()), so they
+    never bring a feed near its parse time limit; intake reads the tone of the others."""
+    tones: list[ToneReading] = []
+    try:
+        for e in entries:
+            if time.monotonic() > until:
+                break
+            tones.append(read_ahead(e["text"], e["title"]))
+    except Exception:  # intake reads the rest, and says so if it fails there too
+        pass
+    return tones
 
 
 _pool: ProcessPoolExecutor | None = None
@@ -732,7 +757,9 @@ async def parse_in_worker(
             with _stderr_with_a_descriptor():
                 pool = _get_pool()
                 try:
-                    future = pool.submit(_parse_job, body, content_type, base_url, FAST_PATH)
+                    future = pool.submit(
+                        _parse_job, body, content_type, base_url, FAST_PATH, time_limit
+                    )
                 except (BrokenProcessPool, RuntimeError):  # ended by another feed's time limit
                     _discard_pool(pool)
                     continue

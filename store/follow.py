@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from store.jsonstorage import StoreError
+from webcare.store_port import LiveStore
 
 FALLBACK = 10.0  # seconds: the longest a desk goes without looking, notified or not
 RETRY = 2.0  # seconds between tries to listen again while the database is away
@@ -21,7 +21,7 @@ STEP = 0.5  # seconds: the longest one wait lasts, so `stop` is noticed soon
 
 
 def follow(
-    store: Any,
+    store: LiveStore,
     on_change: Callable[[], object],
     stop: threading.Event,
     fallback: float = FALLBACK,
@@ -32,26 +32,20 @@ def follow(
     (within a fraction of a second) and at least every `fallback` seconds. While the database
     cannot be reached, on_error(message) once per failed try, RETRY seconds apart; when the
     store listens again after that or after a failover, on_reconnect() and then on_change()."""
-    wait = getattr(store, "wait_for_change", None)
     last_look = time.monotonic()
     failing = False
     while not stop.is_set():
-        if wait is None:
-            if stop.wait(fallback):
-                return
-            on_change()
-            continue
         remaining = max(0.0, last_look + fallback - time.monotonic())
-        reconnected_before = getattr(store, "reconnected_at", None)
+        reconnected_before = store.reconnected_at
         try:
-            heard = wait(min(STEP, remaining))
+            heard = store.wait_for_change(min(STEP, remaining))
         except StoreError as exc:
             failing = True
             if on_error is not None:
                 on_error(str(exc))
             stop.wait(RETRY)
             continue
-        reconnected = failing or getattr(store, "reconnected_at", None) != reconnected_before
+        reconnected = failing or store.reconnected_at != reconnected_before
         if reconnected:
             failing = False
             if on_reconnect is not None:

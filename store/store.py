@@ -54,6 +54,7 @@ from store.quarantine import move_aside, reserved_segments
 from webcare.history import Event
 from webcare.mention import Mention, StateChange, Status, owes_reply
 from webcare.store_port import Rows, StoreChanges, VersionConflict
+from webcare.untrusted import clean_line
 
 if TYPE_CHECKING:
     from store.alert_marks import AlertMarks
@@ -958,6 +959,70 @@ class Store:
         with self._mutex:
             self._content.clear()
             self._state.clear()
+
+    # --- moving a desk to another store (store/migrate.py) ----------------------------------
+
+    def export_mentions(self) -> Iterator[list[tuple[dict[str, Any], dict[str, Any] | None]]]:
+        """Every stored mention as its records as stored (content, state with its history or
+        None), a segment at a time in arrival order: what `webcare migrate` copies. Unlike the
+        desk's reads, a segment that cannot be read is not moved aside and read as empty: it
+        raises StoreError naming the file, so nothing is left behind unnoticed."""
+        for seg in self._segments():
+            tables = []
+            for content in (True, False):
+                path = self._storage(seg, content).path
+                try:
+                    data = read_json(path)
+                    sig = file_signature(path)
+                    if sig is not None:  # a state file may be missing (no state changed yet)
+                        if data is not None and (not isinstance(data, dict) or not isinstance(data.get(TABLE, {}), dict)):
+                            raise ValueError(f"{path}: not a segment")
+                        _check_segment(path, data, sig, content)
+                except ValueError as exc:
+                    raise StoreError(f"{path}: damaged, not copied ({clean_line(str(exc), 300)}); restore it first (webcare restore)") from None
+                except OSError as exc:
+                    raise StoreError.of(path, "read", exc) from None
+                tables.append((data or {}).get(TABLE, {}))
+            content_table, state_table = tables
+            yield [(record, state_table.get(doc_id)) for doc_id, record in content_table.items()]
+
+    def import_mentions(self, blocks: Iterable[list[tuple[dict[str, Any], dict[str, Any] | None]]]) -> int:
+        """Write mentions with their states and histories exactly as given (content record,
+        state record with its history or None), in the order given, into this store, which must
+        hold no mention yet: unlike add() and update_state(), nothing is added to a history, so
+        versions and times stay as they were. For `webcare migrate`; returns how many."""
+        with self._mutex, holding(self._write_lock, self.data_dir):
+            if self._segments():
+                raise StoreError(f"{self._content_dir}: holds mentions already; nothing imported")
+            seg, done = 0, 0
+            content: dict[str, dict[str, Any]] = {}
+            state: dict[str, dict[str, Any]] = {}
+
+            def flush() -> None:
+                if state:
+                    self._write_table(seg, False, state)
+                    self._write_index(seg, False, state)
+                self._write_table(seg, True, content)
+                self._write_index(seg, True, content)
+                self._storage(seg, True).forget()
+                self._storage(seg, False).forget()
+
+            for block in blocks:
+                for record, state_record in block:
+                    if not content:
+                        seg += 1
+                    doc_id = str(len(content) + 1)
+                    content[doc_id] = record
+                    if state_record is not None:
+                        state[doc_id] = state_record
+                    done += 1
+                    if len(content) >= self.segment_size:
+                        flush()
+                        content, state = {}, {}
+            if content:
+                flush()
+            self._forget_seen()
+            return done
 
     # --- rewriting in place: retention and erasure (store.retention) ------------------------
 

@@ -93,3 +93,93 @@ def test_an_id_stored_twice_is_shown_once_as_first_stored(tmp_path):
     queue = _queue(desk)
     assert queue.total == 5 and sorted(m.id for m in queue) == ["m0", "m1", "m2", "m4", "m5"]
     assert queue.get("m0").text != "later"
+
+
+# --- a large store: the desk's first frame reads the top of the order, the rest comes after ---
+
+
+def _varied(n: int):
+    """Owed with deadlines (some overdue, some due soon), urgent, news without a norm, a wide
+    reach, and handled ones: every block of the order."""
+    from datetime import timedelta
+
+    from tests.tui_helpers import mention
+
+    made = []
+    for i in range(n):
+        m = mention(i, NOW, minutes_left=(i * 37) % 300 - 100, reach=[None, 5_000, 50_000][i % 3],
+                    first_seen_at=NOW - timedelta(minutes=i % 50))
+        if i % 7 == 0:
+            m = m.replaced(deadline=None, norm_s=None, channel="news")
+        if i % 11 == 0:
+            m = m.replaced(priority="urgent")
+        made.append(m)
+    return made
+
+
+def _deferring(monkeypatch) -> None:
+    """A small store deferred as a large one is: from 1 row on, with a top of 8."""
+    import webcare.queue as queue_module
+
+    monkeypatch.setattr(queue_module, "DEFER_FROM", 1)
+    monkeypatch.setattr(queue_module, "TOP", 8)
+
+
+def _handled(tmp_path) -> None:
+    store = Store(tmp_path, segment_size=10)
+    for i in (1, 2, 5, 30):
+        store.update_state(f"m{i}", {"status": "responded"}, "done", "an")
+    store.update_state("m4", {"status": "monitoring"}, "monitor", "an")
+
+
+def test_a_deferred_start_shows_what_a_full_start_shows(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    Store(tmp_path, segment_size=10).add(_varied(60))
+    _handled(tmp_path)
+    full = _queue(Store(tmp_path, segment_size=10))
+    _deferring(monkeypatch)
+    fetched: list[str] = []
+    store = Store(tmp_path, segment_size=10)
+    deferred = MentionQueue(rows=store.rows(), fetch=lambda ids: (fetched.extend(ids), store.mentions(ids))[1])
+    assert deferred._unplaced is not None  # the order is deferred: what follows reads the top only
+    # What the first frame reads: the size, the header's counts, the top rows, the cursor's row.
+    assert len(deferred) == deferred.total == full.total == 60
+    assert deferred.new_count == full.new_count
+    for minutes in (-200, -30, 0, 45, 90, 400):
+        now = NOW + timedelta(minutes=minutes)
+        assert deferred.counts(now, timedelta(hours=8)) == full.counts(now, timedelta(hours=8))
+    assert [deferred[i].id for i in range(8)] == [full[i].id for i in range(8)]
+    assert deferred.index_of(full[3].id) == 3 and deferred.get(full[5].id).id == full[5].id
+    assert deferred.new_count == full.new_count
+    assert deferred._unplaced is not None and len(fetched) <= 8
+    # Anything more builds the whole order: the same as the full start's.
+    assert [(sort_key(m), m.status) for m in deferred] == [(sort_key(m), m.status) for m in full]
+    assert deferred.index_of(full[40].id) == 40 and deferred.new_count == full.new_count
+    assert deferred.counts(NOW, timedelta(hours=8)) == full.counts(NOW, timedelta(hours=8))
+
+
+def test_a_deferred_start_keeps_the_order_right_when_a_top_row_changed_meanwhile(tmp_path, monkeypatch):
+    Store(tmp_path, segment_size=10).add(_varied(40))
+    _deferring(monkeypatch)
+    desk = Store(tmp_path, segment_size=10)
+    queue = _queue(desk)
+    top = queue._top[0][1]  # the first row, not read yet
+    Store(tmp_path, segment_size=10).update_state(top, {"status": "responded"}, "done", "an")
+    assert queue[0].id != top  # no longer owed: it moved down
+    assert queue.get(top).status == "responded"
+    assert [sort_key(m) for m in queue] == sorted(sort_key(m) for m in queue)
+    assert queue.new_count == 39
+
+
+def test_a_change_on_a_deferred_start_lands_in_the_right_place(tmp_path, monkeypatch):
+    from webcare.mention import Status
+
+    Store(tmp_path, segment_size=10).add(_varied(40))
+    _deferring(monkeypatch)
+    queue = _queue(Store(tmp_path, segment_size=10))
+    first = queue[0]
+    queue.update(first.id, lambda m: setattr(m, "status", Status.RESPONDED))
+    assert queue[0].id != first.id and queue.new_count == 39
+    assert [sort_key(m) for m in queue] == sorted(sort_key(m) for m in queue)
+    assert queue.index_of(first.id) == [m.id for m in queue].index(first.id)

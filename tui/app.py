@@ -134,6 +134,9 @@ class WebcareApp(App[None]):
         # `webcare` (cli.cmd_desk) holds the cyclic garbage collector off until the stream is
         # on screen; from then on it runs as usual (a no-op when it was on anyway).
         self.call_after_refresh(gc.enable)
+        # The first frame needs only the top rows (webcare.queue); the full order of a large
+        # store is built right after it, so that pause never lands on a later key press.
+        self.call_after_refresh(self.queue.complete)
         # After the first paint has read the plan and the crisis log too: whatever was found
         # damaged at start is named at once, not a poll later.
         self.call_after_refresh(lambda: self.collection.apply_damage(damaged(self.config.data_dir)))

@@ -18,6 +18,7 @@ from webcare.drafts import finished
 from webcare.history import is_expert_answer_by_mail
 from webcare.i18n import word
 from webcare.mention import Mention, Status
+from webcare.store_port import LiveStore
 from webcare.untrusted import first_line
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class Collection:
         self.damage: list[str] = []  # quarantined files: the header names them (apply_damage)
         self._read_lock = threading.Lock()  # one read of the store's changes at a time (poll)
         self._read_waiting = False  # a read is started and has not begun reading yet
+        self._stop_following: threading.Event | None = None  # set: the live follow ends
         self._stopped_told: str | None = None  # the heartbeat whose stop this desk sent an alert for
 
     # --- collecting -------------------------------------------------------------------
@@ -77,7 +79,7 @@ class Collection:
     def follows_live(self) -> bool:
         """Whether the store tells the desk when another process wrote (the database's NOTIFY):
         then the desk looks when told, and the 1-second poll is not needed."""
-        return hasattr(self.app.store, "wait_for_change")
+        return isinstance(self.app.store, LiveStore)
 
     def follow(self) -> None:
         """Look at the store whenever it says another process wrote (within a second), and at
@@ -85,6 +87,9 @@ class Collection:
         from store.follow import follow
 
         app = self.app
+        store = app.store
+        if not isinstance(store, LiveStore):  # files: the 1-second poll reads them
+            return
         stop = threading.Event()
         self._stop_following = stop
         away: list[str] = []
@@ -101,15 +106,14 @@ class Collection:
                 app.call_from_thread(app.notify, word("database_back", app.config.language), markup=False)
 
         app.run_worker(
-            lambda: follow(app.store, lambda: app.call_from_thread(self.poll), stop, on_error=on_error,
+            lambda: follow(store, lambda: app.call_from_thread(self.poll), stop, on_error=on_error,
                            on_reconnect=on_reconnect),
             thread=True, group="follow", exit_on_error=False,
         )  # fmt: skip
 
     def stop_following(self) -> None:
-        stop = getattr(self, "_stop_following", None)
-        if stop is not None:
-            stop.set()
+        if self._stop_following is not None:
+            self._stop_following.set()
 
     def _read_changes(self) -> None:
         from textual.worker import get_current_worker

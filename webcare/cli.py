@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from webcare import __version__
-from webcare.config import Config, ConfigError, check_holidays, load
+from webcare.config import Config, ConfigError, check_holidays, load, store_settings
 from webcare.mention import Mention
 from webcare.planning import CSV_COLUMNS as PLAN_CSV_COLUMNS
 from webcare.untrusted import CleanFormatter
@@ -127,6 +127,14 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--dismiss", action="store_true", help="restore nothing: mark the quarantined FILEs as dealt with (the header stops naming them)"
     )
+    move = sub.add_parser(
+        "migrate", parents=[common], help="copy the desk's data into an empty PostgreSQL database or data directory, and verify it"
+    )
+    move.add_argument("--to", required=True, metavar="URL|DIR", help="postgresql://user@host/database (no password), or a new folder")
+    move.add_argument(
+        "--password-env", metavar="NAME", default="", help="the environment variable holding the database's password (never on the command line)"
+    )
+    move.add_argument("--force", action="store_true", help="copy even while a collector runs on the source")
     report = sub.add_parser("report", parents=[common], help="figures for management")
     report.add_argument("--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD (default: 6 days before --to)")
     report.add_argument("--to", dest="end", metavar="DATE", help="last day, YYYY-MM-DD (default: today)")
@@ -173,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             or (args.command == "export" and args.what == "mentions" and args.author is not None and args.format != "ics")
         ):
             return cmd_on_database(config, args)
+        if args.command == "migrate":
+            return cmd_migrate(config, args.to, args.password_env, args.force)
         if args.command == "collect":
             return cmd_collect(config, once=args.once)
         if args.command == "export":
@@ -708,6 +718,17 @@ def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, out
     from store.open import open_store
     from webcare import report
 
+    begin, stop, now = _report_period(config, start, end)
+    mentions = list(open_store(config, "desk").every_mention())
+    figures = report.figures(mentions, begin, stop, config.timezone, now)
+    return _write_report(config, figures, fmt, output)
+
+
+def _report_period(config: Config, start: str | None, end: str | None) -> tuple[datetime, datetime, datetime]:
+    """The report's period from --from and --to (the last seven days by default) as its first
+    and end moment, and now."""
+    from webcare import report
+
     now = datetime.now(UTC)
     last = _day(end, "--to") if end else now.astimezone(config.timezone).date()
     first = _day(start, "--from") if start else last - timedelta(days=6)
@@ -715,8 +736,7 @@ def cmd_report(config: Config, start: str | None, end: str | None, fmt: str, out
         begin, stop = report.period(first, last, config.timezone)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    figures = report.figures(open_store(config, "desk").load(), begin, stop, config.timezone, now)
-    return _write_report(config, figures, fmt, output)
+    return begin, stop, now
 
 
 def _write_report(config: Config, figures: Report, fmt: str, output: str | None) -> int:
@@ -839,6 +859,67 @@ def cmd_restore(config: Config, files: list[str], archive: str | None, force: bo
     return 0
 
 
+# --- moving between stores ---------------------------------------------------------------------
+
+
+def cmd_migrate(config: Config, to: str, password_env: str, force: bool) -> int:
+    """Copy the configured store into an empty database (`to` a postgresql:// URL) or a new data
+    directory (`to` a folder), verify it (store/migrate.py) and say what to change in config.toml."""
+    from store.migrate import DatabaseSide, FilesSide, collector_running, files_target, migrate
+    from store.open import open_store
+
+    to_database = "://" in to
+    settings = store_settings(to, password_env) if to_database else None  # checked before anything is opened
+    source_store = open_store(config, "migrate")
+    try:
+        running = collector_running(source_store)
+        where = config.store.where if config.store is not None else str(config.data_dir)
+        if running and not force:
+            print(
+                f"webcare migrate: {running} on {where}: stop the collector first (the copy would miss what it "
+                "collects meanwhile), or add --force",
+                file=sys.stderr,
+            )
+            return EXIT_FAILURE
+        if config.store is None:
+            source: FilesSide | DatabaseSide = FilesSide(source_store, [s.name for s in config.sources])  # type: ignore[arg-type]
+        else:
+            source = DatabaseSide(source_store)  # type: ignore[arg-type]
+        if settings is not None:
+            try:
+                from store.postgres.mentions import open_postgres
+            except ImportError as exc:  # the optional extra is not installed
+                print(f"webcare migrate: {exc.name or exc} is not installed (pip install 'webcare[postgresql]')", file=sys.stderr)
+                return EXIT_FAILURE
+            target: FilesSide | DatabaseSide = DatabaseSide(open_postgres(settings, "migrate"))
+        else:
+            target = files_target(Path(to))
+        try:
+            outcome = migrate(source, target)
+        finally:
+            target.store.close()
+    finally:
+        source_store.close()
+    print("\n".join(outcome.lines()))
+    if not outcome.ok:
+        print(
+            "webcare migrate: the copy does not read back as the source (✗ above): keep config.toml as it is and "
+            f"empty {outcome.target} before trying again",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    if settings is not None:
+        table = f'[store]\nurl = "{settings.url}"' + (f'\npassword_env = "{settings.password_env}"' if settings.password_env else "")
+        print(f"\nNext, with the desks closed: in config.toml add\n\n{table}\n\nand start the desks and the collector again.")
+    else:
+        print(
+            f"\nNext, with the desks closed: in config.toml remove the [store] table and set [desk] data_dir = \"{outcome.target}\", "
+            "and start the desks and the collector again."
+        )
+    print(f"{outcome.source} is left as it was: keep it until the desks run well on the copy.")
+    return 0
+
+
 # --- the commands on a PostgreSQL store ([store]) ----------------------------------------------
 
 POSTGRES_DOCS = "docs/operations/postgresql.md"
@@ -925,15 +1006,8 @@ def _forget_on_database(config: Config, db: Database, author: str) -> int:
 def _report_on_database(config: Config, db: Database, start: str | None, end: str | None, fmt: str, output: str | None) -> int:
     """cmd_report's report, of only the period's mentions (the database picks them out)."""
     from store.postgres.reports import figures
-    from webcare import report
 
-    now = datetime.now(UTC)
-    last = _day(end, "--to") if end else now.astimezone(config.timezone).date()
-    first = _day(start, "--from") if start else last - timedelta(days=6)
-    try:
-        begin, stop = report.period(first, last, config.timezone)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    begin, stop, now = _report_period(config, start, end)
     return _write_report(config, figures(db, begin, stop, config.timezone, now), fmt, output)
 
 

@@ -18,10 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from webcare.alerts import AlertTarget, parse_alerts
 from webcare.ambassadors import AmbassadorSettings
 from webcare.ambassadors import parse_settings as parse_ambassadors
 from webcare.channels import CHANNELS, normalize_channel
@@ -43,9 +42,15 @@ from webcare.scheme import DEFAULT as DEFAULT_SCHEME
 from webcare.scheme import Scheme, SchemeError
 from webcare.scheme import parse as parse_scheme
 from webcare.shifts import ShiftSpec, parse_shifts
-from webcare.templates import Template, load_templates
 from webcare.trends import TrendParams
 from webcare.watch import Watch, parse_watch
+
+# [[alerts]] and [[templates]] are parsed by modules imported only when config.toml has the
+# table (see _parse): the desk's first frame needs neither, and without the table each parser
+# gives an empty tuple, so the Config is the same either way.
+if TYPE_CHECKING:
+    from webcare.alerts import AlertTarget
+    from webcare.templates import Template
 
 LANGUAGES = ("nl", "en")
 
@@ -339,6 +344,13 @@ def _store(data: dict[str, Any]) -> StoreSettings | None:
     return StoreSettings(url, password_env, pool, round(seconds))
 
 
+
+def store_settings(url: str, password_env: str = "") -> StoreSettings:
+    """A database named outside config.toml (webcare migrate --to), checked as [store] is."""
+    settings = _store({"store": {"url": url, "password_env": password_env}})
+    assert settings is not None  # a [store] table was given
+    return settings
+
 # Without [shifts]: office hours, the evening and night, and the weekend.
 DEFAULT_SHIFTS = {
     "dag": "mon-fri 08:00-17:00",
@@ -519,11 +531,15 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         scheme = parse_scheme(DEFAULT_SCHEME if scheme_table is None else scheme_table)
     except SchemeError as exc:
         raise ConfigError(str(exc)) from None
-    raw_templates = data.get("templates", [])
-    try:
-        templates = load_templates(raw_templates if isinstance(raw_templates, list) else [raw_templates])
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    templates: list[Template] = []
+    if "templates" in data:
+        from webcare.templates import load_templates
+
+        raw_templates = data["templates"]
+        try:
+            templates = load_templates(raw_templates if isinstance(raw_templates, list) else [raw_templates])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     try:
         directory = load_directory(data)  # [[experts]], [[units]], [[oncall]]
         roles = load_roles(data, directory)  # [[roles]]
@@ -535,10 +551,14 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         shifts = parse_shifts(data.get("shifts", DEFAULT_SHIFTS))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    try:
-        alerts = parse_alerts(data.get("alerts"), directory, shifts)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    alerts: tuple[AlertTarget, ...] = ()
+    if "alerts" in data:
+        from webcare.alerts import parse_alerts
+
+        try:
+            alerts = parse_alerts(data["alerts"], directory, shifts)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     try:
         trends = TrendParams.from_config(_table(data, "trends"))
     except ValueError as exc:

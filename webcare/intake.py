@@ -18,7 +18,10 @@ from webcare.history import Event
 from webcare.links import canonical_url
 from webcare.mention import Mention, Status, stable_id
 from webcare.norms import clock_start
-from webcare.untrusted import clean_line, clean_text
+from webcare.untrusted import MAX_FIELD, clean_line, clean_text
+
+# What intake keeps of webcare.tone.Tone: language, sentiment, register, anger markers.
+ToneReading = tuple[str, str, str, tuple[str, ...]]
 
 
 @dataclass(slots=True)
@@ -59,6 +62,20 @@ class Item:
     answers: str = ""
     answer_key: str = ""
     suspicious: str = ""
+    # (language, sentiment, register, anger) as intake reads them from this text and title,
+    # when a source has read them already: `read_ahead(text, title)`, which the RSS parse
+    # workers run beside the parse, in parallel. None: intake reads them itself.
+    tone: ToneReading | None = None
+
+
+def read_ahead(text: str, title: str = "") -> ToneReading:
+    """The tone intake reads for an item of this (raw, untrusted) text and title, as plain data
+    for Item.tone: a source that reads it elsewhere (in a worker process) gets the same result
+    as intake would, because this is what intake itself runs."""
+    from webcare.tone import read_tone  # imported on first use: see Intake.__init__
+
+    tone = read_tone(clean_text(text), clean_line(title))
+    return tone.language, tone.sentiment, tone.register, tone.anger
 
 
 # How many (channel, ref) → mention id pairs intake remembers to link replies to their post.
@@ -145,15 +162,24 @@ class Intake:
             published = published.replace(tzinfo=now.tzinfo)
         norm = self.config.norm(channel)
         start = clock_start(published, now)
-        tone = self._read_tone(text, title)
-        ref = clean_line(item.ref, 1000)
-        in_reply_to = clean_line(item.in_reply_to, 1000)
+        if item.tone is not None:  # read ahead by the source, from this very text and title
+            language, sentiment, register, anger = item.tone
+        else:
+            tone = self._read_tone(text, title)
+            language, sentiment, register, anger = (
+                tone.language,
+                tone.sentiment,
+                tone.register,
+                tone.anger,
+            )
+        ref = _line(item.ref, 1000)
+        in_reply_to = _line(item.in_reply_to, 1000)
         return Mention(
             id=stable_id("url", url) if url else stable_id(channel, str(item.key)),
             source=source_name,
             channel=channel,
             author=author,
-            author_name=clean_line(item.author_name),
+            author_name=_line(item.author_name),
             text=text,
             title=title,
             url=clean_line(item.url, 2000),
@@ -166,16 +192,16 @@ class Intake:
             themes=seen.themes,
             priority=seen.priority,
             watchlist=seen.watchlist or item.followed,
-            language=tone.language,
-            sentiment=tone.sentiment,
-            register=tone.register,
-            anger=tone.anger,
+            language=language,
+            sentiment=sentiment,
+            register=register,
+            anger=anger,
             reach=item.reach if isinstance(item.reach, int) else None,
             ref=ref,
             in_reply_to=in_reply_to,
             parent=self.refs.get((channel, in_reply_to), "") if in_reply_to else "",
             reply_meta=_plain(item.reply_meta),
-            suspicious=clean_line(item.suspicious, 1000),
+            suspicious=_line(item.suspicious, 1000),
             followed=only_followed,
             status=Status.MONITORING if only_followed else Status.NEW,
             history=[_followed_entry(now)] if only_followed else [],
@@ -192,6 +218,11 @@ def _followed_entry(now: datetime) -> dict[str, Any]:
         "changes": {"status": Status.MONITORING.value},
         "before": {"status": Status.NEW.value},
     }
+
+
+def _line(value: str, limit: int = MAX_FIELD) -> str:
+    """clean_line(value, limit), without its work for the fields most items leave empty."""
+    return "" if value == "" else clean_line(value, limit)
 
 
 def _plain(meta: dict[str, Any]) -> dict[str, Any]:

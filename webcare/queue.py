@@ -10,8 +10,11 @@ key press or a countdown tick never re-sorts 100,000 mentions.
 from __future__ import annotations
 
 import bisect
+import gc
+import heapq
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Protocol
 
 from webcare.channels import ALIASES
@@ -49,8 +52,14 @@ class Change(Protocol):
     def __call__(self, m: Mention, /) -> object: ...
 
 
+# A block of rows not placed yet: ranks, ids, norms, and the lowest and highest rank in it.
+Unplaced = tuple[list[float], list[str], "list[int | None]", float, float]
 FETCH_AHEAD = 64  # rows fetched at once when a row not fetched yet is shown (a screenful and more)
 FETCH_BEHIND = 16
+# A desk with this many stored mentions or more starts without its whole order (see
+# MentionQueue.complete): the first frame needs only the top rows and the header's counts.
+DEFER_FROM = 5_000
+TOP = 256  # rows placed at once when the order is deferred: a tall screen and more
 
 _NEW = (Status.NEW, True)
 
@@ -189,21 +198,49 @@ class MentionQueue:
         rows: Iterable[Rows] = (),
         fetch: Callable[[list[str]], list[Mention]] | None = None,
     ) -> None:
-        self._by_id: dict[str, Mention | Pending] = {}
+        self._entries: dict[str, Mention | Pending] = {}  # _by_id, once the order is built
         self._fetch = fetch
         self._pending_status: dict[str, str] = {}  # only those not "new"
-        self._keys: list[SortKey] = []
+        self._sorted: list[SortKey] = []  # _keys, once the order is built
         self._filter: MentionFilter | None = None
         self._visible: list[Mention] | None = None  # None: no filter, everything is visible
         self._now: datetime | None = None
         self.new_count = 0  # mentions with status "new", kept up to date on every change
         self.replies: dict[str, list[str]] = {}  # post id → ids of the replies to it we have
+        # Rows placed by rank but not yet in _keys/_by_id (see complete): per block its ranks,
+        # ids and norms; None once the whole order is built.
+        self._unplaced: list[Unplaced] | None = None
+        self._top: list[SortKey] = []  # the first TOP keys of the order while it is deferred
+        self._early: dict[str, Mention] = {}  # top rows fetched while the order is deferred
+        self._count = 0  # how many rows are unplaced
         self._place(rows)
         self.extend(mentions)
 
+    # The whole order (_keys, _by_id) is built on first use by anything but the first frame's
+    # reads (len, the top rows, counts): see complete().
+
+    @property
+    def _keys(self) -> list[SortKey]:
+        if self._unplaced is not None:
+            self.complete()
+        return self._sorted
+
+    @_keys.setter
+    def _keys(self, keys: list[SortKey]) -> None:
+        self._sorted = keys
+
+    @property
+    def _by_id(self) -> dict[str, Mention | Pending]:
+        if self._unplaced is not None:
+            self.complete()
+        return self._entries
+
     def _place(self, rows: Iterable[Rows]) -> None:
         """Place the store's rows: this runs over every stored mention when a desk starts, so
-        it is written as whole-column operations."""
+        it is written as whole-column operations. With DEFER_FROM rows or more only their
+        ranks are computed here, and the first TOP of the order picked; the rest waits for
+        complete()."""
+        unplaced: list[Unplaced] = []
         for block in rows:
             ids, statuses = block.ids, block.statuses
             owed = owed_ranks(block)
@@ -214,27 +251,75 @@ class MentionQueue:
                 ]
             else:  # all new, so all owed
                 ranks = owed
-            # One dict insert per mention (each costs as much as the rest of the row's work).
-            self._by_id.update(zip(ids, zip(ranks, block.norms)))
+            if ranks:
+                unplaced.append((ranks, ids, block.norms, min(ranks), max(ranks)))
             self._pending_status.update((i, s[0]) for i, s in statuses.items())
-            self._keys += zip(ranks, ids)
             for child, parent in block.parents.items():
                 self.replies.setdefault(parent, []).append(child)
             self.new_count += len(ids) - sum(s[0] != Status.NEW for s in statuses.values())
-        self._keys.sort()
+        count = sum(len(b[1]) for b in unplaced)
+        if count >= DEFER_FROM:
+            self._unplaced, self._count = unplaced, count
+            self._top = self._first_keys(unplaced)
+        else:
+            self._place_all(unplaced)
+
+    @staticmethod
+    def _first_keys(unplaced: list[Unplaced]) -> list[SortKey]:
+        """The TOP smallest keys, as sorting all of them would give (ties by id). Blocks are
+        looked at from the lowest rank up; one whose lowest rank is above the TOP-th key found
+        so far cannot hold any (the segments arrive in time order, so most are skipped)."""
+        top: list[SortKey] = []
+        for ranks, ids, _, low, _ in sorted(unplaced, key=lambda b: b[3]):
+            if len(top) == TOP and low > top[-1][0]:
+                break
+            top = heapq.nsmallest(TOP, chain(top, zip(ranks, ids)))
+        return top
+
+    def _place_all(self, unplaced: list[Unplaced]) -> None:
+        by_id, keys = self._entries, self._sorted
+        for ranks, ids, norms, _, _ in unplaced:
+            # One dict insert per mention (each costs as much as the rest of the row's work).
+            by_id.update(zip(ids, zip(ranks, norms)))
+            keys += zip(ranks, ids)
+        keys.sort()
+
+    def complete(self) -> None:
+        """Build the whole order of a queue whose start was deferred (DEFER_FROM): every row
+        in _keys and _by_id, with the top rows fetched meanwhile in their place. Anything
+        that needs more than the first frame's reads calls this first (through _keys and
+        _by_id); a desk calls it right after its first frame."""
+        unplaced, self._unplaced = self._unplaced, None
+        if unplaced is None:
+            return
+        # As at a desk's start (tui.app._load_queue): no collections while building some
+        # 200,000 long-lived objects without cycles, and then out of the collector's sight, so
+        # that no full collection walks them for nothing (a key press that stutters).
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._place_all(unplaced)
+            self._entries.update(self._early)
+            self._top, self._early, self._count = [], {}, 0
+        finally:
+            gc.freeze()
+            if was_enabled:
+                gc.enable()
 
     # --- reading ---------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._keys) if self._visible is None else len(self._visible)
+        return self.total if self._visible is None else len(self._visible)
 
     @property
     def total(self) -> int:
-        return len(self._keys)
+        return self._count if self._unplaced is not None else len(self._sorted)
 
     def __getitem__(self, index: int) -> Mention:
         if self._visible is not None:
             return self._visible[index]
+        if self._unplaced is not None and 0 <= index < len(self._top) and (m := self._top_row(index)) is not None:
+            return m
         while True:
             entry = self._by_id[self._keys[index][1]]
             if not isinstance(entry, tuple):
@@ -246,11 +331,39 @@ class MentionQueue:
             around = keys[max(0, index - FETCH_BEHIND) : index + FETCH_AHEAD]
             self._take([k[1] for k in around if type(by_id[k[1]]) is tuple])
 
+    def _top_row(self, index: int) -> Mention | None:
+        """Row `index` of a deferred order, fetched with its neighbours among the top rows;
+        None when the store's mentions no longer stand where their rows put them (a state
+        moved on since, or one was erased): the whole order is then built and used instead."""
+        top, early = self._top, self._early
+        m = early.get(top[index][1])
+        if m is not None:
+            return m
+        around = top[max(0, index - FETCH_BEHIND) : index + FETCH_AHEAD]
+        wanted = {k[1]: k for k in around if k[1] not in early}
+        fetched = self._fetch(list(wanted)) if self._fetch is not None else []
+        if len(fetched) != len(wanted) or any(wanted.get(m.id) != sort_key(m) for m in fetched):
+            return None
+        for m in fetched:
+            early[m.id] = m
+            self.new_count += (m.status == Status.NEW) - (self._pending_status.pop(m.id, Status.NEW) == Status.NEW)
+        return early[top[index][1]]
+
     def __iter__(self) -> Iterator[Mention]:
         for i in range(len(self)):
             yield self[i]
 
+    def _top_index(self, mention_id: str) -> int | None:
+        """Where a mention stands among the top rows of a deferred order, read from the store
+        (None: not among them, or no longer where its row put it)."""
+        for i, key in enumerate(self._top):
+            if key[1] == mention_id:
+                return i if self._top_row(i) is not None else None
+        return None
+
     def get(self, mention_id: str) -> Mention | None:
+        if self._unplaced is not None and self._top_index(mention_id) is not None:
+            return self._early[mention_id]
         entry = self._by_id.get(mention_id)
         if isinstance(entry, tuple):
             self._take([mention_id])
@@ -310,6 +423,8 @@ class MentionQueue:
 
     def index_of(self, mention_id: str) -> int | None:
         """The visible position of a mention, or None (unknown or filtered out)."""
+        if self._unplaced is not None and self._visible is None and (i := self._top_index(mention_id)) is not None:
+            return i
         m = self._by_id.get(mention_id)
         if m is None:
             return None
@@ -327,6 +442,9 @@ class MentionQueue:
 
     def extend(self, mentions: Iterable[Mention]) -> list[Mention]:
         """Add mentions (ignoring known ids); returns the added ones."""
+        mentions = list(mentions)
+        if not mentions:
+            return []  # nothing to add: a deferred order stays deferred
         by_id, added = self._by_id, []
         for m in mentions:
             if m.id not in by_id:
@@ -412,6 +530,8 @@ class MentionQueue:
         """How many owed mentions are overdue and due soon, without looking at all of them:
         owed mentions with a deadline are the first block of the order, sorted by deadline."""
         now_s = now.timestamp()
+        if self._unplaced is not None:
+            return self._counts_unplaced(now_s, max_norm)
         keys, by_id = self._keys, self._by_id
         end_urgent = bisect.bisect_left(keys, (0.0, ""))  # block 0: few, so looked at one by one
         overdue = due_soon = 0
@@ -441,4 +561,34 @@ class MentionQueue:
         due_soon += sum(
             [n is not None and k[0] - now_s <= n / 4 for k, n in zip(keys[first_due:stop], norms)]
         )
+        return {Urgency.OVERDUE: overdue, Urgency.DUE_SOON: due_soon}
+
+    def _counts_unplaced(self, now_s: float, max_norm: timedelta) -> dict[Urgency, int]:
+        """counts() of a deferred order, from the rows' columns: the same blocks of the rank
+        axis (urgent below 0, deadlines below END_OF_DEADLINES) and the same arithmetic."""
+        overdue = due_soon = 0
+        horizon = now_s + max_norm.total_seconds() / 4
+        end = END_OF_DEADLINES[0]
+        for ranks, _, norms, low, high in self._unplaced or ():
+            # Whole blocks at once where their lowest and highest rank allow (most of them).
+            below_zero = 0
+            if low < 0.0:  # urgent, block 0: few
+                below_zero = sum(map((0.0).__gt__, ranks))
+                for at, norm_s in zip(ranks, norms):
+                    if at < 0.0 and norm_s is not None:
+                        left = at + URGENT_SHIFT - now_s
+                        if left < 0:
+                            overdue += 1
+                        elif left <= norm_s / 4:
+                            due_soon += 1
+            if high < now_s:
+                overdue += len(ranks) - below_zero
+            elif low < now_s:
+                overdue += sum(map(now_s.__gt__, ranks)) - below_zero
+            if high >= now_s and low <= horizon and low < end:
+                due_soon += sum([
+                    n is not None and r - now_s <= n / 4
+                    for r, n in zip(ranks, norms)
+                    if now_s <= r <= horizon and r < end
+                ])
         return {Urgency.OVERDUE: overdue, Urgency.DUE_SOON: due_soon}

@@ -45,15 +45,42 @@ class Cue:
     pronoun: bool = False  # pronouns mean different things across languages (nl "u" vs en "u")
 
 
+# Speed: a cue's regex runs only when one of its "heads" is a word of the message. A head is the
+# first run of \w characters of one of its alternatives; where the alternative matches, that run
+# stands alone in the text (a boundary or a non-word character on either side), so it is among
+# the message's `\w+` runs. Forty searches of the whole text were a third of intake's time; a set
+# lookup per cue is not. `_words` and `_opening` note their heads here; `_needs` does it for a
+# hand-written pattern, which must then guarantee the same (see the register test's reference).
+_HEADS: dict[str, frozenset[str]] = {}
+_RUN = re.compile(r"\w+")
+
+
+def _needs(pattern: str, *heads: str) -> str:
+    """`pattern`, noted as matching only where one of `heads` is a whole \\w+ run of the text."""
+    _HEADS[pattern] = frozenset(heads)
+    return pattern
+
+
+def _heads_of(words: tuple[str, ...]) -> tuple[str, ...]:
+    heads = tuple(m.group() if (m := _RUN.search(w)) else "" for w in words)
+    assert all(heads), f"every cue word needs a letter or digit: {words!r}"
+    return heads
+
+
+def _either(*patterns: str) -> str:
+    """Any of `patterns` (each noted with its heads)."""
+    return _needs("|".join(patterns), *(h for p in patterns for h in _HEADS[p]))
+
+
 def _words(*words: str) -> str:
     """A regex matching any of `words` as whole words (spaces match any run of spaces)."""
     alts = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
-    return rf"(?<![\w'])(?:{alts})(?![\w'])"
+    return _needs(rf"(?<![\w'])(?:{alts})(?![\w'])", *_heads_of(words))
 
 
 def _opening(*words: str) -> str:
     """A regex matching `words` as the message's first word (after any @handles)."""
-    return rf"^\W*(?:{'|'.join(re.escape(w) for w in words)})(?!\w)"
+    return _needs(rf"^\W*(?:{'|'.join(re.escape(w) for w in words)})(?!\w)", *_heads_of(words))
 
 
 CUES: tuple[Cue, ...] = (
@@ -73,9 +100,9 @@ CUES: tuple[Cue, ...] = (
     Cue("nl", "mvg", -1.5, _words("mvg", "m.v.g.", "mvg.")),
     Cue("nl", "groetjes", +2, _words("groetjes", "grtjs", "grtz", "grts", "kusjes", "xx", "xxx", "dikke merci")),
     Cue("nl", "spreektaal", +1.5, _words("ff", "efkes", "effe", "btw", "idd", "wss", "nvm", "omg", "wtf", "pff", "grr", "jeetje", "amai", "allez", "zeg", "da's", "das", "tis", "'t is", "kzou", "kheb", "kben", "nie", "ni", "wa", "da", "aan't", "thx", "tnx", "toffe", "tof", "top", "super", "gast", "guys")),
-    Cue("nl", "'k (ik)", +1.5, r"(?:^|\s)'?k\s+(?:heb|ben|zou|wil|vind|snap|ga|weet|kan|moet|zie)\b"),
+    Cue("nl", "'k (ik)", +1.5, _needs(r"(?:^|\s)'?k\s+(?:heb|ben|zou|wil|vind|snap|ga|weet|kan|moet|zie)\b", "k")),
     # --- English -------------------------------------------------------------------------
-    Cue("en", "Dear", -3, _opening("dear") + "|" + _words("dear sir", "dear madam")),
+    Cue("en", "Dear", -3, _either(_opening("dear"), _words("dear sir", "dear madam"))),
     Cue("en", "Sir/Madam", -2, _words("sir", "madam", "sir or madam", "sir/madam")),
     Cue("en", "Kind regards", -3, _words("kind regards", "best regards", "warm regards", "regards", "yours sincerely", "sincerely", "yours faithfully", "respectfully")),
     Cue("en", "I would like to", -1.5, _words("i am writing", "i would like to", "i would be grateful", "could you please", "would it be possible", "may i ask", "please find attached", "thank you in advance", "i wish to", "i shall")),
@@ -87,7 +114,7 @@ CUES: tuple[Cue, ...] = (
     Cue("en", "pls", +2, _words("pls", "plz", "gonna", "wanna", "gotta", "kinda", "dunno", "ain't")),
     Cue("en", "guys", +1.5, _words("guys", "lads", "mate", "folks", "you lot")),
     Cue("en", "omg/btw", +2, _words("omg", "wtf", "btw", "fyi", "imo", "tbh", "lmao", "idk", "ugh", "smh")),
-    Cue("en", "contractions", +1, r"\b(?:we|you|they|it|that|there|i)'(?:re|ll|ve|s|m|d)\b|\b\w+n't\b"),
+    Cue("en", "contractions", +1, _needs(r"\b(?:we|you|they|it|that|there|i)'(?:re|ll|ve|s|m|d)\b|\b\w+n't\b", "re", "ll", "ve", "s", "m", "d", "t")),
     Cue("en", "awesome", +1, _words("awesome", "cool", "great stuff", "love what", "keep it up")),
     # --- French --------------------------------------------------------------------------
     Cue("fr", "vous", -2, _words("vous", "votre", "vos"), pronoun=True),
@@ -102,7 +129,8 @@ CUES: tuple[Cue, ...] = (
     Cue("*", "haha/lol", +2, _words("haha", "hahaha", "hihi", "lol", "xd", "mdr", "ptdr")),
 )
 
-_COMPILED = tuple((cue, re.compile(cue.pattern)) for cue in CUES)
+# (cue, its regex, its heads or None: a pattern without noted heads is always searched)
+_COMPILED = tuple((cue, re.compile(cue.pattern), _HEADS.get(cue.pattern)) for cue in CUES)
 
 # Style cues (weights; see _style_cues).
 EMOJI = +2.0  # an emoji or emoticon
@@ -119,18 +147,63 @@ _HANDLES = re.compile(r"^(?:\s*@[\w.@-]+[\s,:]*)+")
 URLS = re.compile(r"https?://\S+|www\.\S+")
 
 
+# What an emoticon of _EMOJI starts with, where it can (not after a letter or digit): a quick
+# scan for ":" and ";" that rules _EMOJI out for most messages (URLs have ":/" after a letter).
+_FACE = re.compile(r"[:;](?<!\w[:;])-?[)(dDpP/]")
+
+
+def _may_have_emoji(text: str) -> bool:
+    """False where _EMOJI cannot match; each test here is a scan in C."""
+    return bool(
+        text
+        and (
+            (not text.isascii() and max(text) >= "\u2600")  # every emoji of _EMOJI is, and up
+            or "<3" in text
+            or "xD" in text
+            or "^^" in text
+            or _FACE.search(text)
+        )
+    )
+
+
+_NOT_LETTER = bytes(b for b in range(128) if not chr(b).isalpha())
+_NOT_CAPITAL = bytes(b for b in range(128) if not chr(b).isupper())
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
+
+
+def case_counts(text: str) -> tuple[int, int, int]:
+    """(letters, capital letters, capitals) in `text`: isalpha, isalpha and isupper, isupper.
+
+    The ASCII part is counted by bytes.translate in C (a loop over characters in Python was a
+    tenth of intake's time); the few other characters one by one, as str counts them."""
+    if text.isascii():
+        data = text.encode("ascii")
+        capitals = len(data.translate(None, _NOT_CAPITAL))
+        return len(data.translate(None, _NOT_LETTER)), capitals, capitals
+    data = text.encode("ascii", "ignore")
+    letters = len(data.translate(None, _NOT_LETTER))
+    capitals = capital_letters = len(data.translate(None, _NOT_CAPITAL))
+    for c in _ASCII_RUNS.sub("", text):
+        if c.isupper():
+            capitals += 1
+            if c.isalpha():
+                capital_letters += 1
+        if c.isalpha():
+            letters += 1
+    return letters, capital_letters, capitals
+
+
 def _style_cues(text: str) -> list[tuple[str, float]]:
     found = []
-    if _EMOJI.search(text):
+    if _may_have_emoji(text) and _EMOJI.search(text):
         found.append(("emoji", EMOJI))
-    if _EXCLAIM.search(text):
+    if ("!" in text or text.count("?") > 1) and _EXCLAIM.search(text):  # both need one of these
         found.append(("!!", EXCLAIM))
-    letters = [c for c in URLS.sub("", _HANDLES.sub("", text)) if c.isalpha()]
-    if len(letters) >= 12:
-        upper = sum(c.isupper() for c in letters)
+    letters, upper, _ = case_counts(URLS.sub("", _HANDLES.sub("", text)))
+    if letters >= 12:
         if upper == 0:
             found.append(("all lower case", LOWERCASE))
-        elif upper / len(letters) > 0.7:
+        elif upper / letters > 0.7:
             found.append(("shouting", SHOUTING))
     return found
 
@@ -139,11 +212,12 @@ def register_score(text: str, language: str | None = None) -> tuple[float, list[
     """The register score of `text` (≥ INFORMAL_AT: informal) and the cues that made it."""
     lang = _language(language) or detect_language(text)
     body = fold(_HANDLES.sub("", text or "")).strip()
+    words = set(_RUN.findall(body))
     score = 0.0
     why: list[str] = []
-    for cue, pattern in _COMPILED:
+    for cue, pattern, heads in _COMPILED:
         if cue.language == "*" or cue.language == lang or (lang is None and not cue.pronoun):
-            if pattern.search(body):
+            if (heads is None or not heads.isdisjoint(words)) and pattern.search(body):
                 score += cue.weight
                 why.append(cue.name)
     for name, weight in _style_cues(text or ""):

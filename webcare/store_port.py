@@ -201,6 +201,17 @@ class SourceLeases(Protocol):
     def release(self) -> None: ...
 
 
+@runtime_checkable
+class LiveStore(Protocol):
+    """A store that says when another process wrote (PostgreSQL's NOTIFY), so a desk looks at
+    its changes when told instead of polling. `reconnected_at` moves when the listening
+    connection was made again (after a failover: something may have changed meanwhile)."""
+
+    reconnected_at: datetime | None
+
+    def wait_for_change(self, timeout: float) -> bool: ...
+
+
 class PresenceBoard(Protocol):
     """One desk's presence: what it shows and replies to, and the other desks'."""
 

@@ -3,7 +3,7 @@ answer an access request, keep privacy.log: the same rules as the TinyDB store's
 (store/retention.py, store/desk_files.py: read their docstrings for what is kept and what is
 emptied), here as SQL on the tables of store/postgres/schema.py.
 
-Retention runs in the database: the functions of schema step 5 (webcare_anonymous_content,
+Retention runs in the database: the functions of schema step 3 (webcare_anonymous_content,
 _state, _entry; webcare_evidence_open) rewrite the old mentions where they are, a batch of
 mentions per transaction (a desk changing one of them waits for that batch, never for the
 whole run), with which fields are kept passed in from store.retention. What it finds to do comes

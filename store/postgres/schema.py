@@ -40,7 +40,7 @@ What each table holds (the TinyDB store's files, by the same names where it has 
   directory's `secret`), one row, made on first need (store/postgres/retention.py says why it
   is kept in the database).
 
-Step 5 also creates the functions retention and erasure anonymise with (webcare_anonymous_*,
+Step 3 also creates the functions retention and erasure anonymise with (webcare_anonymous_*,
 store/postgres/retention.py): the rules of store/retention.py in SQL, so the database rewrites
 old mentions without sending them to a client and back. Which fields are kept is passed in by
 the caller (store.retention's CONTENT_KEEP, STATE_KEEP; webcare.history's FREE_TEXT), so those
@@ -272,7 +272,7 @@ CREATE TRIGGER health_changed AFTER INSERT OR UPDATE OR DELETE ON health
 """,
     ),
     Step(
-        5,
+        3,
         "privacy.log and its secret in the database; the functions retention and erasure anonymise with",
         """
 CREATE TABLE privacy_log (
