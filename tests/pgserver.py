@@ -133,8 +133,13 @@ class PgDatabase:
         return self.server.psql(sql, self.name)
 
 
-def start_server() -> PgServer:
-    """initdb and start a server in a new temporary folder; fails or skips with the reason."""
+def start_server(durable: bool = False) -> PgServer:
+    """initdb and start a server in a new temporary folder; fails or skips with the reason.
+
+    The tests' server does not wait for the disk (fsync, synchronous_commit and full page
+    writes off: nothing in it needs to outlive a crash). `durable` keeps PostgreSQL's own
+    settings, as a production server has them: the benchmarks (benchmarks/bench_store.py,
+    bench_desk.py) measure with it, beside a TinyDB store that fsyncs every write."""
     bin_dir = binaries()
     if bin_dir is None or not (bin_dir / "initdb").exists():
         _unavailable("no PostgreSQL server binaries (initdb, postgres): apt-get install postgresql")
@@ -172,7 +177,7 @@ def start_server() -> PgServer:
         log = open(folder / "server.log", "ab")  # noqa: SIM115 (the server writes to it until it stops)
         process = subprocess.Popen(
             [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(folder),
-             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+             *([] if durable else ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
              "-c", "max_connections=100", "-c", "shared_buffers=32MB", "-c", "logging_collector=off"],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder, **user,
         )  # fmt: skip
