@@ -51,7 +51,7 @@ from store.jsonstorage import (
 )
 from store.modes import lock, make_dir
 from store.quarantine import move_aside, reserved_segments
-from webcare.history import Event
+from webcare.history import Event, state_after, still_holds
 from webcare.mention import Mention, StateChange, Status, owes_reply
 from webcare.store_port import Rows, StoreChanges, VersionConflict
 from webcare.untrusted import clean_line
@@ -111,7 +111,6 @@ def _gc_paused() -> Iterator[None]:
 
 
 # A state field's value before anyone set it (a mention's state starts as "new", all else empty).
-_DEFAULTS: dict[str, Any] = {"status": Status.NEW, "scheme_path": [], "flags": []}
 
 
 def _version(state: Any) -> int:
@@ -879,24 +878,10 @@ class Store:
                 }
                 if version is not None and _version(current) != version:
                     raise VersionConflict(mention_id, version, _version(current))
-                if expect is not None and any(
-                    current.get(k, _DEFAULTS.get(k)) != v for k, v in expect.items()
-                ):
+                if not still_holds(current, expect):
                     return None
-                before = {k: current.get(k, _DEFAULTS.get(k)) for k in changes}
-                current.update(changes)
-                entry: dict[str, Any] = {
-                    "at": at.astimezone(UTC).isoformat(timespec="seconds"),
-                    "who": operator,
-                    "what": str(action),  # the English words, for exports and older desks
-                }
-                if isinstance(action, Event):  # its kind and fields: shown in the desk's language
-                    entry["kind"] = action.kind
-                    entry["args"] = orjson.loads(orjson.dumps(action.fields))
-                current["history"] = [
-                    *current.get("history", []),
-                    {**entry, "changes": changes, "before": before},
-                ]
+                args = orjson.loads(orjson.dumps(action.fields)) if isinstance(action, Event) else {}
+                current = state_after(current, changes, action, args, operator, at.astimezone(UTC))
                 new_table = {**table, doc_id: current}
                 self._write_table(seg, False, new_table)
                 self._write_index(seg, False, new_table)

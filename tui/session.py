@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from store.store import _DEFAULTS as STORED_DEFAULTS
 from store.store import StoreError
 from tui import damage as D
 from tui.messages import HeaderChanged, MentionsChanged
 from webcare import triage
 from webcare.drafts import finished
-from webcare.history import Event, describe, leaf_actions
+from webcare.history import Event, describe, leaf_actions, state_after, still_holds
 from webcare.i18n import word
 from webcare.mention import Mention, StateChange, Status
 from webcare.routing import Expert, Unit, feedback_message, handoff_message, routed_due
@@ -51,21 +50,10 @@ def predicted_state(current: dict[str, Any], change: StateChange, operator: str,
     changes = _as_stored(change.fields)
     if change.version is not None and len(current.get("history") or ()) != change.version:
         return None
-    if change.expect is not None and any(
-        current.get(k, STORED_DEFAULTS.get(k)) != v for k, v in _as_stored(change.expect).items()
-    ):
+    if not still_holds(current, None if change.expect is None else _as_stored(change.expect)):
         return None
     event = change.event
-    entry: dict[str, Any] = {
-        "at": at.astimezone(UTC).isoformat(timespec="seconds"),
-        "who": operator,
-        "what": str(event),  # the English words, for exports and older desks
-        "kind": event.kind,
-        "args": _as_stored(event.fields),
-    }
-    before = {k: current.get(k, STORED_DEFAULTS.get(k)) for k in changes}
-    history = [*current.get("history", []), {**entry, "changes": changes, "before": before}]
-    return {**current, **changes, "history": history}
+    return state_after(current, changes, event, _as_stored(event.fields), operator, at.astimezone(UTC))
 
 
 @dataclass(eq=False)  # one action each: taken off the stack by identity, not by value

@@ -226,3 +226,32 @@ def anonymised(args: Any) -> dict[str, Any]:
         else:
             out[k] = v
     return out
+
+
+# --- a change applied to a stored state ----------------------------------------------------
+
+# What a state record means by a field it does not have (a mention nobody has changed has no
+# state record at all): what `expect` and `before` compare against.
+STATE_DEFAULTS: dict[str, Any] = {"status": "new", "scheme_path": [], "flags": []}
+
+
+def still_holds(current: dict[str, Any], expect: dict[str, Any] | None) -> bool:
+    """Whether a state record still has the values a change expects (None: nothing expected)."""
+    return expect is None or all(current.get(k, STATE_DEFAULTS.get(k)) == v for k, v in expect.items())
+
+
+def state_after(
+    current: dict[str, Any], changes: dict[str, Any], action: Event | str, args: dict[str, Any], operator: str, at: datetime
+) -> dict[str, Any]:
+    """The state record after a change: `changes` applied and one history entry appended with
+    who, when, the English words (`what`, for exports and older desks), the event's kind and
+    fields (`args`, as stored: shown in the desk's language), the changes and the values they
+    replaced (`before`, what undo restores). Every store writes this and the desk shows it
+    before the store has answered, so the three agree by construction. `changes` and `args`
+    come as the store keeps them (datetimes as ISO text)."""
+    before = {k: current.get(k, STATE_DEFAULTS.get(k)) for k in changes}
+    entry: dict[str, Any] = {"at": at.isoformat(timespec="seconds"), "who": operator, "what": str(action)}
+    if isinstance(action, Event):
+        entry["kind"] = action.kind
+        entry["args"] = args
+    return {**current, **changes, "history": [*current.get("history", []), {**entry, "changes": changes, "before": before}]}

@@ -38,7 +38,7 @@ from psycopg_pool import PoolTimeout
 from store.jsonstorage import StoreError
 from store.postgres.connection import Connection, Database, DatabaseUnreachable, _reason, connect
 from webcare.config import StoreSettings
-from webcare.history import Event
+from webcare.history import Event, state_after, still_holds
 from webcare.mention import Mention, StateChange, Status, owes_reply
 from webcare.store_port import Rows, StoreChanges, VersionConflict
 
@@ -68,7 +68,6 @@ ROWS_BLOCK = 50_000
 NOTHING_SEEN = "1:1:"  # a snapshot in which no transaction is visible: a fresh handle's cursor
 
 # A state field's value before anyone set it (as store.store).
-_DEFAULTS: dict[str, Any] = {"status": Status.NEW, "scheme_path": [], "flags": []}
 
 # A mention's content, its state and its history as one jsonb array, oldest first.
 _MENTION_SQL = """
@@ -427,7 +426,7 @@ RETURNING id""",
             have = stored or 0
             if version is not None and have != version:
                 raise VersionConflict(mention_id, version, have)
-            if expect is not None and any(current.get(k, _DEFAULTS.get(k)) != v for k, v in expect.items()):
+            if not still_holds(current, expect):
                 return None
             if state is not None:
                 history = [r[0] for r in conn.execute(
@@ -435,17 +434,8 @@ RETURNING id""",
                 ).fetchall()]  # fmt: skip
             else:
                 history = []
-            before = {k: current.get(k, _DEFAULTS.get(k)) for k in changes}
-            current.update(changes)
-            entry: dict[str, Any] = {
-                "at": at.astimezone(UTC).isoformat(timespec="seconds"),
-                "who": operator,
-                "what": str(action),  # the English words, for exports and older desks
-            }
-            if isinstance(action, Event):  # its kind and fields: shown in the desk's language
-                entry["kind"] = action.kind
-                entry["args"] = orjson.loads(orjson.dumps(action.fields))
-            current["history"] = [*history, {**entry, "changes": changes, "before": before}]
+            args = orjson.loads(orjson.dumps(action.fields)) if isinstance(action, Event) else {}
+            current = state_after({**current, "history": history}, changes, action, args, operator, at.astimezone(UTC))
             self._mark_origin(conn)
             self._write_state(conn, mention_id, current, insert=state is None, version=have)
         return current
