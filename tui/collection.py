@@ -18,7 +18,7 @@ from webcare.drafts import finished
 from webcare.history import is_expert_answer_by_mail
 from webcare.i18n import word
 from webcare.mention import Mention, Status
-from webcare.store_port import LiveStore
+from webcare.store_port import CrisisEntry, LiveStore
 from webcare.untrusted import first_line
 
 if TYPE_CHECKING:
@@ -73,8 +73,6 @@ class Collection:
         if not self._read_waiting:
             self._read_waiting = True
             self.app.run_worker(self._read_changes, thread=True, group="store", exit_on_error=False)
-        if self.app.monitor.poll_crisis():  # another desk started or ended crisis mode
-            self.app.tell(CrisisChanged)
 
     def follows_live(self) -> bool:
         """Whether the store tells the desk when another process wrote (the database's NOTIFY):
@@ -128,6 +126,7 @@ class Collection:
             others = app.presence.read_others()
             drafts = app.drafts.book.all()  # one stat while no desk saved a draft
             damage = damaged(app.config.data_dir)
+            crisis = app.monitor.read_crisis()  # another desk started or ended crisis mode
             if get_current_worker().is_cancelled:  # only when the desk closes
                 return
             if changes:
@@ -138,6 +137,12 @@ class Collection:
                 app.call_from_thread(app.drafts.apply, drafts)
             if damage != self.damage:
                 app.call_from_thread(self.apply_damage, damage)
+            if crisis is not None:
+                app.call_from_thread(self._apply_crisis, *crisis)
+
+    def _apply_crisis(self, sig: object, crisis: list[CrisisEntry]) -> None:
+        if self.app.monitor.apply_crisis(sig, crisis):
+            self.app.tell(CrisisChanged)
 
     def apply_damage(self, damage: list[str]) -> None:
         """A file was found damaged (here or by another process) or was restored: say so once,

@@ -162,12 +162,25 @@ class Monitor:
 
     def poll_crisis(self) -> bool:
         """Re-read the crisis log when another desk wrote to it; True when it changed."""
-        sig = self.crisis_log.signature()
-        if sig == self._crisis_sig:
-            return False
+        read = self.read_crisis()
+        return read is not None and self.apply_crisis(*read)
+
+    def read_crisis(self) -> tuple[object, list[CrisisEntry]] | None:
+        """The crisis log's signature and the crisis under way when the log changed since this
+        desk last took it, else None. Safe in a thread (the desk reads it with the store's other
+        changes, off the UI thread: on a database it is a round trip). A log that cannot be read
+        (no permission, the database away) keeps what is shown until a later look."""
         try:
-            crisis = self.crisis_log.current()
-        except StoreError:  # unreadable (no permission): keep what was shown, try again later
+            sig = self.crisis_log.signature()
+            if sig == self._crisis_sig:
+                return None
+            return sig, self.crisis_log.current()
+        except StoreError:
+            return None
+
+    def apply_crisis(self, sig: object, crisis: list[CrisisEntry]) -> bool:
+        """Take a read of the crisis log (UI thread); True when the crisis shown changed."""
+        if sig == self._crisis_sig:
             return False
         self._crisis_sig = sig
         self.crisis = crisis
